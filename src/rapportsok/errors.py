@@ -1,0 +1,41 @@
+"""Errors a user can act on: the CLI prints them as one line, the API as a 4xx."""
+
+
+class RapportsokError(Exception):
+    """Base for every error caused by input, configuration or state, not by a bug."""
+
+    status = 400  # the HTTP status the API answers with
+
+
+class CorpusError(RapportsokError):
+    """The corpus folder is missing or holds nothing readable."""
+
+
+class IndexMissing(RapportsokError):
+    """There is no usable index where one was expected."""
+
+    status = 503
+
+
+class ModelMismatch(RapportsokError):
+    """The index was built by another embedding model than the one asked for."""
+
+    status = 409
+
+
+class BuildLocked(RapportsokError):
+    """Another process is building this index right now."""
+
+    status = 409
+
+
+class QueryError(RapportsokError):
+    """The query or its options are unusable (empty, too long, unknown mode or document)."""
+
+    status = 422
+
+
+class NotFound(RapportsokError):
+    """An unknown document or passage id."""
+
+    status = 404

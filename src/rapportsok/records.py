@@ -1,0 +1,106 @@
+"""The plain records that cross module boundaries: documents, passages, hits."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    """One corpus file as read: identity, metadata and a content hash for rebuilds."""
+
+    doc: str  # file name without extension
+    title: str
+    year: int | None
+    kind: str | None
+    path: str  # file name inside the corpus folder
+    sha256: str  # of the file's bytes
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A citable piece of one document, cut along the document's own structure."""
+
+    passage_id: str  # stable while (doc, text) is unchanged
+    doc: str
+    title: str
+    section: str | None
+    page: int | None
+    proposal: int | None
+    text: str
+    line_start: int | None = None  # 1-based line range in a text source
+    line_end: int | None = None
+    headline: str | None = None  # the proposal's one-line headline, when proposal is set
+    kind: str = "text"  # "text" or "footnote"
+
+    def context(self) -> str:
+        """What is embedded and indexed: the passage with its document and section."""
+        head = self.title if not self.section else f"{self.title} — {self.section}"
+        if self.proposal is not None:
+            head += f" — Forslag {self.proposal}"
+        return f"{head}: {self.text}"
+
+    def source(self) -> str:
+        """A human-readable reference to cite."""
+        parts = [self.title]
+        if self.section:
+            parts.append(self.section)
+        if self.proposal is not None:
+            parts.append(f"Forslag {self.proposal}")
+        if self.page is not None:
+            parts.append(f"s. {self.page}")
+        elif self.line_start is not None:
+            parts.append(f"linje {self.line_start}–{self.line_end}")
+        return ", ".join(parts)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The interface's hit fields without rank and score."""
+        return {
+            "passage_id": self.passage_id,
+            "doc": self.doc,
+            "title": self.title,
+            "section": self.section,
+            "page": self.page,
+            "proposal": self.proposal,
+            "text": self.text,
+            "source": self.source(),
+            "line_start": self.line_start,
+            "line_end": self.line_end,
+            "kind": self.kind,
+        }
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A numbered proposal ("Forslag N") with its headline and where it starts."""
+
+    doc: str
+    proposal: int
+    headline: str
+    section: str | None
+    page: int | None
+    passage_id: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Corpus:
+    """Everything read from a corpus folder, plus one line per file that could not be read."""
+
+    documents: list[Document] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def proposals(self, doc: str | None = None) -> list[Proposal]:
+        """The first passage of each numbered proposal, in document order."""
+        seen: set[tuple[str, int]] = set()
+        found: list[Proposal] = []
+        for p in self.passages:
+            if p.proposal is None or (doc and p.doc != doc) or (p.doc, p.proposal) in seen:
+                continue
+            seen.add((p.doc, p.proposal))
+            found.append(Proposal(p.doc, p.proposal, p.headline or "", p.section, p.page, p.passage_id))
+        return found
