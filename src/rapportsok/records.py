@@ -95,12 +95,16 @@ class Corpus:
     warnings: list[str] = field(default_factory=list)
 
     def proposals(self, doc: str | None = None) -> list[Proposal]:
-        """The first passage of each numbered proposal, in document order."""
-        seen: set[tuple[str, int]] = set()
-        found: list[Proposal] = []
-        for p in self.passages:
-            if p.proposal is None or (doc and p.doc != doc) or (p.doc, p.proposal) in seen:
-                continue
-            seen.add((p.doc, p.proposal))
-            found.append(Proposal(p.doc, p.proposal, p.headline or "", p.section, p.page, p.passage_id))
-        return found
+        return proposals_of(self.passages, doc)
+
+
+def proposals_of(passages: list[Passage], doc: str | None = None) -> list[Proposal]:
+    """The first passage of each numbered proposal, in document order."""
+    seen: set[tuple[str, int]] = set()
+    found: list[Proposal] = []
+    for p in passages:
+        if p.proposal is None or (doc and p.doc != doc) or (p.doc, p.proposal) in seen:
+            continue
+        seen.add((p.doc, p.proposal))
+        found.append(Proposal(p.doc, p.proposal, p.headline or "", p.section, p.page, p.passage_id))
+    return found

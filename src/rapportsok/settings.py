@@ -23,5 +23,11 @@ class Settings:
         return cls(
             corpus=Path(corpus or os.environ.get("RAPPORTSOK_CORPUS") or "corpus"),
             index=Path(index or os.environ.get("RAPPORTSOK_INDEX") or "index"),
-            model=model or os.environ.get("RAPPORTSOK_MODEL") or DEFAULT_MODEL,
+            model=model_name(model or os.environ.get("RAPPORTSOK_MODEL") or DEFAULT_MODEL),
         )
+
+
+def model_name(spec: str) -> str:
+    """The name an index records for a model: a local path made absolute, anything else as given."""
+    path = Path(spec).expanduser()
+    return str(path.resolve()) if spec != DEFAULT_MODEL and path.exists() else spec

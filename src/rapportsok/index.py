@@ -1,0 +1,370 @@
+"""The on-disk index: incremental, atomic builds and the loaded index that search reads."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from functools import cached_property
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from .embed import Embedder, load_embedder
+from .errors import BuildLocked, CorpusError, IndexMissing, ModelMismatch, NotFound
+from .lexical import Decompounder, Lexical
+from .passages import MAX_WORDS, PASSAGES_VERSION, document_paths, load_metadata, read_document
+from .records import Document, Passage, Proposal, proposals_of
+from .settings import Settings
+from .store import EmbeddingCache, text_key
+
+FORMAT = 1
+CURRENT = "CURRENT"  # names the build folder in use; replaced atomically
+BUILDS = "builds"
+EMBED_BATCH = 8
+APPROXIMATE_FROM = 50_000  # passages; below this exact search is faster than building a graph
+
+Progress = Callable[[int, int], None]  # (embedded so far, to embed)
+
+
+@dataclass
+class BuildReport:
+    """What a build did: document counts, total passages and passages embedded in this run."""
+
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    passages: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, int | float]:
+        data = asdict(self)
+        del data["warnings"]
+        return data
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def current_build(index_dir: Path) -> Path | None:
+    """The build folder CURRENT points at, or None when there is no complete build."""
+    try:
+        name = (index_dir / CURRENT).read_text().strip()
+    except OSError:
+        return None
+    folder = index_dir / BUILDS / name
+    return folder if (folder / "meta.json").is_file() else None
+
+
+def _read_meta(build: Path | None) -> dict | None:
+    return json.loads((build / "meta.json").read_text()) if build else None
+
+
+def _read_passages(build: Path) -> list[Passage]:
+    with (build / "passages.jsonl").open(encoding="utf-8") as handle:
+        return [Passage(**json.loads(line)) for line in handle]
+
+
+@contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    """One builder at a time per index folder; the OS releases the lock if the builder dies."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with (index_dir / ".lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildLocked(f"another build of {index_dir} is running; try again when it has finished") from None
+        yield
+
+
+def corpus_state(corpus: Path) -> dict[str, str]:
+    """Document file name -> content hash, for every document file in the corpus folder."""
+    if not corpus.is_dir():
+        raise CorpusError(f"corpus folder {corpus} does not exist")
+    return {path.name: file_sha256(path) for path in document_paths(corpus)}
+
+
+def is_stale(settings: Settings) -> bool:
+    """True when there is no index, or the corpus files differ from what the index was built from."""
+    meta = _read_meta(current_build(settings.index))
+    if meta is None:
+        return True
+    built = {d["path"]: d["sha256"] for d in meta["documents"]} | meta.get("unreadable", {})
+    return built != corpus_state(settings.corpus) or meta["params"] != _params()
+
+
+def _params() -> dict[str, int]:
+    return {"format": FORMAT, "passages": PASSAGES_VERSION, "max_words": MAX_WORDS}
+
+
+def build(
+    settings: Settings, full: bool = False, progress: Progress | None = None, embedder: Embedder | None = None
+) -> BuildReport:
+    """Brings the index up to date with the corpus, re-embedding only passages whose text is new.
+
+    The new build is written to a folder of its own and then named in CURRENT by an atomic
+    rename, so a reader never sees half a build and a killed build leaves the old one in use.
+    """
+    started = time.perf_counter()
+    state = corpus_state(settings.corpus)
+    with _build_lock(settings.index):
+        old_build = current_build(settings.index)
+        old_meta = _read_meta(old_build)
+        reuse = (
+            old_meta is not None
+            and not full
+            and old_meta["params"] == _params()
+            and old_meta["model"] == settings.model
+        )
+        old_docs = {d["path"]: d for d in old_meta["documents"]} if old_meta else {}
+        old_unreadable = old_meta.get("unreadable", {}) if old_meta else {}
+        report = BuildReport()
+        if reuse and {p: d["sha256"] for p, d in old_docs.items()} | old_unreadable == state:
+            report.unchanged = len(old_docs)
+            report.passages = sum(d["passages"] for d in old_docs.values())
+            report.seconds = round(time.perf_counter() - started, 3)
+            return report
+
+        old_passages = _passages_by_doc(_read_passages(old_build)) if reuse and old_build else {}
+        metadata = load_metadata(settings.corpus)
+        documents: list[Document] = []
+        passages: list[Passage] = []
+        unreadable: dict[str, str] = {}
+        for name, sha in state.items():
+            previous = old_docs.get(name)
+            if reuse and previous and previous["sha256"] == sha:
+                report.unchanged += 1
+                documents.append(Document(**{k: previous[k] for k in Document.__dataclass_fields__}))
+                passages.extend(old_passages.get(previous["doc"], []))
+                continue
+            path = settings.corpus / name
+            try:
+                document, doc_passages = read_document(path, metadata.get(path.stem))
+            except CorpusError as exc:
+                report.warnings.append(str(exc))
+                unreadable[name] = sha
+                continue
+            if previous:
+                report.changed += 1
+            else:
+                report.added += 1
+            documents.append(document)
+            passages.extend(doc_passages)
+        current_names = {d.path for d in documents} | set(unreadable)
+        report.removed = sum(1 for name in old_docs if name not in current_names)
+        report.passages = len(passages)
+
+        embedder = embedder or load_embedder(settings.model)
+        cache = EmbeddingCache(settings.index / "cache", embedder.name)
+        try:
+            vectors, report.embedded = _embed(passages, embedder, cache, full, progress)
+            old_keys = {text_key(p.context()) for p in _read_passages(old_build)} if old_build else set()
+            cache.keep_only(old_keys | {text_key(p.context()) for p in passages})
+        finally:
+            cache.close()
+        meta = {
+            "format": FORMAT,
+            "params": _params(),
+            "model": embedder.name,
+            "dim": embedder.dim,
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "documents": [asdict(d) | {"passages": sum(p.doc == d.doc for p in passages)} for d in documents],
+            "unreadable": unreadable,
+            "warnings": report.warnings,
+        }
+        _write_build(settings.index, meta, passages, vectors)
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+
+def _passages_by_doc(passages: list[Passage]) -> dict[str, list[Passage]]:
+    grouped: dict[str, list[Passage]] = {}
+    for passage in passages:
+        grouped.setdefault(passage.doc, []).append(passage)
+    return grouped
+
+
+def _embed(
+    passages: list[Passage], embedder: Embedder, cache: EmbeddingCache, full: bool, progress: Progress | None
+) -> tuple[np.ndarray, int]:
+    """Vectors for every passage: from the cache where the embedded text is known, else computed."""
+    keys = [text_key(p.context()) for p in passages]
+    known = {} if full else cache.get(keys, embedder.dim)
+    missing = list(dict.fromkeys(i for i, key in enumerate(keys) if key not in known))
+    todo = {keys[i]: i for i in missing}  # one embedding per distinct text
+    order = list(todo.items())
+    if progress:
+        progress(0, len(order))
+    for start in range(0, len(order), EMBED_BATCH):
+        batch = order[start : start + EMBED_BATCH]
+        vectors = embedder.embed_passages([passages[i].context() for _, i in batch])
+        fresh = {key: vector for (key, _), vector in zip(batch, vectors)}
+        cache.put(fresh)
+        known.update(fresh)
+        if progress:
+            progress(min(start + EMBED_BATCH, len(order)), len(order))
+    matrix = np.zeros((len(passages), embedder.dim), dtype=np.float32)
+    for row, key in enumerate(keys):
+        matrix[row] = known[key]
+    return matrix, len(order)
+
+
+def _dense_index(vectors: np.ndarray) -> faiss.Index:
+    """Exact inner product (cosine on normalised vectors); HNSW once exact search gets slow."""
+    dim = vectors.shape[1]
+    index = faiss.IndexFlatIP(dim) if len(vectors) < APPROXIMATE_FROM else faiss.IndexHNSWFlat(
+        dim, 32, faiss.METRIC_INNER_PRODUCT
+    )
+    if len(vectors):
+        index.add(vectors)
+    return index
+
+
+def _write_build(index_dir: Path, meta: dict, passages: list[Passage], vectors: np.ndarray) -> None:
+    builds = index_dir / BUILDS
+    name = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    tmp = builds / f".{name}.tmp"
+    tmp.mkdir(parents=True)
+    with (tmp / "passages.jsonl").open("w", encoding="utf-8") as handle:
+        for passage in passages:
+            handle.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
+    faiss.write_index(_dense_index(vectors), str(tmp / "dense.faiss"))
+    (tmp / "meta.json").write_text(json.dumps(meta | {"build": name}, ensure_ascii=False, indent=1))
+    for path in tmp.iterdir():
+        _fsync(path)
+    tmp.rename(builds / name)
+    pointer = index_dir / f".{CURRENT}.tmp"
+    pointer.write_text(name + "\n")
+    _fsync(pointer)
+    os.replace(pointer, index_dir / CURRENT)
+    _remove_old_builds(builds, keep={name})
+
+
+def _fsync(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _remove_old_builds(builds: Path, keep: set[str]) -> None:
+    """Drops earlier builds and leftovers of killed ones, keeping the newest previous build for readers still on it."""
+    finished = sorted((p for p in builds.iterdir() if not p.name.startswith(".")), key=lambda p: p.name)
+    keep = keep | {p.name for p in finished if p.name not in keep][-1:]}
+    for path in builds.iterdir():
+        if path.name not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+class Index:
+    """One loaded build: passages, documents, the dense and lexical indexes, and its embedder."""
+
+    def __init__(self, settings: Settings, build_dir: Path, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.build_dir = build_dir
+        self.meta = _read_meta(build_dir)
+        _check_model(settings, self.meta)
+        self._embedder = embedder
+        self.passages = _read_passages(build_dir)
+        self.documents = [Document(**{k: d[k] for k in Document.__dataclass_fields__}) for d in self.meta["documents"]]
+        self._position = {p.passage_id: i for i, p in enumerate(self.passages)}
+        self.dense = faiss.read_index(str(build_dir / "dense.faiss"))
+
+    @classmethod
+    def open(
+        cls, settings: Settings, update: bool = True, progress: Progress | None = None, embedder: Embedder | None = None
+    ) -> "Index":
+        """The current build; with update, first brought up to date with the corpus (built if missing)."""
+        if update and is_stale(settings):
+            _check_model(settings, _read_meta(current_build(settings.index)))
+            embedder = embedder or load_embedder(settings.model)
+            build(settings, progress=progress, embedder=embedder)
+        build_dir = current_build(settings.index)
+        if build_dir is None:
+            raise IndexMissing(f"no index in {settings.index}; build one with `rapportsok index`")
+        return cls(settings, build_dir, embedder)
+
+    @property
+    def build_id(self) -> str:
+        return self.meta["build"]
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(self.settings.model)
+        return self._embedder
+
+    @cached_property
+    def lexical(self) -> Lexical:
+        texts = [p.context() for p in self.passages]
+        return Lexical(texts, Decompounder.from_texts(texts))
+
+    def is_current(self) -> bool:
+        """False once another build has been swapped in on disk."""
+        return current_build(self.settings.index) == self.build_dir
+
+    def dense_scores(self, query_vector: np.ndarray, candidates: int | None = None) -> np.ndarray:
+        """Cosine similarity of every passage to the query (−1 for passages an approximate index skipped)."""
+        total = self.dense.ntotal
+        scores = np.full(total, -1.0, dtype=np.float32)
+        if total:
+            found, ids = self.dense.search(query_vector.reshape(1, -1), min(total, candidates or total))
+            keep = ids[0] >= 0
+            scores[ids[0][keep]] = found[0][keep]
+        return scores
+
+    def document(self, doc: str) -> Document:
+        for document in self.documents:
+            if document.doc == doc:
+                return document
+        raise NotFound(f"unknown document {doc!r}; known: {', '.join(d.doc for d in self.documents)}")
+
+    def doc_passages(self, doc: str | None = None) -> list[Passage]:
+        if doc is not None:
+            self.document(doc)
+        return [p for p in self.passages if doc is None or p.doc == doc]
+
+    def proposals(self, doc: str | None = None) -> list[Proposal]:
+        return proposals_of(self.doc_passages(doc))
+
+    def passage(self, passage_id: str) -> Passage:
+        try:
+            return self.passages[self._position[passage_id]]
+        except KeyError:
+            raise NotFound(f"unknown passage {passage_id!r}") from None
+
+    def neighbours(self, passage_id: str) -> tuple[str | None, str | None]:
+        """The ids of the passages before and after this one in the same document."""
+        at = self._position[self.passage(passage_id).passage_id]
+        doc = self.passages[at].doc
+        before = self.passages[at - 1].passage_id if at > 0 and self.passages[at - 1].doc == doc else None
+        after = (
+            self.passages[at + 1].passage_id
+            if at + 1 < len(self.passages) and self.passages[at + 1].doc == doc
+            else None
+        )
+        return before, after
+
+
+def _check_model(settings: Settings, meta: dict | None) -> None:
+    """An index answers only queries embedded by the model that built it."""
+    if meta is not None and meta["model"] != settings.model:
+        raise ModelMismatch(
+            f"index {settings.index} was built with model {meta['model']!r}, not {settings.model!r}; "
+            f"rebuild it with `rapportsok index --full --model ...` or search with --model {meta['model']}"
+        )

@@ -1,0 +1,104 @@
+"""Hybrid ranking: lexical and dense scores blended, proposal numbers understood, filters honoured."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import QueryError
+from .index import Index
+from .records import Passage
+
+MODES = ("hybrid", "dense", "lexical")
+MAX_QUERY_CHARS = 2000
+MAX_K = 100
+LEXICAL_WEIGHT = 0.3  # of min-max normalised scores; the rest is dense (tuned on the dev set, see bench/quality)
+PROPOSAL_BOOST = 1.0  # lifts the asked-for proposal above everything that merely resembles it
+PROPOSAL_QUERY = re.compile(r"\b(?:forslag|proposal)\s*(?:nr\.?|nummer|number|no\.?)?\s*(\d{1,3})\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Hit:
+    rank: int
+    score: float
+    passage: Passage
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rank": self.rank, "score": round(self.score, 6)} | self.passage.as_dict()
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    mode: str
+    took_ms: float
+    hits: list[Hit]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "mode": self.mode,
+            "took_ms": self.took_ms,
+            "hits": [hit.as_dict() for hit in self.hits],
+        }
+
+
+def validate(index: Index, query: str, k: int, docs: list[str] | None, mode: str) -> str:
+    """The cleaned query, or a QueryError that says what is wrong."""
+    query = " ".join(query.split())
+    if not query:
+        raise QueryError("the query is empty")
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
+    if not 1 <= k <= MAX_K:
+        raise QueryError(f"k must be between 1 and {MAX_K}, not {k}")
+    if mode not in MODES:
+        raise QueryError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    for doc in docs or []:
+        index.document(doc)
+    return query
+
+
+def asked_proposals(query: str) -> set[int]:
+    """Proposal numbers named in the query ("forslag 14", "proposal 3")."""
+    return {int(n) for n in PROPOSAL_QUERY.findall(query)}
+
+
+def _normalised(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Min-max over the passages in play, so the two score scales can be blended."""
+    if not mask.any():
+        return scores
+    low, high = scores[mask].min(), scores[mask].max()
+    return (scores - low) / (high - low) if high > low else np.zeros_like(scores)
+
+
+def score(index: Index, query: str, mode: str, mask: np.ndarray) -> np.ndarray:
+    """One score per passage for the query; higher is better."""
+    if mode == "lexical":
+        return index.lexical.scores(query)
+    dense = index.dense_scores(index.embedder.embed_queries([query])[0])
+    if mode == "dense":
+        return dense
+    lexical = index.lexical.scores(query)
+    fused = LEXICAL_WEIGHT * _normalised(lexical, mask) + (1 - LEXICAL_WEIGHT) * _normalised(dense, mask)
+    wanted = asked_proposals(query)
+    if wanted:
+        fused = fused + PROPOSAL_BOOST * np.array([p.proposal in wanted for p in index.passages], dtype=np.float32)
+    return fused
+
+
+def search(index: Index, query: str, k: int = 10, docs: list[str] | None = None, mode: str = "hybrid") -> SearchResult:
+    """The k best passages for the query, best first."""
+    started = time.perf_counter()
+    query = validate(index, query, k, docs, mode)
+    allowed = set(docs or [])
+    mask = np.array([not allowed or p.doc in allowed for p in index.passages], dtype=bool)
+    scores = score(index, query, mode, mask)
+    scores = np.where(mask, scores, -np.inf)
+    top = np.argsort(-scores, kind="stable")[: min(k, int(mask.sum()))]
+    hits = [Hit(rank, float(scores[i]), index.passages[i]) for rank, i in enumerate(top, start=1)]
+    return SearchResult(query, mode, round((time.perf_counter() - started) * 1000, 2), hits)
