@@ -1,0 +1,187 @@
+"""Cleaning extracted lines: running heads, stray page numbers, footnotes, hyphenation, whitespace."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, replace
+
+from .ingest import SourceLine
+
+# "2024–2025 Meld. St. 5 59" (right-hand page) or "78 Meld. St. 5 2024–2025" (left-hand page).
+PAGE_HEADER = re.compile(
+    r"^\s*(?:\d{4}[–-]\d{4} (?P<title>\S.*?) (?P<page>\d{1,4})"
+    r"|(?P<page_left>\d{1,4}) (?P<title_left>\S.*?) \d{4}[–-]\d{4})\s*$"
+)
+# "Rapport om narkotika | INNLEDNING": the 2010 report's running footer.
+SECTION_FOOTER = re.compile(r"^\s*[^|]{3,60} \| [A-ZÆØÅ][A-ZÆØÅ ,–-]*\s*$")
+LONE_PAGE_NUMBER = re.compile(r"^\s*\d{1,4}\s*$")
+# pypdf starts each page of the source PDFs with one space: the page's first line.
+PAGE_START = re.compile(r"^ \S")
+# "9  Medietilsynet (2010): ..." / "2 Konvensjonene inneholder ..." at the foot of a page.
+FOOTNOTE_START = re.compile(r"^(?P<num>\d{1,3})\s+(?P<text>[A-ZÆØÅ«\"“(].*)$")
+# "Den forebyg-1 Regjeringens overordnede ...": a footnote glued to the end of a body line.
+GLUED_FOOTNOTE = re.compile(r"^(?P<body>.*\S-)(?P<num>\d{1,3}) (?P<text>[A-ZÆØÅ].*)$")
+# A word broken at the line end: "overdo-" + "sekoordinatorer"; group 1 is the char before "-".
+LINE_END_HYPHEN = re.compile(r"(\w)-\s*$")
+SUSPENDED_HYPHEN_NEXT = re.compile(r"^(?:og|eller|samt|enn)\b|^/")
+SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]+")
+SENTENCE_END = re.compile(r"[.!?:»”)\]]\s*$")
+
+MIN_REPEATS = 2  # a header text must recur to count as a running header
+
+
+@dataclass(frozen=True)
+class Footnote:
+    """A footnote lifted out of the running text, with the lines it came from."""
+
+    number: int
+    lines: list[SourceLine]
+
+
+def remove_running_heads(lines: list[SourceLine]) -> list[SourceLine]:
+    """Drop page headers, the running title under them, section footers and lone page numbers.
+
+    Header lines give their page's number; text near them gets that page (see assign_pages)."""
+    headers = _page_headers(lines)
+    lines = assign_pages(lines, headers)
+    subtitle_idx = _running_subtitles(lines, headers)
+    drop = set(headers) | subtitle_idx
+    return [
+        line
+        for i, line in enumerate(lines)
+        if i not in drop and not SECTION_FOOTER.match(line.text) and not LONE_PAGE_NUMBER.match(line.text)
+    ]
+
+
+def _page_headers(lines: list[SourceLine]) -> dict[int, int]:
+    """Index -> page number of header lines whose title text recurs (a one-off is running text)."""
+    found: dict[int, tuple[str, int]] = {}
+    for i, line in enumerate(lines):
+        m = PAGE_HEADER.match(line.text)
+        if m:
+            title = m.group("title") or m.group("title_left")
+            found[i] = (title, int(m.group("page") or m.group("page_left")))
+    counts = Counter(title for title, _ in found.values())
+    return {i: page for i, (title, page) in found.items() if counts[title] >= MIN_REPEATS}
+
+
+def _running_subtitles(lines: list[SourceLine], headers: dict[int, int]) -> set[int]:
+    """The line right under each header when it is the same text under several headers."""
+    below = {i + 1: lines[i + 1].text.strip() for i in headers if i + 1 < len(lines)}
+    counts = Counter(below.values())
+    return {i for i, text in below.items() if text and counts[text] >= MIN_REPEATS}
+
+
+def assign_pages(lines: list[SourceLine], headers: dict[int, int]) -> list[SourceLine]:
+    """Give lines near a page header that page (after it) or the page before (above it).
+
+    A page is taken to span as many lines as the densest gap between two headers shows,
+    so lines farther from any header than that stay without a page rather than guessing."""
+    if not headers:
+        return lines
+    marks = sorted(headers.items())
+    spans = [(b - a) / (pb - pa) for (a, pa), (b, pb) in zip(marks, marks[1:]) if pb > pa]
+    span = int(min(spans)) if spans else 0
+    pages: list[int | None] = [line.page for line in lines]
+    for index, page in marks:
+        for j in range(index, min(len(lines), index + max(span, 1))):
+            pages[j] = page
+    for index, page in reversed(marks):
+        for j in range(max(0, index - span), index):
+            if pages[j] is None:
+                pages[j] = page - 1
+    return [replace(line, page=p) for line, p in zip(lines, pages)]
+
+
+def split_footnotes(lines: list[SourceLine]) -> tuple[list[SourceLine], list[Footnote]]:
+    """Lift footnotes out of the running text.
+
+    A footnote starts after a blank line with the next expected number (or 1, as numbering
+    may restart per chapter) and runs to a blank line, a page start or the next footnote;
+    it continues over a blank line only while its last word is hyphenated."""
+    body: list[SourceLine] = []
+    notes: list[Footnote] = []
+    last = 0
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        start = _footnote_start(line.text, last, after_blank=not body or not body[-1].text.strip())
+        if start is None:
+            body.append(line)
+            i += 1
+            continue
+        number, head, note_text = start
+        if head:
+            body.append(replace(line, text=head))
+        note = [replace(line, text=note_text)]
+        i += 1
+        while i < len(lines) and _continues_footnote(note[-1].text, lines, i):
+            if lines[i].text.strip():
+                note.append(lines[i])
+            i += 1
+        notes.append(Footnote(number, note))
+        last = number
+    return body, notes
+
+
+def _footnote_start(text: str, last: int, after_blank: bool) -> tuple[int, str, str] | None:
+    """(number, body text before it, footnote text) when this line opens the next footnote."""
+    expected = {last + 1, 1}
+    m = FOOTNOTE_START.match(text)
+    if m and after_blank and int(m.group("num")) in expected:
+        return int(m.group("num")), "", m.group("text")
+    m = GLUED_FOOTNOTE.match(text)
+    if m and int(m.group("num")) in expected:
+        return int(m.group("num")), m.group("body"), m.group("text")
+    return None
+
+
+def _continues_footnote(previous: str, lines: list[SourceLine], i: int) -> bool:
+    text = lines[i].text
+    if PAGE_START.match(text) or SECTION_FOOTER.match(text):
+        return False
+    if text.strip():
+        return True
+    nxt = next((l.text for l in lines[i + 1 :] if l.text.strip()), "")
+    return bool(LINE_END_HYPHEN.search(previous)) and nxt[:1].islower()
+
+
+def join_lines(texts: list[str]) -> str:
+    """Running text from wrapped lines: rejoin hyphenated words, keep real and suspended hyphens.
+
+    "narko-"+"tika" -> "narkotika"; "helse-"+"og omsorg" -> "helse- og omsorg";
+    "LAR-"+"behandling" -> "LAR-behandling" (capital or digit before the hyphen)."""
+    out = ""
+    for raw in texts:
+        text = SPACES.sub(" ", raw).strip()
+        if not text:
+            continue
+        m = LINE_END_HYPHEN.search(out)
+        if not out:
+            out = text
+        elif m and not SUSPENDED_HYPHEN_NEXT.match(text):
+            keep_hyphen = m.group(1).isupper() or m.group(1).isdigit() or text[0].isupper()
+            out = out[: m.end(1)] + ("-" if keep_hyphen else "") + text
+        else:
+            out = f"{out} {text}"
+    return out
+
+
+def strip_note_refs(text: str, numbers: set[int]) -> str:
+    """Remove footnote reference digits glued to words ("Norge.1", "bruk.11", "perspektiv3").
+
+    Only numbers that are footnotes of this document, and only right after a lowercase letter
+    or after closing punctuation that follows a letter or a year, so real numbers survive."""
+    if not numbers:
+        return text
+    return NOTE_REF.sub(lambda m: "" if int(m.group(1)) in numbers else m.group(0), text)
+
+
+NOTE_REF = re.compile(
+    r"(?:(?<=[a-zæøå»”)])|(?<=[a-zæøå»”)][.,;:])|(?<=[12]\d{3}[.,]))(\d{1,3})(?=[\s.,;:)]|$)"
+)
+
+
+def ends_sentence(text: str) -> bool:
+    return bool(SENTENCE_END.search(text))

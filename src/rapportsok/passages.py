@@ -1,0 +1,213 @@
+"""Cutting documents into citable passages along their structure; `read_corpus` is the entry point."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from itertools import groupby
+from pathlib import Path
+
+from .clean import remove_running_heads, split_footnotes
+from .errors import CorpusError
+from .ingest import (
+    DOCUMENT_SUFFIXES,
+    METADATA_FILE,
+    is_document,
+    load_metadata,
+    read_lines,
+    sha256_of,
+    year_from_name,
+)
+from .records import Corpus, Document, Passage
+from .structure import Block, build_blocks
+
+# Sentence ends before a capital, digit, quote or bullet: "... i Norge. Omtrent 8000 ..."
+SENTENCE_BREAK = re.compile(r"(?<=[.!?»”])\s+(?=[A-ZÆØÅ0-9«\"“(–•])|\s+(?=[–•]\s)")
+TINY_FRACTION = 4  # a piece under max_words / 4 words is merged with a neighbour
+OVERFLOW = 1.5  # merging a tiny piece may stretch a passage to this many times max_words
+MEANINGFUL = re.compile(r"[A-Za-zÆØÅæøå]{3,}")
+
+
+@dataclass
+class Piece:
+    """Text on its way into a passage, with the source span it covers."""
+
+    text: str
+    line_start: int | None
+    line_end: int | None
+    page: int | None
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+    def __add__(self, other: "Piece") -> "Piece":
+        return Piece(
+            f"{self.text}\n\n{other.text}",
+            _first(self.line_start, other.line_start),
+            _last(self.line_end, other.line_end),
+            self.page if self.page is not None else other.page,
+        )
+
+
+def read_corpus(corpus_dir: Path, max_words: int = 200) -> Corpus:
+    """Every .txt and .pdf in corpus_dir (not recursive, by name); unreadable files become warnings."""
+    corpus_dir = Path(corpus_dir)
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus folder not found: {corpus_dir}")
+    metadata, warnings = load_metadata(corpus_dir)
+    corpus = Corpus(warnings=warnings)
+    for path in sorted(corpus_dir.iterdir(), key=lambda p: p.name):
+        if not is_document(path):
+            if path.is_file() and path.name != METADATA_FILE and not path.name.upper().startswith("README"):
+                corpus.warnings.append(f"{path}: not a .txt or .pdf file, ignored")
+            continue
+        try:
+            document, passages = read_document(path, metadata.get(path.stem), max_words)
+        except CorpusError as exc:
+            corpus.warnings.append(str(exc))
+            continue
+        corpus.documents.append(document)
+        corpus.passages.extend(passages)
+    return corpus
+
+
+def read_document(path: Path, meta: dict | None, max_words: int = 200) -> tuple[Document, list[Passage]]:
+    """One file as a Document and its passages; raises CorpusError with the reason when unreadable."""
+    path = Path(path)
+    if path.suffix.lower() not in DOCUMENT_SUFFIXES:
+        raise CorpusError(f"{path}: not a .txt or .pdf file")
+    lines, notes = split_footnotes(remove_running_heads(read_lines(path)))
+    blocks = build_blocks(lines, notes)
+    if not blocks:
+        raise CorpusError(f"{path}: no text found")
+    meta = meta or {}
+    document = Document(
+        doc=path.stem,
+        title=str(meta.get("title") or _first_meaningful(blocks) or path.stem),
+        year=_int_or_none(meta.get("year")) if "year" in meta else year_from_name(path.stem),
+        kind=meta.get("kind"),
+        path=path.name,
+        sha256=sha256_of(path),
+    )
+    return document, make_passages(document, blocks, max_words)
+
+
+def make_passages(document: Document, blocks: list[Block], max_words: int) -> list[Passage]:
+    """Pack each run of blocks sharing section and proposal into passages of ~max_words words."""
+    passages: list[Passage] = []
+    seen: dict[str, int] = {}
+    units = groupby(blocks, key=lambda b: (b.section, b.proposal, b.headline, b.kind))
+    for (section, proposal, headline, kind), run in units:
+        for piece in pack(list(run), max_words):
+            pid = _passage_id(document.doc, piece.text, seen)
+            passages.append(
+                Passage(
+                    passage_id=pid,
+                    doc=document.doc,
+                    title=document.title,
+                    section=section,
+                    page=piece.page,
+                    proposal=proposal,
+                    text=piece.text,
+                    line_start=piece.line_start,
+                    line_end=piece.line_end,
+                    headline=headline,
+                    kind=kind,
+                )
+            )
+    return passages
+
+
+def pack(blocks: list[Block], max_words: int) -> list[Piece]:
+    """Greedy packing at paragraph boundaries; long paragraphs split at sentences; tiny rests merged."""
+    pieces: list[Piece] = []
+    lead: Piece | None = None
+    for block in blocks:
+        parts = split_long(Piece(block.text, block.line_start, block.line_end, block.page), max_words)
+        if lead is not None:  # a proposal's headline always opens its first body piece
+            parts[0] = lead + parts[0]
+            lead = None
+        if block.lead:
+            lead = parts[0]
+            continue
+        pieces.extend(parts)
+    if lead is not None:
+        pieces.append(lead)
+    return merge_small(_greedy(pieces, max_words), max_words)
+
+
+def split_long(piece: Piece, max_words: int) -> list[Piece]:
+    """A paragraph longer than max_words as evenly sized runs of whole sentences."""
+    if piece.words <= max_words:
+        return [piece]
+    sentences = [s for s in SENTENCE_BREAK.split(piece.text) if s.strip()]
+    if len(sentences) == 1:
+        words = piece.text.split()
+        sentences = [" ".join(words[k : k + max_words]) for k in range(0, len(words), max_words)]
+    total = sum(len(s.split()) for s in sentences)
+    target = total / -(-total // max_words)  # even chunks instead of a full one plus a scrap
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for sentence in sentences:
+        n = len(sentence.split())
+        if chunks[-1] and (size + n > max_words or size >= target):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(sentence)
+        size += n
+    return [Piece(" ".join(c), piece.line_start, piece.line_end, piece.page) for c in chunks]
+
+
+def _greedy(pieces: list[Piece], max_words: int) -> list[Piece]:
+    packed: list[Piece] = []
+    for piece in pieces:
+        if packed and packed[-1].words + piece.words <= max_words:
+            packed[-1] = packed[-1] + piece
+        else:
+            packed.append(piece)
+    return packed
+
+
+def merge_small(pieces: list[Piece], max_words: int) -> list[Piece]:
+    """Fold pieces under max_words/TINY_FRACTION words into the neighbour that has room."""
+    tiny = max_words // TINY_FRACTION
+    limit = int(max_words * OVERFLOW)
+    merged: list[Piece] = []
+    for piece in pieces:
+        if merged and (piece.words < tiny or merged[-1].words < tiny) and merged[-1].words + piece.words <= limit:
+            merged[-1] = merged[-1] + piece
+        else:
+            merged.append(piece)
+    return merged
+
+
+def _passage_id(doc: str, text: str, seen: dict[str, int]) -> str:
+    """doc:sha1(text)[:12], with -2, -3 ... for repeated text, so ids stay stable across rebuilds."""
+    base = f"{doc}:{hashlib.sha1(text.encode('utf-8')).hexdigest()[:12]}"
+    seen[base] = seen.get(base, 0) + 1
+    return base if seen[base] == 1 else f"{base}-{seen[base]}"
+
+
+def _first_meaningful(blocks: list[Block]) -> str | None:
+    for block in blocks:
+        candidate = block.section or block.text
+        if MEANINGFUL.search(candidate):
+            return candidate.split("\n")[0][:120].strip()
+    return None
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _first(a: int | None, b: int | None) -> int | None:
+    return a if a is not None else b
+
+
+def _last(a: int | None, b: int | None) -> int | None:
+    return b if b is not None else a
