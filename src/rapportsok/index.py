@@ -22,7 +22,8 @@ import numpy as np
 from .embed import Embedder, load_embedder
 from .errors import BuildLocked, CorpusError, IndexMissing, ModelMismatch, NotFound
 from .lexical import Decompounder, Lexical
-from .passages import MAX_WORDS, PASSAGES_VERSION, document_paths, load_metadata, read_document
+from .ingest import METADATA_FILE, is_document, load_metadata, sha256_of
+from .passages import read_document
 from .records import Document, Passage, Proposal, proposals_of
 from .settings import Settings
 from .store import EmbeddingCache, text_key
@@ -32,6 +33,8 @@ CURRENT = "CURRENT"  # names the build folder in use; replaced atomically
 BUILDS = "builds"
 EMBED_BATCH = 8
 APPROXIMATE_FROM = 50_000  # passages; below this exact search is faster than building a graph
+PASSAGE_WORDS = 200  # target passage size, chosen on the dev set (bench/quality)
+INGESTION_CODE = ("ingest.py", "clean.py", "structure.py", "passages.py")  # a change re-reads every document
 
 Progress = Callable[[int, int], None]  # (embedded so far, to embed)
 
@@ -53,14 +56,6 @@ class BuildReport:
         data = asdict(self)
         del data["warnings"]
         return data
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def current_build(index_dir: Path) -> Path | None:
@@ -98,7 +93,7 @@ def corpus_state(corpus: Path) -> dict[str, str]:
     """Document file name -> content hash, for every document file in the corpus folder."""
     if not corpus.is_dir():
         raise CorpusError(f"corpus folder {corpus} does not exist")
-    return {path.name: file_sha256(path) for path in document_paths(corpus)}
+    return {path.name: sha256_of(path) for path in sorted(corpus.iterdir()) if is_document(path)}
 
 
 def is_stale(settings: Settings) -> bool:
@@ -107,11 +102,21 @@ def is_stale(settings: Settings) -> bool:
     if meta is None:
         return True
     built = {d["path"]: d["sha256"] for d in meta["documents"]} | meta.get("unreadable", {})
-    return built != corpus_state(settings.corpus) or meta["params"] != _params()
+    return built != corpus_state(settings.corpus) or meta["params"] != _params(settings.corpus)
 
 
-def _params() -> dict[str, int]:
-    return {"format": FORMAT, "passages": PASSAGES_VERSION, "max_words": MAX_WORDS}
+def _params(corpus: Path) -> dict[str, int | str]:
+    """What, besides the documents themselves, decides how they are cut: a change re-reads them all."""
+    code = hashlib.sha256()
+    for name in INGESTION_CODE:
+        code.update((Path(__file__).parent / name).read_bytes())
+    metadata = corpus / METADATA_FILE
+    return {
+        "format": FORMAT,
+        "passage_words": PASSAGE_WORDS,
+        "ingestion": code.hexdigest()[:16],
+        "metadata": sha256_of(metadata)[:16] if metadata.is_file() else "",
+    }
 
 
 def build(
@@ -130,7 +135,7 @@ def build(
         reuse = (
             old_meta is not None
             and not full
-            and old_meta["params"] == _params()
+            and old_meta["params"] == _params(settings.corpus)
             and old_meta["model"] == settings.model
         )
         old_docs = {d["path"]: d for d in old_meta["documents"]} if old_meta else {}
@@ -143,7 +148,7 @@ def build(
             return report
 
         old_passages = _passages_by_doc(_read_passages(old_build)) if reuse and old_build else {}
-        metadata = load_metadata(settings.corpus)
+        metadata, report.warnings = load_metadata(settings.corpus)
         documents: list[Document] = []
         passages: list[Passage] = []
         unreadable: dict[str, str] = {}
@@ -156,7 +161,7 @@ def build(
                 continue
             path = settings.corpus / name
             try:
-                document, doc_passages = read_document(path, metadata.get(path.stem))
+                document, doc_passages = read_document(path, metadata.get(path.stem), PASSAGE_WORDS)
             except CorpusError as exc:
                 report.warnings.append(str(exc))
                 unreadable[name] = sha
@@ -181,7 +186,7 @@ def build(
             cache.close()
         meta = {
             "format": FORMAT,
-            "params": _params(),
+            "params": _params(settings.corpus),
             "model": embedder.name,
             "dim": embedder.dim,
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -265,7 +270,7 @@ def _fsync(path: Path) -> None:
 def _remove_old_builds(builds: Path, keep: set[str]) -> None:
     """Drops earlier builds and leftovers of killed ones, keeping the newest previous build for readers still on it."""
     finished = sorted((p for p in builds.iterdir() if not p.name.startswith(".")), key=lambda p: p.name)
-    keep = keep | {p.name for p in finished if p.name not in keep][-1:]}
+    keep = keep | {p.name for p in [p for p in finished if p.name not in keep][-1:]}
     for path in builds.iterdir():
         if path.name not in keep:
             shutil.rmtree(path, ignore_errors=True)

