@@ -184,6 +184,38 @@ def proposals(
     out.print(table)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on")] = 8000,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """The HTTP API and web page; a newer index build on disk is swapped in while serving."""
+    from .api import serve as run_server
+
+    run_server(Settings.resolve(corpus, index, model), host=host, port=port)
+
+
+@app.command()
+def watch(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = None) -> None:
+    """Keep the index current while files in the corpus are added, changed or removed."""
+    from .watch import watch as run_watch
+
+    settings = Settings.resolve(corpus, index, model)
+    err.print(f"Watching {escape(str(settings.corpus))}; Ctrl-C stops.", highlight=False)
+    run_watch(
+        settings,
+        on_build=lambda r: err.print(
+            f"{r.passages} passages: {r.added} added, {r.changed} changed, {r.removed} removed; "
+            f"{r.embedded} embedded in {r.seconds:.1f} s",
+            highlight=False,
+        ),
+        on_error=lambda e: err.print(f"rapportsok: error: {escape(str(e))}", highlight=False, soft_wrap=True),
+    )
+
+
 def main() -> None:
     """Entry point: user errors become one line on stderr and exit status 1."""
     try:

@@ -1,0 +1,365 @@
+"""The HTTP API and web page: FastAPI over the library the CLI uses, serving whichever build is current on disk."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from importlib.metadata import PackageNotFoundError, version
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, Literal
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from .errors import BuildLocked, RapportsokError
+from .index import Index
+from .search import MAX_K, MAX_QUERY_CHARS, MODES, search
+from .settings import Settings
+
+log = logging.getLogger("rapportsok.api")
+
+REFRESH_SECONDS = 1.0  # how often the server looks for a newer build on disk
+Mode = Literal["hybrid", "dense", "lexical"]
+assert set(MODES) == set(Mode.__args__)  # keep the schema's enum in step with the library
+
+
+# ---------------------------------------------------------------- response models (interface.md)
+
+
+class Passage(BaseModel):
+    passage_id: str = Field(description="stable across rebuilds while the passage's text is unchanged")
+    doc: str = Field(description="document id: the corpus file's name without extension")
+    title: str
+    section: str | None = Field(description='e.g. "4.3 Ny handlingsplan mot overdoser"')
+    page: int | None = Field(description="page in the source, where the source has pages")
+    proposal: int | None = Field(description="the proposal number when the passage belongs to one")
+    text: str = Field(description="the whole passage text as indexed")
+    source: str = Field(description="a human-readable reference to cite")
+    line_start: int | None = None
+    line_end: int | None = None
+    kind: str = "text"
+
+
+class Hit(Passage):
+    rank: int = Field(description="1-based")
+    score: float = Field(description="higher is better")
+
+
+class SearchResponse(BaseModel):
+    query: str
+    mode: str
+    took_ms: float
+    hits: list[Hit]
+
+
+class Citation(BaseModel):
+    n: int
+    passage_id: str
+    doc: str
+    title: str
+    section: str | None
+    page: int | None
+    proposal: int | None
+    quote: str = Field(description="verbatim text of the passage")
+
+
+class AnswerResponse(BaseModel):
+    question: str
+    answer: str = Field(description="marks its claims with [n]")
+    citations: list[Citation]
+    hits: list[Hit]
+
+
+class DocumentSummary(BaseModel):
+    doc: str
+    title: str
+    year: int | None
+    kind: str | None = None
+    passages: int
+
+
+class Proposal(BaseModel):
+    doc: str
+    proposal: int
+    headline: str
+    section: str | None
+    page: int | None
+    passage_id: str
+
+
+class Section(BaseModel):
+    section: str | None = Field(description="null for text before the first heading")
+    page: int | None = Field(description="page where the section starts")
+    passage_id: str = Field(description="the section's first passage")
+    passages: int
+
+
+class DocumentDetail(DocumentSummary):
+    sections: list[Section]
+    proposals: list[Proposal]
+
+
+class PassageDetail(Passage):
+    before: str | None = Field(description="id of the previous passage in the same document")
+    after: str | None = Field(description="id of the next passage in the same document")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    passages: int
+    model: str
+    built_at: str
+    build: str = Field(description="id of the build being served")
+
+
+class ErrorDetail(BaseModel):
+    detail: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorDetail, "description": "unknown document or passage"},
+    422: {"description": "bad parameters"},
+}
+
+
+# ---------------------------------------------------------------- the live index
+
+
+class LiveIndex:
+    """The index being served; a newer build on disk is loaded beside it and then swapped in.
+
+    Requests read `current` once and use that object to the end, so a swap never disturbs a
+    request in flight, and there is always a loaded index to answer with. The new build reuses
+    the loaded embedding model, so a swap costs reading the build's files and nothing more.
+    """
+
+    def __init__(self, index: Index, interval: float = REFRESH_SECONDS) -> None:
+        self.current = index
+        self.interval = interval
+        self.swaps = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def refresh(self) -> bool:
+        """Swaps in the build CURRENT names on disk if it is not the one served; True if it did."""
+        with self._lock:
+            old = self.current
+            if old.is_current():
+                return False
+            fresh = Index.open(old.settings, update=False, embedder=old.embedder)
+            warm(fresh)
+            self.current = fresh  # one reference assignment: atomic for every reader
+            self.swaps += 1
+            log.info("serving build %s (%d passages)", fresh.build_id, len(fresh.passages))
+            return True
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.refresh()
+            except Exception:  # a half-removed build, a changed model: keep serving the old one and retry
+                log.warning("could not load the new index build; still serving %s", self.current.build_id, exc_info=True)
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="rapportsok-index-refresh", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+
+def warm(index: Index) -> None:
+    """Loads what the first query would otherwise pay for: the model and the lexical index."""
+    index.embedder
+    index.lexical
+
+
+def load_index(settings: Settings) -> Index:
+    """The current build, brought up to date first unless another process is building it right now."""
+    try:
+        return Index.open(settings, update=True)
+    except BuildLocked:
+        return Index.open(settings, update=False)
+
+
+# ---------------------------------------------------------------- the app
+
+
+def create_app(settings: Settings, index: Index | None = None, refresh_seconds: float = REFRESH_SECONDS) -> FastAPI:
+    """The API and web page over one index, loaded now (model included) and kept current while serving."""
+    from .web import render
+
+    live = LiveIndex(index or load_index(settings), refresh_seconds)
+    warm(live.current)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        live.start()
+        try:
+            yield
+        finally:
+            live.stop()
+
+    app = FastAPI(
+        title="rapportsok",
+        version=_version(),
+        description="Søk i norske rusmiddelpolitiske rapporter / search Norwegian drug-policy reports.",
+        lifespan=lifespan,
+    )
+    app.state.live = live
+    app.state.settings = settings
+
+    @app.exception_handler(RapportsokError)
+    async def user_error(_request: Request, exc: RapportsokError) -> Response:
+        return JSONResponse({"detail": str(exc)}, exc.status)
+
+    @app.get("/search", response_model=SearchResponse, responses=ERRORS, tags=["search"])
+    def search_route(
+        q: Annotated[str, Query(description=f"the query; at most {MAX_QUERY_CHARS} characters")],
+        k: Annotated[int, Query(ge=1, le=MAX_K, description="number of passages")] = 10,
+        doc: Annotated[list[str] | None, Query(description="only these document ids (repeatable)")] = None,
+        mode: Annotated[Mode, Query(description="ranking")] = "hybrid",
+    ) -> dict[str, Any]:
+        """Ranked passages for a query: the same object as `rapportsok search --json`."""
+        return search(live.current, q, k=k, docs=doc, mode=mode).as_dict()
+
+    if _has_answer():
+
+        @app.get("/ask", response_model=AnswerResponse, responses=ERRORS, tags=["search"])
+        def ask_route(
+            q: Annotated[str, Query(description=f"the question; at most {MAX_QUERY_CHARS} characters")],
+            k: Annotated[int, Query(ge=1, le=MAX_K, description="passages to answer from")] = 5,
+        ) -> dict[str, Any]:
+            """An answer with numbered citations: the same object as `rapportsok ask --json`."""
+            from .answer import answer
+
+            return answer(live.current, q, k=k).as_dict()
+
+    @app.get("/documents", response_model=list[DocumentSummary], tags=["corpus"])
+    def documents_route() -> list[dict[str, Any]]:
+        """The indexed documents."""
+        index = live.current
+        return [_document_summary(index, d.doc) for d in index.documents]
+
+    @app.get("/documents/{doc}", response_model=DocumentDetail, responses=ERRORS, tags=["corpus"])
+    def document_route(doc: str) -> dict[str, Any]:
+        """One document with its sections and proposals."""
+        index = live.current
+        summary = _document_summary(index, doc)
+        return summary | {
+            "sections": _sections(index, doc),
+            "proposals": [p.as_dict() for p in index.proposals(doc)],
+        }
+
+    @app.get("/passages/{passage_id}", response_model=PassageDetail, responses=ERRORS, tags=["corpus"])
+    def passage_route(passage_id: str) -> dict[str, Any]:
+        """One passage with its neighbours' ids."""
+        index = live.current
+        passage = index.passage(passage_id)
+        before, after = index.neighbours(passage.passage_id)
+        return passage.as_dict() | {"before": before, "after": after}
+
+    @app.get("/proposals", response_model=list[Proposal], responses=ERRORS, tags=["corpus"])
+    def proposals_route(
+        doc: Annotated[str | None, Query(description="only this document id")] = None,
+    ) -> list[dict[str, Any]]:
+        """The numbered proposals ("Forslag N") found in the corpus."""
+        return [p.as_dict() for p in live.current.proposals(doc)]
+
+    @app.get("/health", response_model=Health, tags=["service"])
+    def health_route() -> dict[str, Any]:
+        """Which build is served."""
+        index = live.current
+        return {
+            "status": "ok",
+            "passages": len(index.passages),
+            "model": index.meta["model"],
+            "built_at": index.meta["built_at"],
+            "build": index.build_id,
+        }
+
+    # The web page: server-rendered HTML, no script, everything escaped.
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def page_route(request: Request) -> HTMLResponse:
+        params = request.query_params
+        status, body = render.search_page(
+            live.current,
+            params.get("q", ""),
+            params.getlist("doc"),
+            params.get("mode", "hybrid"),
+            params.get("k", "10"),
+        )
+        return HTMLResponse(body, status, headers=render.HEADERS)
+
+    @app.get("/passasje/{passage_id}", response_class=HTMLResponse, include_in_schema=False)
+    def context_route(passage_id: str, request: Request) -> HTMLResponse:
+        status, body = render.context_page(live.current, passage_id, request.query_params.get("q", ""))
+        return HTMLResponse(body, status, headers=render.HEADERS)
+
+    @app.get("/static/style.css", include_in_schema=False)
+    def style_route() -> Response:
+        return Response(render.STYLE, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+    return app
+
+
+def _version() -> str:
+    try:
+        return version("rapportsok")
+    except PackageNotFoundError:
+        return "0"
+
+
+def _has_answer() -> bool:
+    try:
+        from . import answer  # noqa: F401
+    except ImportError:
+        return False
+    return hasattr(answer, "answer")
+
+
+def _document_summary(index: Index, doc: str) -> dict[str, Any]:
+    document = index.document(doc)
+    return {
+        "doc": document.doc,
+        "title": document.title,
+        "year": document.year,
+        "kind": document.kind,
+        "passages": sum(p.doc == doc for p in index.passages),
+    }
+
+
+def _sections(index: Index, doc: str) -> list[dict[str, Any]]:
+    """The document's sections in order, each with where it starts and how many passages it has."""
+    sections: list[dict[str, Any]] = []
+    for passage in index.doc_passages(doc):
+        if passage.kind == "footnote" and sections:
+            sections[-1]["passages"] += 1
+            continue
+        if not sections or sections[-1]["section"] != passage.section:
+            sections.append({"section": passage.section, "page": passage.page, "passage_id": passage.passage_id, "passages": 0})
+        sections[-1]["passages"] += 1
+    return sections
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Loads model and index once, then serves until interrupted (requests run in uvicorn's thread pool)."""
+    import uvicorn
+
+    if not log.handlers:  # uvicorn configures only its own loggers
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+    app = create_app(settings)
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+

@@ -1,0 +1,162 @@
+"""HTML for the search page and the passage-in-context page; every value from the corpus or the user is escaped."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from string import Template
+from urllib.parse import quote, urlencode
+
+from ..errors import QueryError, RapportsokError
+from ..index import Index
+from ..lexical import WORD
+from ..records import Passage
+from ..search import MAX_K, MODES, search
+
+HERE = Path(__file__).parent
+PAGE = Template((HERE / "page.html").read_text(encoding="utf-8"))
+STYLE = (HERE / "style.css").read_text(encoding="utf-8")
+CONTEXT = 2  # passages shown on either side of the chosen one
+MODE_LABELS = {"hybrid": "Kombinert", "dense": "Semantisk", "lexical": "Ordsøk"}
+HEADERS = {
+    # No script at all, styles and forms only from this server, never framed.
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def page(title: str, main: str) -> str:
+    return PAGE.substitute(title=escape(title), main=main)
+
+
+def highlighted(text: str, marked: set[str]) -> str:
+    """The text escaped, with the words in marked (lower case) wrapped in <mark>."""
+    out: list[str] = []
+    at = 0
+    for match in WORD.finditer(text):
+        if match.group().lower() in marked:
+            out.append(escape(text[at : match.start()]))
+            out.append(f"<mark>{escape(match.group())}</mark>")
+            at = match.end()
+    out.append(escape(text[at:]))
+    return "".join(out)
+
+
+def where(passage: Passage) -> str:
+    """Section, page and proposal as one line (the title is shown on its own)."""
+    parts = []
+    if passage.section:
+        parts.append(escape(passage.section))
+    if passage.proposal is not None:
+        parts.append(f"Forslag {passage.proposal}")
+    if passage.page is not None:
+        parts.append(f"side {passage.page}")
+    elif passage.line_start is not None:
+        parts.append(f"linje {passage.line_start}–{passage.line_end}")
+    if passage.kind == "footnote":
+        parts.append("fotnote")
+    return " · ".join(parts)
+
+
+def context_link(passage_id: str, query: str) -> str:
+    link = "/passasje/" + quote(passage_id, safe="")
+    return link + ("?" + urlencode({"q": query}) if query else "") + "#valgt"
+
+
+def search_form(index: Index, query: str, docs: list[str], mode: str, k: int) -> str:
+    boxes = "".join(
+        f'<label><input type="checkbox" name="doc" value="{escape(d.doc)}"{" checked" if d.doc in docs else ""}> '
+        f"{escape(d.title)}{f' ({d.year})' if d.year else ''}</label>"
+        for d in index.documents
+    )
+    modes = "".join(
+        f'<option value="{m}"{" selected" if m == mode else ""}>{MODE_LABELS[m]}</option>' for m in MODES
+    )
+    return f"""<form class="search" method="get" action="/" role="search">
+<label for="q">Søk i rapportene</label>
+<div class="row">
+<input type="search" id="q" name="q" value="{escape(query)}" maxlength="2000" autofocus accesskey="s"
+ placeholder="f.eks. nalokson, sprøyterom, forslag 14">
+<button type="submit">Søk</button>
+</div>
+<fieldset><legend>Dokumenter (ingen valgt = alle)</legend>{boxes}</fieldset>
+<div class="options">
+<label for="mode">Søkemåte</label> <select id="mode" name="mode">{modes}</select>
+<label for="k">Antall treff</label> <input type="number" id="k" name="k" value="{k}" min="1" max="{MAX_K}">
+</div>
+</form>"""
+
+
+def search_page(index: Index, query: str, docs: list[str], mode: str, k_raw: str) -> tuple[int, str]:
+    """(HTTP status, page): the form, then the hits or a message saying what is wrong."""
+    docs = [d for d in docs if d]
+    try:
+        k = int(k_raw)
+    except ValueError:
+        k = 10
+        error: RapportsokError | None = QueryError(f"antall treff må være et tall mellom 1 og {MAX_K}")
+    else:
+        error = None
+    shown_mode = mode if mode in MODES else "hybrid"
+    form = search_form(index, query, docs, shown_mode, k if 1 <= k <= MAX_K else 10)
+    if error is None and not query.strip():
+        return 200, page("Rapportsøk", form)
+    if error is None:
+        try:
+            result = search(index, query, k=k, docs=docs or None, mode=mode)
+        except RapportsokError as exc:
+            error = exc
+    if error is not None:
+        return error.status, page("Feil – Rapportsøk", form + f'<p class="error" role="alert">{escape(str(error))}</p>')
+    hits = []
+    for hit in result.hits:
+        p = hit.passage
+        marked = index.lexical.matching_words(result.query, p.text)
+        hits.append(
+            f"""<li class="hit"><article>
+<h2>{hit.rank}. {escape(p.title)}</h2>
+<p class="where">{where(p)}</p>
+<p class="text">{highlighted(p.text, marked)}</p>
+<p><a href="{escape(context_link(p.passage_id, result.query))}">Vis i sammenheng<span class="visually-hidden"> ({hit.rank})</span></a></p>
+</article></li>"""
+        )
+    count = len(result.hits)
+    summary = f'<p class="summary" role="status">{count} treff for «{escape(result.query)}» ({result.took_ms:.0f} ms)</p>'
+    body = form + summary + (f'<ol class="hits">{"".join(hits)}</ol>' if hits else "<p>Ingen treff.</p>")
+    return 200, page(f"{result.query} – Rapportsøk", body)
+
+
+def context_page(index: Index, passage_id: str, query: str) -> tuple[int, str]:
+    """(HTTP status, page): the passage with its neighbours in the same document, query words marked."""
+    try:
+        chosen = index.passage(passage_id)
+    except RapportsokError as exc:
+        return exc.status, page("Ukjent passasje – Rapportsøk", f'<p class="error" role="alert">{escape(str(exc))}</p>')
+    around = index.doc_passages(chosen.doc)
+    at = next(i for i, p in enumerate(around) if p.passage_id == chosen.passage_id)
+    shown = around[max(0, at - CONTEXT) : at + CONTEXT + 1]
+    blocks = []
+    for p in shown:
+        marked = index.lexical.matching_words(query, p.text) if query.strip() else set()
+        current = p.passage_id == chosen.passage_id
+        attrs = ' class="passage current" id="valgt" aria-current="true"' if current else ' class="passage"'
+        blocks.append(
+            f"""<section{attrs}>
+<p class="where">{where(p) or "&nbsp;"}</p>
+<p class="text">{highlighted(p.text, marked)}</p>
+</section>"""
+        )
+    before, after = index.neighbours(chosen.passage_id)
+    nav = ['<nav class="pager" aria-label="Bla i dokumentet">']
+    nav.append(f'<a href="{escape(context_link(before, query))}" rel="prev">← Forrige</a>' if before else "<span></span>")
+    nav.append(f'<a href="{escape(context_link(after, query))}" rel="next">Neste →</a>' if after else "<span></span>")
+    nav.append("</nav>")
+    back = "/?" + urlencode({"q": query}) if query.strip() else "/"
+    body = (
+        f'<p><a href="{escape(back)}">← Tilbake til søket</a></p>'
+        f'<div class="context"><h1>{escape(chosen.title)}</h1>{"".join(blocks)}</div>{"".join(nav)}'
+    )
+    return 200, page(f"{chosen.title} – Rapportsøk", body)
