@@ -29,6 +29,7 @@ SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]+")
 SENTENCE_END = re.compile(r"[.!?:»”)\]]\s*$")
 
 MIN_REPEATS = 2  # a header text must recur to count as a running header
+MAX_LOST_FOOTNOTES = 4  # footnote numbers may skip this many (glued into text by extraction)
 
 
 @dataclass(frozen=True)
@@ -94,19 +95,24 @@ def assign_pages(lines: list[SourceLine], headers: dict[int, int]) -> list[Sourc
     return [replace(line, page=p) for line, p in zip(lines, pages)]
 
 
-def split_footnotes(lines: list[SourceLine]) -> tuple[list[SourceLine], list[Footnote]]:
+def split_footnotes(
+    lines: list[SourceLine], headings: frozenset[int] = frozenset()
+) -> tuple[list[SourceLine], list[Footnote]]:
     """Lift footnotes out of the running text.
 
-    A footnote starts after a blank line with the next expected number (or 1, as numbering
-    may restart per chapter) and runs to a blank line, a page start or the next footnote;
-    it continues over a blank line only while its last word is hyphenated."""
+    A footnote opens a line after a blank line or a finished sentence, numbered just above the
+    previous one (a few may be lost in extraction) or 1 (numbering restarts per chapter). It runs
+    to a blank line, a page start or the next footnote, and continues over a blank line only
+    while its text is unfinished and the next line goes on in lowercase. Lines at `headings`
+    ("1 Innledning" looks just like a footnote) are never footnotes."""
     body: list[SourceLine] = []
     notes: list[Footnote] = []
     last = 0
     i = 0
     while i < len(lines):
         line = lines[i]
-        start = _footnote_start(line.text, last, after_blank=not body or not body[-1].text.strip())
+        opens = not body or not body[-1].text.strip() or ends_sentence(body[-1].text)
+        start = None if i in headings else _footnote_start(line.text, last, opens)
         if start is None:
             body.append(line)
             i += 1
@@ -125,11 +131,11 @@ def split_footnotes(lines: list[SourceLine]) -> tuple[list[SourceLine], list[Foo
     return body, notes
 
 
-def _footnote_start(text: str, last: int, after_blank: bool) -> tuple[int, str, str] | None:
+def _footnote_start(text: str, last: int, opens: bool) -> tuple[int, str, str] | None:
     """(number, body text before it, footnote text) when this line opens the next footnote."""
-    expected = {last + 1, 1}
+    expected = {1, *range(last + 1, last + 1 + MAX_LOST_FOOTNOTES + 1)}
     m = FOOTNOTE_START.match(text)
-    if m and after_blank and int(m.group("num")) in expected:
+    if m and opens and int(m.group("num")) in expected:
         return int(m.group("num")), "", m.group("text")
     m = GLUED_FOOTNOTE.match(text)
     if m and int(m.group("num")) in expected:
@@ -144,7 +150,7 @@ def _continues_footnote(previous: str, lines: list[SourceLine], i: int) -> bool:
     if text.strip():
         return True
     nxt = next((l.text for l in lines[i + 1 :] if l.text.strip()), "")
-    return bool(LINE_END_HYPHEN.search(previous)) and nxt[:1].islower()
+    return not ends_sentence(previous) and nxt[:1].islower()
 
 
 def join_lines(texts: list[str]) -> str:

@@ -20,7 +20,7 @@ from .ingest import (
     year_from_name,
 )
 from .records import Corpus, Document, Passage
-from .structure import Block, build_blocks
+from .structure import Block, build_blocks, numbered_heading_lines
 
 # Sentence ends before a capital, digit, quote or bullet: "... i Norge. Omtrent 8000 ..."
 SENTENCE_BREAK = re.compile(r"(?<=[.!?»”])\s+(?=[A-ZÆØÅ0-9«\"“(–•])|\s+(?=[–•]\s)")
@@ -78,7 +78,8 @@ def read_document(path: Path, meta: dict | None, max_words: int = 200) -> tuple[
     path = Path(path)
     if path.suffix.lower() not in DOCUMENT_SUFFIXES:
         raise CorpusError(f"{path}: not a .txt or .pdf file")
-    lines, notes = split_footnotes(remove_running_heads(read_lines(path)))
+    lines = remove_running_heads(read_lines(path))
+    lines, notes = split_footnotes(lines, headings=numbered_heading_lines(lines))
     blocks = build_blocks(lines, notes)
     if not blocks:
         raise CorpusError(f"{path}: no text found")

@@ -19,6 +19,7 @@ CAPS_HEADING = re.compile(r"^\s*[A-ZÆØÅ]{3,}(?: [A-ZÆØÅ]{2,}){0,3}\s*$")
 PROPOSAL_START = re.compile(r"^\s*Forslag (?P<num>\d{1,2})\s*:?\s*(?P<rest>.*?)\s*$")
 BULLET = re.compile(r"^\s*(?:[•\uf0b7\u25aa▪●◦]|[–-] )")
 TITLE_END_PUNCT = re.compile(r"[.,;!]\s*$")
+TITLE_ABBREVIATION = re.compile(r"\b(?:mv|m\.m|mm|o\.l|osv)\.\s*$")
 WORD = re.compile(r"\w+")
 
 MAX_TITLE_WORDS = 20
@@ -65,6 +66,12 @@ def find_structure(lines: list[SourceLine]) -> dict[int, Mark]:
     return marks
 
 
+def numbered_heading_lines(lines: list[SourceLine]) -> frozenset[int]:
+    """Indexes of numbered headings, when the document is organised by them."""
+    found = find_numbered_headings(lines, skip={})
+    return frozenset(found) if len(found) >= MIN_NUMBERED_HEADINGS else frozenset()
+
+
 def find_proposals(lines: list[SourceLine]) -> dict[int, Mark]:
     """Consecutively numbered "Forslag N:" lines with their (possibly wrapped) headline."""
     found: dict[int, Mark] = {}
@@ -100,7 +107,8 @@ def find_numbered_headings(lines: list[SourceLine], skip: dict[int, Mark]) -> di
     """Numbered headings that continue the numbering so far (4.1 -> 4.1.1, 4.2 or 5).
 
     Chapter headings must keep one style per document ("1  Innledning" or "1. Forord"), which
-    keeps numbered list items ("2. Forsterket innsats ...") from passing as chapters."""
+    keeps numbered list items ("2. Forsterket innsats ...") from passing as chapters. A title
+    that ends a sentence is prose, unless it ends with an abbreviation ("Hjemmetjenester mv.")."""
     found: dict[int, Mark] = {}
     current: tuple[int, ...] = ()
     chapter_style: str | None = None
@@ -112,7 +120,7 @@ def find_numbered_headings(lines: list[SourceLine], skip: dict[int, Mark]) -> di
         style = "dot" if m.group("dot") else ("wide" if len(m.group("gap")) > 1 else "narrow")
         if number not in _successors(current):
             continue
-        if len(number) == 1 and (style == "narrow" or chapter_style not in (None, style)):
+        if len(number) == 1 and chapter_style not in (None, style):
             continue
         title, end = _title_block(lines, i, m.group("title"))
         if title is None:
@@ -145,7 +153,8 @@ def _title_block(lines: list[SourceLine], i: int, first: str) -> tuple[str | Non
         parts.append(lines[j].text)
         j += 1
     title = join_lines(parts)
-    if TITLE_END_PUNCT.search(title) or len(WORD.findall(title)) > MAX_TITLE_WORDS:
+    prose = TITLE_END_PUNCT.search(title) and not TITLE_ABBREVIATION.search(title)
+    if prose or len(WORD.findall(title)) > MAX_TITLE_WORDS:
         return None, i + 1
     return title, j
 

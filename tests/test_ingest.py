@@ -1,0 +1,113 @@
+"""Reading files: text and PDF lines with page numbers, metadata, and every kind of bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pypdf import PdfWriter
+
+from rapportsok.errors import CorpusError
+from rapportsok.ingest import load_metadata, read_lines, year_from_name
+from rapportsok.passages import read_corpus, read_document
+
+GOOD_TEXT = "Bakgrunn\n\nDette er en kort tekst om rusreformen og behandling av rusmiddelmisbrukere.\n"
+
+
+def test_text_lines_keep_their_line_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "notat.txt"
+    path.write_text("første linje\nandre linje\n", encoding="utf-8")
+    lines = read_lines(path)
+    assert [(line.text, line.lineno, line.page) for line in lines] == [
+        ("første linje", 1, None),
+        ("andre linje", 2, None),
+    ]
+
+
+def test_pdf_lines_carry_page_index(tmp_path: Path, make_pdf) -> None:
+    path = make_pdf(tmp_path / "a.pdf", ["Side en.", "Side to."])
+    lines = [line for line in read_lines(path) if line.text]
+    assert [(line.text, line.page, line.lineno) for line in lines] == [("Side en.", 1, None), ("Side to.", 2, None)]
+
+
+def test_pdf_page_labels_give_printed_numbers(tmp_path: Path, make_pdf) -> None:
+    path = make_pdf(tmp_path / "a.pdf", ["Side en.", "Side to."], labels={0: 17})
+    assert [line.page for line in read_lines(path) if line.text] == [17, 18]
+
+
+def test_metadata_and_fallbacks(tmp_path: Path) -> None:
+    (tmp_path / "rapport-2019.txt").write_text(GOOD_TEXT, encoding="utf-8")
+    document, _ = read_document(tmp_path / "rapport-2019.txt", None)
+    assert (document.title, document.year, document.kind) == ("Bakgrunn", 2019, None)
+    document, _ = read_document(tmp_path / "rapport-2019.txt", {"title": "T", "year": 2004, "kind": "k"})
+    assert (document.title, document.year, document.kind) == ("T", 2004, "k")
+    assert len(document.sha256) == 64
+    assert year_from_name("meld-st-5-2024-2025") == 2024
+
+
+def test_broken_metadata_is_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "metadata.json").write_text("{not json", encoding="utf-8")
+    metadata, warnings = load_metadata(tmp_path)
+    assert metadata == {} and "metadata.json" in warnings[0]
+
+
+def test_missing_corpus_folder_is_a_corpus_error(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match="not found"):
+        read_corpus(tmp_path / "nope")
+    (tmp_path / "file.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(CorpusError):
+        read_corpus(tmp_path / "file.txt")
+
+
+def _bad_inputs(folder: Path, make_pdf) -> dict[str, str]:
+    """Writes one file per kind of bad input; returns file name -> expected reason."""
+    (folder / "tom.txt").write_bytes(b"")
+    (folder / "binaer.txt").write_bytes(bytes(range(256)) * 4)
+    (folder / "latin1.txt").write_bytes("Rusreformen gjelder behandling på sykehus.".encode("latin-1"))
+    (folder / "korrupt.pdf").write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> garbage")
+    encrypted = make_pdf(folder / "hemmelig.pdf", ["Hemmelig tekst om overdoser."])
+    writer = PdfWriter(clone_from=encrypted)
+    writer.encrypt(user_password="secret", owner_password="owner")
+    writer.write(encrypted)
+    make_pdf(folder / "skannet.pdf", [""])
+    (folder / "notater.docx").write_bytes(b"PK\x03\x04")
+    return {
+        "tom.txt": "empty file",
+        "binaer.txt": "binary file",
+        "latin1.txt": "not UTF-8",
+        "korrupt.pdf": "corrupt PDF",
+        "hemmelig.pdf": "encrypted PDF",
+        "skannet.pdf": "no text layer",
+        "notater.docx": "ignored",
+    }
+
+
+def test_bad_files_give_one_warning_each_and_lose_nothing_else(tmp_path: Path, make_pdf) -> None:
+    expected = _bad_inputs(tmp_path, make_pdf)
+    (tmp_path / "god.txt").write_text(GOOD_TEXT, encoding="utf-8")
+    make_pdf(tmp_path / "god.pdf", ["Forslag 1:\nEtabler lavterskel tilbud.\nBrødtekst om tilbudet."])
+    (tmp_path / "README.md").write_text("not a document", encoding="utf-8")
+
+    corpus = read_corpus(tmp_path)
+
+    assert sorted(d.doc for d in corpus.documents) == ["god", "god"]
+    assert len(corpus.warnings) == len(expected)
+    for name, reason in expected.items():
+        assert [w for w in corpus.warnings if name in w and reason in w], (name, corpus.warnings)
+    assert {p.doc for p in corpus.passages} == {"god"}
+
+
+@pytest.mark.parametrize("name", ["tom.txt", "binaer.txt", "latin1.txt", "korrupt.pdf", "hemmelig.pdf", "skannet.pdf"])
+def test_read_document_raises_with_the_reason(tmp_path: Path, make_pdf, name: str) -> None:
+    reason = _bad_inputs(tmp_path, make_pdf)[name]
+    with pytest.raises(CorpusError, match=reason):
+        read_document(tmp_path / name, None)
+
+
+def test_pdf_with_empty_user_password_is_read(tmp_path: Path, make_pdf) -> None:
+    path = make_pdf(tmp_path / "aapen.pdf", ["Tekst som alle kan lese om behandling."])
+    writer = PdfWriter(clone_from=path)
+    writer.encrypt(user_password="", owner_password="owner")
+    writer.write(path)
+    _, passages = read_document(path, None)
+    assert "alle kan lese" in passages[0].text

@@ -1,0 +1,134 @@
+"""Passages: structure-following cuts, pages and proposals from PDFs, stable ids, dev-key coverage."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from rapportsok.passages import read_corpus, read_document
+from rapportsok.records import Corpus
+
+GOLD = Path("/work/shared/eval/dev.jsonl")
+PDF_PAGES = [
+    "1 Innledning\nUtvalget har vurdert tiltak for de mest hjelpetrengende rusmiddelavhengige.\n"
+    "1.1 Bakgrunn\nMange har langvarig avhengighet og trenger hjelp over tid.",
+    "2 Forslag\nForslag 1:\nEtabler mottaks- og oppfolgingssentre\nover hele landet.\n"
+    "Sentrene skal samle ansvaret for oppfolging og koordinering av behandling.",
+    "Forslag 2:\nAvvikle egenandelene for behandling.\nEgenandeler hindrer mange i a soke hjelp tidlig.",
+]
+
+
+def norm(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+@pytest.fixture(scope="module")
+def corpus(corpus_dir: Path) -> Corpus:
+    return read_corpus(corpus_dir, max_words=200)
+
+
+def test_pdf_passages_carry_printed_page_section_and_proposal(tmp_path: Path, make_pdf) -> None:
+    path = make_pdf(tmp_path / "utvalg.pdf", PDF_PAGES, labels={0: 17})
+    document, passages = read_document(path, None, max_words=40)
+    assert document.title == "1 Innledning"
+    by_proposal = {p.proposal: p for p in passages}
+    first = by_proposal[1]
+    assert " ".join(first.text.split()).startswith(
+        "Forslag 1: Etabler mottaks- og oppfolgingssentre over hele landet. Sentrene skal"
+    )
+    assert (first.page, first.section, first.headline) == (18, "2 Forslag", "Etabler mottaks- og oppfolgingssentre over hele landet")
+    assert (first.line_start, first.line_end) == (None, None)
+    assert (by_proposal[2].page, by_proposal[2].headline) == (19, "Avvikle egenandelene for behandling")
+    assert by_proposal[None].page == 17 and by_proposal[None].section.startswith("1")
+
+
+def test_pdf_without_labels_uses_page_index(tmp_path: Path, make_pdf) -> None:
+    _, passages = read_document(make_pdf(tmp_path / "u.pdf", PDF_PAGES), None)
+    assert [p.page for p in passages if p.proposal] == [2, 3]
+
+
+def test_proposals_of_the_2010_report(corpus: Corpus) -> None:
+    proposals = corpus.proposals("stoltenberg-rapporten-2010")
+    assert [p.proposal for p in proposals] == list(range(1, 23))
+    assert proposals[8].headline == "Etabler mottaks- og oppfølgingssentre over hele landet (MO-sentre)"
+    first = {p.passage_id: p for p in corpus.passages}
+    for proposal in proposals:
+        assert first[proposal.passage_id].text.startswith(f"Forslag {proposal.proposal}: {proposal.headline}.")
+    assert all(p.doc == "stoltenberg-rapporten-2010" for p in corpus.proposals())
+
+
+def test_passages_never_cross_a_proposal_or_section(corpus: Corpus) -> None:
+    for p in corpus.passages:
+        starts = re.findall(r"Forslag (\d+): ", p.text)
+        assert starts in ([], [str(p.proposal)]), p.passage_id
+        assert not starts or p.text.startswith("Forslag")
+
+
+def test_text_is_clean(corpus: Corpus) -> None:
+    text = "\n".join(p.text for p in corpus.passages)
+    for leftover in ["Meld. St. 5 59", "78 Meld. St. 5", "Trygghet, fellesskap og verdighet\n", "Rapport om narkotika |",
+                     "narko- tika", "narkotika- bruk", "Medietilsynet (2010): Barn og digitale medier 2010. bruk"]:
+        assert leftover not in text
+    assert re.search(r"\n\d{1,3}\n", text) is None  # lone page numbers
+    assert "helse- og omsorgstjenester" in text and "LAR-behandling" in text
+    assert "injiserer heroin i Norge. Bruken av sprøyter" in text  # "Norge.1" lost its note mark
+
+
+def test_footnotes_are_separate_passages(corpus: Corpus) -> None:
+    notes = [p for p in corpus.passages if p.kind == "footnote"]
+    assert any(p.text.startswith("9 Medietilsynet (2010)") for p in notes)
+    assert not any("Medietilsynet (2010)" in p.text for p in corpus.passages if p.kind == "text")
+
+
+def test_sizes_follow_max_words(corpus_dir: Path) -> None:
+    for max_words in (120, 250):
+        passages = read_corpus(corpus_dir, max_words=max_words).passages
+        sizes = [len(p.text.split()) for p in passages]
+        assert min(sizes) > 0 and max(sizes) <= 1.5 * max_words
+        assert sorted(sizes)[len(sizes) // 2] > max_words / 2
+
+
+def test_regjeringen_vil_list_stays_together(corpus: Corpus) -> None:
+    lists = [p for p in corpus.passages if p.section == "3.1.3 Regjeringen vil"]
+    assert len(lists) == 1 and "foreslå endringer i brukerromslov" in lists[0].text
+
+
+def test_ids_are_stable_and_unique(corpus_dir: Path, corpus: Corpus) -> None:
+    again = read_corpus(corpus_dir, max_words=200)
+    assert [p.passage_id for p in again.passages] == [p.passage_id for p in corpus.passages]
+    assert len({p.passage_id for p in corpus.passages}) == len(corpus.passages)
+
+
+def test_repeated_text_gets_a_suffixed_id(tmp_path: Path) -> None:
+    same = "Dette avsnittet står to ganger i dokumentet, ord for ord, og er langt nok til å stå alene som passasje."
+    (tmp_path / "dobbel.txt").write_text(f"Del A\n\n{same}\n\nDel B\n\n{same}\n", encoding="utf-8")
+    _, passages = read_document(tmp_path / "dobbel.txt", None)
+    ids = [p.passage_id for p in passages if p.text == same]
+    assert len(ids) == 2 and ids[1] == f"{ids[0]}-2"
+
+
+def test_text_passages_know_their_lines(corpus: Corpus) -> None:
+    found = [p for p in corpus.passages if "er en ideell forening med rundt 3500 medlemmer" in p.text]
+    assert len(found) == 1 and found[0].line_start <= 2 <= found[0].line_end
+
+
+def test_white_paper_pages_near_headers(corpus: Corpus) -> None:
+    pages = {p.page for p in corpus.passages if p.doc == "meld-st-5-2024-2025" and p.page}
+    assert {59, 78, 80, 144} <= pages
+    assert all(p.page is None for p in corpus.passages if p.doc == "stoltenberg-rapporten-2010")
+
+
+@pytest.mark.skipif(not GOLD.exists(), reason="shared dev set not available")
+@pytest.mark.parametrize("max_words", [120, 250])
+def test_dev_keys_lie_inside_one_passage(corpus_dir: Path, max_words: int) -> None:
+    passages = read_corpus(corpus_dir, max_words=max_words).passages
+    texts: dict[str, list[str]] = {}
+    for p in passages:
+        texts.setdefault(p.doc, []).append(norm(p.text))
+    keys = [(r["doc"], r["key"]) for line in GOLD.read_text().splitlines() if line.strip()
+            for r in json.loads(line)["relevant"]]
+    missed = [k for k in keys if not any(norm(k[1]) in t for t in texts[k[0]])]
+    assert len(missed) <= 0.05 * len(keys), missed

@@ -1,0 +1,99 @@
+"""Structure: numbered sections, theme headings, titled parts and "Forslag N:" proposals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rapportsok.clean import remove_running_heads, split_footnotes
+from rapportsok.ingest import SourceLine, read_lines
+from rapportsok.structure import find_numbered_headings, find_proposals, find_structure
+
+
+def cleaned(corpus_dir: Path, name: str) -> list[SourceLine]:
+    body, _ = split_footnotes(remove_running_heads(read_lines(corpus_dir / f"{name}.txt")))
+    return body
+
+
+def titles_by_line(lines: list[SourceLine]) -> dict[int, str]:
+    return {lines[i].lineno: m.title for i, m in find_structure(lines).items() if m.title}
+
+
+@pytest.fixture(scope="module")
+def white_paper(corpus_dir: Path) -> dict[int, str]:
+    return titles_by_line(cleaned(corpus_dir, "meld-st-5-2024-2025"))
+
+
+def test_numbered_sections_with_wrapped_titles(white_paper: dict[int, str]) -> None:
+    assert white_paper[3625] == "4.3 Ny handlingsplan mot overdoser"
+    assert white_paper[4237] == "5.4.1 Plikt til å forebygge"
+    # "5.4.6 Forebygging i arbeids- og " / "velferdsforvaltningen NAV"
+    assert white_paper[5501] == "5.4.6 Forebygging i arbeids- og velferdsforvaltningen NAV"
+    # a title wrapped over four lines
+    assert white_paper[10548] == (
+        "8.5 Behandlingstilbudet til personer som bruker anabole steroider og andre prestasjonsfremmende midler"
+    )
+    assert white_paper[7369] == "7.2.3 Hjemmetjenester mv."
+    assert white_paper[1] == "1 Innledning"
+
+
+def test_numbered_lists_and_years_are_not_headings(white_paper: dict[int, str], corpus_dir: Path) -> None:
+    # "2. Forsterket innsats mot overdoser" is item 2 of a list inside 1.2
+    assert 338 not in white_paper and 318 not in white_paper
+    assert len([t for t in white_paper.values() if t.split()[0] == "2"]) == 1
+    strategy = titles_by_line(cleaned(corpus_dir, "rusreformen-2004"))
+    # the fourteen numbered principles after chapter 1 ("1. Tilbudet må møte ...")
+    assert not any(132 <= line <= 210 for line in strategy)
+    assert strategy[211] == "2 Staten overtar ansvar for behandlingstiltak for rusmiddelmisbrukere"
+    assert strategy[901] == "7.3 Legemiddelassistert rehabilitering"
+
+
+def test_numbering_must_continue() -> None:
+    texts = ["1 Innledning", "Tekst.", "1.1 Bakgrunn", "3 Tabellrad", "1.2 Mål", "12 Kommuner har svart", "2 Behandling"]
+    lines = [SourceLine(t, i, None) for i, t in enumerate(texts, start=1)]
+    found = find_numbered_headings(lines, skip={})
+    assert [m.title for _, m in sorted(found.items())] == ["1 Innledning", "1.1 Bakgrunn", "1.2 Mål", "2 Behandling"]
+
+
+def test_regjeringen_vil_is_its_own_section(white_paper: dict[int, str]) -> None:
+    assert white_paper[3525] == "4.1.1 Regjeringen vil:"
+    assert white_paper[2657] == "3.1.3 Regjeringen vil"
+
+
+def test_2010_theme_headings_and_wrapped_subheadings(corpus_dir: Path) -> None:
+    titles = titles_by_line(cleaned(corpus_dir, "stoltenberg-rapporten-2010"))
+    assert titles[272] == "FOREBYGGING"
+    # "Reaksjonsformer ved bruk og " / "besittelse av narkotika " directly followed by prose
+    assert titles[350] == "Reaksjonsformer ved bruk og besittelse av narkotika"
+    assert titles[1371] == "Innsatte med narkotikaproblemer"
+    assert "Egenandeler" in titles.values()
+
+
+def test_2010_proposals_1_to_22_with_headlines(corpus_dir: Path) -> None:
+    lines = cleaned(corpus_dir, "stoltenberg-rapporten-2010")
+    proposals = sorted(find_proposals(lines).values(), key=lambda m: m.proposal)
+    assert [m.proposal for m in proposals] == list(range(1, 23))
+    headline = {m.proposal: m.headline for m in proposals}
+    assert headline[9] == "Etabler mottaks- og oppfølgingssentre over hele landet (MO-sentre)"
+    assert headline[7] == "Intensiver kampen mot omsetning av narkotiske stoffer på internett"  # " Forslag 7:"
+    assert headline[4] == "Etabler tverrfaglige nemnder som vurderer tiltak for personer som pågripes for bruk og besittelse av narkotika"
+    assert headline[22].startswith("Åpne for et tidsbegrenset forsøksprosjekt der behandling med heroin")
+    assert proposals[21].note == "(fra Andresen, Haga, Hagen, Skog Hansen og Stoltenberg)"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("mandat-stoltenberg-utvalget-2009", ["Bakgrunn", "Mandat", "Problembeskrivelse", "Forslag til tiltak",
+                                              "Avgrensing", "Administrative og økonomiske konsekvenser",
+                                              "Prosedyrer og tidsfrister"]),
+        ("hoeringsinnspill-narkotikapolitiforening", ["Høringsinnspill fra Norsk narkotikapolitiforening",
+                                                      "ROP pasienter som kasteball i akutte situasjoner", "Ettervern",
+                                                      "Botilbud", "LAR", "Forebygging og koordinering"]),
+    ],
+)
+def test_titled_parts_of_small_documents(corpus_dir: Path, name: str, expected: list[str]) -> None:
+    titles = list(titles_by_line(cleaned(corpus_dir, name)).values())
+    assert [t for t in titles if t in expected] == expected
+    assert len(titles) <= len(expected) + 1  # at most the document title on top
