@@ -43,12 +43,7 @@ class Piece:
         return len(self.text.split())
 
     def __add__(self, other: "Piece") -> "Piece":
-        return Piece(
-            f"{self.text}\n\n{other.text}",
-            _first(self.line_start, other.line_start),
-            _last(self.line_end, other.line_end),
-            self.page if self.page is not None else other.page,
-        )
+        return _joined([self, other], "\n\n")
 
 
 def read_corpus(corpus_dir: Path, max_words: int = 200) -> Corpus:
@@ -122,7 +117,7 @@ def make_passages(document: Document, blocks: list[Block], max_words: int) -> li
 
 
 def pack(blocks: list[Block], max_words: int) -> list[Piece]:
-    """Greedy packing at paragraph boundaries; long paragraphs split at sentences; tiny rests merged."""
+    """Even runs of paragraphs; long paragraphs split at sentences; tiny rests merged."""
     pieces: list[Piece] = []
     lead: Piece | None = None
     for block in blocks:
@@ -136,39 +131,47 @@ def pack(blocks: list[Block], max_words: int) -> list[Piece]:
         pieces.extend(parts)
     if lead is not None:
         pieces.append(lead)
-    return merge_small(_greedy(pieces, max_words), max_words)
+    return merge_small([_joined(run, "\n\n") for run in _even_runs(pieces, max_words)], max_words)
 
 
 def split_long(piece: Piece, max_words: int) -> list[Piece]:
-    """A paragraph longer than max_words as evenly sized runs of whole sentences."""
+    """A paragraph longer than max_words as runs of whole sentences (words, if it has none)."""
     if piece.words <= max_words:
         return [piece]
     sentences = [s for s in SENTENCE_BREAK.split(piece.text) if s.strip()]
     if len(sentences) == 1:
         words = piece.text.split()
         sentences = [" ".join(words[k : k + max_words]) for k in range(0, len(words), max_words)]
-    total = sum(len(s.split()) for s in sentences)
-    target = total / -(-total // max_words)  # even chunks instead of a full one plus a scrap
-    chunks: list[list[str]] = [[]]
+    parts = [Piece(s, piece.line_start, piece.line_end, piece.page) for s in sentences]
+    return [_joined(run, " ") for run in _even_runs(parts, max_words)]
+
+
+def _even_runs(pieces: list[Piece], max_words: int) -> list[list[Piece]]:
+    """Consecutive runs of at most max_words words, aiming at equal sizes rather than full runs
+    followed by a scrap: 300 words at max 250 become two runs of ~150, not 250 + 50."""
+    total = sum(p.words for p in pieces)
+    target = total / max(1, -(-total // max_words))
+    runs: list[list[Piece]] = [[]]
     size = 0
-    for sentence in sentences:
-        n = len(sentence.split())
-        if chunks[-1] and (size + n > max_words or size >= target):
-            chunks.append([])
-            size = 0
-        chunks[-1].append(sentence)
-        size += n
-    return [Piece(" ".join(c), piece.line_start, piece.line_end, piece.page) for c in chunks]
-
-
-def _greedy(pieces: list[Piece], max_words: int) -> list[Piece]:
-    packed: list[Piece] = []
     for piece in pieces:
-        if packed and packed[-1].words + piece.words <= max_words:
-            packed[-1] = packed[-1] + piece
-        else:
-            packed.append(piece)
-    return packed
+        if runs[-1] and (size + piece.words > max_words or size >= target):
+            runs.append([])
+            size = 0
+        runs[-1].append(piece)
+        size += piece.words
+    return runs
+
+
+def _joined(run: list[Piece], sep: str) -> Piece:
+    """One piece from consecutive ones: their texts, first start line, last end line, first page."""
+    starts = [p.line_start for p in run if p.line_start is not None]
+    ends = [p.line_end for p in run if p.line_end is not None]
+    return Piece(
+        sep.join(p.text for p in run),
+        starts[0] if starts else None,
+        ends[-1] if ends else None,
+        next((p.page for p in run if p.page is not None), None),
+    )
 
 
 def merge_small(pieces: list[Piece], max_words: int) -> list[Piece]:
@@ -204,11 +207,3 @@ def _int_or_none(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
-
-
-def _first(a: int | None, b: int | None) -> int | None:
-    return a if a is not None else b
-
-
-def _last(a: int | None, b: int | None) -> int | None:
-    return b if b is not None else a
