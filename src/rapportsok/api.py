@@ -115,12 +115,16 @@ class Health(BaseModel):
 
 
 class ErrorDetail(BaseModel):
-    detail: str
+    detail: str = Field(description="what is wrong, in one line")
+
+
+class ValidationDetail(BaseModel):
+    detail: str | list[dict[str, Any]] = Field(description="what is wrong: one line, or FastAPI's list of bad fields")
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorDetail, "description": "unknown document or passage"},
-    422: {"description": "bad parameters"},
+    422: {"model": ValidationDetail, "description": "bad parameters"},
 }
 
 
@@ -223,7 +227,7 @@ def create_app(settings: Settings, index: Index | None = None, refresh_seconds: 
 
     @app.get("/search", response_model=SearchResponse, responses=ERRORS, tags=["search"])
     def search_route(
-        q: Annotated[str, Query(description=f"the query; at most {MAX_QUERY_CHARS} characters")],
+        q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="the query")],
         k: Annotated[int, Query(ge=1, le=MAX_K, description="number of passages")] = 10,
         doc: Annotated[list[str] | None, Query(description="only these document ids (repeatable)")] = None,
         mode: Annotated[Mode, Query(description="ranking")] = "hybrid",
@@ -235,7 +239,7 @@ def create_app(settings: Settings, index: Index | None = None, refresh_seconds: 
 
         @app.get("/ask", response_model=AnswerResponse, responses=ERRORS, tags=["search"])
         def ask_route(
-            q: Annotated[str, Query(description=f"the question; at most {MAX_QUERY_CHARS} characters")],
+            q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="the question")],
             k: Annotated[int, Query(ge=1, le=MAX_K, description="passages to answer from")] = 5,
         ) -> dict[str, Any]:
             """An answer with numbered citations: the same object as `rapportsok ask --json`."""
