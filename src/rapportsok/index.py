@@ -288,6 +288,11 @@ class Index:
         self.passages = _read_passages(build_dir)
         self.documents = [Document(**{k: d[k] for k in Document.__dataclass_fields__}) for d in self.meta["documents"]]
         self._position = {p.passage_id: i for i, p in enumerate(self.passages)}
+        # per-passage arrays for vectorised filtering and boosting in search
+        self.doc_ids = np.array([p.doc for p in self.passages], dtype=object)
+        self.proposal_numbers = np.array([-1 if p.proposal is None else p.proposal for p in self.passages])
+        openings = {proposal.passage_id for proposal in proposals_of(self.passages)}
+        self.proposal_starts = np.array([p.passage_id in openings for p in self.passages])
         self.dense = faiss.read_index(str(build_dir / "dense.faiss"))
 
     @classmethod

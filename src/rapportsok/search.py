@@ -17,7 +17,8 @@ MODES = ("hybrid", "dense", "lexical")
 MAX_QUERY_CHARS = 2000
 MAX_K = 100
 LEXICAL_WEIGHT = 0.3  # of min-max normalised scores; the rest is dense (tuned on the dev set, see bench/quality)
-PROPOSAL_BOOST = 1.0  # lifts the asked-for proposal above everything that merely resembles it
+PROPOSAL_BOOST = 1.0  # lifts the asked-for proposal's opening (headline) above everything that merely resembles it
+PROPOSAL_BODY_BOOST = 0.5  # and the rest of its body above other passages
 PROPOSAL_QUERY = re.compile(r"\b(?:forslag|proposal)\s*(?:nr\.?|nummer|number|no\.?)?\s*(\d{1,3})\b", re.IGNORECASE)
 
 
@@ -85,9 +86,10 @@ def score(index: Index, query: str, mode: str, mask: np.ndarray) -> np.ndarray:
         return dense
     lexical = index.lexical.scores(query)
     fused = LEXICAL_WEIGHT * _normalised(lexical, mask) + (1 - LEXICAL_WEIGHT) * _normalised(dense, mask)
-    wanted = asked_proposals(query)
+    wanted = list(asked_proposals(query))
     if wanted:
-        fused = fused + PROPOSAL_BOOST * np.array([p.proposal in wanted for p in index.passages], dtype=np.float32)
+        asked = np.isin(index.proposal_numbers, wanted)
+        fused = fused + np.where(asked, np.where(index.proposal_starts, PROPOSAL_BOOST, PROPOSAL_BODY_BOOST), 0.0)
     return fused
 
 
@@ -95,8 +97,7 @@ def search(index: Index, query: str, k: int = 10, docs: list[str] | None = None,
     """The k best passages for the query, best first."""
     started = time.perf_counter()
     query = validate(index, query, k, docs, mode)
-    allowed = set(docs or [])
-    mask = np.array([not allowed or p.doc in allowed for p in index.passages], dtype=bool)
+    mask = np.isin(index.doc_ids, docs) if docs else np.ones(len(index.passages), dtype=bool)
     scores = score(index, query, mode, mask)
     scores = np.where(mask, scores, -np.inf)
     top = np.argsort(-scores, kind="stable")[: min(k, int(mask.sum()))]
