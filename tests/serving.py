@@ -40,6 +40,17 @@ def small_settings(root: Path) -> Settings:
     return settings
 
 
+_built: dict[str, Settings] = {}
+
+
+def shared(kind: str, factory) -> Settings:
+    """One small or full corpus per test session, whichever test module asks first (factory: tmp_path_factory)."""
+    if kind not in _built:
+        make = {"small": small_settings, "full": full_settings}[kind]
+        _built[kind] = make(factory.mktemp(kind))
+    return _built[kind]
+
+
 def full_settings(root: Path) -> Settings:
     """The whole shipped corpus; the repository's prebuilt index is copied when it has one, else built (slow)."""
     corpus = copy_corpus(root / "corpus")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from serving import Server, serve, small_settings
+from serving import Server, serve, shared
 from typer.testing import CliRunner
 
 from rapportsok.index import Index
@@ -20,7 +20,7 @@ MANDATE = "mandat-stoltenberg-utvalget-2009"
 
 @pytest.fixture(scope="session")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return small_settings(tmp_path_factory.mktemp("small"))
+    return shared("small", tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
