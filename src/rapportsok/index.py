@@ -290,6 +290,8 @@ class Index:
         self._position = {p.passage_id: i for i, p in enumerate(self.passages)}
         # per-passage arrays for vectorised filtering and boosting in search
         self.doc_ids = np.array([p.doc for p in self.passages], dtype=object)
+        # footnotes are shown in context but not ranked: as hits they are mostly references (bench/quality)
+        self.searchable = np.array([p.kind != "footnote" for p in self.passages], dtype=bool)
         self.proposal_numbers = np.array([-1 if p.proposal is None else p.proposal for p in self.passages])
         openings = {proposal.passage_id for proposal in proposals_of(self.passages)}
         self.proposal_starts = np.array([p.passage_id in openings for p in self.passages])

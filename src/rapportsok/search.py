@@ -97,7 +97,7 @@ def search(index: Index, query: str, k: int = 10, docs: list[str] | None = None,
     """The k best passages for the query, best first."""
     started = time.perf_counter()
     query = validate(index, query, k, docs, mode)
-    mask = np.isin(index.doc_ids, docs) if docs else np.ones(len(index.passages), dtype=bool)
+    mask = index.searchable & np.isin(index.doc_ids, docs) if docs else index.searchable
     scores = score(index, query, mode, mask)
     scores = np.where(mask, scores, -np.inf)
     top = np.argsort(-scores, kind="stable")[: min(k, int(mask.sum()))]
