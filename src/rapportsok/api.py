@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import BuildLocked, RapportsokError
 from .index import Index
@@ -28,7 +28,13 @@ assert set(MODES) == set(Mode.__args__)  # keep the schema's enum in step with t
 # ---------------------------------------------------------------- response models (interface.md)
 
 
-class Passage(BaseModel):
+class Open(BaseModel):
+    """Fields the library adds beyond interface.md pass through, so HTTP answers the same object as the CLI."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Passage(Open):
     passage_id: str = Field(description="stable across rebuilds while the passage's text is unchanged")
     doc: str = Field(description="document id: the corpus file's name without extension")
     title: str
@@ -42,19 +48,23 @@ class Passage(BaseModel):
     kind: str = "text"
 
 
-class Hit(Passage):
+class Ranked(Open):
     rank: int = Field(description="1-based")
     score: float = Field(description="higher is better")
 
 
-class SearchResponse(BaseModel):
+class Hit(Passage, Ranked):  # rank and score first, as the CLI prints them
+    pass
+
+
+class SearchResponse(Open):
     query: str
     mode: str
     took_ms: float
     hits: list[Hit]
 
 
-class Citation(BaseModel):
+class Citation(Open):
     n: int
     passage_id: str
     doc: str
@@ -65,7 +75,7 @@ class Citation(BaseModel):
     quote: str = Field(description="verbatim text of the passage")
 
 
-class AnswerResponse(BaseModel):
+class AnswerResponse(Open):
     question: str
     answer: str = Field(description="marks its claims with [n]")
     citations: list[Citation]
@@ -161,11 +171,15 @@ class LiveIndex:
             return True
 
     def _run(self) -> None:
+        failed = ""
         while not self._stop.wait(self.interval):
             try:
                 self.refresh()
-            except Exception:  # a half-removed build, a changed model: keep serving the old one and retry
-                log.warning("could not load the new index build; still serving %s", self.current.build_id, exc_info=True)
+                failed = ""
+            except Exception as exc:  # a half-removed build, a changed model: keep serving the old one and retry
+                if str(exc) != failed:  # say it once, not every second
+                    log.warning("cannot load the index on disk (%s); still serving build %s", exc, self.current.build_id)
+                failed = str(exc)
 
     def start(self) -> None:
         if self._thread is None:
@@ -217,6 +231,8 @@ def create_app(settings: Settings, index: Index | None = None, refresh_seconds: 
         version=_version(),
         description="Søk i norske rusmiddelpolitiske rapporter / search Norwegian drug-policy reports.",
         lifespan=lifespan,
+        docs_url=None,  # Swagger UI and ReDoc load from a CDN; these machines are offline: see /docs below
+        redoc_url=None,
     )
     app.state.live = live
     app.state.settings = settings
@@ -309,6 +325,10 @@ def create_app(settings: Settings, index: Index | None = None, refresh_seconds: 
         status, body = render.context_page(live.current, passage_id, request.query_params.get("q", ""))
         return HTMLResponse(body, status, headers=render.HEADERS)
 
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    def docs_route() -> HTMLResponse:
+        return HTMLResponse(render.api_docs_page(app.openapi()), headers=render.HEADERS)
+
     @app.get("/static/style.css", include_in_schema=False)
     def style_route() -> Response:
         return Response(render.STYLE, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
@@ -324,9 +344,13 @@ def _version() -> str:
 
 
 def _has_answer() -> bool:
+    """True once rapportsok.answer exists; a broken one costs /ask, not the whole server."""
     try:
-        from . import answer  # noqa: F401
+        from . import answer
     except ImportError:
+        return False
+    except Exception:
+        log.warning("rapportsok.answer cannot be imported; serving without /ask", exc_info=True)
         return False
     return hasattr(answer, "answer")
 

@@ -160,3 +160,63 @@ def context_page(index: Index, passage_id: str, query: str) -> tuple[int, str]:
         f'<div class="context"><h1>{escape(chosen.title)}</h1>{"".join(blocks)}</div>{"".join(nav)}'
     )
     return 200, page(f"{chosen.title} – Rapportsøk", body)
+
+
+def _type(schema: dict) -> str:
+    """A JSON schema as a short type expression: "string", "integer | null", "array of Hit"."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return f'<a href="#schema-{escape(name)}">{escape(name)}</a>'
+    if "anyOf" in schema:
+        return " | ".join(_type(s) for s in schema["anyOf"])
+    if "enum" in schema:
+        return " | ".join(f"<code>{escape(str(v))}</code>" for v in schema["enum"])
+    if schema.get("type") == "array":
+        return "array of " + _type(schema.get("items", {}))
+    if "const" in schema:
+        return f"<code>{escape(str(schema['const']))}</code>"
+    return escape(str(schema.get("type", "any")))
+
+
+def _limits(schema: dict) -> str:
+    names = {"minLength": "min length", "maxLength": "max length", "minimum": "min", "maximum": "max", "default": "default"}
+    return ", ".join(f"{label} {escape(str(schema[key]))}" for key, label in names.items() if key in schema)
+
+
+def api_docs_page(spec: dict) -> str:
+    """The OpenAPI spec as one plain page (the usual Swagger UI would need a CDN, and these machines are offline)."""
+    out = [f"<h1>{escape(spec['info']['title'])} {escape(spec['info']['version'])}: HTTP API</h1>"]
+    out.append(f"<p>{escape(spec['info'].get('description', ''))} Spesifikasjonen: <a href=\"/openapi.json\">/openapi.json</a>.</p>")
+    for path, methods in spec["paths"].items():
+        for method, op in methods.items():
+            out.append(f'<section class="op"><h2><code>{method.upper()} {escape(path)}</code></h2>')
+            out.append(f"<p>{escape(op.get('description') or op.get('summary', ''))}</p>")
+            params = op.get("parameters", [])
+            if params:
+                out.append("<table><caption>Parametre</caption><tr><th>navn</th><th>i</th><th>type</th><th>krav</th><th>beskrivelse</th></tr>")
+                for p in params:
+                    schema = p.get("schema", {})
+                    out.append(
+                        f"<tr><td><code>{escape(p['name'])}</code>{' (påkrevd)' if p.get('required') else ''}</td>"
+                        f"<td>{escape(p['in'])}</td><td>{_type(schema)}</td><td>{_limits(schema)}</td>"
+                        f"<td>{escape(p.get('description', ''))}</td></tr>"
+                    )
+                out.append("</table>")
+            out.append("<ul>")
+            for status, response in op.get("responses", {}).items():
+                schema = response.get("content", {}).get("application/json", {}).get("schema")
+                shown = f": {_type(schema)}" if schema else ""
+                out.append(f"<li><code>{escape(status)}</code> {escape(response.get('description', ''))}{shown}</li>")
+            out.append("</ul></section>")
+    out.append("<h2>Objekter</h2>")
+    for name, schema in spec.get("components", {}).get("schemas", {}).items():
+        out.append(f'<section class="schema" id="schema-{escape(name)}"><h3>{escape(name)}</h3>')
+        out.append("<table><tr><th>felt</th><th>type</th><th>beskrivelse</th></tr>")
+        required = set(schema.get("required", []))
+        for field, sub in schema.get("properties", {}).items():
+            out.append(
+                f"<tr><td><code>{escape(field)}</code>{'' if field in required else ' (valgfri)'}</td>"
+                f"<td>{_type(sub)}</td><td>{escape(sub.get('description', ''))}</td></tr>"
+            )
+        out.append("</table></section>")
+    return page("API – Rapportsøk", "".join(out))
