@@ -124,6 +124,34 @@ def search(
     err.print(f"[dim]{len(result.hits)} treff på {result.took_ms:.0f} ms ({result.mode})[/dim]")
 
 
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question, in Norwegian or English")],
+    k: Annotated[int, typer.Option("-k", help="Number of passages to answer from")] = 5,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """An answer with numbered citations to passages (extractive; an LLM if RAPPORTSOK_LLM_URL is set)."""
+    from .answer import answer
+
+    result = answer(_open(corpus, index, model), question, k=k)
+    if as_json:
+        _print_json(result.as_dict())
+        return
+    out.print(Text(result.text), highlight=False)
+    if result.citations:
+        out.print()
+        out.print("[bold]Kilder[/bold]")
+    for c in result.citations:
+        out.print(f"[bold][{c.n}][/bold] [cyan]{escape(c.passage.source())}[/cyan]", highlight=False)
+        out.print(Text(f"    «{' '.join(c.quote.split())}»", style="dim"))
+    for note in result.notes:
+        err.print(f"[dim]{escape(note)}[/dim]")
+    err.print(f"[dim]svar på {result.took_ms:.0f} ms ({result.method})[/dim]")
+
+
 def highlighted(text: str, marked: set[str]) -> Text:
     """The passage with the matching words in bold yellow."""
     from .lexical import WORD

@@ -1,0 +1,437 @@
+"""Answers with citations: the sentences of the best passages that answer a question, each quoted verbatim."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .index import Index
+from .lexical import STOPWORDS, words
+from .records import Passage
+from .search import Hit, asked_proposals, search, validate
+
+if TYPE_CHECKING:
+    from .llm import LLMSettings
+
+NOT_FOUND = "Fant ikke noe svar på dette i rapportene."
+CANDIDATE_PASSAGES = 8  # passages whose sentences compete for the answer (k of them are returned as hits)
+MAX_SENTENCES = 5  # in an answer
+EMBEDDED_SENTENCES = 8  # sentences embedded per question, chosen by the cheap scores first
+MIN_SENTENCE_CHARS = 25  # shorter pieces are headings or scraps, not claims
+MAX_QUOTE_CHARS = 600  # a longer "sentence" is a list or a splitting failure: cut at a clause
+DUPLICATE_OVERLAP = 0.6  # share of a sentence's words already said by a chosen one
+KEEP_RELATIVE = 0.8  # a sentence joins the answer when its score is this close to the best one's
+# weights of the sentence score (tuned on the dev set with bench/answer)
+W_DENSE, W_LEXICAL, W_PASSAGE = 0.5, 0.35, 0.15
+HEADLINE_BONUS = 0.5  # the headline of a proposal the question names
+# not-found rule, on the best few sentences (cosines on the e5 scale, tuned with bench/answer):
+FOUND_DENSE = 0.865  # resembles the question this much on its own
+FOUND_DENSE_WITH_WORDS = 0.80  # ... or this much while sharing the question's rare words
+FOUND_COVERAGE = 0.3  # share of the question's word weight (IDF) found in the sentence
+FOUND_DENSE_FOREIGN = 0.82  # a question mostly in words the corpus lacks (English) has only the dense signal
+FOREIGN_KNOWN, FOREIGN_MIN_WORDS = 1 / 3, 3  # at most this share of the question words known: a foreign question
+PER_PASSAGE = 3  # sentences quoted from one passage at most
+SHORTLIST_PER_PASSAGE = 2  # the best sentences (cheap score) of each of the top passages get embedded
+
+# Words that say how a question is asked, not what it is about.
+QUESTION_WORDS = frozenset(
+    """
+    hva hvem hvilke hvilken hvilket hvor hvordan hvorfor når mange mye kor korleis kva kven kvifor kvar
+    sier si står skriver skrive mener meiner går gå ut inneholder innebærer handler dreier beskriver omtaler
+    rapport rapporten rapportene rapportens dokument dokumentet dokumentets meldingen meldinga stortingsmeldingen
+    ifølge ifølgje iflg finnes fins
+    what which who whom how why when where many much does did do is are was were the a an of in on about to for
+    and say says said report reports according document paper white there
+    """.split()
+)
+
+ABBREVIATIONS = frozenset(
+    """
+    bl.a f.eks jf jfr st nr ca dvs m.m o.l pkt kap mill mrd kr ev evt iht mht osv etc pga dr prof meld prop innst
+    vol s t.o.m f.o.m tlf ref fig tab art nov des jan feb aug sept okt mfl m.fl e.l o.a a.a bl.annet vs ibid red
+    inkl ekskl gj.sn mv m.v ifm ca jf. kl
+    """.split()
+)
+BOUNDARY = re.compile(
+    r"[.!?][»”\"')\]]*(?P<stop>\s+)(?=[«“\"(\[]?[A-ZÆØÅ0-9–-])"  # end of a sentence
+    r"|(?P<para>\n[ \t]*\n\s*)"  # a blank line
+    r"|(?P<item>\n[ \t]*)(?=[–•-]\s)"  # a dash bullet on a new line
+)
+FOOTNOTE_LEAD = re.compile(r"\d{1,3}\s+(?=[A-ZÆØÅ])")
+BULLET_LEAD = re.compile(r"[–•-]\s+")
+TOKEN_BEFORE = re.compile(r"(\S+)\.\Z")
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One numbered source of an answer: a verbatim quote from a passage."""
+
+    n: int
+    passage: Passage
+    quote: str
+
+    def as_dict(self) -> dict[str, Any]:
+        p = self.passage
+        return {
+            "n": self.n,
+            "passage_id": p.passage_id,
+            "doc": p.doc,
+            "title": p.title,
+            "section": p.section,
+            "page": p.page,
+            "proposal": p.proposal,
+            "quote": self.quote,
+            "source": p.source(),
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer text with [n] markers, its citations and the passages it was drawn from."""
+
+    question: str
+    text: str
+    citations: list[Citation]
+    hits: list[Hit]
+    found: bool = True
+    method: str = "extractive"  # or "llm:<model>"
+    took_ms: float = 0.0
+    notes: list[str] = field(default_factory=list)  # e.g. why a generated answer was not used
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "citations": [c.as_dict() for c in self.citations],
+            "hits": [h.as_dict() for h in self.hits],
+            "found": self.found,
+            "method": self.method,
+            "took_ms": self.took_ms,
+        }
+
+
+# ---------------------------------------------------------------- sentences
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence in text, so that text[start:end] is the sentence verbatim.
+
+    Splits after . ! ? before a capital or digit, at blank lines and before dash bullets, but
+    not after abbreviations such as "bl.a.", "f.eks.", "jf.", "St.", "nr." or "ca.", nor after
+    a single capital (an initial).
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in BOUNDARY.finditer(text):
+        gap = next(name for name in ("stop", "para", "item") if match.group(name) is not None)
+        if gap == "stop" and "\n" not in match.group(gap):
+            word = TOKEN_BEFORE.search(text, start, match.start() + 1)
+            if word and _is_abbreviation(word.group(1)):
+                continue
+        end = match.start(gap)
+        if text[start:end].strip():
+            spans.append((start, end))
+        start = match.end(gap)
+    if text[start:].strip():
+        spans.append((start, len(text.rstrip())))
+    return [_trim(text, s, e) for s, e in spans]
+
+
+def _is_abbreviation(word: str) -> bool:
+    word = word.lstrip("(«\"“[").lower()
+    return word in ABBREVIATIONS or (len(word) == 1 and word.isalpha())
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Drops leading whitespace, a footnote number left before the sentence, and a bullet dash."""
+    while start < end and text[start].isspace():
+        start += 1
+    for lead in (FOOTNOTE_LEAD, BULLET_LEAD):
+        found = lead.match(text, start, end)
+        if found:
+            start = found.end()
+    return start, end
+
+
+@dataclass
+class _Sentence:
+    hit: int  # position in the candidate hits
+    start: int
+    end: int
+    text: str
+    tokens: set[str]
+    lexical: float = 0.0
+    dense: float | None = None
+    headline: bool = False
+    score: float = 0.0
+
+
+# ---------------------------------------------------------------- corpus statistics
+
+
+class _Stats:
+    """Per index: document frequency of every token (for IDF) and the tokens that name documents."""
+
+    def __init__(self, index: Index) -> None:
+        lexical = index.lexical
+        df: dict[str, int] = {}
+        for p in index.passages:
+            for token in set(lexical.tokens(p.text)):
+                df[token] = df.get(token, 0) + 1
+        self.df = df
+        self.n = max(1, len(index.passages))
+        self.generic = set(lexical.tokens(" ".join(QUESTION_WORDS)))
+        self.meta = self.generic | _doc_words(index)
+
+    def idf(self, token: str) -> float:
+        return math.log(1 + (self.n - self.df.get(token, 0) + 0.5) / (self.df.get(token, 0) + 0.5))
+
+
+def _doc_words(index: Index) -> set[str]:
+    """Tokens of document ids (the names users call the reports by: "stoltenberg", "meld", "rusreform")."""
+    named = index.lexical.tokens(" ".join(d.doc.replace("-", " ") for d in index.documents))
+    return {t for t in named if not t.isdigit()}
+
+
+_STATS: "weakref.WeakKeyDictionary[Index, _Stats]" = weakref.WeakKeyDictionary()
+_VECTORS: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()  # (model, sentence) -> vector
+_VECTOR_CACHE = 4096
+
+
+def _stats(index: Index) -> _Stats:
+    stats = _STATS.get(index)
+    if stats is None:
+        stats = _STATS[index] = _Stats(index)
+    return stats
+
+
+def _sentence_vectors(index: Index, texts: list[str]) -> np.ndarray:
+    """Passage-side embeddings of sentences, remembered across questions."""
+    model = index.embedder.name
+    missing = [t for t in dict.fromkeys(texts) if (model, t) not in _VECTORS]
+    if missing:
+        for text, vector in zip(missing, index.embedder.embed_passages(missing)):
+            _VECTORS[(model, text)] = vector
+    rows = []
+    for text in texts:
+        _VECTORS.move_to_end((model, text))
+        rows.append(_VECTORS[(model, text)])
+    while len(_VECTORS) > _VECTOR_CACHE:
+        _VECTORS.popitem(last=False)
+    return np.vstack(rows) if rows else np.zeros((0, 1), dtype=np.float32)
+
+
+# ---------------------------------------------------------------- answering
+
+
+def answer(index: Index, question: str, k: int = 5, llm: "LLMSettings | None | str" = "env") -> Answer:
+    """An answer of at most a few sentences quoted from the corpus, with numbered citations.
+
+    With an LLM endpoint (llm=LLMSettings(...), or by default RAPPORTSOK_LLM_URL and
+    RAPPORTSOK_LLM_MODEL in the environment) the answer is written by that model from the same
+    passages and its citations are checked; the extractive answer stands in whenever they fail.
+    llm=None never sends anything.
+    """
+    from .llm import LLMSettings
+
+    started = time.perf_counter()
+    question = validate(index, question, k, None, "hybrid")
+    extractive, candidates = _extractive(index, question, k)
+    settings = LLMSettings.from_env() if llm == "env" else llm
+    if isinstance(settings, LLMSettings) and extractive.found:
+        from .llm import generated_answer
+
+        result = generated_answer(settings, question, candidates[:k], extractive)
+    else:
+        result = extractive
+    return _with_time(result, started)
+
+
+def _with_time(result: Answer, started: float) -> Answer:
+    took = round((time.perf_counter() - started) * 1000, 2)
+    return Answer(result.question, result.text, result.citations, result.hits, result.found, result.method, took,
+                  result.notes)
+
+
+def _extractive(index: Index, question: str, k: int, trace: dict | None = None) -> tuple[Answer, list[Hit]]:
+    """The extractive answer, and the candidate hits it was drawn from (best first).
+
+    trace, when given, receives the scored sentences and timings (for bench/answer)."""
+    clock = time.perf_counter()
+    result = search(index, question, k=max(k, CANDIDATE_PASSAGES))
+    candidates = result.hits
+    hits = candidates[:k]
+    stats = _stats(index)
+    lexical = index.lexical
+    wanted = [t for t in dict.fromkeys(lexical.tokens(question)) if t not in stats.meta]
+    if not wanted:  # a question made only of document names and question words: keep them
+        wanted = [t for t in dict.fromkeys(lexical.tokens(question)) if t not in stats.generic]
+    weights = {t: stats.idf(t) for t in wanted}
+    total = sum(weights.values()) or 1.0
+    proposals = asked_proposals(question)
+
+    sentences: list[_Sentence] = []
+    for position, hit in enumerate(candidates):
+        passage = hit.passage
+        headline = (passage.headline or "").strip().rstrip(".")
+        for start, end in split_sentences(passage.text):
+            text = passage.text[start:end]
+            if len(text) < MIN_SENTENCE_CHARS:
+                continue
+            if len(text) > MAX_QUOTE_CHARS:
+                end = start + _cut(text)
+                text = passage.text[start:end]
+            tokens = set(lexical.tokens(text))
+            s = _Sentence(position, start, end, text, tokens)
+            s.lexical = sum(w for t, w in weights.items() if t in tokens) / total
+            s.headline = bool(
+                headline and passage.proposal in proposals and headline.lower() in text.lower()
+            )
+            sentences.append(s)
+    if not sentences:
+        return _not_found(question, hits), candidates
+
+    prior = _passage_prior(candidates)
+    for s in sentences:
+        s.score = W_LEXICAL * s.lexical + W_PASSAGE * prior[s.hit] + (HEADLINE_BONUS if s.headline else 0.0)
+    # embed the most promising sentences only: the cheap score decides which, giving each top passage a chance
+    ranked = sorted(sentences, key=lambda s: -s.score)
+    shortlist: list[_Sentence] = []
+    for position in range(len(candidates)):
+        shortlist += [s for s in ranked if s.hit == position][:SHORTLIST_PER_PASSAGE]
+        if len(shortlist) >= EMBEDDED_SENTENCES:
+            break
+    shortlist = sorted(shortlist, key=lambda s: -s.score)[:EMBEDDED_SENTENCES]
+    query_vector = index.embedder.embed_queries([question])[0]
+    vectors = _sentence_vectors(index, [s.text for s in shortlist])
+    for s, similarity in zip(shortlist, vectors @ query_vector):
+        s.dense = float(similarity)
+    for s in shortlist:
+        s.score += W_DENSE * _dense_scale(s.dense)
+    shortlist.sort(key=lambda s: -s.score)
+    if trace is not None:
+        trace.update(shortlist=shortlist, search_ms=result.took_ms, ms=(time.perf_counter() - clock) * 1000)
+
+    best = shortlist[0]
+    known = [t for t in wanted if stats.df.get(t, 0) > 0]
+    foreign = len(wanted) >= FOREIGN_MIN_WORDS and len(known) < FOREIGN_KNOWN * len(wanted)
+    if trace is not None:
+        trace.update(foreign=foreign)
+    if not _is_answer(shortlist, foreign):
+        return _not_found(question, hits), candidates
+    chosen = _choose(shortlist, best.score)
+    return _compose(question, chosen, candidates, hits), candidates
+
+
+def _cut(text: str) -> int:
+    """Where to cut an overlong sentence: the last clause boundary before the limit."""
+    window = text[:MAX_QUOTE_CHARS]
+    at = max(window.rfind("; "), window.rfind(", "), window.rfind(": "))
+    return at if at > MAX_QUOTE_CHARS // 3 else window.rfind(" ")
+
+
+def _passage_prior(hits: list[Hit]) -> list[float]:
+    """The search ranking as a prior in [0, 1]: the best passage 1, falling with rank and score."""
+    if not hits:
+        return []
+    top, low = hits[0].score, hits[-1].score
+    span = top - low if top > low else 1.0
+    return [0.5 * (h.score - low) / span + 0.5 / (1 + i) for i, h in enumerate(hits)]
+
+
+def _dense_scale(similarity: float | None) -> float:
+    """e5 cosines live in a narrow band (about 0.75 unrelated .. 0.92 on the point): stretch it to [0, 1]."""
+    if similarity is None:
+        return 0.0
+    return min(1.0, max(0.0, (similarity - 0.75) / 0.17))
+
+
+def _is_answer(ranked: list[_Sentence], foreign: bool) -> bool:
+    """Whether the best sentences resemble the question enough to be an answer rather than noise."""
+    for s in ranked[:3]:
+        dense = s.dense or 0.0
+        if (
+            s.headline
+            or dense >= FOUND_DENSE
+            or (dense >= FOUND_DENSE_WITH_WORDS and s.lexical >= FOUND_COVERAGE)
+            or (foreign and dense >= FOUND_DENSE_FOREIGN)
+        ):
+            return True
+    return False
+
+
+def _choose(ranked: list[_Sentence], best: float) -> list[_Sentence]:
+    """The best sentences, near-duplicates dropped, at most MAX_SENTENCES."""
+    chosen: list[_Sentence] = []
+    for s in ranked:
+        if len(chosen) >= MAX_SENTENCES or s.score < KEEP_RELATIVE * best:
+            break
+        if any(_overlap(s, c) >= DUPLICATE_OVERLAP for c in chosen):
+            continue
+        if sum(c.hit == s.hit for c in chosen) >= PER_PASSAGE:
+            continue
+        chosen.append(s)
+    return chosen
+
+
+def _overlap(a: _Sentence, b: _Sentence) -> float:
+    if a.hit == b.hit and a.start < b.end and b.start < a.end:
+        return 1.0
+    small = min(len(a.tokens), len(b.tokens)) or 1
+    return len(a.tokens & b.tokens) / small
+
+
+def _compose(question: str, chosen: list[_Sentence], candidates: list[Hit], hits: list[Hit]) -> Answer:
+    """Orders the sentences (passage by passage, best passage first, each in reading order), merges
+    neighbours into one quote and numbers the quotes."""
+    order: list[int] = []
+    for s in chosen:
+        if s.hit not in order:
+            order.append(s.hit)
+    groups: list[list[_Sentence]] = [sorted((s for s in chosen if s.hit == h), key=lambda s: s.start) for h in order]
+    citations: list[Citation] = []
+    parts: list[str] = []
+    for group in groups:
+        passage = candidates[group[0].hit].passage
+        runs: list[tuple[int, int]] = []
+        for s in group:
+            between = passage.text[runs[-1][1] : s.start] if runs else None
+            if runs and between is not None and between.strip() == "":
+                runs[-1] = (runs[-1][0], s.end)
+            else:
+                runs.append((s.start, s.end))
+        for start, end in runs:
+            quote = passage.text[start:end]
+            n = len(citations) + 1
+            citations.append(Citation(n, passage, quote))
+            parts.append(f"{_as_claim(quote)} [{n}]")
+    used = {c.passage.passage_id for c in citations}
+    shown = hits + [h for h in candidates[len(hits) :] if h.passage.passage_id in used]
+    return Answer(question, " ".join(parts), citations, shown)
+
+
+def _as_claim(quote: str) -> str:
+    """The quote as one line of the answer, ending in punctuation."""
+    line = " ".join(quote.split())
+    return line if line[-1:] in ".!?»”\"" else line + "."
+
+
+def _not_found(question: str, hits: list[Hit]) -> Answer:
+    return Answer(question, NOT_FOUND, [], hits, found=False)
+
+
+def is_verbatim(citation: Citation) -> bool:
+    """True when the quote stands word for word in its passage."""
+    return bool(citation.quote) and citation.quote in citation.passage.text
+
+
+def words_of(text: str) -> set[str]:
+    """Content words of a text (for tests and the LLM checks)."""
+    return {w for w in words(text) if w not in STOPWORDS}
