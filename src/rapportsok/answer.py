@@ -38,7 +38,7 @@ FOUND_COVERAGE = 0.3  # share of the question's word weight (IDF) found in the s
 FOUND_DENSE_FOREIGN = 0.82  # a question mostly in words the corpus lacks (English) has only the dense signal
 FOREIGN_KNOWN, FOREIGN_MIN_WORDS = 1 / 3, 3  # at most this share of the question words known: a foreign question
 PER_PASSAGE = 3  # sentences quoted from one passage at most
-SHORTLIST_PER_PASSAGE = 2  # the best sentences (cheap score) of each of the top passages get embedded
+SHORTLIST_QUOTA = (4, 2)  # the best sentences (cheap score) of the top passage, then of each next one, get embedded
 
 # Words that say how a question is asked, not what it is about.
 QUESTION_WORDS = frozenset(
@@ -305,7 +305,8 @@ def _extractive(index: Index, question: str, k: int, trace: dict | None = None) 
     ranked = sorted(sentences, key=lambda s: -s.score)
     shortlist: list[_Sentence] = []
     for position in range(len(candidates)):
-        shortlist += [s for s in ranked if s.hit == position][:SHORTLIST_PER_PASSAGE]
+        quota = SHORTLIST_QUOTA[min(position, len(SHORTLIST_QUOTA) - 1)]
+        shortlist += [s for s in ranked if s.hit == position][:quota]
         if len(shortlist) >= EMBEDDED_SENTENCES:
             break
     shortlist = sorted(shortlist, key=lambda s: -s.score)[:EMBEDDED_SENTENCES]
