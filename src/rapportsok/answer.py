@@ -36,7 +36,7 @@ FOUND_DENSE = 0.865  # resembles the question this much on its own
 FOUND_DENSE_WITH_WORDS = 0.80  # ... or this much while sharing the question's rare words
 FOUND_COVERAGE = 0.3  # share of the question's word weight (IDF) found in the sentence
 FOUND_DENSE_FOREIGN = 0.82  # a question mostly in words the corpus lacks (English) has only the dense signal
-FOREIGN_KNOWN, FOREIGN_MIN_WORDS = 1 / 3, 3  # at most this share of the question words known: a foreign question
+FOREIGN_KNOWN, FOREIGN_MIN_WORDS = 0.5, 3  # fewer of the question's words in the corpus: a foreign question
 PER_PASSAGE = 3  # sentences quoted from one passage at most
 SHORTLIST_QUOTA = (4, 2)  # the best sentences (cheap score) of the top passage, then of each next one, get embedded
 
@@ -186,6 +186,7 @@ class _Stats:
             for token in set(lexical.tokens(p.text)):
                 df[token] = df.get(token, 0) + 1
         self.df = df
+        self.vocabulary = {w for p in index.passages for w in words(p.text)}
         self.n = max(1, len(index.passages))
         self.generic = set(lexical.tokens(" ".join(QUESTION_WORDS)))
         self.meta = self.generic | _doc_words(index)
@@ -321,8 +322,9 @@ def _extractive(index: Index, question: str, k: int, trace: dict | None = None) 
         trace.update(shortlist=shortlist, search_ms=result.took_ms, ms=(time.perf_counter() - clock) * 1000)
 
     best = shortlist[0]
-    known = [t for t in wanted if stats.df.get(t, 0) > 0]
-    foreign = len(wanted) >= FOREIGN_MIN_WORDS and len(known) < FOREIGN_KNOWN * len(wanted)
+    asked = [w for w in words(question) if len(w) > 2 and not w.isdigit()]
+    known = [w for w in asked if w in stats.vocabulary]
+    foreign = len(asked) >= FOREIGN_MIN_WORDS and len(known) < FOREIGN_KNOWN * len(asked)
     if trace is not None:
         trace.update(foreign=foreign)
     if not _is_answer(shortlist, foreign):
