@@ -21,7 +21,7 @@ def test_compounds_split_into_known_words():
 
 
 def test_a_part_of_a_compound_finds_the_compound():
-    lexical = Lexical(TEXTS, Decompounder({"overdose": 3, "dødsfall": 3, "spill": 2, "problemer": 2}))
+    lexical = Lexical.build(TEXTS, Decompounder({"overdose": 3, "dødsfall": 3, "spill": 2, "problemer": 2}))
     scores = lexical.scores("dødsfall")
     assert scores[0] > 0 and scores[2] > 0
     # "spillproblemer" and "spilleproblemer" stem to different words, but share their parts
@@ -29,12 +29,12 @@ def test_a_part_of_a_compound_finds_the_compound():
 
 
 def test_stop_words_and_unknown_words_score_nothing():
-    lexical = Lexical(TEXTS)
+    lexical = Lexical.build(TEXTS)
     assert not lexical.scores("hva er det som").any()
     assert not lexical.scores("kryptovaluta").any()
 
 
 def test_inflected_forms_match_by_stem():
-    lexical = Lexical(TEXTS)
+    lexical = Lexical.build(TEXTS)
     assert lexical.scores("kommune")[3] > 0
     assert lexical.matching_words("kommune", TEXTS[3]) == {"kommunene"}

@@ -21,16 +21,17 @@ import numpy as np
 
 from .embed import Embedder, load_embedder
 from .errors import BuildLocked, CorpusError, IndexMissing, ModelMismatch, NotFound
-from .lexical import Decompounder, Lexical
+from .lexical import Lexical
 from .ingest import METADATA_FILE, is_document, load_metadata, sha256_of
 from .passages import read_document
 from .records import Document, Passage, Proposal, proposals_of
 from .settings import Settings
 from .store import EmbeddingCache, text_key
 
-FORMAT = 1
+FORMAT = 2
 CURRENT = "CURRENT"  # names the build folder in use; replaced atomically
 BUILDS = "builds"
+LEXICAL = "lexical"  # folder of the saved BM25 index inside a build
 EMBED_BATCH = 8
 APPROXIMATE_FROM = 50_000  # passages; below this exact search is faster than building a graph
 PASSAGE_WORDS = 200  # target passage size, chosen on the dev set (bench/quality)
@@ -251,9 +252,11 @@ def _write_build(index_dir: Path, meta: dict, passages: list[Passage], vectors: 
         for passage in passages:
             handle.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
     faiss.write_index(_dense_index(vectors), str(tmp / "dense.faiss"))
+    Lexical.build([p.context() for p in passages]).save(tmp / LEXICAL)
     (tmp / "meta.json").write_text(json.dumps(meta | {"build": name}, ensure_ascii=False, indent=1))
-    for path in tmp.iterdir():
-        _fsync(path)
+    for path in tmp.rglob("*"):
+        if path.is_file():
+            _fsync(path)
     tmp.rename(builds / name)
     pointer = index_dir / f".{CURRENT}.tmp"
     pointer.write_text(name + "\n")
@@ -323,8 +326,7 @@ class Index:
 
     @cached_property
     def lexical(self) -> Lexical:
-        texts = [p.context() for p in self.passages]
-        return Lexical(texts, Decompounder.from_texts(texts))
+        return Lexical.load(self.build_dir / LEXICAL)
 
     def is_current(self) -> bool:
         """False once another build has been swapped in on disk."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
 
 import bm25s
 import numpy as np
@@ -16,6 +18,8 @@ WORD = re.compile(r"\w+")
 STOPWORDS = frozenset(STOPWORDS_NORWEGIAN)
 MIN_PART = 4  # shortest compound part we trust ("spill", "over", "rus" is too short to be safe)
 MIN_COMPOUND = 2 * MIN_PART
+COMPOUNDS_FILE = "compounds.json"
+PART_WEIGHT = 0.5  # a compound part of a query word is weaker evidence than the word itself
 
 
 @lru_cache(maxsize=1)
@@ -66,21 +70,44 @@ class Decompounder:
 class Lexical:
     """BM25 (bm25s) over stemmed tokens; a query's unknown tokens are ignored."""
 
-    def __init__(self, texts: list[str], decompounder: Decompounder | None = None) -> None:
-        self.decompounder = decompounder or Decompounder.from_texts(texts)
-        self._bm25 = bm25s.BM25()
-        self._bm25.index([self.tokens(t) or [""] for t in texts], show_progress=False)
-        self._vocab = self._bm25.vocab_dict
+    def __init__(self, bm25: bm25s.BM25, decompounder: Decompounder) -> None:
+        self.decompounder = decompounder
+        self._bm25 = bm25
+
+    @classmethod
+    def build(cls, texts: list[str], decompounder: Decompounder | None = None) -> "Lexical":
+        lexical = cls(bm25s.BM25(), decompounder or Decompounder.from_texts(texts))
+        lexical._bm25.index([lexical.tokens(t) or [""] for t in texts], show_progress=False)
+        return lexical
+
+    def save(self, folder: Path) -> None:
+        """Stored with the build, so that loading costs milliseconds instead of re-tokenising."""
+        self._bm25.save(str(folder), show_progress=False)
+        (folder / COMPOUNDS_FILE).write_text(json.dumps(self.decompounder.counts, ensure_ascii=False))
+
+    @classmethod
+    def load(cls, folder: Path) -> "Lexical":
+        bm25 = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0)
+        counts = json.loads((folder / COMPOUNDS_FILE).read_text(encoding="utf-8"))
+        return cls(bm25, Decompounder(counts))
 
     def tokens(self, text: str) -> list[str]:
         """Stems of the non-stop words, plus stems of compound parts."""
+        whole, parts = self._split(text)
+        return whole + parts
+
+    def _split(self, text: str) -> tuple[list[str], list[str]]:
         kept = [w for w in words(text) if w not in STOPWORDS]
-        extra = [part for w in kept for part in self.decompounder.parts(w)]
-        return _stemmer().stemWords(kept + extra)
+        parts = [part for w in kept for part in self.decompounder.parts(w)]
+        return _stemmer().stemWords(kept), _stemmer().stemWords(parts)
 
     def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every passage for the query (zeros when no query term is known)."""
-        known = [t for t in self.tokens(query) if t in self._vocab]
+        """BM25 score of every passage for the query; a query word's compound parts count half."""
+        whole, parts = self._split(query)
+        return self._bm25_scores(whole) + PART_WEIGHT * self._bm25_scores(parts)
+
+    def _bm25_scores(self, tokens: list[str]) -> np.ndarray:
+        known = [t for t in tokens if t in self._bm25.vocab_dict]
         if not known:
             return np.zeros(self._bm25.scores["num_docs"], dtype=np.float32)
         return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
