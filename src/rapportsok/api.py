@@ -150,6 +150,7 @@ class LiveIndex:
     """
 
     def __init__(self, index: Index, interval: float = REFRESH_SECONDS) -> None:
+        warm(index)
         self.current = index
         self.interval = interval
         self.swaps = 0
@@ -216,7 +217,6 @@ def create_app(settings: Settings, index: Index | None = None, refresh_seconds: 
     from .web import render
 
     live = LiveIndex(index or load_index(settings), refresh_seconds)
-    warm(live.current)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
