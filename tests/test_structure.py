@@ -97,3 +97,15 @@ def test_titled_parts_of_small_documents(corpus_dir: Path, name: str, expected: 
     titles = list(titles_by_line(cleaned(corpus_dir, name)).values())
     assert [t for t in titles if t in expected] == expected
     assert len(titles) <= len(expected) + 1  # at most the document title on top
+
+
+def test_an_unnumbered_subheading_opens_a_subsection_of_its_numbered_section(corpus_dir: Path) -> None:
+    # meld-st-5-2024-2025.txt lines 3580-3582: "Nalokson" alone between blank lines, then its paragraph
+    from rapportsok.passages import read_document
+
+    _, passages = read_document(corpus_dir / "meld-st-5-2024-2025.txt", None, 260)
+    opening = next(p for p in passages if p.text.startswith("Nalokson er et legemiddel"))
+    assert opening.section == "4.2 Oppfølging av overdosestrategien og videreføring av tiltak — Nalokson"
+    assert not any("Nalokson Nalokson" in p.text for p in passages)
+    after = next(p for p in passages if p.line_start and p.line_start >= 3625)
+    assert after.section == "4.3 Ny handlingsplan mot overdoser"  # the next numbered section ends it

@@ -311,7 +311,7 @@ def _extractive(index: Index, question: str, k: int, trace: dict | None = None) 
         if len(shortlist) >= EMBEDDED_SENTENCES:
             break
     shortlist = sorted(shortlist, key=lambda s: -s.score)[:EMBEDDED_SENTENCES]
-    query_vector = index.embedder.embed_queries([question])[0]
+    query_vector = index.query_vector(question)
     vectors = _sentence_vectors(index, [s.text for s in shortlist])
     for s, similarity in zip(shortlist, vectors @ query_vector):
         s.dense = float(similarity)

@@ -117,8 +117,8 @@ def search(
         out.print("Ingen treff.")
     for hit in result.hits:
         p = hit.passage
-        out.print(f"[bold]{hit.rank}.[/bold] [cyan]{escape(p.title)}[/cyan]  [dim]score {hit.score:.3f}[/dim]")
-        out.print(f"   [dim]{escape(p.source())}[/dim]", highlight=False)
+        out.print(f"[bold]{hit.rank}.[/bold] [bold cyan]{escape(p.title)}[/bold cyan]  [dim]score {hit.score:.3f}[/dim]")
+        out.print(f"   [cyan]{escape(' · '.join(p.location()))}[/cyan]", highlight=False)
         out.print(highlighted(p.text, loaded.lexical.matching_words(result.query, p.text)))
         out.print()
     err.print(f"[dim]{len(result.hits)} treff på {result.took_ms:.0f} ms ({result.mode})[/dim]")

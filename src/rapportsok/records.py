@@ -41,18 +41,20 @@ class Passage:
             head += f" — Forslag {self.proposal}"
         return f"{head}: {self.text}"
 
-    def source(self) -> str:
-        """A human-readable reference to cite."""
-        parts = [self.title]
-        if self.section:
-            parts.append(self.section)
+    def location(self) -> list[str]:
+        """Where in its document the passage stands: section, proposal, page (else lines)."""
+        parts = [self.section] if self.section else []
         if self.proposal is not None:
             parts.append(f"Forslag {self.proposal}")
         if self.page is not None:
             parts.append(f"s. {self.page}")
         elif self.line_start is not None:
             parts.append(f"linje {self.line_start}–{self.line_end}")
-        return ", ".join(parts)
+        return parts
+
+    def source(self) -> str:
+        """A human-readable reference to cite."""
+        return ", ".join([self.title, *self.location()])
 
     def as_dict(self) -> dict[str, Any]:
         """The interface's hit fields without rank and score."""

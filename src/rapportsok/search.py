@@ -81,7 +81,7 @@ def score(index: Index, query: str, mode: str, mask: np.ndarray) -> np.ndarray:
     """One score per passage for the query; higher is better."""
     if mode == "lexical":
         return index.lexical.scores(query)
-    dense = index.dense_scores(index.embedder.embed_queries([query])[0])
+    dense = index.dense_scores(index.query_vector(query))
     if mode == "dense":
         return dense
     lexical = index.lexical.scores(query)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .clean import Footnote, ends_sentence, join_lines, strip_note_refs
 from .ingest import SourceLine
@@ -53,6 +53,7 @@ class Mark:
     proposal: int | None = None
     headline: str | None = None
     note: str | None = None  # "(fra Andresen, ...)" under a proposal number
+    sub: bool = False  # an unnumbered subheading inside a numbered section ("Nalokson")
 
 
 def find_structure(lines: list[SourceLine]) -> dict[int, Mark]:
@@ -61,6 +62,9 @@ def find_structure(lines: list[SourceLine]) -> dict[int, Mark]:
     numbered = find_numbered_headings(lines, skip=marks)
     if len(numbered) >= MIN_NUMBERED_HEADINGS:
         marks.update(numbered)
+        first = min(numbered)  # before the first chapter: front matter, no subsections
+        subheadings = find_titled_parts(lines, skip=marks)
+        marks.update({i: replace(m, sub=True) for i, m in subheadings.items() if i > first})
     else:
         marks.update(find_titled_parts(lines, skip=marks))
     return marks
@@ -255,6 +259,7 @@ def build_blocks(lines: list[SourceLine], notes: list[Footnote]) -> list[Block]:
     note_numbers = {note.number for note in notes}
     blocks: list[Block] = []
     section: str | None = None
+    numbered_section: str | None = None  # the section a subheading belongs to
     proposal: int | None = None
     headline: str | None = None
     para: list[SourceLine] = []
@@ -273,8 +278,11 @@ def build_blocks(lines: list[SourceLine], notes: list[Footnote]) -> list[Block]:
         mark = marks.get(i)
         if mark:
             flush()
-            if mark.title is not None:
-                section, proposal, headline = mark.title, None, None
+            if mark.sub:
+                section, proposal, headline = f"{numbered_section} — {mark.title}", None, None
+            elif mark.title is not None:
+                section = numbered_section = mark.title
+                proposal, headline = None, None
             else:
                 proposal, headline = mark.proposal, mark.headline
                 lead = f"Forslag {proposal}: {headline}." + (f" {mark.note}" if mark.note else "")

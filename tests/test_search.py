@@ -1,0 +1,92 @@
+"""Ranking on the shipped corpus and index, with the real model."""
+
+from pathlib import Path
+
+import pytest
+
+from rapportsok.errors import NotFound, QueryError
+from rapportsok.index import Index, is_stale
+from rapportsok.search import asked_proposals, search
+from rapportsok.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+SHIPPED = Settings.resolve(REPO / "corpus", REPO / "index")
+
+
+@pytest.fixture(scope="module")
+def index() -> Index:
+    return Index.open(SHIPPED, update=False)
+
+
+def test_the_shipped_index_matches_the_shipped_corpus_and_code():
+    """Fails when corpus/, the ingestion code or passage size changed without `rapportsok index`."""
+    assert not is_stale(SHIPPED), "index/ is stale: run `rapportsok index` and commit index/"
+
+
+def test_nalokson_question_finds_the_nalokson_passage(index):
+    hits = search(index, "hva sier rapporten om nalokson", k=3).hits
+    assert any(h.passage.text.startswith("Nalokson er et legemiddel") for h in hits)
+
+
+@pytest.mark.parametrize(
+    ("query", "number"),
+    [
+        ("Hva går forslag 14 i Stoltenberg-rapporten ut på?", 14),
+        ("forslag nr. 9", 9),
+        ("What is proposal 21 about?", 21),
+    ],
+)
+def test_a_proposal_asked_for_by_number_comes_first_with_its_headline(index, query, number):
+    first = search(index, query, k=3).hits[0].passage
+    assert first.proposal == number
+    assert first.text.startswith(f"Forslag {number}: {first.headline}")
+
+
+def test_asked_proposals_reads_numbers_not_years():
+    assert asked_proposals("Forslag 3 og proposal no. 12") == {3, 12}
+    assert asked_proposals("forslagene fra 2010") == set()
+
+
+def test_doc_filter_is_honoured(index):
+    docs = ["rusreformen-2004", "hoeringsinnspill-narkotikapolitiforening"]
+    hits = search(index, "legemiddelassistert rehabilitering", k=20, docs=docs).hits
+    assert hits and {h.passage.doc for h in hits} <= set(docs)
+    assert {h.passage.doc for h in hits} == set(docs)
+    with pytest.raises(NotFound):
+        search(index, "nalokson", docs=["no-such-report"])
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+def test_every_mode_ranks_best_first_and_never_ranks_footnotes(index, mode):
+    result = search(index, "overdosedødsfall i Norge", k=10, mode=mode)
+    scores = [h.score for h in result.hits]
+    assert len(result.hits) == 10 and scores == sorted(scores, reverse=True)
+    assert [h.rank for h in result.hits] == list(range(1, 11))
+    assert all(h.passage.kind == "text" for h in result.hits)
+
+
+def test_a_compound_part_finds_the_compound_lexically(index):
+    hits = search(index, "dødsfall overdose", k=10, mode="lexical").hits
+    assert any("overdosedødsfall" in h.passage.text.lower() for h in hits)
+
+
+def test_an_english_question_finds_norwegian_text(index):
+    hits = search(index, "How many people died of overdoses in Norway in 2023?", k=5).hits
+    assert any("363" in h.passage.text for h in hits)
+
+
+def test_a_hit_says_where_it_comes_from(index):
+    hit = search(index, "Ny handlingsplan mot overdoser", k=1).hits[0].as_dict()
+    assert hit["doc"] == "meld-st-5-2024-2025" and hit["section"].startswith("4.3")
+    assert hit["title"] in hit["source"] and hit["section"] in hit["source"]
+    assert set(hit) >= {"rank", "score", "passage_id", "doc", "title", "section", "page", "proposal", "text", "source"}
+
+
+@pytest.mark.parametrize(
+    ("query", "k", "mode"),
+    [("", 10, "hybrid"), ("   ", 10, "hybrid"), ("x" * 10_000, 10, "hybrid"), ("nalokson", 0, "hybrid"),
+     ("nalokson", 101, "hybrid"), ("nalokson", 10, "semantic")],
+)
+def test_bad_queries_are_refused(index, query, k, mode):
+    with pytest.raises(QueryError):
+        search(index, query, k=k, mode=mode)
