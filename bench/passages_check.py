@@ -14,9 +14,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from rapportsok.index import PASSAGE_WORDS
 from rapportsok.passages import read_corpus  # noqa: E402
 
-DEFAULT_GOLD = Path("/work/shared/eval/dev.jsonl")
+DEFAULT_GOLD = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "dev.jsonl"
 # Leftovers that should never reach a passage.
 LEFTOVERS = {
     "page header": re.compile(r"\d{4}–\d{4} Meld\. St\. 5 \d+|\d+ Meld\. St\. 5 \d{4}–\d{4}"),
@@ -81,7 +82,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
     parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
-    parser.add_argument("--max-words", type=int, nargs="*", default=[120, 160, 200, 250])
+    parser.add_argument("--max-words", type=int, nargs="*", default=sorted({120, 200, PASSAGE_WORDS, 330}))
     args = parser.parse_args()
     for i, max_words in enumerate(args.max_words):
         report(args.corpus, args.gold, max_words, verbose=i == 0 or len(args.max_words) == 1)

@@ -11,7 +11,7 @@ import pytest
 from rapportsok.passages import read_corpus, read_document
 from rapportsok.records import Corpus
 
-GOLD = Path("/work/shared/eval/dev.jsonl")
+GOLD = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "dev.jsonl"
 PDF_PAGES = [
     "1 Innledning\nUtvalget har vurdert tiltak for de mest hjelpetrengende rusmiddelavhengige.\n"
     "1.1 Bakgrunn\nMange har langvarig avhengighet og trenger hjelp over tid.",

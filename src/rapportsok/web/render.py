@@ -47,18 +47,8 @@ def highlighted(text: str, marked: set[str]) -> str:
 
 def where(passage: Passage) -> str:
     """Section, page and proposal as one line (the title is shown on its own)."""
-    parts = []
-    if passage.section:
-        parts.append(escape(passage.section))
-    if passage.proposal is not None:
-        parts.append(f"Forslag {passage.proposal}")
-    if passage.page is not None:
-        parts.append(f"side {passage.page}")
-    elif passage.line_start is not None:
-        parts.append(f"linje {passage.line_start}–{passage.line_end}")
-    if passage.kind == "footnote":
-        parts.append("fotnote")
-    return " · ".join(parts)
+    parts = passage.location() + (["fotnote"] if passage.kind == "footnote" else [])
+    return escape(" · ".join(parts))
 
 
 def context_link(passage_id: str, query: str) -> str:
