@@ -22,7 +22,7 @@ import numpy as np
 from .embed import Embedder, load_embedder
 from .errors import BuildLocked, CorpusError, IndexMissing, ModelMismatch, NotFound
 from .lexical import Lexical
-from .ingest import METADATA_FILE, is_document, load_metadata, sha256_of
+from .ingest import METADATA_FILE, list_documents, load_metadata, sha256_of
 from .passages import read_document
 from .records import Document, Passage, Proposal, proposals_of
 from .settings import Settings
@@ -95,7 +95,7 @@ def corpus_state(corpus: Path) -> dict[str, str]:
     """Document file name -> content hash, for every document file in the corpus folder."""
     if not corpus.is_dir():
         raise CorpusError(f"corpus folder {corpus} does not exist")
-    return {path.name: sha256_of(path) for path in sorted(corpus.iterdir()) if is_document(path)}
+    return {path.name: sha256_of(path) for path in list_documents(corpus)[0]}
 
 
 def is_stale(settings: Settings) -> bool:
@@ -144,6 +144,7 @@ def build(
         old_unreadable = old_meta.get("unreadable", {}) if old_meta else {}
         report = BuildReport()
         if reuse and {p: d["sha256"] for p, d in old_docs.items()} | old_unreadable == state:
+            report.warnings = old_meta["warnings"]  # still true of the unchanged files
             report.unchanged = len(old_docs)
             report.passages = sum(d["passages"] for d in old_docs.values())
             report.seconds = round(time.perf_counter() - started, 3)
@@ -151,6 +152,7 @@ def build(
 
         old_passages = _passages_by_doc(_read_passages(old_build)) if reuse and old_build else {}
         metadata, report.warnings = load_metadata(settings.corpus)
+        report.warnings += list_documents(settings.corpus)[1]
         documents: list[Document] = []
         passages: list[Passage] = []
         unreadable: dict[str, str] = {}
@@ -168,10 +170,12 @@ def build(
                 report.warnings.append(str(exc))
                 unreadable[name] = sha
                 continue
-            if previous:
-                report.changed += 1
-            else:
+            if previous is None:
                 report.added += 1
+            elif previous["sha256"] != sha:
+                report.changed += 1
+            else:  # the same file, read again because the ingestion code or settings changed
+                report.unchanged += 1
             documents.append(document)
             passages.extend(doc_passages)
         current_names = {d.path for d in documents} | set(unreadable)

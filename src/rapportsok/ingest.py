@@ -44,6 +44,18 @@ def is_document(path: Path) -> bool:
     )
 
 
+def list_documents(corpus_dir: Path) -> tuple[list[Path], list[str]]:
+    """The document files of a corpus folder by name, and a note for every other file it ignores."""
+    paths: list[Path] = []
+    notes: list[str] = []
+    for path in sorted(corpus_dir.iterdir(), key=lambda p: p.name):
+        if is_document(path):
+            paths.append(path)
+        elif path.is_file() and path.name != METADATA_FILE and not path.name.upper().startswith("README"):
+            notes.append(f"{path}: not a .txt or .pdf file, ignored")
+    return paths, notes
+
+
 def read_lines(path: Path) -> list[SourceLine]:
     """The raw lines of one file; raises CorpusError with the reason when it cannot be read."""
     suffix = path.suffix.lower()

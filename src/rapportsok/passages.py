@@ -12,8 +12,7 @@ from .clean import remove_running_heads, split_footnotes
 from .errors import CorpusError
 from .ingest import (
     DOCUMENT_SUFFIXES,
-    METADATA_FILE,
-    is_document,
+    list_documents,
     load_metadata,
     read_lines,
     sha256_of,
@@ -52,12 +51,9 @@ def read_corpus(corpus_dir: Path, max_words: int = 200) -> Corpus:
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder not found: {corpus_dir}")
     metadata, warnings = load_metadata(corpus_dir)
-    corpus = Corpus(warnings=warnings)
-    for path in sorted(corpus_dir.iterdir(), key=lambda p: p.name):
-        if not is_document(path):
-            if path.is_file() and path.name != METADATA_FILE and not path.name.upper().startswith("README"):
-                corpus.warnings.append(f"{path}: not a .txt or .pdf file, ignored")
-            continue
+    paths, notes = list_documents(corpus_dir)
+    corpus = Corpus(warnings=warnings + notes)
+    for path in paths:
         try:
             document, passages = read_document(path, metadata.get(path.stem), max_words)
         except CorpusError as exc:
