@@ -86,12 +86,7 @@ def index_command(
     if as_json:
         _print_json(report.as_dict())
         return
-    out.print(
-        f"{report.passages} passages in {settings.index}: {report.added} documents added, "
-        f"{report.changed} changed, {report.removed} removed, {report.unchanged} unchanged; "
-        f"{report.embedded} passages embedded in {report.seconds:.1f} s",
-        highlight=False,
-    )
+    out.print(f"{settings.index}: {report.summary()}", highlight=False)
 
 
 @app.command()
@@ -235,11 +230,7 @@ def watch(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = No
     err.print(f"Watching {escape(str(settings.corpus))}; Ctrl-C stops.", highlight=False)
     run_watch(
         settings,
-        on_build=lambda r: err.print(
-            f"{r.passages} passages: {r.added} added, {r.changed} changed, {r.removed} removed; "
-            f"{r.embedded} embedded in {r.seconds:.1f} s",
-            highlight=False,
-        ),
+        on_build=lambda report: err.print(report.summary(), highlight=False),
         on_error=lambda e: err.print(f"rapportsok: error: {escape(str(e))}", highlight=False, soft_wrap=True),
     )
 

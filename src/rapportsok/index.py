@@ -59,6 +59,13 @@ class BuildReport:
         del data["warnings"]
         return data
 
+    def summary(self) -> str:
+        return (
+            f"{self.passages} passages: {self.added} documents added, {self.changed} changed, "
+            f"{self.removed} removed, {self.unchanged} unchanged; {self.embedded} passages embedded "
+            f"in {self.seconds:.1f} s"
+        )
+
 
 def current_build(index_dir: Path) -> Path | None:
     """The build folder CURRENT points at, or None when there is no complete build."""
