@@ -110,8 +110,12 @@ def is_stale(settings: Settings) -> bool:
     meta = _read_meta(current_build(settings.index))
     if meta is None:
         return True
-    built = {d["path"]: d["sha256"] for d in meta["documents"]} | meta.get("unreadable", {})
-    return built != corpus_state(settings.corpus) or meta["params"] != _params(settings.corpus)
+    return _built_state(meta) != corpus_state(settings.corpus) or meta["params"] != _params(settings.corpus)
+
+
+def _built_state(meta: dict) -> dict[str, str]:
+    """File name -> content hash of every document file a build read (or found unreadable)."""
+    return {d["path"]: d["sha256"] for d in meta["documents"]} | meta.get("unreadable", {})
 
 
 def _params(corpus: Path) -> dict[str, int | str]:
@@ -147,54 +151,21 @@ def build(
             and old_meta["params"] == _params(settings.corpus)
             and old_meta["model"] == settings.model
         )
-        old_docs = {d["path"]: d for d in old_meta["documents"]} if old_meta else {}
-        old_unreadable = old_meta.get("unreadable", {}) if old_meta else {}
+        if reuse and _built_state(old_meta) == state:
+            return BuildReport(
+                unchanged=len(old_meta["documents"]),
+                passages=sum(d["passages"] for d in old_meta["documents"]),
+                seconds=round(time.perf_counter() - started, 3),
+                warnings=old_meta["warnings"],  # still true of the unchanged files
+            )
+        old_passages = _read_passages(old_build) if old_build else []
         report = BuildReport()
-        if reuse and {p: d["sha256"] for p, d in old_docs.items()} | old_unreadable == state:
-            report.warnings = old_meta["warnings"]  # still true of the unchanged files
-            report.unchanged = len(old_docs)
-            report.passages = sum(d["passages"] for d in old_docs.values())
-            report.seconds = round(time.perf_counter() - started, 3)
-            return report
-
-        old_passages = _passages_by_doc(_read_passages(old_build)) if reuse and old_build else {}
-        metadata, report.warnings = load_metadata(settings.corpus)
-        report.warnings += list_documents(settings.corpus)[1]
-        documents: list[Document] = []
-        passages: list[Passage] = []
-        unreadable: dict[str, str] = {}
-        for name, sha in state.items():
-            previous = old_docs.get(name)
-            if reuse and previous and previous["sha256"] == sha:
-                report.unchanged += 1
-                documents.append(Document(**{k: previous[k] for k in Document.__dataclass_fields__}))
-                passages.extend(old_passages.get(previous["doc"], []))
-                continue
-            path = settings.corpus / name
-            try:
-                document, doc_passages = read_document(path, metadata.get(path.stem), PASSAGE_WORDS)
-            except CorpusError as exc:
-                report.warnings.append(str(exc))
-                unreadable[name] = sha
-                continue
-            if previous is None:
-                report.added += 1
-            elif previous["sha256"] != sha:
-                report.changed += 1
-            else:  # the same file, read again because the ingestion code or settings changed
-                report.unchanged += 1
-            documents.append(document)
-            passages.extend(doc_passages)
-        current_names = {d.path for d in documents} | set(unreadable)
-        report.removed = sum(1 for name in old_docs if name not in current_names)
-        report.passages = len(passages)
-
+        documents, passages, unreadable = _read_changes(settings, state, old_meta, old_passages if reuse else None, report)
         embedder = embedder or load_embedder(settings.model)
         cache = EmbeddingCache(settings.index / "cache", embedder.name)
         try:
             vectors, report.embedded = _embed(passages, embedder, cache, full, progress)
-            old_keys = {text_key(p.context()) for p in _read_passages(old_build)} if old_build else set()
-            cache.keep_only(old_keys | {text_key(p.context()) for p in passages})
+            cache.keep_only({text_key(p.context()) for p in old_passages + passages})
         finally:
             cache.close()
         meta = {
@@ -210,6 +181,52 @@ def build(
         _write_build(settings.index, meta, passages, vectors)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
+
+
+def _read_changes(
+    settings: Settings,
+    state: dict[str, str],
+    old_meta: dict | None,
+    reusable: list[Passage] | None,
+    report: BuildReport,
+) -> tuple[list[Document], list[Passage], dict[str, str]]:
+    """Documents and passages for the new build: reused where a file is unchanged, else read anew.
+
+    With `reusable` None (another model, passage size or ingestion code) every file is read
+    again. Counts added, changed, removed and unchanged documents into the report, and a warning
+    for every file that could not be read."""
+    old_docs = {d["path"]: d for d in old_meta["documents"]} if old_meta else {}
+    by_doc = _passages_by_doc(reusable or [])
+    metadata, report.warnings = load_metadata(settings.corpus)
+    report.warnings += list_documents(settings.corpus)[1]
+    documents: list[Document] = []
+    passages: list[Passage] = []
+    unreadable: dict[str, str] = {}
+    for name, sha in state.items():
+        previous = old_docs.get(name)
+        if reusable is not None and previous and previous["sha256"] == sha:
+            report.unchanged += 1
+            documents.append(Document(**{k: previous[k] for k in Document.__dataclass_fields__}))
+            passages.extend(by_doc.get(previous["doc"], []))
+            continue
+        path = settings.corpus / name
+        try:
+            document, doc_passages = read_document(path, metadata.get(path.stem), PASSAGE_WORDS)
+        except CorpusError as exc:
+            report.warnings.append(str(exc))
+            unreadable[name] = sha
+            continue
+        if previous is None:
+            report.added += 1
+        elif previous["sha256"] != sha:
+            report.changed += 1
+        else:
+            report.unchanged += 1
+        documents.append(document)
+        passages.extend(doc_passages)
+    report.removed = sum(1 for name in old_docs if name not in state)
+    report.passages = len(passages)
+    return documents, passages, unreadable
 
 
 def _passages_by_doc(passages: list[Passage]) -> dict[str, list[Passage]]:
