@@ -173,14 +173,15 @@ def test_serve_binds_to_loopback_by_default() -> None:
 def test_schema_fuzzing_finds_no_server_error(server: Server, tmp_path: Path) -> None:
     """Schemathesis against the OpenAPI spec, bounded: positive and negative examples of every route."""
     schemathesis = pytest.importorskip("schemathesis")
+    from hypothesis import HealthCheck, Phase, given
+    from hypothesis import settings as hypothesis_settings
+    from hypothesis.errors import Unsatisfiable
+    from schemathesis.checks import not_a_server_error
     from schemathesis.specs.openapi.checks import (
         content_type_conformance,
         response_schema_conformance,
         status_code_conformance,
     )
-    from schemathesis.checks import not_a_server_error
-    from hypothesis import HealthCheck, Phase, given, settings as hypothesis_settings
-    from hypothesis.errors import Unsatisfiable
 
     schema = schemathesis.openapi.from_url(server.url + "/openapi.json")
     checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

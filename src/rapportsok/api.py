@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from importlib.metadata import PackageNotFoundError, version
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
@@ -197,8 +197,7 @@ class LiveIndex:
 
 def warm(index: Index) -> None:
     """Loads what the first query would otherwise pay for: the model and the lexical index."""
-    index.embedder
-    index.lexical
+    _ = index.embedder, index.lexical
 
 
 def load_index(settings: Settings) -> Index:

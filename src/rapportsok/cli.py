@@ -16,7 +16,8 @@ from rich.table import Table
 from rich.text import Text
 
 from .errors import RapportsokError
-from .index import Index, Progress as ProgressCallback, build
+from .index import Index, build
+from .index import Progress as ProgressCallback
 from .settings import Settings
 
 app = typer.Typer(

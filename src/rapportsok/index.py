@@ -21,8 +21,8 @@ import numpy as np
 
 from .embed import Embedder, load_embedder
 from .errors import BuildLocked, CorpusError, IndexMissing, ModelMismatch, NotFound
-from .lexical import Lexical
 from .ingest import METADATA_FILE, list_documents, load_metadata, sha256_of
+from .lexical import Lexical
 from .passages import read_document
 from .records import Document, Passage, Proposal, proposals_of
 from .settings import Settings

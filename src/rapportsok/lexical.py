@@ -45,14 +45,14 @@ class Decompounder:
         self.counts = {
             w: n for w, n in counts.items() if len(w) >= MIN_PART and not w.isdigit() and w not in STOPWORDS
         }
+        self.parts = lru_cache(maxsize=65536)(self._parts)  # per instance: a swapped-out index frees it
 
     @classmethod
     def from_texts(cls, texts: Iterable[str], min_count: int = 2) -> "Decompounder":
         counts = Counter(w for text in texts for w in words(text))
         return cls({w: n for w, n in counts.items() if n >= min_count})
 
-    @lru_cache(maxsize=65536)
-    def parts(self, word: str) -> tuple[str, ...]:
+    def _parts(self, word: str) -> tuple[str, ...]:
         """The best two-part split of word, or () when it is not a compound of known words."""
         if len(word) < MIN_COMPOUND or word.isdigit():
             return ()

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from watchfiles import Change, watch as watch_changes
+from watchfiles import Change
+from watchfiles import watch as watch_changes
 
 from .embed import Embedder, load_embedder
 from .errors import BuildLocked, RapportsokError
