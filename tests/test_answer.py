@@ -111,7 +111,10 @@ def test_overdose_deaths_2023(index: Index) -> None:
     assert any("363" in c.quote and c.passage.doc == "meld-st-5-2024-2025" for c in result.citations)
 
 
-@pytest.mark.parametrize("question", ["Hva sier rapporten om kryptovaluta?", "What is the capital of France?"])
+@pytest.mark.parametrize(
+    "question",
+    ["Hva sier rapporten om kryptovaluta?", "What is the capital of France?", "Hva går forslag 99 ut på?"],
+)
 def test_unanswerable_question_gets_a_plain_not_found(index: Index, question: str) -> None:
     result = answer(index, question, llm=None)
     assert not result.found

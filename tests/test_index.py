@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from rapportsok.errors import BuildLocked, CorpusError, ModelMismatch
-from rapportsok.index import Index, _build_lock, build, current_build, is_stale
+from rapportsok.index import Index, IndexDamaged, _build_lock, build, current_build, is_stale
 from rapportsok.search import search
 from rapportsok.settings import Settings
 
@@ -181,3 +181,53 @@ def test_index_json_summary(fresh):
     summary = json.loads(result.stdout)
     assert set(summary) == {"added", "changed", "removed", "unchanged", "passages", "embedded", "seconds"}
     assert summary["unchanged"] == 2 and summary["embedded"] == 0
+
+
+def test_a_damaged_build_is_one_line_and_index_repairs_it_from_the_cache(fresh):
+    build_dir = current_build(fresh.index)
+    passages = build_dir / "passages.jsonl"
+    passages.write_bytes(passages.read_bytes()[: passages.stat().st_size // 2])
+    result = run_cli("search", "nalokson", "--corpus", str(fresh.corpus), "--index", str(fresh.index))
+    assert result.returncode == 0, result.stderr  # search notices the damage and rebuilds first
+    assert current_build(fresh.index) != build_dir
+    meta = current_build(fresh.index) / "meta.json"
+    meta.write_text("{not json")
+    with pytest.raises(IndexDamaged):
+        Index.open(fresh, update=False)
+    repaired = build(fresh)
+    assert repaired.embedded == 0 and Index.open(fresh, update=False).passages
+
+
+def test_a_corpus_without_readable_text_is_refused_and_the_old_index_kept(fresh):
+    before = current_build(fresh.index)
+    for path in fresh.corpus.glob("*.txt"):
+        path.write_bytes(b"\x00\x01\x02 binary")
+    result = run_cli("index", "--corpus", str(fresh.corpus), "--index", str(fresh.index))
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and "no readable text" in lines[-1] and "Traceback" not in result.stderr
+    assert current_build(fresh.index) == before
+    assert not list((fresh.index / "builds").glob(".*.tmp"))
+
+
+def test_two_files_with_one_document_id_are_not_merged(fresh, make_pdf):
+    make_pdf(fresh.corpus / "mandat-stoltenberg-utvalget-2009.pdf", ["Gi nalokson til alle som trenger det."])
+    report = build(fresh)
+    assert any("same document id" in w for w in report.warnings)
+    assert [d.doc for d in Index.open(fresh, update=False).documents].count("mandat-stoltenberg-utvalget-2009") == 1
+
+
+def test_search_answers_from_the_current_build_while_another_builds(fresh):
+    (fresh.corpus / SMALL[1]).unlink()  # stale, but the lock is taken
+    with _build_lock(fresh.index):
+        result = run_cli("search", "nalokson", "--json", "--corpus", str(fresh.corpus), "--index", str(fresh.index))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["hits"]
+
+
+def test_an_index_path_that_is_a_file_and_usage_errors_are_one_line(fresh, tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for args in (["index", "--corpus", str(fresh.corpus), "--index", str(afile)], ["search", "x", "-k", "abc"]):
+        result = run_cli(*args)
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode != 0 and len(lines) == 1 and lines[0].startswith("rapportsok: error:"), result.stderr

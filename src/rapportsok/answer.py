@@ -277,6 +277,8 @@ def _extractive(index: Index, question: str, k: int, trace: dict | None = None) 
     weights = {t: stats.idf(t) for t in wanted}
     total = sum(weights.values()) or 1.0
     proposals = asked_proposals(question)
+    if proposals and not proposals & set(index.proposal_numbers.tolist()):
+        return _not_found(question, hits), candidates  # "forslag 99": no such proposal, nothing to quote
 
     sentences: list[_Sentence] = []
     for position, hit in enumerate(candidates):

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from typer.exceptions import TyperException
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -83,7 +84,7 @@ def index_command(
     with _progress() as progress:
         report = build(settings, full=full, progress=progress)
     for warning in report.warnings:
-        err.print(f"warning: {escape(warning)}", highlight=False)
+        err.print(f"warning: {escape(warning)}", highlight=False, soft_wrap=True)
     if as_json:
         _print_json(report.as_dict())
         return
@@ -211,7 +212,7 @@ def proposals(
 @app.command()
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on")] = 8000,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on")] = 8000,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
     model: ModelOpt = None,
@@ -237,11 +238,25 @@ def watch(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = No
 
 
 def main() -> None:
-    """Entry point: user errors become one line on stderr and exit status 1."""
+    """Entry point: user errors (and usage errors) become one line on stderr and a non-zero exit."""
+    if len(sys.argv) < 2:
+        app()  # no command: the help text
     try:
-        app()
-    except RapportsokError as exc:
-        err.print(f"rapportsok: error: {escape(str(exc))}", highlight=False, soft_wrap=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
+        code = app(standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
         sys.exit(130)
+    except RapportsokError as exc:
+        _fail(str(exc), 1)
+    except TyperException as exc:  # a usage error: unknown option, bad value, missing argument
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        _fail(f"{message} (see `rapportsok --help`)", 2)
+    except OSError as exc:  # a file system problem no stage anticipated: still one line
+        _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc), 1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, status: int) -> None:
+    err.print(f"rapportsok: error: {escape(message)}", highlight=False, soft_wrap=True)
+    sys.exit(status)

@@ -17,6 +17,12 @@ class IndexMissing(RapportsokError):
     status = 503
 
 
+class WriteFailed(RapportsokError):
+    """The index folder cannot be created or written (a file, read-only, no permission)."""
+
+    status = 503
+
+
 class ModelMismatch(RapportsokError):
     """The index was built by another embedding model than the one asked for."""
 

@@ -20,7 +20,7 @@ import faiss
 import numpy as np
 
 from .embed import Embedder, load_embedder
-from .errors import BuildLocked, CorpusError, IndexMissing, ModelMismatch, NotFound
+from .errors import BuildLocked, CorpusError, IndexMissing, ModelMismatch, NotFound, WriteFailed
 from .ingest import METADATA_FILE, list_documents, load_metadata, sha256_of
 from .lexical import Lexical
 from .passages import read_document
@@ -77,20 +77,56 @@ def current_build(index_dir: Path) -> Path | None:
     return folder if (folder / "meta.json").is_file() else None
 
 
+DAMAGE = (OSError, ValueError, KeyError, TypeError, RuntimeError)  # what a truncated or edited file raises
+
+
 def _read_meta(build: Path | None) -> dict | None:
-    return json.loads((build / "meta.json").read_text()) if build else None
+    if build is None:
+        return None
+    try:
+        return json.loads((build / "meta.json").read_text(encoding="utf-8"))
+    except DAMAGE as exc:
+        raise IndexDamaged(build, exc) from exc
 
 
 def _read_passages(build: Path) -> list[Passage]:
-    with (build / "passages.jsonl").open(encoding="utf-8") as handle:
-        return [Passage(**json.loads(line)) for line in handle]
+    try:
+        with (build / "passages.jsonl").open(encoding="utf-8") as handle:
+            return [Passage(**json.loads(line)) for line in handle]
+    except DAMAGE as exc:
+        raise IndexDamaged(build, exc) from exc
+
+
+class IndexDamaged(IndexMissing):
+    """A build whose files cannot be read; `rapportsok index` replaces it."""
+
+    def __init__(self, build: Path, cause: Exception) -> None:
+        reason = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
+        super().__init__(f"index build {build} is damaged ({reason}); rebuild it with `rapportsok index`")
+
+
+def _readable_build(index_dir: Path) -> tuple[Path | None, dict | None, list[Passage]]:
+    """The current build, its meta and passages, or nothing when they are missing or damaged."""
+    build_dir = current_build(index_dir)
+    try:
+        meta = _read_meta(build_dir)
+        passages = _read_passages(build_dir) if build_dir else []
+        if build_dir:
+            faiss.read_index(str(build_dir / "dense.faiss"))
+    except (IndexDamaged, RuntimeError):
+        return None, None, []
+    return build_dir, meta, passages
 
 
 @contextmanager
 def _build_lock(index_dir: Path) -> Iterator[None]:
     """One builder at a time per index folder; the OS releases the lock if the builder dies."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with (index_dir / ".lock").open("w") as handle:
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        handle = (index_dir / ".lock").open("w")
+    except OSError as exc:
+        raise WriteFailed(f"cannot write the index folder {index_dir}: {exc.strerror or exc}") from exc
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -101,16 +137,19 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
 def corpus_state(corpus: Path) -> dict[str, str]:
     """Document file name -> content hash, for every document file in the corpus folder."""
     if not corpus.is_dir():
-        raise CorpusError(f"corpus folder {corpus} does not exist")
+        raise CorpusError(f"corpus folder {corpus} " + ("is not a folder" if corpus.exists() else "does not exist"))
     return {path.name: sha256_of(path) for path in list_documents(corpus)[0]}
 
 
 def is_stale(settings: Settings) -> bool:
-    """True when there is no index, or the corpus files differ from what the index was built from."""
-    meta = _read_meta(current_build(settings.index))
-    if meta is None:
+    """True when there is no (readable) index, or the corpus differs from what the index was built from."""
+    try:
+        meta = _read_meta(current_build(settings.index))
+        if meta is None:
+            return True
+        return _built_state(meta) != corpus_state(settings.corpus) or meta["params"] != _params(settings.corpus)
+    except (IndexDamaged, KeyError, TypeError):
         return True
-    return _built_state(meta) != corpus_state(settings.corpus) or meta["params"] != _params(settings.corpus)
 
 
 def _built_state(meta: dict) -> dict[str, str]:
@@ -143,8 +182,7 @@ def build(
     started = time.perf_counter()
     state = corpus_state(settings.corpus)
     with _build_lock(settings.index):
-        old_build = current_build(settings.index)
-        old_meta = _read_meta(old_build)
+        old_build, old_meta, old_passages = _readable_build(settings.index)  # a damaged build is rebuilt
         reuse = (
             old_meta is not None
             and not full
@@ -158,9 +196,13 @@ def build(
                 seconds=round(time.perf_counter() - started, 3),
                 warnings=old_meta["warnings"],  # still true of the unchanged files
             )
-        old_passages = _read_passages(old_build) if old_build else []
         report = BuildReport()
         documents, passages, unreadable = _read_changes(settings, state, old_meta, old_passages if reuse else None, report)
+        if not passages:
+            raise CorpusError(
+                f"no readable text in {settings.corpus}" + (f" ({'; '.join(report.warnings)})" if report.warnings else "")
+                + "; the previous index is kept"
+            )
         embedder = embedder or load_embedder(settings.model)
         cache = EmbeddingCache(settings.index / "cache", embedder.name)
         try:
@@ -276,22 +318,32 @@ def _write_build(index_dir: Path, meta: dict, passages: list[Passage], vectors: 
     builds = index_dir / BUILDS
     name = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     tmp = builds / f".{name}.tmp"
-    tmp.mkdir(parents=True)
-    with (tmp / "passages.jsonl").open("w", encoding="utf-8") as handle:
-        for passage in passages:
-            handle.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
-    faiss.write_index(_dense_index(vectors), str(tmp / "dense.faiss"))
-    Lexical.build([p.context() for p in passages]).save(tmp / LEXICAL)
-    (tmp / "meta.json").write_text(json.dumps(meta | {"build": name}, ensure_ascii=False, indent=1))
-    for path in tmp.rglob("*"):
-        if path.is_file():
-            _fsync(path)
+    try:
+        _write_files(tmp, meta | {"build": name}, passages, vectors)
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise WriteFailed(f"cannot write the index in {index_dir}: {exc.strerror or exc}") from exc
+        raise
     tmp.rename(builds / name)
     pointer = index_dir / f".{CURRENT}.tmp"
     pointer.write_text(name + "\n")
     _fsync(pointer)
     os.replace(pointer, index_dir / CURRENT)
     _remove_old_builds(builds, keep={name})
+
+
+def _write_files(tmp: Path, meta: dict, passages: list[Passage], vectors: np.ndarray) -> None:
+    tmp.mkdir(parents=True)
+    with (tmp / "passages.jsonl").open("w", encoding="utf-8") as handle:
+        for passage in passages:
+            handle.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
+    faiss.write_index(_dense_index(vectors), str(tmp / "dense.faiss"))
+    Lexical.build([p.context() for p in passages]).save(tmp / LEXICAL)
+    (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    for path in tmp.rglob("*"):
+        if path.is_file():
+            _fsync(path)
 
 
 def _fsync(path: Path) -> None:
@@ -318,6 +370,10 @@ class Index:
         _check_model(settings, self.meta)
         self._embedder = embedder
         self.passages = _read_passages(build_dir)
+        try:
+            self.dense = faiss.read_index(str(build_dir / "dense.faiss"))
+        except RuntimeError as exc:
+            raise IndexDamaged(build_dir, exc) from exc
         self.documents = [Document(**{k: d[k] for k in Document.__dataclass_fields__}) for d in self.meta["documents"]]
         self._position = {p.passage_id: i for i, p in enumerate(self.passages)}
         # per-passage arrays for vectorised filtering and boosting in search
@@ -327,21 +383,25 @@ class Index:
         self.proposal_numbers = np.array([-1 if p.proposal is None else p.proposal for p in self.passages])
         openings = {proposal.passage_id for proposal in proposals_of(self.passages)}
         self.proposal_starts = np.array([p.passage_id in openings for p in self.passages])
-        self.dense = faiss.read_index(str(build_dir / "dense.faiss"))
 
     @classmethod
     def open(
         cls, settings: Settings, update: bool = True, progress: Progress | None = None, embedder: Embedder | None = None
     ) -> "Index":
-        """The current build; with update, first brought up to date with the corpus (built if missing)."""
+        """The current build; with update, first brought up to date with the corpus (built if missing,
+        rebuilt from the embedding cache if damaged).
+
+        When another process is building, or the index folder is read-only, the current build
+        answers as it is."""
         if update and is_stale(settings):
-            _check_model(settings, _read_meta(current_build(settings.index)))
-            embedder = embedder or load_embedder(settings.model)
-            build(settings, progress=progress, embedder=embedder)
-        build_dir = current_build(settings.index)
-        if build_dir is None:
-            raise IndexMissing(f"no index in {settings.index}; build one with `rapportsok index`")
-        return cls(settings, build_dir, embedder)
+            embedder = _update(settings, progress, embedder)
+        try:
+            return cls(settings, _require(settings), embedder)
+        except IndexDamaged:
+            if not update:
+                raise
+            embedder = _update(settings, progress, embedder)
+            return cls(settings, _require(settings), embedder)
 
     @property
     def build_id(self) -> str:
@@ -410,6 +470,25 @@ class Index:
             else None
         )
         return before, after
+
+
+def _update(settings: Settings, progress: Progress | None, embedder: Embedder | None) -> Embedder:
+    """Builds, unless someone else is or the folder is read-only while a build exists; returns the model."""
+    _check_model(settings, _readable_build(settings.index)[1])
+    embedder = embedder or load_embedder(settings.model)
+    try:
+        build(settings, progress=progress, embedder=embedder)
+    except (BuildLocked, WriteFailed):
+        if current_build(settings.index) is None:
+            raise
+    return embedder
+
+
+def _require(settings: Settings) -> Path:
+    build_dir = current_build(settings.index)
+    if build_dir is None:
+        raise IndexMissing(f"no index in {settings.index}; build one with `rapportsok index`")
+    return build_dir
 
 
 def _check_model(settings: Settings, meta: dict | None) -> None:

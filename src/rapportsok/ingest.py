@@ -48,11 +48,17 @@ def list_documents(corpus_dir: Path) -> tuple[list[Path], list[str]]:
     """The document files of a corpus folder by name, and a note for every other file it ignores."""
     paths: list[Path] = []
     notes: list[str] = []
+    ids: dict[str, Path] = {}
     for path in sorted(corpus_dir.iterdir(), key=lambda p: p.name):
         if is_document(path):
+            if path.stem in ids:  # "x.txt" and "x.pdf" would be one document id
+                notes.append(f"{path}: same document id as {ids[path.stem].name}, ignored")
+                continue
+            ids[path.stem] = path
             paths.append(path)
-        elif path.is_file() and path.name != METADATA_FILE and not path.name.upper().startswith("README"):
-            notes.append(f"{path}: not a .txt or .pdf file, ignored")
+        elif path.name != METADATA_FILE and not path.name.upper().startswith("README"):
+            kind = "a folder" if path.is_dir() else "not a .txt or .pdf file" if path.is_file() else "unreadable"
+            notes.append(f"{path}: {kind}, ignored")
     return paths, notes
 
 

@@ -53,6 +53,8 @@ def validate(index: Index, query: str, k: int, docs: list[str] | None, mode: str
     query = " ".join(query.split())
     if not query:
         raise QueryError("the query is empty")
+    if not any(ch.isalnum() for ch in query):
+        raise QueryError("the query has no letters or digits")
     if len(query) > MAX_QUERY_CHARS:
         raise QueryError(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
     if not 1 <= k <= MAX_K:
