@@ -10,14 +10,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from typer.exceptions import TyperException
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
+from typer.exceptions import TyperException
 
 from .errors import RapportsokError
-from .index import Index, build
+from .index import BuildReport, Index, build
 from .index import Progress as ProgressCallback
 from .settings import Settings
 
@@ -83,12 +83,21 @@ def index_command(
     settings = Settings.resolve(corpus, index, model)
     with _progress() as progress:
         report = build(settings, full=full, progress=progress)
-    for warning in report.warnings:
-        err.print(f"warning: {escape(warning)}", highlight=False, soft_wrap=True)
+    _warn(report.warnings)
     if as_json:
         _print_json(report.as_dict())
         return
     out.print(f"{settings.index}: {report.summary()}", highlight=False)
+
+
+def _print_watched_build(report: BuildReport) -> None:
+    _warn(report.warnings)
+    err.print(report.summary(), highlight=False)
+
+
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        err.print(f"warning: {escape(warning)}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -232,7 +241,7 @@ def watch(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = No
     err.print(f"Watching {escape(str(settings.corpus))}; Ctrl-C stops.", highlight=False)
     run_watch(
         settings,
-        on_build=lambda report: err.print(report.summary(), highlight=False),
+        on_build=_print_watched_build,
         on_error=lambda e: err.print(f"rapportsok: error: {escape(str(e))}", highlight=False, soft_wrap=True),
     )
 
