@@ -102,6 +102,21 @@ def test_keyboard_search_finds_the_nalokson_passage_and_opens_it_in_context(page
     assert page.dialogs == []
 
 
+def test_asking_on_the_page_shows_an_answer_with_numbered_quoted_sources(page) -> None:
+    page.goto("/")
+    page.locator("#q").fill("Hva sier rapporten om nalokson?")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Spør").click()
+    answer = page.locator("section.answer")
+    assert "[1]" in answer.locator("p.text").inner_text()
+    assert "nalokson" in answer.inner_text().lower()
+    sources = answer.locator("ol.sources li")
+    assert sources.count() >= 1
+    assert sources.first.locator("a").get_attribute("href").startswith("/passasje/")
+    assert sources.first.locator("blockquote").inner_text().strip()
+    assert page.locator("li.hit").count() >= 1  # the passages still follow the answer
+
+
 def test_filter_by_document(page, server: Server) -> None:
     page.goto("/")
     page.locator(f'input[name="doc"][value="{WHITE_PAPER}"]').focus()

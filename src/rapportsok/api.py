@@ -13,7 +13,8 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from .errors import BuildLocked, RapportsokError
+from .answer import answer
+from .errors import RapportsokError
 from .index import Index
 from .search import MAX_K, MAX_QUERY_CHARS, MODES, search
 from .settings import Settings
@@ -200,14 +201,6 @@ def warm(index: Index) -> None:
     _ = index.embedder, index.lexical
 
 
-def load_index(settings: Settings) -> Index:
-    """The current build, brought up to date first unless another process is building it right now."""
-    try:
-        return Index.open(settings, update=True)
-    except BuildLocked:
-        return Index.open(settings, update=False)
-
-
 # ---------------------------------------------------------------- the app
 
 
@@ -215,7 +208,7 @@ def create_app(settings: Settings, index: Index | None = None, refresh_seconds: 
     """The API and web page over one index, loaded now (model included) and kept current while serving."""
     from .web import render
 
-    live = LiveIndex(index or load_index(settings), refresh_seconds)
+    live = LiveIndex(index or Index.open(settings), refresh_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -250,17 +243,13 @@ def create_app(settings: Settings, index: Index | None = None, refresh_seconds: 
         """Ranked passages for a query: the same object as `rapportsok search --json`."""
         return search(live.current, q, k=k, docs=doc, mode=mode).as_dict()
 
-    if _has_answer():
-
-        @app.get("/ask", response_model=AnswerResponse, responses=ERRORS, tags=["search"])
-        def ask_route(
-            q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="the question")],
-            k: Annotated[int, Query(ge=1, le=MAX_K, description="passages to answer from")] = 5,
-        ) -> dict[str, Any]:
-            """An answer with numbered citations: the same object as `rapportsok ask --json`."""
-            from .answer import answer
-
-            return answer(live.current, q, k=k).as_dict()
+    @app.get("/ask", response_model=AnswerResponse, responses=ERRORS, tags=["search"])
+    def ask_route(
+        q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="the question")],
+        k: Annotated[int, Query(ge=1, le=MAX_K, description="passages to answer from")] = 5,
+    ) -> dict[str, Any]:
+        """An answer with numbered citations: the same object as `rapportsok ask --json`."""
+        return answer(live.current, q, k=k).as_dict()
 
     @app.get("/documents", response_model=list[DocumentSummary], tags=["corpus"])
     def documents_route() -> list[dict[str, Any]]:
@@ -316,6 +305,7 @@ def create_app(settings: Settings, index: Index | None = None, refresh_seconds: 
             params.getlist("doc"),
             params.get("mode", "hybrid"),
             params.get("k", "10"),
+            ask=bool(params.get("svar")),
         )
         return HTMLResponse(body, status, headers=render.HEADERS)
 
@@ -340,18 +330,6 @@ def _version() -> str:
         return version("rapportsok")
     except PackageNotFoundError:
         return "0"
-
-
-def _has_answer() -> bool:
-    """True once rapportsok.answer exists; a broken one costs /ask, not the whole server."""
-    try:
-        from . import answer
-    except ImportError:
-        return False
-    except Exception:
-        log.warning("rapportsok.answer cannot be imported; serving without /ask", exc_info=True)
-        return False
-    return hasattr(answer, "answer")
 
 
 def _document_summary(index: Index, doc: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from pathlib import Path
 from string import Template
 from urllib.parse import quote, urlencode
 
+from ..answer import Answer, answer
 from ..errors import QueryError, RapportsokError
 from ..index import Index
 from ..lexical import WORD
@@ -71,7 +72,9 @@ def search_form(index: Index, query: str, docs: list[str], mode: str, k: int) ->
 <input type="search" id="q" name="q" value="{escape(query)}" maxlength="2000" autofocus accesskey="s"
  placeholder="f.eks. nalokson, sprøyterom, forslag 14">
 <button type="submit">Søk</button>
+<button type="submit" name="svar" value="1">Spør</button>
 </div>
+<p class="hint">«Søk» viser passasjene; «Spør» svarer med sitater og nummererte kilder.</p>
 <fieldset><legend>Dokumenter (ingen valgt = alle)</legend>{boxes}</fieldset>
 <div class="options">
 <label for="mode">Søkemåte</label> <select id="mode" name="mode">{modes}</select>
@@ -80,8 +83,10 @@ def search_form(index: Index, query: str, docs: list[str], mode: str, k: int) ->
 </form>"""
 
 
-def search_page(index: Index, query: str, docs: list[str], mode: str, k_raw: str) -> tuple[int, str]:
-    """(HTTP status, page): the form, then the hits or a message saying what is wrong."""
+def search_page(
+    index: Index, query: str, docs: list[str], mode: str, k_raw: str, ask: bool = False
+) -> tuple[int, str]:
+    """(HTTP status, page): the form, then the answer (when asked) and the hits, or what is wrong."""
     docs = [d for d in docs if d]
     try:
         k = int(k_raw)
@@ -94,9 +99,11 @@ def search_page(index: Index, query: str, docs: list[str], mode: str, k_raw: str
     form = search_form(index, query, docs, shown_mode, k if 1 <= k <= MAX_K else 10)
     if error is None and not query.strip():
         return 200, page("Rapportsøk", form)
+    answered = ""
     if error is None:
         try:
             result = search(index, query, k=k, docs=docs or None, mode=mode)
+            answered = answer_section(answer(index, query), result.query) if ask else ""
         except RapportsokError as exc:
             error = exc
     if error is not None:
@@ -115,8 +122,22 @@ def search_page(index: Index, query: str, docs: list[str], mode: str, k_raw: str
         )
     count = len(result.hits)
     summary = f'<p class="summary" role="status">{count} treff for «{escape(result.query)}» ({result.took_ms:.0f} ms)</p>'
-    body = form + summary + (f'<ol class="hits">{"".join(hits)}</ol>' if hits else "<p>Ingen treff.</p>")
+    body = form + answered + summary + (f'<ol class="hits">{"".join(hits)}</ol>' if hits else "<p>Ingen treff.</p>")
     return 200, page(f"{result.query} – Rapportsøk", body)
+
+
+def answer_section(result: Answer, query: str) -> str:
+    """The answer with its [n] markers, then each numbered source with its verbatim quote."""
+    sources = "".join(
+        f"""<li value="{c.n}"><a href="{escape(context_link(c.passage.passage_id, query))}">{escape(c.passage.source())}</a>
+<blockquote>{escape(c.quote)}</blockquote></li>"""
+        for c in result.citations
+    )
+    return f"""<section class="answer" aria-labelledby="svar">
+<h2 id="svar">Svar</h2>
+<p class="text">{escape(result.text)}</p>
+{f'<h3>Kilder</h3><ol class="sources">{sources}</ol>' if sources else ""}
+</section>"""
 
 
 def context_page(index: Index, passage_id: str, query: str) -> tuple[int, str]:
