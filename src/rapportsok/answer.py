@@ -197,8 +197,9 @@ class _Stats:
 
 def _doc_words(index: Index) -> set[str]:
     """Tokens of document ids (the names users call the reports by: "stoltenberg", "meld", "rusreform")."""
-    named = index.lexical.tokens(" ".join(d.doc.replace("-", " ") for d in index.documents))
-    return {t for t in named if not t.isdigit()}
+    ids = " ".join(d.doc.replace("-", " ") for d in index.documents)
+    spelled = ids.replace("oe", "ø").replace("aa", "å").replace("ae", "æ")  # "hoeringsinnspill": ASCII for ø
+    return {t for t in index.lexical.tokens(f"{ids} {spelled}") if not t.isdigit()}
 
 
 _STATS: "weakref.WeakKeyDictionary[Index, _Stats]" = weakref.WeakKeyDictionary()
