@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .answer import answer
 from .errors import RapportsokError
 from .index import Index
+from .records import Proposal
 from .search import MAX_K, MAX_QUERY_CHARS, MODES, search
 from .settings import Settings
 
@@ -89,15 +90,6 @@ class DocumentSummary(BaseModel):
     year: int | None
     kind: str | None = None
     passages: int
-
-
-class Proposal(BaseModel):
-    doc: str
-    proposal: int
-    headline: str
-    section: str | None
-    page: int | None
-    passage_id: str
 
 
 class Section(BaseModel):
