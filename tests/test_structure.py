@@ -68,6 +68,10 @@ def test_2010_theme_headings_and_wrapped_subheadings(corpus_dir: Path) -> None:
     assert titles[350] == "Reaksjonsformer ved bruk og besittelse av narkotika"
     assert titles[1371] == "Innsatte med narkotikaproblemer"
     assert "Egenandeler" in titles.values()
+    # after "... tannhelsetjeneste.59" (a sentence ending in a footnote reference), a title
+    # wrapped onto a parenthesised line: "Behandling med legemidler " / "(LAR) "
+    assert titles[1658] == "Behandling med legemidler (LAR)"
+    assert titles[2154] == "Hvem kan ha nytte av behandling med heroin?"
 
 
 def test_2010_proposals_1_to_22_with_headlines(corpus_dir: Path) -> None:

@@ -26,7 +26,8 @@ GLUED_FOOTNOTE = re.compile(r"^(?P<body>.*\S-)(?P<num>\d{1,3}) (?P<text>[A-ZÆØ
 LINE_END_HYPHEN = re.compile(r"(\w)-\s*$")
 SUSPENDED_HYPHEN_NEXT = re.compile(r"^(?:og|eller|samt|enn)\b|^/")
 SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]+")
-SENTENCE_END = re.compile(r"[.!?:»”)\]]\s*$")
+# "... tannhelsetjeneste.59": a sentence may end in a footnote reference.
+SENTENCE_END = re.compile(r"(?:[.!?:»”)\]]|(?<=[a-zæøå»”)])[.!?]\d{1,3})\s*$")
 
 MIN_REPEATS = 2  # a header text must recur to count as a running header
 MAX_LOST_FOOTNOTES = 4  # footnote numbers may skip this many (glued into text by extraction)

@@ -168,7 +168,8 @@ def find_titled_parts(lines: list[SourceLine], skip: dict[int, Mark]) -> dict[in
 
     A title line is clearly shorter than the document's text lines, starts with a capital,
     opens after a blank line or page start where the previous text ended a sentence (or at
-    the top), and is followed by a capitalised line; a second, lowercase line continues it."""
+    the top), and is followed by a capitalised line; a second, lowercase or parenthesised line
+    continues it."""
     limit = SHORT_LINE_RATIO * _typical_length(lines)
     found: dict[int, Mark] = {}
     top = _skip_blank(lines, 0)
@@ -209,7 +210,7 @@ def _titled_part(lines: list[SourceLine], i: int, limit: float, skip: dict[int, 
         return None
     parts = [first]
     j = i + 1
-    if j < len(lines) and lines[j].text.strip()[:1].islower() and len(lines[j].text.rstrip()) <= limit:
+    if j < len(lines) and _continues_title(lines[j].text) and len(lines[j].text.rstrip()) <= limit:
         parts.append(lines[j].text)
         j += 1
     title = join_lines(parts)
@@ -223,6 +224,12 @@ def _titled_part(lines: list[SourceLine], i: int, limit: float, skip: dict[int, 
     ):
         return None
     return Mark(end=j, title=title)
+
+
+def _continues_title(text: str) -> bool:
+    """A wrapped title's next line: lowercase ("og besittelse av narkotika") or an aside ("(LAR)")."""
+    start = text.strip()[:1]
+    return start.islower() or start == "("
 
 
 def _typical_length(lines: list[SourceLine]) -> float:
