@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from rapportsok.answer import NOT_FOUND, Answer, answer, split_sentences
+from rapportsok.answer import NOT_FOUND, Answer, answer
 from rapportsok.errors import QueryError
 from rapportsok.index import Index
 from rapportsok.llm import LLMSettings
+from rapportsok.sentences import split_sentences
 from rapportsok.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent

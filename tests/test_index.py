@@ -61,6 +61,7 @@ def test_add_change_remove_reembeds_exactly_what_changed(tmp_path):
     first = build(settings)
     assert (first.added, first.changed, first.removed, first.unchanged) == (1, 0, 0, 0)
     assert first.embedded == first.passages == len(ids(settings)) > 3
+    assert first.sentences == len(Index.open(settings, update=False).sentence_table) > first.passages
     build_dir = current_build(settings.index)
 
     again = build(settings)
@@ -84,6 +85,7 @@ def test_add_change_remove_reembeds_exactly_what_changed(tmp_path):
     assert (changed.changed, changed.unchanged) == (1, 1)
     assert 1 <= changed.embedded == len(fresh_ids) <= 2
     assert all(after_change[i] == "mandat-stoltenberg-utvalget-2009" for i in fresh_ids)
+    assert changed.sentences == 1  # the one edited sentence; its neighbours' vectors are reused
     hits = search(Index.open(settings, update=False), "Regjeringen nedsetter et utvalg", k=1)
     assert "Regjeringen nedsetter et utvalg" in hits.hits[0].passage.text
 
@@ -179,7 +181,8 @@ def test_index_json_summary(fresh):
     result = run_cli("index", "--corpus", str(fresh.corpus), "--index", str(fresh.index), "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
-    assert set(summary) == {"added", "changed", "removed", "unchanged", "passages", "embedded", "seconds"}
+    # the interface's keys, plus the sentences embedded in this run
+    assert set(summary) == {"added", "changed", "removed", "unchanged", "passages", "embedded", "sentences", "seconds"}
     assert summary["unchanged"] == 2 and summary["embedded"] == 0
 
 

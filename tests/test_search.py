@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from rapportsok.errors import NotFound, QueryError
-from rapportsok.index import Index, is_stale
+from rapportsok.index import PASSAGE_SHARE, Index, is_stale
 from rapportsok.search import asked_proposals, search
 from rapportsok.settings import Settings
 
@@ -90,3 +90,20 @@ def test_a_hit_says_where_it_comes_from(index):
 def test_bad_queries_are_refused(index, query, k, mode):
     with pytest.raises(QueryError):
         search(index, query, k=k, mode=mode)
+
+
+
+def test_a_passage_is_credited_with_its_best_sentence(index):
+    """A passage on heroin treatment that states the yearly drug deaths in one sentence answers
+    for them: its dense score blends its own cosine with its best sentence's."""
+    query = "Hvor mange dør av narkotika i Norge hvert år?"
+    query_vector = index.query_vector(query)
+    row = next(i for i, p in enumerate(index.passages) if "Årlig dør om lag 200 personer" in p.text)
+    passage = index.passages[row]
+    spans = index.sentences(passage.passage_id)
+    assert [passage.text[start:end] for _, start, end in spans if "Årlig dør" in passage.text[start:end]]
+    own = float(index.dense.reconstruct(row) @ query_vector)
+    best = max(float(index.sentence_scores(query_vector)[r]) for r, _, _ in spans)
+    assert best > own
+    assert index.dense_scores(query_vector)[row] == pytest.approx(PASSAGE_SHARE * own + (1 - PASSAGE_SHARE) * best)
+    assert passage.passage_id in [h.passage.passage_id for h in search(index, query, k=5, mode="dense").hits]

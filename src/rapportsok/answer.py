@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import math
-import re
 import time
 import weakref
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from .index import Index
 from .lexical import STOPWORDS, words
@@ -23,9 +19,6 @@ if TYPE_CHECKING:
 NOT_FOUND = "Fant ikke noe svar på dette i rapportene."
 CANDIDATE_PASSAGES = 8  # passages whose sentences compete for the answer (k of them are returned as hits)
 MAX_SENTENCES = 5  # in an answer
-EMBEDDED_SENTENCES = 8  # sentences embedded per question, chosen by the cheap scores first
-MIN_SENTENCE_CHARS = 25  # shorter pieces are headings or scraps, not claims
-MAX_QUOTE_CHARS = 600  # a longer "sentence" is a list or a splitting failure: cut at a clause
 DUPLICATE_OVERLAP = 0.6  # share of a sentence's words already said by a chosen one
 KEEP_RELATIVE = 0.8  # a sentence joins the answer when its score is this close to the best one's
 # weights of the sentence score (tuned on the dev set with bench/answer)
@@ -37,8 +30,7 @@ FOUND_DENSE_WITH_WORDS = 0.80  # ... or this much while sharing the question's r
 FOUND_COVERAGE = 0.3  # share of the question's word weight (IDF) found in the sentence
 FOUND_DENSE_FOREIGN = 0.82  # a question mostly in words the corpus lacks (English) has only the dense signal
 FOREIGN_KNOWN, FOREIGN_MIN_WORDS = 0.5, 3  # fewer of the question's words in the corpus: a foreign question
-PER_PASSAGE = 3  # sentences quoted from one passage at most
-SHORTLIST_QUOTA = (4, 2)  # the best sentences (cheap score) of the top passage, then of each next one, get embedded
+PER_PASSAGE = 4  # sentences quoted from one passage at most (of MAX_SENTENCES)
 
 # Words that say how a question is asked, not what it is about.
 QUESTION_WORDS = frozenset(
@@ -51,23 +43,6 @@ QUESTION_WORDS = frozenset(
     and say says said report reports according document paper white there
     """.split()
 )
-
-ABBREVIATIONS = frozenset(
-    """
-    bl.a f.eks jf jfr st nr ca dvs m.m o.l pkt kap mill mrd kr ev evt iht mht osv etc pga dr prof meld prop innst
-    vol s t.o.m f.o.m tlf ref fig tab art nov des jan feb aug sept okt mfl m.fl e.l o.a a.a bl.annet vs ibid red
-    inkl ekskl gj.sn mv m.v ifm ca jf. kl
-    """.split()
-)
-BOUNDARY = re.compile(
-    r"[.!?][»”\"')\]]*(?P<stop>\s+)(?=[«“\"(\[]?[A-ZÆØÅ0-9–-])"  # end of a sentence
-    r"|(?P<para>\n[ \t]*\n\s*)"  # a blank line
-    r"|(?P<item>\n[ \t]*)(?=[–•-]\s)"  # a dash bullet on a new line
-)
-FOOTNOTE_LEAD = re.compile(r"\d{1,3}\s+(?=[A-ZÆØÅ])")
-BULLET_LEAD = re.compile(r"[–•-]\s+")
-TOKEN_BEFORE = re.compile(r"(\S+)\.\Z")
-
 
 @dataclass(frozen=True)
 class Citation:
@@ -117,49 +92,6 @@ class Answer:
         }
 
 
-# ---------------------------------------------------------------- sentences
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence in text, so that text[start:end] is the sentence verbatim.
-
-    Splits after . ! ? before a capital or digit, at blank lines and before dash bullets, but
-    not after abbreviations such as "bl.a.", "f.eks.", "jf.", "St.", "nr." or "ca.", nor after
-    a single capital (an initial).
-    """
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for match in BOUNDARY.finditer(text):
-        gap = next(name for name in ("stop", "para", "item") if match.group(name) is not None)
-        if gap == "stop" and "\n" not in match.group(gap):
-            word = TOKEN_BEFORE.search(text, start, match.start() + 1)
-            if word and _is_abbreviation(word.group(1)):
-                continue
-        end = match.start(gap)
-        if text[start:end].strip():
-            spans.append((start, end))
-        start = match.end(gap)
-    if text[start:].strip():
-        spans.append((start, len(text.rstrip())))
-    return [_trim(text, s, e) for s, e in spans]
-
-
-def _is_abbreviation(word: str) -> bool:
-    word = word.lstrip("(«\"“[").lower()
-    return word in ABBREVIATIONS or (len(word) == 1 and word.isalpha())
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    """Drops leading whitespace, a footnote number left before the sentence, and a bullet dash."""
-    while start < end and text[start].isspace():
-        start += 1
-    for lead in (FOOTNOTE_LEAD, BULLET_LEAD):
-        found = lead.match(text, start, end)
-        if found:
-            start = found.end()
-    return start, end
-
-
 @dataclass
 class _Sentence:
     hit: int  # position in the candidate hits
@@ -203,8 +135,6 @@ def _doc_words(index: Index) -> set[str]:
 
 
 _STATS: "weakref.WeakKeyDictionary[Index, _Stats]" = weakref.WeakKeyDictionary()
-_VECTORS: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()  # (model, sentence) -> vector
-_VECTOR_CACHE = 4096
 
 
 def _stats(index: Index) -> _Stats:
@@ -212,22 +142,6 @@ def _stats(index: Index) -> _Stats:
     if stats is None:
         stats = _STATS[index] = _Stats(index)
     return stats
-
-
-def _sentence_vectors(index: Index, texts: list[str]) -> np.ndarray:
-    """Passage-side embeddings of sentences, remembered across questions."""
-    model = index.embedder.name
-    missing = [t for t in dict.fromkeys(texts) if (model, t) not in _VECTORS]
-    if missing:
-        for text, vector in zip(missing, index.embedder.embed_passages(missing)):
-            _VECTORS[(model, text)] = vector
-    rows = []
-    for text in texts:
-        _VECTORS.move_to_end((model, text))
-        rows.append(_VECTORS[(model, text)])
-    while len(_VECTORS) > _VECTOR_CACHE:
-        _VECTORS.popitem(last=False)
-    return np.vstack(rows) if rows else np.zeros((0, 1), dtype=np.float32)
 
 
 # ---------------------------------------------------------------- answering
@@ -262,11 +176,8 @@ def _with_time(result: Answer, started: float) -> Answer:
                   result.notes)
 
 
-def _extractive(index: Index, question: str, k: int, trace: dict | None = None) -> tuple[Answer, list[Hit]]:
-    """The extractive answer, and the candidate hits it was drawn from (best first).
-
-    trace, when given, receives the scored sentences and timings (for bench/answer)."""
-    clock = time.perf_counter()
+def _extractive(index: Index, question: str, k: int) -> tuple[Answer, list[Hit]]:
+    """The extractive answer, and the candidate hits it was drawn from (best first)."""
     result = search(index, question, k=max(k, CANDIDATE_PASSAGES))
     candidates = result.hits
     hits = candidates[:k]
@@ -281,66 +192,37 @@ def _extractive(index: Index, question: str, k: int, trace: dict | None = None) 
     if proposals and not proposals & set(index.proposal_numbers.tolist()):
         return _not_found(question, hits), candidates  # "forslag 99": no such proposal, nothing to quote
 
+    similarity = index.sentence_scores(index.query_vector(question))
+    prior = _passage_prior(candidates)
     sentences: list[_Sentence] = []
     for position, hit in enumerate(candidates):
         passage = hit.passage
         headline = (passage.headline or "").strip().rstrip(".")
-        for start, end in split_sentences(passage.text):
+        for row, start, end in index.sentences(passage.passage_id):
             text = passage.text[start:end]
-            if len(text) < MIN_SENTENCE_CHARS:
-                continue
-            if len(text) > MAX_QUOTE_CHARS:
-                end = start + _cut(text)
-                text = passage.text[start:end]
             tokens = set(lexical.tokens(text))
-            s = _Sentence(position, start, end, text, tokens)
+            s = _Sentence(position, start, end, text, tokens, dense=float(similarity[row]))
             s.lexical = sum(w for t, w in weights.items() if t in tokens) / total
-            s.headline = bool(
-                headline and passage.proposal in proposals and headline.lower() in text.lower()
+            s.headline = bool(headline and passage.proposal in proposals and headline.lower() in text.lower())
+            s.score = (
+                W_DENSE * _dense_scale(s.dense)
+                + W_LEXICAL * s.lexical
+                + W_PASSAGE * prior[position]
+                + (HEADLINE_BONUS if s.headline else 0.0)
             )
             sentences.append(s)
     if not sentences:
         return _not_found(question, hits), candidates
-
-    prior = _passage_prior(candidates)
-    for s in sentences:
-        s.score = W_LEXICAL * s.lexical + W_PASSAGE * prior[s.hit] + (HEADLINE_BONUS if s.headline else 0.0)
-    # embed the most promising sentences only: the cheap score decides which, giving each top passage a chance
     ranked = sorted(sentences, key=lambda s: -s.score)
-    shortlist: list[_Sentence] = []
-    for position in range(len(candidates)):
-        quota = SHORTLIST_QUOTA[min(position, len(SHORTLIST_QUOTA) - 1)]
-        shortlist += [s for s in ranked if s.hit == position][:quota]
-        if len(shortlist) >= EMBEDDED_SENTENCES:
-            break
-    shortlist = sorted(shortlist, key=lambda s: -s.score)[:EMBEDDED_SENTENCES]
-    query_vector = index.query_vector(question)
-    vectors = _sentence_vectors(index, [s.text for s in shortlist])
-    for s, similarity in zip(shortlist, vectors @ query_vector):
-        s.dense = float(similarity)
-    for s in shortlist:
-        s.score += W_DENSE * _dense_scale(s.dense)
-    shortlist.sort(key=lambda s: -s.score)
-    if trace is not None:
-        trace.update(shortlist=shortlist, search_ms=result.took_ms, ms=(time.perf_counter() - clock) * 1000)
 
-    best = shortlist[0]
+    best = ranked[0]
     asked = [w for w in words(question) if len(w) > 2 and not w.isdigit()]
     known = [w for w in asked if w in stats.vocabulary]
     foreign = len(asked) >= FOREIGN_MIN_WORDS and len(known) < FOREIGN_KNOWN * len(asked)
-    if trace is not None:
-        trace.update(foreign=foreign)
-    if not _is_answer(shortlist, foreign):
+    if not _is_answer(ranked, foreign):
         return _not_found(question, hits), candidates
-    chosen = _choose(shortlist, best.score)
+    chosen = _choose(ranked, best.score)
     return _compose(question, chosen, candidates, hits), candidates
-
-
-def _cut(text: str) -> int:
-    """Where to cut an overlong sentence: the last clause boundary before the limit."""
-    window = text[:MAX_QUOTE_CHARS]
-    at = max(window.rfind("; "), window.rfind(", "), window.rfind(": "))
-    return at if at > MAX_QUOTE_CHARS // 3 else window.rfind(" ")
 
 
 def _passage_prior(hits: list[Hit]) -> list[float]:

@@ -25,17 +25,20 @@ from .ingest import METADATA_FILE, list_documents, load_metadata, sha256_of
 from .lexical import Lexical
 from .passages import read_document
 from .records import Document, Passage, Proposal, proposals_of
+from .sentences import quotable
 from .settings import Settings
 from .store import EmbeddingCache, text_key
 
-FORMAT = 2
+FORMAT = 3  # 3: sentence vectors
 CURRENT = "CURRENT"  # names the build folder in use; replaced atomically
 BUILDS = "builds"
 LEXICAL = "lexical"  # folder of the saved BM25 index inside a build
+SENTENCES = "sentences.npz"  # sentence vectors and where each sentence stands
 EMBED_BATCH = 8
 APPROXIMATE_FROM = 50_000  # passages; below this exact search is faster than building a graph
 QUERY_CACHE = 256  # query embeddings kept per loaded index
 PASSAGE_WORDS = 260  # target passage size: dev MRR .68 at 200, .73 at 260, .71 at 330 words (bench/quality)
+PASSAGE_SHARE = 0.5  # a passage's dense score: this much its own cosine, the rest its best sentence's
 INGESTION_CODE = ("ingest.py", "clean.py", "structure.py", "passages.py")  # a change re-reads every document
 
 Progress = Callable[[int, int], None]  # (embedded so far, to embed)
@@ -51,6 +54,7 @@ class BuildReport:
     unchanged: int = 0
     passages: int = 0
     embedded: int = 0
+    sentences: int = 0  # sentences embedded in this run
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
 
@@ -62,8 +66,8 @@ class BuildReport:
     def summary(self) -> str:
         return (
             f"{self.passages} passages: {self.added} documents added, {self.changed} changed, "
-            f"{self.removed} removed, {self.unchanged} unchanged; {self.embedded} passages embedded "
-            f"in {self.seconds:.1f} s"
+            f"{self.removed} removed, {self.unchanged} unchanged; {self.embedded} passages and "
+            f"{self.sentences} sentences embedded in {self.seconds:.1f} s"
         )
 
 
@@ -85,6 +89,18 @@ def _read_meta(build: Path | None) -> dict | None:
         return None
     try:
         return json.loads((build / "meta.json").read_text(encoding="utf-8"))
+    except DAMAGE as exc:
+        raise IndexDamaged(build, exc) from exc
+
+
+def _read_sentences(build: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Sentence vectors and their (passage row, start, end) table."""
+    try:
+        with np.load(build / SENTENCES) as data:
+            vectors, table = data["vectors"], data["table"]
+        if len(vectors) != len(table):
+            raise ValueError("sentence vectors and table differ in length")
+        return vectors, table
     except DAMAGE as exc:
         raise IndexDamaged(build, exc) from exc
 
@@ -113,6 +129,7 @@ def _readable_build(index_dir: Path) -> tuple[Path | None, dict | None, list[Pas
         passages = _read_passages(build_dir) if build_dir else []
         if build_dir:
             faiss.read_index(str(build_dir / "dense.faiss"))
+            _read_sentences(build_dir)
     except (IndexDamaged, RuntimeError):
         return None, None, []
     return build_dir, meta, passages
@@ -205,11 +222,14 @@ def build(
             )
         embedder = embedder or load_embedder(settings.model)
         cache = EmbeddingCache(settings.index / "cache", embedder.name)
+        texts, table = _embedded_texts(passages)
         try:
-            vectors, report.embedded = _embed(passages, embedder, cache, full, progress)
-            cache.keep_only({text_key(p.context()) for p in old_passages + passages})
+            vectors, fresh = _embed(texts, embedder, cache, full, progress)
+            cache.keep_only({text_key(t) for t in _embedded_texts(old_passages)[0] + texts})
         finally:
             cache.close()
+        report.embedded = sum(row < len(passages) for row in fresh)
+        report.sentences = len(fresh) - report.embedded
         meta = {
             "format": FORMAT,
             "params": _params(settings.corpus),
@@ -220,7 +240,7 @@ def build(
             "unreadable": unreadable,
             "warnings": report.warnings,
         }
-        _write_build(settings.index, meta, passages, vectors)
+        _write_build(settings.index, meta, passages, vectors[: len(passages)], vectors[len(passages) :], table)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
@@ -278,29 +298,42 @@ def _passages_by_doc(passages: list[Passage]) -> dict[str, list[Passage]]:
     return grouped
 
 
+def _embedded_texts(passages: list[Passage]) -> tuple[list[str], np.ndarray]:
+    """What gets embedded: every passage, then every quotable sentence of the ranked ones (under
+    the passage's heading), with the (passage row, start, end) of each sentence."""
+    table = [
+        (row, start, end)
+        for row, passage in enumerate(passages)
+        if passage.kind != "footnote"
+        for start, end in quotable(passage.text)
+    ]
+    texts = [p.context() for p in passages] + [passages[row].context(start, end) for row, start, end in table]
+    return texts, np.array(table, dtype=np.int32).reshape(-1, 3)
+
+
 def _embed(
-    passages: list[Passage], embedder: Embedder, cache: EmbeddingCache, full: bool, progress: Progress | None
-) -> tuple[np.ndarray, int]:
-    """Vectors for every passage: from the cache where the embedded text is known, else computed."""
-    keys = [text_key(p.context()) for p in passages]
+    texts: list[str], embedder: Embedder, cache: EmbeddingCache, full: bool, progress: Progress | None
+) -> tuple[np.ndarray, list[int]]:
+    """A vector for every text, from the cache where the text is known, else computed; and the
+    rows that were computed (one per distinct new text)."""
+    keys = [text_key(text) for text in texts]
     known = {} if full else cache.get(keys, embedder.dim)
-    missing = list(dict.fromkeys(i for i, key in enumerate(keys) if key not in known))
-    todo = {keys[i]: i for i in missing}  # one embedding per distinct text
+    todo = {key: row for row, key in enumerate(keys) if key not in known}  # one embedding per distinct text
     order = list(todo.items())
     if progress:
         progress(0, len(order))
     for start in range(0, len(order), EMBED_BATCH):
         batch = order[start : start + EMBED_BATCH]
-        vectors = embedder.embed_passages([passages[i].context() for _, i in batch])
+        vectors = embedder.embed_passages([texts[row] for _, row in batch])
         fresh = {key: vector for (key, _), vector in zip(batch, vectors)}
         cache.put(fresh)
         known.update(fresh)
         if progress:
             progress(min(start + EMBED_BATCH, len(order)), len(order))
-    matrix = np.zeros((len(passages), embedder.dim), dtype=np.float32)
+    matrix = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     for row, key in enumerate(keys):
         matrix[row] = known[key]
-    return matrix, len(order)
+    return matrix, [row for _, row in order]
 
 
 def _dense_index(vectors: np.ndarray) -> faiss.Index:
@@ -314,12 +347,14 @@ def _dense_index(vectors: np.ndarray) -> faiss.Index:
     return index
 
 
-def _write_build(index_dir: Path, meta: dict, passages: list[Passage], vectors: np.ndarray) -> None:
+def _write_build(
+    index_dir: Path, meta: dict, passages: list[Passage], vectors: np.ndarray, sentences: np.ndarray, table: np.ndarray
+) -> None:
     builds = index_dir / BUILDS
     name = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     tmp = builds / f".{name}.tmp"
     try:
-        _write_files(tmp, meta | {"build": name}, passages, vectors)
+        _write_files(tmp, meta | {"build": name}, passages, vectors, sentences, table)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, OSError):
@@ -333,12 +368,15 @@ def _write_build(index_dir: Path, meta: dict, passages: list[Passage], vectors: 
     _remove_old_builds(builds, keep={name})
 
 
-def _write_files(tmp: Path, meta: dict, passages: list[Passage], vectors: np.ndarray) -> None:
+def _write_files(
+    tmp: Path, meta: dict, passages: list[Passage], vectors: np.ndarray, sentences: np.ndarray, table: np.ndarray
+) -> None:
     tmp.mkdir(parents=True)
     with (tmp / "passages.jsonl").open("w", encoding="utf-8") as handle:
         for passage in passages:
             handle.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
     faiss.write_index(_dense_index(vectors), str(tmp / "dense.faiss"))
+    np.savez(tmp / SENTENCES, vectors=sentences, table=table)
     Lexical.build([p.context() for p in passages]).save(tmp / LEXICAL)
     (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
     for path in tmp.rglob("*"):
@@ -374,6 +412,18 @@ class Index:
             self.dense = faiss.read_index(str(build_dir / "dense.faiss"))
         except RuntimeError as exc:
             raise IndexDamaged(build_dir, exc) from exc
+        vectors, self.sentence_table = _read_sentences(build_dir)
+        # searched by faiss, not numpy: a BLAS product leaves OpenBLAS threads spinning, which
+        # triples the time of the next query embedding on two cores
+        self._sentence_index = faiss.IndexFlatIP(vectors.shape[1]) if len(vectors) else None
+        if self._sentence_index is not None:
+            self._sentence_index.add(vectors)
+        # sentences are stored passage by passage: the first sentence of each passage that has any
+        self._sentence_owners, self._sentence_starts = np.unique(self.sentence_table[:, 0], return_index=True)
+        bounds = [*self._sentence_starts.tolist(), len(self.sentence_table)]
+        self._sentence_rows = {
+            int(owner): range(bounds[i], bounds[i + 1]) for i, owner in enumerate(self._sentence_owners)
+        }
         self.documents = [Document(**{k: d[k] for k in Document.__dataclass_fields__}) for d in self.meta["documents"]]
         self._position = {p.passage_id: i for i, p in enumerate(self.passages)}
         # per-passage arrays for vectorised filtering and boosting in search
@@ -430,14 +480,26 @@ class Index:
         return current_build(self.settings.index) == self.build_dir
 
     def dense_scores(self, query_vector: np.ndarray, candidates: int | None = None) -> np.ndarray:
-        """Cosine similarity of every passage to the query (−1 for passages an approximate index skipped)."""
-        total = self.dense.ntotal
-        scores = np.full(total, -1.0, dtype=np.float32)
-        if total:
-            found, ids = self.dense.search(query_vector.reshape(1, -1), min(total, candidates or total))
-            keep = ids[0] >= 0
-            scores[ids[0][keep]] = found[0][keep]
+        """Per passage, its cosine to the query blended with its best sentence's: a passage about
+        something else that states the answer in one sentence still ranks (−1 for passages an
+        approximate index skipped)."""
+        scores = _all_scores(self.dense, query_vector, candidates)
+        if len(self._sentence_owners):
+            best = np.maximum.reduceat(self.sentence_scores(query_vector), self._sentence_starts)
+            owners = self._sentence_owners
+            scores[owners] = np.where(
+                scores[owners] > -1, PASSAGE_SHARE * scores[owners] + (1 - PASSAGE_SHARE) * best, -1
+            )
         return scores
+
+    def sentences(self, passage_id: str) -> list[tuple[int, int, int]]:
+        """(row in sentence_table, start, end) of each indexed sentence of a passage."""
+        rows = self._sentence_rows.get(self._position[passage_id], range(0))
+        return [(row, int(self.sentence_table[row, 1]), int(self.sentence_table[row, 2])) for row in rows]
+
+    def sentence_scores(self, query_vector: np.ndarray) -> np.ndarray:
+        """Cosine of every indexed sentence to the query (rows of sentence_table)."""
+        return _all_scores(self._sentence_index, query_vector)
 
     def document(self, doc: str) -> Document:
         for document in self.documents:
@@ -470,6 +532,18 @@ class Index:
             else None
         )
         return before, after
+
+
+def _all_scores(index: faiss.Index | None, query_vector: np.ndarray, candidates: int | None = None) -> np.ndarray:
+    """The query's inner product with every vector of a faiss index (−1 where an approximate
+    index, or a `candidates` limit, left a vector out)."""
+    total = index.ntotal if index is not None else 0
+    scores = np.full(total, -1.0, dtype=np.float32)
+    if total:
+        found, ids = index.search(query_vector.reshape(1, -1), min(total, candidates or total))
+        keep = ids[0] >= 0
+        scores[ids[0][keep]] = found[0][keep]
+    return scores
 
 
 def _update(settings: Settings, progress: Progress | None, embedder: Embedder | None) -> Embedder:

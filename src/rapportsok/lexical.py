@@ -106,6 +106,12 @@ class Lexical:
         whole, parts = self._split(query)
         return self._bm25_scores(whole) + PART_WEIGHT * self._bm25_scores(parts)
 
+    def coverage(self, query: str) -> float:
+        """Share of the query's words that occur in the corpus: low for English or nynorsk
+        questions, whose words BM25 cannot match."""
+        whole, _ = self._split(query)
+        return sum(t in self._bm25.vocab_dict for t in whole) / len(whole) if whole else 0.0
+
     def _bm25_scores(self, tokens: list[str]) -> np.ndarray:
         known = [t for t in tokens if t in self._bm25.vocab_dict]
         if not known:

@@ -15,10 +15,11 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
-from .answer import NOT_FOUND, Answer, Citation, split_sentences
+from .answer import NOT_FOUND, Answer, Citation
 from .errors import RapportsokError
 from .lexical import words
 from .search import Hit
+from .sentences import split_sentences
 
 DEFAULT_TIMEOUT = 60.0  # seconds; local models on a CPU are slow
 MAX_TOKENS = 400

@@ -34,12 +34,15 @@ class Passage:
     headline: str | None = None  # the proposal's one-line headline, when proposal is set
     kind: str = "text"  # "text" or "footnote"
 
-    def context(self) -> str:
-        """What is embedded and indexed: the passage with its document and section."""
+    def heading(self) -> str:
+        """Document, section and proposal: what a reader needs to place the text."""
         head = self.title if not self.section else f"{self.title} — {self.section}"
-        if self.proposal is not None:
-            head += f" — Forslag {self.proposal}"
-        return f"{head}: {self.text}"
+        return head if self.proposal is None else f"{head} — Forslag {self.proposal}"
+
+    def context(self, start: int = 0, end: int | None = None) -> str:
+        """What is embedded and indexed: the passage (or one sentence of it) under its heading."""
+        text = self.text if (start, end) == (0, None) else " ".join(self.text[start:end].split())
+        return f"{self.heading()}: {text}"
 
     def location(self) -> list[str]:
         """Where in its document the passage stands: section, proposal, page (else lines)."""

@@ -17,6 +17,7 @@ MODES = ("hybrid", "dense", "lexical")
 MAX_QUERY_CHARS = 2000
 MAX_K = 100
 LEXICAL_WEIGHT = 0.3  # of min-max normalised scores; the rest is dense (tuned on the dev set, see bench/quality)
+FULL_COVERAGE, NO_COVERAGE = 1.0, 0.5  # lexical weight falls from whole to none as this share of query words is unknown
 PROPOSAL_BOOST = 1.0  # lifts the asked-for proposal's opening (headline) above everything that merely resembles it
 PROPOSAL_BODY_BOOST = 0.5  # and the rest of its body above other passages
 PROPOSAL_QUERY = re.compile(r"\b(?:forslag|proposal)\s*(?:nr\.?|nummer|number|no\.?)?\s*(\d{1,3})\b", re.IGNORECASE)
@@ -79,6 +80,11 @@ def _normalised(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return (scores - low) / (high - low) if high > low else np.zeros_like(scores)
 
 
+def _trust(coverage: float) -> float:
+    """How far to trust BM25 for a query, from the share of its words the corpus knows."""
+    return float(np.clip((coverage - NO_COVERAGE) / (FULL_COVERAGE - NO_COVERAGE), 0.0, 1.0))
+
+
 def score(index: Index, query: str, mode: str, mask: np.ndarray) -> np.ndarray:
     """One score per passage for the query; higher is better."""
     if mode == "lexical":
@@ -87,7 +93,8 @@ def score(index: Index, query: str, mode: str, mask: np.ndarray) -> np.ndarray:
     if mode == "dense":
         return dense
     lexical = index.lexical.scores(query)
-    fused = LEXICAL_WEIGHT * _normalised(lexical, mask) + (1 - LEXICAL_WEIGHT) * _normalised(dense, mask)
+    weight = LEXICAL_WEIGHT * _trust(index.lexical.coverage(query))
+    fused = weight * _normalised(lexical, mask) + (1 - weight) * _normalised(dense, mask)
     wanted = list(asked_proposals(query))
     if wanted:
         asked = np.isin(index.proposal_numbers, wanted)
