@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from rapportsok.errors import BuildLocked, CorpusError, ModelMismatch
-from rapportsok.index import Index, IndexDamaged, _build_lock, build, current_build, is_stale
+from rapportsok.index import SENTENCES, Index, IndexDamaged, _build_lock, build, current_build, is_stale
 from rapportsok.search import search
 from rapportsok.settings import Settings
 
@@ -199,6 +199,14 @@ def test_a_damaged_build_is_one_line_and_index_repairs_it_from_the_cache(fresh):
         Index.open(fresh, update=False)
     repaired = build(fresh)
     assert repaired.embedded == 0 and Index.open(fresh, update=False).passages
+
+    sentences = current_build(fresh.index) / SENTENCES
+    sentences.write_bytes(sentences.read_bytes()[:100])
+    with pytest.raises(IndexDamaged):
+        Index.open(fresh, update=False)
+    repaired = build(fresh)
+    assert (repaired.embedded, repaired.sentences) == (0, 0)
+    assert len(Index.open(fresh, update=False).sentence_table) > 0
 
 
 def test_a_corpus_without_readable_text_is_refused_and_the_old_index_kept(fresh):

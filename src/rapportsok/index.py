@@ -9,6 +9,7 @@ import os
 import shutil
 import time
 import uuid
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -81,7 +82,8 @@ def current_build(index_dir: Path) -> Path | None:
     return folder if (folder / "meta.json").is_file() else None
 
 
-DAMAGE = (OSError, ValueError, KeyError, TypeError, RuntimeError)  # what a truncated or edited file raises
+# what a truncated or edited file raises
+DAMAGE = (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError, zipfile.BadZipFile)
 
 
 def _read_meta(build: Path | None) -> dict | None:
