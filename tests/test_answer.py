@@ -19,41 +19,11 @@ from rapportsok.answer import NOT_FOUND, Answer, answer
 from rapportsok.errors import QueryError
 from rapportsok.index import Index
 from rapportsok.llm import LLMSettings
-from rapportsok.sentences import split_sentences
 from rapportsok.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 MARKER = re.compile(r"\[(\d+)\]")
 CITATION_KEYS = {"n", "passage_id", "doc", "title", "section", "page", "proposal", "quote"}
-
-
-# ---------------------------------------------------------------- sentences
-
-
-def test_abbreviations_do_not_end_sentences() -> None:
-    text = (
-        "Tiltakene gjelder bl.a. Helsedirektoratet, jf. Meld. St. 5 og nr. 3 i listen. "
-        "Det døde ca. 200 personer, f.eks. i Oslo. «Kostnadene er store.» 81 Urinprøver er dyre.\n\n"
-        "Regjeringen vil:\n\n– gjøre A bedre.\n– gjøre B enklere!"
-    )
-    spans = split_sentences(text)
-    got = [text[s:e] for s, e in spans]
-    assert got == [
-        "Tiltakene gjelder bl.a. Helsedirektoratet, jf. Meld. St. 5 og nr. 3 i listen.",
-        "Det døde ca. 200 personer, f.eks. i Oslo.",
-        "«Kostnadene er store.»",
-        "Urinprøver er dyre.",  # the footnote number left in the running text is not part of it
-        "Regjeringen vil:",
-        "gjøre A bedre.",
-        "gjøre B enklere!",
-    ]
-
-
-def test_sentence_spans_are_verbatim_and_ordered() -> None:
-    text = "Første setning her. Andre setning, med komma.\n\nTredje   setning? Ja."
-    spans = split_sentences(text)
-    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
-    assert [text[s:e] for s, e in spans] == ["Første setning her.", "Andre setning, med komma.", "Tredje   setning?", "Ja."]
 
 
 # ---------------------------------------------------------------- the real corpus and index

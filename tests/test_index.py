@@ -242,3 +242,23 @@ def test_an_index_path_that_is_a_file_and_usage_errors_are_one_line(fresh, tmp_p
         result = run_cli(*args)
         lines = result.stderr.strip().splitlines()
         assert result.returncode != 0 and len(lines) == 1 and lines[0].startswith("rapportsok: error:"), result.stderr
+
+
+def test_a_one_sentence_passage_counts_as_a_passage_embedded_once(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "kort.txt").write_text("Regjeringen vil styrke behandlingen av rusavhengige i hele landet.\n")
+    report = build(Settings.resolve(corpus, tmp_path / "index"))
+    assert (report.passages, report.embedded, report.sentences) == (1, 1, 0)  # the same text, embedded once
+
+
+def test_a_build_from_before_sentence_vectors_answers_while_a_newer_one_cannot_be_built(fresh):
+    build_dir = current_build(fresh.index)
+    (build_dir / SENTENCES).unlink()
+    meta = json.loads((build_dir / "meta.json").read_text())
+    (build_dir / "meta.json").write_text(json.dumps(meta | {"format": 2, "params": meta["params"] | {"format": 2}}))
+    with _build_lock(fresh.index):  # someone else is building
+        index = Index.open(fresh)
+        assert index.build_dir == build_dir and len(index.sentence_table) == 0
+        assert search(index, "heroinassistert behandling", k=3).hits
+    assert len(Index.open(fresh).sentence_table) > 0  # the next open brings it up to date

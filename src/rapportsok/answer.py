@@ -100,7 +100,7 @@ class _Sentence:
     text: str
     tokens: set[str]
     lexical: float = 0.0
-    dense: float | None = None
+    dense: float = 0.0
     headline: bool = False
     score: float = 0.0
 
@@ -234,17 +234,15 @@ def _passage_prior(hits: list[Hit]) -> list[float]:
     return [0.5 * (h.score - low) / span + 0.5 / (1 + i) for i, h in enumerate(hits)]
 
 
-def _dense_scale(similarity: float | None) -> float:
+def _dense_scale(similarity: float) -> float:
     """e5 cosines live in a narrow band (about 0.75 unrelated .. 0.92 on the point): stretch it to [0, 1]."""
-    if similarity is None:
-        return 0.0
     return min(1.0, max(0.0, (similarity - 0.75) / 0.17))
 
 
 def _is_answer(ranked: list[_Sentence], foreign: bool) -> bool:
     """Whether the best sentences resemble the question enough to be an answer rather than noise."""
     for s in ranked[:3]:
-        dense = s.dense or 0.0
+        dense = s.dense
         if (
             s.headline
             or dense >= FOUND_DENSE

@@ -40,14 +40,15 @@ APPROXIMATE_FROM = 50_000  # passages; below this exact search is faster than bu
 QUERY_CACHE = 256  # query embeddings kept per loaded index
 PASSAGE_WORDS = 260  # target passage size: dev MRR .68 at 200, .73 at 260, .71 at 330 words (bench/quality)
 PASSAGE_SHARE = 0.5  # a passage's dense score: this much its own cosine, the rest its best sentence's
-INGESTION_CODE = ("ingest.py", "clean.py", "structure.py", "passages.py")  # a change re-reads every document
+# a change re-reads every document (vectors still come from the cache where a text is unchanged)
+INGESTION_CODE = ("ingest.py", "clean.py", "structure.py", "passages.py", "sentences.py")
 
 Progress = Callable[[int, int], None]  # (embedded so far, to embed)
 
 
 @dataclass
 class BuildReport:
-    """What a build did: document counts, total passages and passages embedded in this run."""
+    """What a build did: document counts, total passages, and passages and sentences embedded in this run."""
 
     added: int = 0
     changed: int = 0
@@ -301,8 +302,9 @@ def _passages_by_doc(passages: list[Passage]) -> dict[str, list[Passage]]:
 
 
 def _embedded_texts(passages: list[Passage]) -> tuple[list[str], np.ndarray]:
-    """What gets embedded: every passage, then every quotable sentence of the ranked ones (under
-    the passage's heading), with the (passage row, start, end) of each sentence."""
+    """What gets embedded: every passage, then every quotable sentence of the passages that are
+    ranked (not footnotes), under the passage's heading; with the (passage row, start, end) of
+    each sentence."""
     table = [
         (row, start, end)
         for row, passage in enumerate(passages)
@@ -320,7 +322,10 @@ def _embed(
     rows that were computed (one per distinct new text)."""
     keys = [text_key(text) for text in texts]
     known = {} if full else cache.get(keys, embedder.dim)
-    todo = {key: row for row, key in enumerate(keys) if key not in known}  # one embedding per distinct text
+    todo: dict[str, int] = {}  # one embedding per distinct text, at its first row (a passage before a sentence)
+    for row, key in enumerate(keys):
+        if key not in known:
+            todo.setdefault(key, row)
     order = list(todo.items())
     if progress:
         progress(0, len(order))
@@ -414,7 +419,10 @@ class Index:
             self.dense = faiss.read_index(str(build_dir / "dense.faiss"))
         except RuntimeError as exc:
             raise IndexDamaged(build_dir, exc) from exc
-        vectors, self.sentence_table = _read_sentences(build_dir)
+        if self.meta["format"] >= 3:
+            vectors, self.sentence_table = _read_sentences(build_dir)
+        else:  # a build from before sentence vectors, still served while a newer one cannot be built
+            vectors, self.sentence_table = np.zeros((0, self.dense.d), np.float32), np.zeros((0, 3), np.int32)
         # searched by faiss, not numpy: a BLAS product leaves OpenBLAS threads spinning, which
         # triples the time of the next query embedding on two cores
         self._sentence_index = faiss.IndexFlatIP(vectors.shape[1]) if len(vectors) else None
@@ -481,11 +489,11 @@ class Index:
         """False once another build has been swapped in on disk."""
         return current_build(self.settings.index) == self.build_dir
 
-    def dense_scores(self, query_vector: np.ndarray, candidates: int | None = None) -> np.ndarray:
+    def dense_scores(self, query_vector: np.ndarray) -> np.ndarray:
         """Per passage, its cosine to the query blended with its best sentence's: a passage about
         something else that states the answer in one sentence still ranks (−1 for passages an
         approximate index skipped)."""
-        scores = _all_scores(self.dense, query_vector, candidates)
+        scores = _all_scores(self.dense, query_vector)
         if len(self._sentence_owners):
             best = np.maximum.reduceat(self.sentence_scores(query_vector), self._sentence_starts)
             owners = self._sentence_owners
@@ -536,13 +544,13 @@ class Index:
         return before, after
 
 
-def _all_scores(index: faiss.Index | None, query_vector: np.ndarray, candidates: int | None = None) -> np.ndarray:
+def _all_scores(index: faiss.Index | None, query_vector: np.ndarray) -> np.ndarray:
     """The query's inner product with every vector of a faiss index (−1 where an approximate
-    index, or a `candidates` limit, left a vector out)."""
+    index left a vector out)."""
     total = index.ntotal if index is not None else 0
     scores = np.full(total, -1.0, dtype=np.float32)
     if total:
-        found, ids = index.search(query_vector.reshape(1, -1), min(total, candidates or total))
+        found, ids = index.search(query_vector.reshape(1, -1), total)
         keep = ids[0] >= 0
         scores[ids[0][keep]] = found[0][keep]
     return scores

@@ -68,19 +68,23 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def quotable(text: str) -> list[tuple[int, int]]:
-    """(start, end) of the sentences worth quoting: long enough to be a claim, overlong ones cut."""
+    """(start, end) of the sentences worth quoting: overlong ones cut at a clause, and what is
+    left long enough to be a claim."""
     spans = []
     for start, end in split_sentences(text):
-        if end - start < MIN_SENTENCE_CHARS:
-            continue
         if end - start > MAX_QUOTE_CHARS:
             end = start + _cut(text[start:end])
-        spans.append((start, end))
+        if end - start >= MIN_SENTENCE_CHARS:
+            spans.append((start, end))
     return spans
 
 
 def _cut(text: str) -> int:
-    """Where to cut an overlong sentence: the last clause boundary before the limit."""
+    """Where to cut an overlong sentence: the last clause boundary before the limit, else the
+    last space, else the limit itself (a long link or number run)."""
     window = text[:MAX_QUOTE_CHARS]
     at = max(window.rfind("; "), window.rfind(", "), window.rfind(": "))
-    return at if at > MAX_QUOTE_CHARS // 3 else window.rfind(" ")
+    if at > MAX_QUOTE_CHARS // 3:
+        return at
+    space = window.rstrip().rfind(" ")
+    return space if space > 0 else MAX_QUOTE_CHARS
