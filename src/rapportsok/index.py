@@ -494,13 +494,15 @@ class Index:
         something else that states the answer in one sentence still ranks (−1 for passages an
         approximate index skipped)."""
         scores = _all_scores(self.dense, query_vector)
+        best = self.best_per_passage(self.sentence_scores(query_vector), scores)
+        return np.where(scores > -1, PASSAGE_SHARE * scores + (1 - PASSAGE_SHARE) * best, -1)
+
+    def best_per_passage(self, sentence_values: np.ndarray, floor: np.ndarray) -> np.ndarray:
+        """The highest value among each passage's sentences; `floor` for passages without any."""
+        best = floor.copy()
         if len(self._sentence_owners):
-            best = np.maximum.reduceat(self.sentence_scores(query_vector), self._sentence_starts)
-            owners = self._sentence_owners
-            scores[owners] = np.where(
-                scores[owners] > -1, PASSAGE_SHARE * scores[owners] + (1 - PASSAGE_SHARE) * best, -1
-            )
-        return scores
+            best[self._sentence_owners] = np.maximum.reduceat(sentence_values, self._sentence_starts)
+        return best
 
     def sentences(self, passage_id: str) -> list[tuple[int, int, int]]:
         """(row in sentence_table, start, end) of each indexed sentence of a passage."""
