@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from pypdf import PdfWriter
 
 from rapportsok.errors import CorpusError
-from rapportsok.ingest import load_metadata, read_lines, year_from_name
+from rapportsok.ingest import doc_id, load_metadata, read_lines, year_from_name
 from rapportsok.passages import read_corpus, read_document
 
 GOOD_TEXT = "Bakgrunn\n\nDette er en kort tekst om rusreformen og behandling av rusmiddelmisbrukere.\n"
@@ -111,3 +114,95 @@ def test_pdf_with_empty_user_password_is_read(tmp_path: Path, make_pdf) -> None:
     writer.write(path)
     _, passages = read_document(path, None)
     assert "alle kan lese" in passages[0].text
+
+
+# ---------------------------------------------------------------- the corpus boundary, names, metadata, size
+
+
+def test_nothing_outside_the_corpus_folder_is_read(tmp_path: Path) -> None:
+    outside = tmp_path / "utenfor"
+    outside.mkdir()
+    (outside / "hemmelig.txt").write_text("Hemmelig tekst om root og bash.\n", encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "god.txt").write_text(GOOD_TEXT, encoding="utf-8")
+    (corpus / "lenke-inne.txt").symlink_to(corpus / "god.txt")  # a link inside the corpus is fine
+    (corpus / "passwd.txt").symlink_to(outside / "hemmelig.txt")
+    (corpus / "mappe.txt").symlink_to(outside)
+    (corpus / "brutt.txt").symlink_to(tmp_path / "finnes-ikke.txt")
+    os.mkfifo(corpus / "fifo.txt")  # reading it would block forever
+    (corpus / "metadata.json").symlink_to(outside / "hemmelig.txt")
+
+    result = read_corpus(corpus)
+
+    assert sorted(d.doc for d in result.documents) == ["god", "lenke-inne"]
+    assert all("Hemmelig" not in p.text for p in result.passages)
+    expected = {
+        "passwd.txt": "outside the corpus",
+        "mappe.txt": "outside the corpus",
+        "brutt.txt": "broken link",
+        "fifo.txt": "not a regular file",
+        "metadata.json": "outside the corpus",
+    }
+    assert len(result.warnings) == len(expected), result.warnings
+    for name, reason in expected.items():
+        assert [w for w in result.warnings if name in w and reason in w], (name, result.warnings)
+    for name in ("passwd.txt", "fifo.txt"):  # read directly, too: refused
+        with pytest.raises(CorpusError, match="outside the corpus|not a regular file"):
+            read_document(corpus / name, None)
+
+
+def test_a_name_that_is_not_utf8_gets_a_safe_stable_id(tmp_path: Path) -> None:
+    name = os.fsdecode(b"navn-\xe6\xf8\xe5 (kopi)#2.txt")  # Windows-1252 bytes, as copied from an old share
+    (tmp_path / name).write_text(GOOD_TEXT, encoding="utf-8")
+    (tmp_path / os.fsdecode(b"\xff\xfe.txt")).write_text(GOOD_TEXT, encoding="utf-8")
+    (tmp_path / "..txt").write_text(GOOD_TEXT, encoding="utf-8")
+
+    documents = {d.doc: d for d in read_corpus(tmp_path).documents}
+
+    assert set(documents) == {"navn-æøå-kopi-2", "ÿþ", doc_id(tmp_path / "..txt")}
+    assert doc_id(tmp_path / "..txt").startswith("dokument-")  # nothing usable in the name: a hash of it
+    assert documents["navn-æøå-kopi-2"].path == "navn-\\xe6\\xf8\\xe5 (kopi)#2.txt"  # bytes shown escaped
+    assert read_corpus(tmp_path).documents == list(documents.values())  # stable
+    for doc in documents:
+        assert re.fullmatch(r"[\w][\w.-]*", doc) and quote(doc, safe="-_.") == quote(doc)  # nothing to escape but letters
+        doc.encode("utf-8")  # no surrogates left
+
+
+@pytest.mark.parametrize(
+    ("entry", "kept", "warned"),
+    [
+        ('{"year": Infinity, "title": "T"}', {"title": "T"}, "year"),
+        ('{"year": 1e400, "kind": "k"}', {"kind": "k"}, "year"),
+        ('{"year": "2004", "kind": 5}', {"year": 2004}, "kind"),
+        ('{"title": ' + "[" * 500 + "]" * 500 + ', "year": 2001}', {"year": 2001}, "title"),
+        ('{"title": {"a": 1}, "kind": null}', {"kind": None}, "title"),
+        ('"ikke et objekt"', None, "not an object"),
+    ],
+)
+def test_metadata_of_the_wrong_type_is_one_warning_naming_the_entry(tmp_path: Path, entry, kept, warned) -> None:
+    (tmp_path / "metadata.json").write_text('{"rapport": ' + entry + ', "annen": {"title": "A"}}', encoding="utf-8")
+    metadata, warnings = load_metadata(tmp_path)
+    assert len(warnings) == 1 and "'rapport'" in warnings[0] and warned in warnings[0], warnings
+    assert metadata.get("rapport") == kept and metadata["annen"] == {"title": "A"}
+
+
+def test_metadata_nested_too_deeply_is_one_warning(tmp_path: Path) -> None:
+    (tmp_path / "metadata.json").write_text('{"rapport": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
+    (tmp_path / "rapport-2019.txt").write_text(GOOD_TEXT, encoding="utf-8")
+    corpus = read_corpus(tmp_path)
+    assert [d.year for d in corpus.documents] == [2019]
+    assert len(corpus.warnings) == 1 and "nested too deeply" in corpus.warnings[0]
+
+
+def test_files_over_the_size_limit_are_skipped_with_a_warning(tmp_path: Path, make_pdf, monkeypatch) -> None:
+    monkeypatch.setenv("RAPPORTSOK_MAX_FILE_MB", "0.01")
+    (tmp_path / "stor.txt").write_text("Ord om rusreformen. " * 1000, encoding="utf-8")  # 20 KB
+    make_pdf(tmp_path / "stor.pdf", ["Ord om rusreformen. " * 100] * 8)  # ~16 KB of text
+    (tmp_path / "liten.txt").write_text(GOOD_TEXT, encoding="utf-8")
+    corpus = read_corpus(tmp_path)
+    assert [d.doc for d in corpus.documents] == ["liten"]
+    assert len(corpus.warnings) == 2 and all("over the limit of 0.01 MB" in w for w in corpus.warnings)
+    monkeypatch.setenv("RAPPORTSOK_MAX_FILE_MB", "lots")
+    with pytest.raises(CorpusError, match="RAPPORTSOK_MAX_FILE_MB"):
+        read_corpus(tmp_path)

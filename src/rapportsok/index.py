@@ -22,7 +22,7 @@ import numpy as np
 
 from .embed import Embedder, load_embedder
 from .errors import BuildLocked, CorpusError, IndexMissing, ModelMismatch, NotFound, WriteFailed
-from .ingest import METADATA_FILE, list_documents, load_metadata, sha256_of
+from .ingest import METADATA_FILE, file_key, list_documents, load_metadata, metadata_for, sha256_of
 from .lexical import Lexical
 from .passages import read_document
 from .records import Document, Passage, Proposal, proposals_of
@@ -158,7 +158,7 @@ def corpus_state(corpus: Path) -> dict[str, str]:
     """Document file name -> content hash, for every document file in the corpus folder."""
     if not corpus.is_dir():
         raise CorpusError(f"corpus folder {corpus} " + ("is not a folder" if corpus.exists() else "does not exist"))
-    return {path.name: sha256_of(path) for path in list_documents(corpus)[0]}
+    return {file_key(path): sha256_of(path) for path in list_documents(corpus)[0]}
 
 
 def is_stale(settings: Settings) -> bool:
@@ -187,8 +187,16 @@ def _params(corpus: Path) -> dict[str, int | str]:
         "format": FORMAT,
         "passage_words": PASSAGE_WORDS,
         "ingestion": code.hexdigest()[:16],
-        "metadata": sha256_of(metadata)[:16] if metadata.is_file() else "",
+        "metadata": _metadata_hash(metadata),
     }
+
+
+def _metadata_hash(path: Path) -> str:
+    """The metadata file's hash; empty when there is none or it may not be read (a link out of the corpus)."""
+    try:
+        return sha256_of(path)[:16] if path.is_file() else ""
+    except CorpusError:
+        return ""
 
 
 def build(
@@ -263,7 +271,9 @@ def _read_changes(
     old_docs = {d["path"]: d for d in old_meta["documents"]} if old_meta else {}
     by_doc = _passages_by_doc(reusable or [])
     metadata, report.warnings = load_metadata(settings.corpus)
-    report.warnings += list_documents(settings.corpus)[1]
+    paths, notes = list_documents(settings.corpus)
+    report.warnings += notes
+    files = {file_key(path): path for path in paths}
     documents: list[Document] = []
     passages: list[Passage] = []
     unreadable: dict[str, str] = {}
@@ -274,9 +284,9 @@ def _read_changes(
             documents.append(Document(**{k: previous[k] for k in Document.__dataclass_fields__}))
             passages.extend(by_doc.get(previous["doc"], []))
             continue
-        path = settings.corpus / name
+        path = files.get(name, settings.corpus / name)  # the file is gone if it was removed meanwhile
         try:
-            document, doc_passages = read_document(path, metadata.get(path.stem), PASSAGE_WORDS)
+            document, doc_passages = read_document(path, metadata_for(metadata, path), PASSAGE_WORDS)
         except CorpusError as exc:
             report.warnings.append(str(exc))
             unreadable[name] = sha

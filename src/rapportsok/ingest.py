@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
+import io
 import logging
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,11 +15,17 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError, PyPdfError
 
 from .errors import CorpusError
+from .metadata import read_metadata
 
 TEXT_SUFFIXES = {".txt"}
 PDF_SUFFIXES = {".pdf"}
 DOCUMENT_SUFFIXES = TEXT_SUFFIXES | PDF_SUFFIXES
 METADATA_FILE = "metadata.json"
+MAX_TEXT_ENV = "RAPPORTSOK_MAX_FILE_MB"
+# MB of text per file: 10 MB is ~1.5 million words, about an hour of embedding on two cores
+DEFAULT_MAX_TEXT_MB = 10.0
+UNSAFE_ID = re.compile(r"[^\w.-]+")  # \w is Unicode: "æøå" stay, "/", "?", "#", "%", spaces go
+MAX_ID_CHARS = 120
 
 YEAR_IN_NAME = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
 # Control characters other than tab/newline/carriage return/form feed mark a binary file.
@@ -44,47 +52,126 @@ def is_document(path: Path) -> bool:
     )
 
 
+def shown(path: Path) -> str:
+    """The path for messages and the manifest: bytes that are not UTF-8 shown escaped (\\xe6)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def file_key(path: Path) -> str:
+    """The file's name as a build's manifest records it (see `shown`)."""
+    return shown(Path(path.name))
+
+
+def readable_name(path: Path) -> str:
+    """The file name as text: as on disk when UTF-8, else its bytes read as Windows-1252 (names
+    copied from old Windows shares are mostly that)."""
+    raw = os.fsencode(path.name)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", "replace")
+
+
+def doc_id(path: Path) -> str:
+    """The document id: the file name without extension, reduced to letters, digits, ".", "-" and
+    "_", so that it is safe in every path and URL; stable, as it depends on the name alone."""
+    safe = UNSAFE_ID.sub("-", Path(readable_name(path)).stem).strip(".-")[:MAX_ID_CHARS].strip(".-")
+    return safe or "dokument-" + hashlib.sha1(os.fsencode(path.name)).hexdigest()[:8]
+
+
+def max_text_bytes() -> int:
+    """The per-file text limit from RAPPORTSOK_MAX_FILE_MB, else the default."""
+    value = os.environ.get(MAX_TEXT_ENV) or str(DEFAULT_MAX_TEXT_MB)
+    try:
+        megabytes = float(value)
+    except ValueError:
+        megabytes = -1.0
+    if not 0 < megabytes < float("inf"):
+        raise CorpusError(f"{MAX_TEXT_ENV}={value!r} is not a positive number of megabytes")
+    return int(megabytes * 1_000_000)
+
+
+def outside_problem(path: Path) -> str | None:
+    """Why a corpus entry must not be read: a link leading out of its folder (or nowhere), or a
+    device, FIFO or socket; None when it is safe to read."""
+    try:
+        real = path.resolve(strict=True)
+        mode = real.stat().st_mode
+    except (OSError, RuntimeError):  # a dangling link, a loop, no permission
+        return "a broken link or unreadable entry"
+    if not real.is_relative_to(path.parent.resolve()):
+        return "a link to outside the corpus folder"
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        return "not a regular file (device, FIFO or socket)"
+    return None
+
+
 def list_documents(corpus_dir: Path) -> tuple[list[Path], list[str]]:
-    """The document files of a corpus folder by name, and a note for every other file it ignores."""
+    """The document files of a corpus folder by name, and a note for every other file it ignores.
+
+    Nothing outside the folder is ever listed: links leading out of it are skipped, as are
+    devices and FIFOs, and text files over the size limit are skipped before they are read."""
+    limit = max_text_bytes()
     paths: list[Path] = []
     notes: list[str] = []
     ids: dict[str, Path] = {}
-    for path in sorted(corpus_dir.iterdir(), key=lambda p: p.name):
-        if is_document(path):
-            if path.stem in ids:  # "x.txt" and "x.pdf" would be one document id
-                notes.append(f"{path}: same document id as {ids[path.stem].name}, ignored")
+    for path in sorted(corpus_dir.iterdir(), key=lambda p: os.fsencode(p.name)):
+        if path.name == METADATA_FILE or path.name.upper().startswith("README"):
+            continue
+        problem = outside_problem(path)
+        if problem:
+            notes.append(f"{shown(path)}: {problem}, skipped")
+        elif is_document(path):
+            if path.suffix.lower() in TEXT_SUFFIXES and path.stat().st_size > limit:
+                notes.append(_too_big(path, path.stat().st_size, limit))
                 continue
-            ids[path.stem] = path
+            doc = doc_id(path)
+            if doc in ids:  # "x.txt" and "x.pdf" would be one document id
+                notes.append(f"{shown(path)}: same document id as {shown(ids[doc])}, ignored")
+                continue
+            ids[doc] = path
             paths.append(path)
-        elif path.name != METADATA_FILE and not path.name.upper().startswith("README"):
-            kind = "a folder" if path.is_dir() else "not a .txt or .pdf file" if path.is_file() else "unreadable"
-            notes.append(f"{path}: {kind}, ignored")
+        else:
+            kind = "a folder" if path.is_dir() else "not a .txt or .pdf file"
+            notes.append(f"{shown(path)}: {kind}, ignored")
     return paths, notes
+
+
+def _too_big(path: Path, size: int, limit: int) -> str:
+    return (
+        f"{shown(path)}: {size / 1e6:.1f} MB of text, over the limit of {limit / 1e6:g} MB per file "
+        f"({MAX_TEXT_ENV}), skipped"
+    )
 
 
 def read_lines(path: Path) -> list[SourceLine]:
     """The raw lines of one file; raises CorpusError with the reason when it cannot be read."""
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
-        return read_text_lines(path)
-    if suffix in PDF_SUFFIXES:
-        return read_pdf_lines(path)
-    raise CorpusError(f"{path}: unsupported file type {suffix or '(none)'}")
+        lines = read_text_lines(path)
+    elif suffix in PDF_SUFFIXES:
+        lines = read_pdf_lines(path)
+    else:
+        raise CorpusError(f"{shown(path)}: unsupported file type {suffix or '(none)'}")
+    size, limit = sum(len(line.text) + 1 for line in lines), max_text_bytes()
+    if size > limit:
+        raise CorpusError(_too_big(path, size, limit))
+    return lines
 
 
 def read_text_lines(path: Path) -> list[SourceLine]:
     """A UTF-8 text file, refusing binary or otherwise encoded content rather than guessing."""
     data = _read_bytes(path)
     if not data.strip():
-        raise CorpusError(f"{path}: empty file")
+        raise CorpusError(f"{shown(path)}: empty file")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         if b"\x00" in data:
-            raise CorpusError(f"{path}: binary file, not text") from exc
-        raise CorpusError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+            raise CorpusError(f"{shown(path)}: binary file, not text") from exc
+        raise CorpusError(f"{shown(path)}: not UTF-8 text (byte {exc.start})") from exc
     if BINARY_CHARS.search(text):
-        raise CorpusError(f"{path}: binary file, not text")
+        raise CorpusError(f"{shown(path)}: binary file, not text")
     return [SourceLine(line, i, None) for i, line in enumerate(text.splitlines(), start=1)]
 
 
@@ -92,19 +179,19 @@ def read_pdf_lines(path: Path) -> list[SourceLine]:
     """The text layer of a PDF page by page, numbered by the PDF's page labels when it has them."""
     data = _read_bytes(path)
     if not data.strip():
-        raise CorpusError(f"{path}: empty file")
+        raise CorpusError(f"{shown(path)}: empty file")
     try:
-        reader = PdfReader(path)
+        reader = PdfReader(io.BytesIO(data))  # the bytes already read: the path is not opened twice
         if reader.is_encrypted and not reader.decrypt(""):
-            raise CorpusError(f"{path}: encrypted PDF, skipped")
+            raise CorpusError(f"{shown(path)}: encrypted PDF, skipped")
         pages = [page.extract_text() or "" for page in reader.pages]
         labels = _page_numbers(reader)
     except CorpusError:
         raise
     except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise CorpusError(f"{path}: corrupt PDF ({type(exc).__name__}: {exc})") from exc
+        raise CorpusError(f"{shown(path)}: corrupt PDF ({type(exc).__name__}: {exc})") from exc
     if not any(text.strip() for text in pages):
-        raise CorpusError(f"{path}: PDF has no text layer (scanned?), skipped")
+        raise CorpusError(f"{shown(path)}: PDF has no text layer (scanned?), skipped")
     return [
         SourceLine(line, None, number)
         for text, number in zip(pages, labels)
@@ -126,10 +213,19 @@ def _page_numbers(reader: PdfReader) -> list[int]:
 
 
 def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, refusing what lies outside its folder or is not a regular file (a FIFO
+    would block the reader)."""
+    problem = outside_problem(path)
+    if problem:
+        raise CorpusError(f"{shown(path)}: {problem}, skipped")
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise CorpusError(f"{shown(path)}: not a regular file, skipped")
+            return handle.read()
     except OSError as exc:
-        raise CorpusError(f"{path}: unreadable ({exc.strerror or exc})") from exc
+        raise CorpusError(f"{shown(path)}: unreadable ({exc.strerror or exc})") from exc
 
 
 def sha256_of(path: Path) -> str:
@@ -137,17 +233,19 @@ def sha256_of(path: Path) -> str:
 
 
 def load_metadata(corpus_dir: Path) -> tuple[dict[str, dict], list[str]]:
-    """corpus/metadata.json keyed by doc id; a broken file is a warning, not a failure."""
+    """corpus/metadata.json keyed by doc id; a broken file or value is a warning, not a failure."""
     path = corpus_dir / METADATA_FILE
     if not path.is_file():
         return {}, []
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return {}, [f"{path}: unreadable metadata ({exc}), titles taken from the files"]
-    if not isinstance(data, dict):
-        return {}, [f"{path}: metadata is not an object keyed by document, ignored"]
-    return {k: v for k, v in data.items() if isinstance(v, dict)}, []
+    problem = outside_problem(path)
+    if problem:
+        return {}, [f"{shown(path)}: {problem}, ignored"]
+    return read_metadata(path)
+
+
+def metadata_for(metadata: dict[str, dict], path: Path) -> dict | None:
+    """A file's metadata entry: under its document id, else under its plain file stem."""
+    return metadata.get(doc_id(path)) or metadata.get(path.stem)
 
 
 def year_from_name(stem: str) -> int | None:

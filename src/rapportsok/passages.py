@@ -12,10 +12,15 @@ from .clean import remove_running_heads, split_footnotes
 from .errors import CorpusError
 from .ingest import (
     DOCUMENT_SUFFIXES,
+    doc_id,
+    file_key,
     list_documents,
     load_metadata,
+    metadata_for,
     read_lines,
+    readable_name,
     sha256_of,
+    shown,
     year_from_name,
 )
 from .records import Corpus, Document, Passage
@@ -55,7 +60,7 @@ def read_corpus(corpus_dir: Path, max_words: int = 200) -> Corpus:
     corpus = Corpus(warnings=warnings + notes)
     for path in paths:
         try:
-            document, passages = read_document(path, metadata.get(path.stem), max_words)
+            document, passages = read_document(path, metadata_for(metadata, path), max_words)
         except CorpusError as exc:
             corpus.warnings.append(str(exc))
             continue
@@ -68,19 +73,20 @@ def read_document(path: Path, meta: dict | None, max_words: int = 200) -> tuple[
     """One file as a Document and its passages; raises CorpusError with the reason when unreadable."""
     path = Path(path)
     if path.suffix.lower() not in DOCUMENT_SUFFIXES:
-        raise CorpusError(f"{path}: not a .txt or .pdf file")
+        raise CorpusError(f"{shown(path)}: not a .txt or .pdf file")
     lines = remove_running_heads(read_lines(path))
     lines, notes = split_footnotes(lines, headings=numbered_heading_lines(lines))
     blocks = build_blocks(lines, notes)
     if not blocks:
-        raise CorpusError(f"{path}: no text found")
+        raise CorpusError(f"{shown(path)}: no text found")
     meta = meta or {}
+    stem = Path(readable_name(path)).stem
     document = Document(
-        doc=path.stem,
-        title=str(meta.get("title") or _first_meaningful(blocks) or path.stem),
-        year=_int_or_none(meta.get("year")) if "year" in meta else year_from_name(path.stem),
+        doc=doc_id(path),
+        title=str(meta.get("title") or _first_meaningful(blocks) or stem),
+        year=_int_or_none(meta.get("year")) if "year" in meta else year_from_name(stem),
         kind=meta.get("kind"),
-        path=path.name,
+        path=file_key(path),
         sha256=sha256_of(path),
     )
     return document, make_passages(document, blocks, max_words)
