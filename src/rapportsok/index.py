@@ -9,7 +9,6 @@ import os
 import shutil
 import time
 import uuid
-import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -29,12 +28,11 @@ from .records import Document, Passage, Proposal, proposals_of
 from .sentences import quotable
 from .settings import Settings
 from .store import EmbeddingCache, text_key
+from .validate import LEXICAL, SENTENCES, IndexDamaged, build_name, read_build, read_meta
 
 FORMAT = 3  # 3: sentence vectors
 CURRENT = "CURRENT"  # names the build folder in use; replaced atomically
 BUILDS = "builds"
-LEXICAL = "lexical"  # folder of the saved BM25 index inside a build
-SENTENCES = "sentences.npz"  # sentence vectors and where each sentence stands
 EMBED_BATCH = 8
 APPROXIMATE_FROM = 50_000  # passages; below this exact search is faster than building a graph
 QUERY_CACHE = 256  # query embeddings kept per loaded index
@@ -74,68 +72,30 @@ class BuildReport:
 
 
 def current_build(index_dir: Path) -> Path | None:
-    """The build folder CURRENT points at, or None when there is no complete build."""
+    """The build folder CURRENT points at, or None when there is no complete build (or CURRENT
+    is not a file naming one)."""
     try:
-        name = (index_dir / CURRENT).read_text().strip()
+        name = build_name((index_dir / CURRENT).read_bytes()[:200])
     except OSError:
         return None
-    folder = index_dir / BUILDS / name
-    return folder if (folder / "meta.json").is_file() else None
-
-
-# what a truncated or edited file raises
-DAMAGE = (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError, zipfile.BadZipFile)
+    folder = index_dir / BUILDS / name if name else None
+    return folder if folder and (folder / "meta.json").is_file() else None
 
 
 def _read_meta(build: Path | None) -> dict | None:
-    if build is None:
-        return None
-    try:
-        return json.loads((build / "meta.json").read_text(encoding="utf-8"))
-    except DAMAGE as exc:
-        raise IndexDamaged(build, exc) from exc
-
-
-def _read_sentences(build: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Sentence vectors and their (passage row, start, end) table."""
-    try:
-        with np.load(build / SENTENCES) as data:
-            vectors, table = data["vectors"], data["table"]
-        if len(vectors) != len(table):
-            raise ValueError("sentence vectors and table differ in length")
-        return vectors, table
-    except DAMAGE as exc:
-        raise IndexDamaged(build, exc) from exc
-
-
-def _read_passages(build: Path) -> list[Passage]:
-    try:
-        with (build / "passages.jsonl").open(encoding="utf-8") as handle:
-            return [Passage(**json.loads(line)) for line in handle]
-    except DAMAGE as exc:
-        raise IndexDamaged(build, exc) from exc
-
-
-class IndexDamaged(IndexMissing):
-    """A build whose files cannot be read; `rapportsok index` replaces it."""
-
-    def __init__(self, build: Path, cause: Exception) -> None:
-        reason = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
-        super().__init__(f"index build {build} is damaged ({reason}); rebuild it with `rapportsok index`")
+    return None if build is None else read_meta(build)
 
 
 def _readable_build(index_dir: Path) -> tuple[Path | None, dict | None, list[Passage]]:
     """The current build, its meta and passages, or nothing when they are missing or damaged."""
     build_dir = current_build(index_dir)
-    try:
-        meta = _read_meta(build_dir)
-        passages = _read_passages(build_dir) if build_dir else []
-        if build_dir:
-            faiss.read_index(str(build_dir / "dense.faiss"))
-            _read_sentences(build_dir)
-    except (IndexDamaged, RuntimeError):
+    if build_dir is None:
         return None, None, []
-    return build_dir, meta, passages
+    try:
+        checked = read_build(build_dir)
+    except IndexDamaged:
+        return None, None, []
+    return build_dir, checked.meta, checked.passages
 
 
 @contextmanager
@@ -210,6 +170,7 @@ def build(
     started = time.perf_counter()
     state = corpus_state(settings.corpus)
     with _build_lock(settings.index):
+        pointer_warning = _set_aside_bad_pointer(settings.index)
         old_build, old_meta, old_passages = _readable_build(settings.index)  # a damaged build is rebuilt
         reuse = (
             old_meta is not None
@@ -233,12 +194,14 @@ def build(
             )
         embedder = embedder or load_embedder(settings.model)
         cache = EmbeddingCache(settings.index / "cache", embedder.name)
+        report.warnings += cache.warnings
         texts, table = _embedded_texts(passages)
         try:
             vectors, fresh = _embed(texts, embedder, cache, full, progress)
             cache.keep_only({text_key(t) for t in _embedded_texts(old_passages)[0] + texts})
         finally:
             cache.close()
+        report.warnings += pointer_warning
         report.embedded = sum(row < len(passages) for row in fresh)
         report.sentences = len(fresh) - report.embedded
         meta = {
@@ -254,6 +217,20 @@ def build(
         _write_build(settings.index, meta, passages, vectors[: len(passages)], vectors[len(passages) :], table)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
+
+
+def _set_aside_bad_pointer(index_dir: Path) -> list[str]:
+    """A CURRENT that is not a file (a folder, say) would refuse every new build: it is renamed
+    aside first, with a warning, so that no build is written only to be orphaned."""
+    pointer = index_dir / CURRENT
+    if not pointer.exists() or pointer.is_file() and not pointer.is_symlink():
+        return []
+    aside = index_dir / f"{CURRENT}.damaged-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}"
+    try:
+        pointer.rename(aside)
+    except OSError as exc:
+        raise WriteFailed(f"{pointer} is not a file and cannot be moved aside: {exc.strerror or exc}") from exc
+    return [f"{pointer} was not a file; moved to {aside.name}"]
 
 
 def _read_changes(
@@ -379,9 +356,13 @@ def _write_build(
         raise
     tmp.rename(builds / name)
     pointer = index_dir / f".{CURRENT}.tmp"
-    pointer.write_text(name + "\n")
-    _fsync(pointer)
-    os.replace(pointer, index_dir / CURRENT)
+    try:
+        pointer.write_text(name + "\n")
+        _fsync(pointer)
+        os.replace(pointer, index_dir / CURRENT)
+    except OSError as exc:  # the build would be an orphan nothing names
+        shutil.rmtree(builds / name, ignore_errors=True)
+        raise WriteFailed(f"cannot write {index_dir / CURRENT}: {exc.strerror or exc}") from exc
     _remove_old_builds(builds, keep={name})
 
 
@@ -421,18 +402,11 @@ class Index:
     def __init__(self, settings: Settings, build_dir: Path, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.build_dir = build_dir
-        self.meta = _read_meta(build_dir)
-        _check_model(settings, self.meta)
+        checked = read_build(build_dir)  # a build from before sentence vectors has none, and is still served
+        _check_model(settings, checked.meta)
+        self.meta, self.passages, self.dense, self.lexical = checked.meta, checked.passages, checked.dense, checked.lexical
         self._embedder = embedder
-        self.passages = _read_passages(build_dir)
-        try:
-            self.dense = faiss.read_index(str(build_dir / "dense.faiss"))
-        except RuntimeError as exc:
-            raise IndexDamaged(build_dir, exc) from exc
-        if self.meta["format"] >= 3:
-            vectors, self.sentence_table = _read_sentences(build_dir)
-        else:  # a build from before sentence vectors, still served while a newer one cannot be built
-            vectors, self.sentence_table = np.zeros((0, self.dense.d), np.float32), np.zeros((0, 3), np.int32)
+        vectors, self.sentence_table = checked.sentence_vectors, checked.sentence_table
         # searched by faiss, not numpy: a BLAS product leaves OpenBLAS threads spinning, which
         # triples the time of the next query embedding on two cores
         self._sentence_index = faiss.IndexFlatIP(vectors.shape[1]) if len(vectors) else None
@@ -482,10 +456,6 @@ class Index:
         if self._embedder is None:
             self._embedder = load_embedder(self.settings.model)
         return self._embedder
-
-    @cached_property
-    def lexical(self) -> Lexical:
-        return Lexical.load(self.build_dir / LEXICAL)
 
     def query_vector(self, query: str) -> np.ndarray:
         """The query's embedding; the last few are kept, as search and answer both need it."""

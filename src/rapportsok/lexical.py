@@ -89,7 +89,20 @@ class Lexical:
     def load(cls, folder: Path) -> "Lexical":
         bm25 = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0)
         counts = json.loads((folder / COMPOUNDS_FILE).read_text(encoding="utf-8"))
+        if not isinstance(counts, dict) or not all(isinstance(n, int) for n in counts.values()):
+            raise ValueError(f"{COMPOUNDS_FILE} is not an object of word counts")
         return cls(bm25, Decompounder(counts))
+
+    def check(self, documents: int) -> None:
+        """Raises ValueError unless the loaded files agree with each other and index `documents` texts."""
+        scores = self._bm25.scores
+        indptr, indices = np.asarray(scores["indptr"]), np.asarray(scores["indices"])
+        if scores["num_docs"] != documents:
+            raise ValueError(f"the lexical index holds {scores['num_docs']} texts, not {documents}")
+        if len(indices) != len(scores["data"]) or (len(indptr) and indptr[-1] != len(indices)):
+            raise ValueError("the lexical index's matrix files disagree")
+        if (len(indices) and indices.max() >= documents) or max(self._bm25.vocab_dict.values(), default=-1) >= len(indptr):
+            raise ValueError("the lexical index's vocabulary does not fit its matrix")
 
     def tokens(self, text: str) -> list[str]:
         """Stems of the non-stop words, plus stems of compound parts."""

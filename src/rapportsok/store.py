@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +21,17 @@ class EmbeddingCache:
     def __init__(self, folder: Path, model: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         slug = re.sub(r"[^A-Za-z0-9]+", "-", model)[-40:].strip("-")
-        path = folder / f"{slug}-{hashlib.sha1(model.encode()).hexdigest()[:8]}.sqlite"
-        self._db = sqlite3.connect(path, timeout=30)
-        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+        self.path = folder / f"{slug}-{hashlib.sha1(model.encode()).hexdigest()[:8]}.sqlite"
+        self.warnings: list[str] = []
+        try:
+            self._db = _open(self.path)
+        except sqlite3.OperationalError:  # locked or unwritable: not damage
+            raise
+        except sqlite3.DatabaseError as exc:  # garbage or truncated: keep it for inspection, start afresh
+            aside = self.path.with_name(f"{self.path.name}.damaged-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}")
+            self.path.rename(aside)
+            self.warnings.append(f"embedding cache {self.path} was unreadable ({exc}); moved to {aside.name}, rebuilt")
+            self._db = _open(self.path)
 
     def get(self, keys: list[str], dim: int) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
@@ -55,3 +64,18 @@ class EmbeddingCache:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    """The cache database, checked page by page (a few ms for a corpus' worth), table created if new."""
+    db = sqlite3.connect(path, timeout=30)
+    try:
+        problems = [row[0] for row in db.execute("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            raise sqlite3.DatabaseError("; ".join(problems[:2]))
+        db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+        db.execute("SELECT key, vector FROM vectors LIMIT 1").fetchall()
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db
