@@ -200,7 +200,10 @@ def create_app(settings: Settings, index: Index | None = None, refresh_seconds: 
     """The API and web page over one index, loaded now (model included) and kept current while serving."""
     from .web import render
 
-    live = LiveIndex(index or Index.open(settings), refresh_seconds)
+    index = index or Index.open(settings)
+    if index.behind:
+        log.warning("%s", index.behind)
+    live = LiveIndex(index, refresh_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -67,8 +67,12 @@ def _progress() -> Iterator[ProgressCallback]:
 
 
 def _open(corpus: str | None, index: str | None, model: str | None) -> Index:
+    """The index, updated first only when that is quick; one line on stderr when it is behind."""
     with _progress() as progress:
-        return Index.open(Settings.resolve(corpus, index, model), progress=progress)
+        loaded = Index.open(Settings.resolve(corpus, index, model), progress=progress)
+    if loaded.behind:
+        err.print(f"rapportsok: note: {escape(loaded.behind)}", highlight=False, soft_wrap=True)
+    return loaded
 
 
 @app.command("index")
@@ -111,7 +115,7 @@ def search(
     model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Ranked passages for a query (builds the index first if there is none)."""
+    """Ranked passages for a query (updates the index first when that is quick)."""
     from .search import search as run_search
 
     loaded = _open(corpus, index, model)

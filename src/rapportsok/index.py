@@ -406,6 +406,7 @@ class Index:
         _check_model(settings, checked.meta)
         self.meta, self.passages, self.dense, self.lexical = checked.meta, checked.passages, checked.dense, checked.lexical
         self._embedder = embedder
+        self.behind: str | None = None  # why the build is older than the corpus, when it is
         vectors, self.sentence_table = checked.sentence_vectors, checked.sentence_table
         # searched by faiss, not numpy: a BLAS product leaves OpenBLAS threads spinning, which
         # triples the time of the next query embedding on two cores
@@ -432,20 +433,13 @@ class Index:
     def open(
         cls, settings: Settings, update: bool = True, progress: Progress | None = None, embedder: Embedder | None = None
     ) -> "Index":
-        """The current build; with update, first brought up to date with the corpus (built if missing,
-        rebuilt from the embedding cache if damaged).
+        """The current build; with update, first brought up to date with the corpus when that is
+        quick, else with `behind` saying that it is not (see freshness.open_current)."""
+        if update:
+            from .freshness import open_current  # it builds on this module
 
-        When another process is building, or the index folder is read-only, the current build
-        answers as it is."""
-        if update and is_stale(settings):
-            embedder = _update(settings, progress, embedder)
-        try:
-            return cls(settings, _require(settings), embedder)
-        except IndexDamaged:
-            if not update:
-                raise
-            embedder = _update(settings, progress, embedder)
-            return cls(settings, _require(settings), embedder)
+            return open_current(settings, progress, embedder)
+        return cls(settings, _require(settings), embedder)
 
     @property
     def build_id(self) -> str:
@@ -538,22 +532,10 @@ def _all_scores(index: faiss.Index | None, query_vector: np.ndarray) -> np.ndarr
     return scores
 
 
-def _update(settings: Settings, progress: Progress | None, embedder: Embedder | None) -> Embedder:
-    """Builds, unless someone else is or the folder is read-only while a build exists; returns the model."""
-    _check_model(settings, _readable_build(settings.index)[1])
-    embedder = embedder or load_embedder(settings.model)
-    try:
-        build(settings, progress=progress, embedder=embedder)
-    except (BuildLocked, WriteFailed):
-        if current_build(settings.index) is None:
-            raise
-    return embedder
-
-
 def _require(settings: Settings) -> Path:
     build_dir = current_build(settings.index)
     if build_dir is None:
-        raise IndexMissing(f"no index in {settings.index}; build one with `rapportsok index`")
+        raise IndexMissing(f"no usable index in {settings.index}; build one with `rapportsok index`")
     return build_dir
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
+from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -15,13 +16,36 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def cache_path(folder: Path, model: str) -> Path:
+    """One SQLite file per model in the cache folder."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", model)[-40:].strip("-")
+    return folder / f"{slug}-{hashlib.sha1(model.encode()).hexdigest()[:8]}.sqlite"
+
+
+def count_known(folder: Path, model: str, keys: set[str]) -> int:
+    """How many of the keys the cache holds, read-only: a missing or unreadable cache holds none."""
+    path = cache_path(folder, model)
+    if not keys or not path.is_file():
+        return 0
+    known = 0
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)) as db:
+            ordered = sorted(keys)
+            for start in range(0, len(ordered), 500):  # stay below SQLite's parameter limit
+                chunk = ordered[start : start + 500]
+                query = f"SELECT COUNT(*) FROM vectors WHERE key IN ({','.join('?' * len(chunk))})"
+                known += db.execute(query, chunk).fetchone()[0]
+    except sqlite3.Error:
+        return 0
+    return known
+
+
 class EmbeddingCache:
     """One model's vectors by text; survives killed builds, as every batch is committed at once."""
 
     def __init__(self, folder: Path, model: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        slug = re.sub(r"[^A-Za-z0-9]+", "-", model)[-40:].strip("-")
-        self.path = folder / f"{slug}-{hashlib.sha1(model.encode()).hexdigest()[:8]}.sqlite"
+        self.path = cache_path(folder, model)
         self.warnings: list[str] = []
         try:
             self._db = _open(self.path)
