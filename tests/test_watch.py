@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import Counter
@@ -159,3 +160,34 @@ def test_serve_and_watch_follow_corpus_edits_without_a_failed_request(settings: 
     assert set(traffic.statuses) == {200}, traffic.statuses
     assert sum(traffic.statuses.values()) > 20
     assert "serving build" in server.output()
+
+
+def test_watch_survives_a_file_whose_name_is_not_utf8(settings: Settings) -> None:
+    index = Index.open(settings, update=False)
+    stop = threading.Event()
+    reports = []
+    thread = threading.Thread(
+        target=watch_loop, args=(settings,), kwargs={"on_build": reports.append, "stop": stop, "embedder": index.embedder}
+    )
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not reports and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.3)
+        name = os.fsdecode(b"navn-\xe6\xf8\xe5.txt")  # as copied from an old Windows share
+        (settings.corpus / name).write_text("Kort notat\n\nKvasikrystallinsk nalokson i nesespray.\n", encoding="utf-8")
+        while not any(r.added for r in reports) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert any(r.added == 1 for r in reports), reports
+        assert {d.doc for d in Index.open(settings, update=False).documents} >= {"navn-æøå"}
+        (settings.corpus / "ny-rapport-2025.txt").write_text(
+            "Ny rapport\n\nSnøskredsikring av lavterskeltilbud er et nytt tema.\n", encoding="utf-8"
+        )  # and it still follows the corpus
+        while not lexical_texts(Index.open(settings, update=False), "Snøskredsikring") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert thread.is_alive() and lexical_texts(Index.open(settings, update=False), "Snøskredsikring")
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()

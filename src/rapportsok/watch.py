@@ -9,6 +9,7 @@ from typing import Protocol
 
 from watchfiles import Change
 from watchfiles import watch as watch_changes
+from watchfiles._rust_notify import WatchfilesRustInternalError
 
 from .embed import Embedder, load_embedder
 from .errors import BuildLocked, RapportsokError
@@ -66,19 +67,28 @@ def watch(
     if not settings.corpus.is_dir():
         raise RapportsokError(f"corpus folder {settings.corpus} does not exist")
     embedder = embedder or load_embedder(settings.model)
-    report = rebuild(settings, embedder, stop, on_error)
-    if report and on_build:
-        on_build(report)
-    for _changes in watch_changes(
-        settings.corpus,
-        watch_filter=relevant,
-        debounce=debounce_ms,
-        step=100,
-        stop_event=stop,
-        recursive=False,
-        rust_timeout=1000,
-        yield_on_timeout=False,
-    ):
+    while True:
         report = rebuild(settings, embedder, stop, on_error)
         if report and on_build:
             on_build(report)
+        try:
+            for _changes in watch_changes(
+                settings.corpus,
+                watch_filter=relevant,
+                debounce=debounce_ms,
+                step=100,
+                stop_event=stop,
+                recursive=False,
+                rust_timeout=1000,
+                yield_on_timeout=False,
+            ):
+                report = rebuild(settings, embedder, stop, on_error)
+                if report and on_build:
+                    on_build(report)
+            return  # stopped
+        except WatchfilesRustInternalError as exc:
+            # the watcher cannot name a file whose name is not UTF-8 and stops: something changed,
+            # so rebuild (the build reads such files) and watch again
+            if "decode" not in str(exc):
+                raise
+            time.sleep(debounce_ms / 1000)
