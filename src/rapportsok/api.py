@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .answer import answer
 from .errors import RapportsokError
 from .index import Index
+from .limits import Limits
 from .records import Proposal
 from .search import MAX_K, MAX_QUERY_CHARS, MODES, search
 from .settings import Settings
@@ -221,6 +222,7 @@ def create_app(settings: Settings, index: Index | None = None, refresh_seconds: 
         docs_url=None,  # Swagger UI and ReDoc load from a CDN; these machines are offline: see /docs below
         redoc_url=None,
     )
+    app.add_middleware(Limits)  # HEAD on GET routes; heavy requests bounded, queued, else 503
     app.state.live = live
     app.state.settings = settings
 

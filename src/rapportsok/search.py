@@ -14,7 +14,7 @@ from .index import Index
 from .records import Passage
 
 MODES = ("hybrid", "dense", "lexical")
-SURROGATES = re.compile("[\ud800-\udfff]")
+SURROGATES = re.compile("[\ud800-\udfff\ufffd]")  # lone surrogates (a command line), U+FFFD (HTTP)
 MAX_QUERY_CHARS = 2000
 MAX_K = 100
 LEXICAL_WEIGHT = 0.3  # of min-max normalised scores; the rest is dense (tuned on the dev set, see bench/quality)
@@ -53,7 +53,7 @@ class SearchResult:
 def validate(index: Index, query: str, k: int, docs: list[str] | None, mode: str) -> str:
     """The cleaned query, or a QueryError that says what is wrong."""
     query = " ".join(query.split())
-    if SURROGATES.search(query):  # bytes that were not UTF-8, as Python decodes a command line
+    if SURROGATES.search(query):  # bytes that were not UTF-8, as Python or Starlette decode them
         raise QueryError("the query is not valid UTF-8 text")
     if not query:
         raise QueryError("the query is empty")
