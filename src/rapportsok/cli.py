@@ -66,12 +66,15 @@ def _progress() -> Iterator[ProgressCallback]:
             bar["p"].stop()
 
 
+_notes: list[str] = []  # said once the command has done its job, so that an error stays one line
+
+
 def _open(corpus: str | None, index: str | None, model: str | None) -> Index:
-    """The index, updated first only when that is quick; one line on stderr when it is behind."""
+    """The index, updated first only when that is quick; noted when it is behind."""
     with _progress() as progress:
         loaded = Index.open(Settings.resolve(corpus, index, model), progress=progress)
     if loaded.behind:
-        err.print(f"rapportsok: note: {escape(loaded.behind)}", highlight=False, soft_wrap=True)
+        _notes.append(loaded.behind)
     return loaded
 
 
@@ -267,6 +270,8 @@ def main() -> None:
         _fail(f"{message} (see `rapportsok --help`)", 2)
     except OSError as exc:  # a file system problem no stage anticipated: still one line
         _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc), 1)
+    for note in _notes:
+        err.print(f"rapportsok: note: {escape(note)}", highlight=False, soft_wrap=True)
     sys.exit(code if isinstance(code, int) else 0)
 
 
