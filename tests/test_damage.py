@@ -167,7 +167,8 @@ def test_a_damaged_build_that_needs_embedding_is_one_line_naming_rapportsok_inde
 
 def big_report(path: Path, pages: int = 200) -> None:
     """~300 words a page of real report paragraphs in another order, each page with a word of its own."""
-    paragraphs = [p for p in (CORPUS / "stoltenberg-rapporten-2010.txt").read_text(encoding="utf-8").split("\n\n") if p.strip()]
+    text = (CORPUS / "stoltenberg-rapporten-2010.txt").read_text(encoding="utf-8")
+    paragraphs = [p for p in text.split("\n\n") if p.strip()]
     random.Random(7).shuffle(paragraphs)
     words, page = [], []
     for n in range(pages):

@@ -8,7 +8,6 @@ import os
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -30,10 +29,10 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     settings = clone_index(shared("small", tmp_path_factory), root)
     outside = root / "utenfor"
     outside.mkdir()
-    (outside / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534::/nonexistent:/usr/sbin/nologin\n")
+    (outside / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534::/:/bin/nologin\n")
     (settings.corpus / "passwd.txt").symlink_to(outside / "passwd")
     (settings.corpus / "etc.txt").symlink_to(outside)
-    (settings.corpus / ODD_NAME).write_text("Kort notat\n\nNalokson i nesespray deles ut i kommunene.\n", encoding="utf-8")
+    (settings.corpus / ODD_NAME).write_text("Kort notat\n\nNalokson i nesespray deles ut.\n", encoding="utf-8")
     metadata = settings.corpus / "metadata.json"
     text = metadata.read_text(encoding="utf-8").replace('"year": 2009', '"year": Infinity').replace(
         '"kind": "committee mandate"', '"kind": 5'
@@ -62,7 +61,8 @@ def test_no_file_outside_the_corpus_is_indexed_or_served(http: httpx.Client) -> 
     for mode in ("lexical", "hybrid"):
         hits = http.get("/search", params={"q": "root bash nologin", "k": 100, "mode": mode}).json()["hits"]
         assert hits and not [h for h in hits if "nologin" in h["text"] or h["doc"] in ("passwd", "etc")]
-    assert {d["doc"] for d in http.get("/documents").json()} == {MANDATE, "hoeringsinnspill-narkotikapolitiforening", "notat-æøå"}
+    documents = {d["doc"] for d in http.get("/documents").json()}
+    assert documents == {MANDATE, "hoeringsinnspill-narkotikapolitiforening", "notat-æøå"}
 
 
 def test_a_name_that_is_not_utf8_is_a_document_with_a_safe_id(http: httpx.Client) -> None:

@@ -404,7 +404,8 @@ class Index:
         self.build_dir = build_dir
         checked = read_build(build_dir)  # a build from before sentence vectors has none, and is still served
         _check_model(settings, checked.meta)
-        self.meta, self.passages, self.dense, self.lexical = checked.meta, checked.passages, checked.dense, checked.lexical
+        self.meta, self.passages, self.dense = checked.meta, checked.passages, checked.dense
+        self.lexical = checked.lexical
         self._embedder = embedder
         self.behind: str | None = None  # why the build is older than the corpus, when it is
         vectors, self.sentence_table = checked.sentence_vectors, checked.sentence_table

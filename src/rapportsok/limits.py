@@ -41,7 +41,9 @@ class Limits:
     503 with Retry-After beyond it. Waiting happens here, before a worker thread is taken, so that
     queued heavy requests never hold the threads that light ones need."""
 
-    def __init__(self, app: App, slots: int = HEAVY_SLOTS, queue: int = HEAVY_QUEUE, wait: float = HEAVY_WAIT_S) -> None:
+    def __init__(
+        self, app: App, slots: int = HEAVY_SLOTS, queue: int = HEAVY_QUEUE, wait: float = HEAVY_WAIT_S
+    ) -> None:
         self.app = app
         self.queue = queue
         self.wait = wait

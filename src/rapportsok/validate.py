@@ -97,7 +97,9 @@ def read_build(build: Path) -> Build:
         passages = _read_passages(build, meta)
         dense = faiss.read_index(str(build / "dense.faiss"))
         if (dense.ntotal, dense.d) != (len(passages), meta["dim"]):
-            raise ValueError(f"dense.faiss holds {dense.ntotal} vectors of {dense.d}, not {len(passages)} of {meta['dim']}")
+            raise ValueError(
+                f"dense.faiss holds {dense.ntotal} vectors of {dense.d}, not {len(passages)} of {meta['dim']}"
+            )
         if meta["format"] >= 3:
             vectors, table = _read_sentences(build, len(passages), meta["dim"])
         else:  # a build from before sentence vectors
@@ -128,10 +130,14 @@ def _read_sentences(build: Path, passages: int, dim: int) -> tuple[np.ndarray, n
     """Sentence vectors and their (passage row, start, end) table, stored passage by passage."""
     with np.load(build / SENTENCES) as data:
         vectors, table = data["vectors"], data["table"]
-    if vectors.dtype != np.float32 or vectors.ndim != 2 or vectors.shape[1:] != (dim,) or table.shape != (len(vectors), 3):
+    if (
+        vectors.dtype != np.float32 or vectors.ndim != 2 or vectors.shape[1:] != (dim,)
+        or table.shape != (len(vectors), 3)
+    ):
         raise ValueError(f"{SENTENCES} has vectors {vectors.shape} and table {table.shape}")
     rows = table[:, 0]
-    if len(table) and (rows.min() < 0 or rows.max() >= passages or np.any(np.diff(rows) < 0) or np.any(table[:, 1] >= table[:, 2])):
+    ordered = not np.any(np.diff(rows) < 0) and not np.any(table[:, 1] >= table[:, 2])
+    if len(table) and (rows.min() < 0 or rows.max() >= passages or not ordered):
         raise ValueError(f"{SENTENCES} has a table that does not fit the passages")
     return vectors, table.astype(np.int32, copy=False)
 
