@@ -166,9 +166,8 @@ def test_watch_survives_a_file_whose_name_is_not_utf8(settings: Settings) -> Non
     index = Index.open(settings, update=False)
     stop = threading.Event()
     reports = []
-    thread = threading.Thread(
-        target=watch_loop, args=(settings,), kwargs={"on_build": reports.append, "stop": stop, "embedder": index.embedder}
-    )
+    options = {"on_build": reports.append, "stop": stop, "embedder": index.embedder}
+    thread = threading.Thread(target=watch_loop, args=(settings,), kwargs=options)
     thread.start()
     try:
         deadline = time.monotonic() + 60
