@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -128,3 +129,15 @@ def test_a_flood_of_heavy_requests_is_bounded_and_light_ones_keep_answering(serv
     assert heavy[503] >= 50 - HEAVY_SLOTS - HEAVY_QUEUE - 4 or heavy[200] == 50, heavy  # the queue is bounded
     assert retry_after <= {"2"}
     print(json.dumps({"heavy": dict(heavy), "light": dict(light)}))
+
+
+def test_the_cli_lists_and_searches_a_corpus_with_odd_names_and_links(hostile: Settings) -> None:
+    paths = ["--corpus", str(hostile.corpus), "--index", str(hostile.index)]
+    docs = subprocess.run(["rapportsok", "docs", "--json", *paths], capture_output=True, text=True, timeout=300)
+    assert docs.returncode == 0 and docs.stderr == "", docs.stderr
+    assert "notat-æøå" in {d["doc"] for d in json.loads(docs.stdout)}
+    found = subprocess.run(
+        ["rapportsok", "search", "root bash nologin", "--json", *paths], capture_output=True, text=True, timeout=300
+    )
+    assert found.returncode == 0 and "Traceback" not in found.stderr, found.stderr
+    assert not [h for h in json.loads(found.stdout)["hits"] if "nologin" in h["text"]]
