@@ -32,7 +32,11 @@ class SourceLine:
 
     text: str
     lineno: int | None  # 1-based line in a text file; None for PDFs
-    page: int | None  # printed page number when known
+    page: int | None  # printed page number when known (an arabic one)
+    label: str | None = None  # the printed page label ("iii", "59") of a PDF page
+    sheet: int | None = None  # 1-based page of the PDF file, for links that open it there
+    role: str = "body"  # "body", "heading" or "note" where the PDF's layout tells
+    note: int | None = None  # the footnote a "note" line belongs to
 
 
 def is_document(path: Path) -> bool:
@@ -89,7 +93,9 @@ def read_text_lines(path: Path) -> list[SourceLine]:
 
 
 def read_pdf_lines(path: Path) -> list[SourceLine]:
-    """The text layer of a PDF page by page, numbered by the PDF's page labels when it has them."""
+    """The text layer of a PDF read by its layout (see pdflayout), pages numbered as printed."""
+    from .pdflayout import read_pdf_layout  # pdflayout builds SourceLines: imported when used
+
     data = _read_bytes(path)
     if not data.strip():
         raise CorpusError(f"{path}: empty file")
@@ -97,32 +103,14 @@ def read_pdf_lines(path: Path) -> list[SourceLine]:
         reader = PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
             raise CorpusError(f"{path}: encrypted PDF, skipped")
-        pages = [page.extract_text() or "" for page in reader.pages]
-        labels = _page_numbers(reader)
+        lines = read_pdf_layout(reader)
     except CorpusError:
         raise
-    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, OSError, ZeroDivisionError) as exc:
         raise CorpusError(f"{path}: corrupt PDF ({type(exc).__name__}: {exc})") from exc
-    if not any(text.strip() for text in pages):
+    if not any(line.text.strip() for line in lines):
         raise CorpusError(f"{path}: PDF has no text layer (scanned?), skipped")
-    return [
-        SourceLine(line, None, number)
-        for text, number in zip(pages, labels)
-        for line in text.splitlines() + [""]  # a blank line keeps pages apart
-    ]
-
-
-def _page_numbers(reader: PdfReader) -> list[int]:
-    """Printed page labels where they are plain integers, else the 1-based page index."""
-    try:
-        labels = list(reader.page_labels)
-    except (PyPdfError, ValueError, KeyError, TypeError, IndexError):
-        labels = []
-    numbers = []
-    for index in range(len(reader.pages)):
-        label = labels[index] if index < len(labels) else ""
-        numbers.append(int(label) if label.isdigit() else index + 1)
-    return numbers
+    return lines
 
 
 def _read_bytes(path: Path) -> bytes:
