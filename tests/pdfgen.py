@@ -152,25 +152,28 @@ class _Setter:
 
     def _wrap_note(self, number: int, text: str) -> list[str]:
         self.font(self.layout.size * 0.75)
-        return _wrap(self.pdf, f"{number} {text}", self.right - self.left)
+        return _wrap(self.pdf, f"{number} {text}", self.width)
 
     def _set_notes(self) -> None:
+        """The notes of the current column (of the page, in one column) at its bottom."""
         if not self.page_notes:
             return
         size = self.layout.size * 0.75
         lines = [line for n, t in self.page_notes for line in self._wrap_note(n, t)]
         y = self.bottom - len(lines) * self.line_height(size) + self.line_height(size)
-        self.pdf.line(self.left, y - 5, self.left + 40, y - 5)
+        self.pdf.line(self.x0, y - 5, self.x0 + 30, y - 5)
         self.font(size)
         for line in lines:
-            self.pdf.text(self.left, y, line)
+            self.pdf.text(self.x0, y, line)
             y += self.line_height(size)
+        self.page_notes = []
 
     def room(self, height: float, extra_notes: int = 0) -> bool:
         return self.y + height <= self.bottom - self.notes_height(extra_notes)
 
     def next_column(self) -> None:
         if self.layout.columns == 2 and self.column == 0:
+            self._set_notes()
             self.column, self.y = 1, self.top
         else:
             self.new_page()
@@ -481,3 +484,19 @@ def score(passages: list, truth: Truth) -> dict[str, float]:
 def truth_head(furniture: str) -> str:
     """The words of a running head without its page number."""
     return " ".join(t for t in furniture.split() if not t.isdigit())
+
+
+def mismatches(passages: list, truth: Truth) -> list[str]:
+    """For each text passage not found verbatim: where it departs from the truth (for debugging)."""
+    joined = " ".join(w.text for w in truth.words)
+    out = []
+    for p in passages:
+        text = _norm(p.text)
+        if p.kind != "text" or text in joined:
+            continue
+        words = text.split()
+        k = 1
+        while k <= len(words) and " ".join(words[:k]) in joined:
+            k += 1
+        out.append(f"{p.page_label}: …{' '.join(words[max(0, k - 8):k])} ⟂ {' '.join(words[k:k + 5])}")
+    return out

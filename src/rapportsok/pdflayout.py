@@ -32,7 +32,9 @@ EDGE_ROWS = 2  # rows at the top and at the bottom of a page that may be furnitu
 FURNITURE_SHARE = 0.25  # furniture recurs on at least this share of the pages (and on two)
 MAX_HEADING_WORDS = 16
 MIN_TOC_ROWS = 3
-MIN_COLUMN_ROWS = 3  # a second column starts at the same x on at least this many rows
+MIN_COLUMN_ROWS = 3
+COLUMN_SHARE = 0.15  # ... and on at least this share of the page's rows
+GUTTER = 4.0  # the left column's text ends at most this many type sizes before the right one starts  # a second column starts at the same x on at least this many rows
 
 ROMAN = re.compile(r"^(?=[ivxlcdm]+$)m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$", re.I)
 NUMBER_TOKEN = re.compile(r"\b(\d{1,4}|[ivxlcdm]{1,7})\b", re.I)
@@ -85,14 +87,17 @@ class Row:
     def text(self) -> str:
         return " ".join(" ".join(r.text.split()) for r in self.runs if r.text.strip())
 
-    def cells(self) -> list[str]:
-        """The row's text split where wide gaps separate table cells."""
-        cells = [[self.runs[0]]]
+    def segments(self) -> list[list[Run]]:
+        """The row's runs split where wide gaps separate columns or table cells."""
+        segments = [[self.runs[0]]]
         for before, run in zip(self.runs, self.runs[1:]):
             if run.x - before.end > CELL_GAP * run.size:
-                cells.append([])
-            cells[-1].append(run)
-        return [" ".join(" ".join(r.text.split()) for r in cell) for cell in cells]
+                segments.append([])
+            segments[-1].append(run)
+        return segments
+
+    def cells(self) -> list[str]:
+        return [" ".join(" ".join(r.text.split()) for r in cell) for cell in self.segments()]
 
 
 @dataclass
@@ -115,9 +120,9 @@ def read_pdf_layout(reader: PdfReader) -> list[SourceLine]:
     labels = _pdf_labels(reader) or found_labels
     for page, label in zip(pages, labels):
         page.label = label
-        page.notes = _take_notes(page, body_size)
         page.columns = _columns(page, body_size)
         for column in page.columns:
+            page.notes += _take_notes(column, body_size)
             _drop_superscripts(column)
             _mark_rows(column, body_size)
     _drop_toc(pages)
@@ -251,12 +256,13 @@ def _pdf_labels(reader: PdfReader) -> list[str] | None:
 # ---------------------------------------------------------------- footnotes, headings, tables
 
 
-def _take_notes(page: Page, body_size: float) -> list[Row]:
-    """Small-type rows at the bottom of the page, below all running text: the footnotes."""
-    k = len(page.rows)
-    while k and page.rows[k - 1].size <= SMALL_TYPE * body_size:
+def _take_notes(rows: list[Row], body_size: float) -> list[Row]:
+    """Small-type rows at the bottom of a column, below all its running text: the footnotes."""
+    k = len(rows)
+    while k and rows[k - 1].size <= SMALL_TYPE * body_size:
         k -= 1
-    notes, page.rows = page.rows[k:], page.rows[:k]
+    notes = rows[k:]
+    del rows[k:]
     for row in notes:
         row.role = "note"
     return notes
@@ -319,19 +325,28 @@ def _drop_repeated_table_headers(pages: list[Page]) -> None:
 def _columns(page: Page, body_size: float) -> list[list[Row]]:
     """The page's rows as one or two columns, each top to bottom.
 
-    A second column starts at an x position past 40 % of the page width where several body-size
-    runs start, while the runs left of it mostly reach nearly up to it (table cells do not)."""
-    runs = [run for row in page.rows for run in row.runs]
-    starts = Counter(
-        round(run.x / 2) * 2 for run in runs if run.x > 0.4 * page.width and run.size >= SMALL_TYPE * body_size
-    )
+    A second column starts where, past 40 % of the page width, runs of body type start at the
+    same x on many rows, each close after the run before it (table cells are far apart), and
+    hardly any run starts in the gutter just left of it (as words of one wide column do)."""
+    starts: Counter[int] = Counter()
+    gaps: dict[int, list[float]] = {}  # per start: how far the run before it ends from it
+    rows = [row for row in page.rows if row.size >= SMALL_TYPE * body_size]
+    for row in rows:
+        for before, run in zip([None, *row.runs], row.runs):
+            x = round(run.x / 2) * 2
+            if x > 0.4 * page.width and run.size >= SMALL_TYPE * body_size:
+                starts[x] += 1
+                gaps.setdefault(x, []).append(run.x - before.end if before else 0.0)
     if starts:
         x, count = starts.most_common(1)[0]
-        left = [r for r in runs if r.x < x - 2 and r.size >= SMALL_TYPE * body_size]
-        if count >= MIN_COLUMN_ROWS and left:
-            margin = min(r.x for r in left)
-            if statistics.median(r.end for r in left) >= margin + 0.6 * (x - 2 - margin):
-                return [_rows([r for r in runs if r.x < x - 2]), _rows([r for r in runs if r.x >= x - 2])]
+        in_gutter = sum(1 for row in rows for run in row.runs if x - CELL_GAP * body_size < run.x < x - 2)
+        if (
+            count >= max(MIN_COLUMN_ROWS, COLUMN_SHARE * len(rows))
+            and statistics.median(gaps[x]) < GUTTER * body_size
+            and in_gutter <= 0.1 * count
+        ):
+            runs = [run for row in page.rows for run in row.runs]
+            return [_rows([r for r in runs if r.x < x - 2]), _rows([r for r in runs if r.x >= x - 2])]
     return [page.rows]
 
 
