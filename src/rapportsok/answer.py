@@ -53,17 +53,24 @@ class Citation:
     quote: str
 
     def as_dict(self) -> dict[str, Any]:
+        """The interface's citation, its page the quote's own (a passage may run over pages)."""
         p = self.passage
+        start = max(0, p.text.find(self.quote))
+        end = start + len(self.quote)
+        first, last = p.page_at(start), p.page_at(max(start, end - 1))
         return {
             "n": self.n,
             "passage_id": p.passage_id,
             "doc": p.doc,
             "title": p.title,
             "section": p.section,
-            "page": p.page,
+            "page": first.page,
             "proposal": p.proposal,
             "quote": self.quote,
-            "source": p.source(),
+            "source": p.source(start, end),
+            "page_label": first.label,
+            "page_end_label": last.label,
+            "sheet": first.sheet,
         }
 
 

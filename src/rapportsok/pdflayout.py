@@ -210,7 +210,11 @@ def _remove_furniture(pages: list[Page]) -> list[str]:
     need = max(2, math.ceil(FURNITURE_SHARE * len(pages)))
     printed: list[str | None] = [None] * len(pages)
     for page in pages:
-        furniture = {id(row) for place, row in _edge_rows(page) if seen[_furniture_key(place, row)] >= need}
+        furniture = {
+            id(row)
+            for place, row in _edge_rows(page)
+            if seen[key := _furniture_key(place, row)] >= (2 if key[2] == "#" else need)  # a lone page number
+        }
         for row in page.rows:
             if id(row) in furniture:
                 printed[page.index] = printed[page.index] or _number_token(row.text)
@@ -239,7 +243,7 @@ def _fill_labels(printed: list[str | None]) -> list[str]:
             labels[i] = str(int(labels[i - 1]) + 1)
     for i in reversed(range(len(labels))):  # backward: one before an arabic number
         if labels[i] is None and i + 1 < len(labels) and labels[i + 1] and labels[i + 1].isdigit():
-            labels[i] = str(max(1, int(labels[i + 1]) - 1))
+            labels[i] = str(int(labels[i + 1]) - 1) if int(labels[i + 1]) > 1 else None
     return [label or str(i + 1) for i, label in enumerate(labels)]
 
 
@@ -306,7 +310,7 @@ def _drop_toc(pages: list[Page]) -> None:
 
 
 def _drop_repeated_table_headers(pages: list[Page]) -> None:
-    """A table row opening a page or column that repeats the first row of the table it continues."""
+    """A table row opening a page or column that repeats the (bold) header row of the table it continues."""
     header: str | None = None
     for page in pages:
         for rows in page.columns:
@@ -314,7 +318,7 @@ def _drop_repeated_table_headers(pages: list[Page]) -> None:
                 rows.pop(0)
             previous = "body"
             for row in rows:
-                if row.role == "table" and previous != "table":
+                if row.role == "table" and previous != "table" and row.bold:
                     header = row.text
                 previous = row.role
 
