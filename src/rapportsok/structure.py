@@ -279,7 +279,7 @@ def build_blocks(lines: list[SourceLine], notes: list[Footnote], boxes: list[Box
 
     A blank line ends a paragraph only after a finished sentence: elsewhere it is a column or
     page break inside running text. A bullet always starts a new paragraph. A box follows the
-    paragraph it interrupted, as a subsection of its own."""
+    paragraph it interrupted, in blocks of its own."""
     marks = find_structure(lines)
     note_numbers = {note.number for note in notes}
     blocks: list[Block] = []
@@ -334,18 +334,19 @@ def _running_text(lines: list[SourceLine], note_numbers: set[int]) -> str:
 
 
 def _with_box(blocks: list[Block], box: Box, note_numbers: set[int]) -> list[Block]:
-    """The box's paragraphs inserted after the block it interrupted, under "section — box title"."""
+    """The box (its title, then its paragraphs) as blocks of their own after the block it
+    interrupted, in that block's section."""
     where = _block_at(box.start, blocks)
     at = blocks.index(where) + 1 if where else 0
-    section = f"{where.section} — {box.title}" if where and where.section else box.title
+    section, proposal, headline = (where.section, where.proposal, where.headline) if where else (None, None, None)
     paragraphs: list[list[SourceLine]] = [[]]
     for line in box.lines:
         if line.text.strip():
             paragraphs[-1].append(line)
         elif paragraphs[-1]:
             paragraphs.append([])
-    made = [
-        _block(_running_text(lines, note_numbers), "text", section, None, None, lines, note_numbers)
+    made = [_block(box.title, "text", section, proposal, headline, [box.start])] + [
+        _block(_running_text(lines, note_numbers), "text", section, proposal, headline, lines, note_numbers)
         for lines in paragraphs
         if lines and _running_text(lines, note_numbers)
     ]
