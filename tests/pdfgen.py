@@ -49,6 +49,7 @@ class Layout:
     year: str = "2031-2032"
     unicode: bool = False  # DejaVu instead of the core Latin-1 fonts
     size: float = 10.0
+    word_runs: bool = False  # draw every word as a run of its own (as some PDF producers do)
 
 
 @dataclass
@@ -231,10 +232,17 @@ class _Setter:
         self.y += self.line_height(size)
         x = self.x0
         label = self.label()
+        chunk: list[str] = []  # words drawn as one run, up to a footnote reference (as typesetters do)
         for k, (word, word_notes) in enumerate(line):
+            chunk.append(word)
+            self._record(word, label, last=k == len(line) - 1 and broken)
+            if not word_notes and k < len(line) - 1 and not self.layout.word_runs:
+                continue
             self.font(size)
-            self.pdf.text(x, self.y, word)
-            x += self.pdf.get_string_width(word)
+            text = " ".join(chunk)
+            self.pdf.text(x, self.y, text)
+            x += self.pdf.get_string_width(text)
+            chunk = []
             for note in word_notes:
                 self.note_number += 1
                 self.page_notes.append((self.note_number, note))
@@ -244,7 +252,6 @@ class _Setter:
                 x += self.pdf.get_string_width(str(self.note_number)) + 0.4
             self.font(size)
             x += self.pdf.get_string_width(" ")
-            self._record(word, label, last=k == len(line) - 1 and broken)
 
     def _record(self, word: str, label: str, last: bool) -> None:
         words = self.truth.words

@@ -27,7 +27,7 @@ LAYOUTS = {
     "two columns, no labels, plain heads and page-number footers": Layout(
         columns=2, page_labels=False, head_numbers=False
     ),
-    "one column, no labels, numbered heads": Layout(columns=1, page_labels=False),
+    "one column, no labels, numbered heads, a run per word": Layout(columns=1, page_labels=False, word_runs=True),
 }
 
 
