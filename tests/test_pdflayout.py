@@ -177,3 +177,18 @@ def test_web_page_copies_the_source_and_links_the_pdf_page(server: Server) -> No
         link = page.locator(".hit a.pdf").first.get_attribute("href")
         assert link.startswith("/files/rapport-2031.pdf#page=")
         browser.close()
+
+
+@pytest.mark.skipif(not Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf").is_file(), reason="needs DejaVu")
+def test_soft_hyphens_and_ligatures(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_font("DejaVu", "", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    pdf.set_font("DejaVu", size=10)
+    pdf.add_page()
+    for k, text in enumerate(["Vi skal \ufb01nne en god be\u00ad", "handling og tilpas\u00adset oppfølging for alle."]):
+        pdf.text(20, 30 + 5 * k, text)
+    pdf.output(str(tmp_path / "ligaturer.pdf"))
+    _, passages = read_document(tmp_path / "ligaturer.pdf", None)
+    assert passages[0].text == "Vi skal finne en god behandling og tilpasset oppfølging for alle."
