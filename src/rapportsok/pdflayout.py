@@ -32,9 +32,9 @@ EDGE_ROWS = 2  # rows at the top and at the bottom of a page that may be furnitu
 FURNITURE_SHARE = 0.25  # furniture recurs on at least this share of the pages (and on two)
 MAX_HEADING_WORDS = 16
 MIN_TOC_ROWS = 3
-MIN_COLUMN_ROWS = 3
+MIN_COLUMN_ROWS = 3  # a second column starts at the same x on at least this many rows
 COLUMN_SHARE = 0.15  # ... and on at least this share of the page's rows
-GUTTER = 4.0  # the left column's text ends at most this many type sizes before the right one starts  # a second column starts at the same x on at least this many rows
+GUTTER = 4.0  # the left column's text ends at most this many type sizes before the right one starts
 
 ROMAN = re.compile(r"^(?=[ivxlcdm]+$)m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$", re.I)
 NUMBER_TOKEN = re.compile(r"\b(\d{1,4}|[ivxlcdm]{1,7})\b", re.I)
@@ -106,7 +106,7 @@ class Page:
 
     index: int  # 0-based PDF page
     width: float
-    rows: list[Row]  # all rows, until they are split into columns and notes
+    rows: list[Row]  # all rows, furniture removed; then split into columns and notes
     columns: list[list[Row]] = field(default_factory=list)
     notes: list[Row] = field(default_factory=list)
     label: str | None = None
@@ -367,10 +367,10 @@ def _leading(pages: list[Page], body_size: float) -> float:
 
 
 def _lines(pages: list[Page], body_size: float) -> list[SourceLine]:
-    """Running text page by page and column by column, then each page's footnotes after it.
+    """Running text page by page and column by column, each page's footnotes after it.
 
-    A page's footnotes come after the text of the next page has begun only in the sense that
-    they are marked: consumers take marked lines out, so the running text stays contiguous."""
+    Footnote lines are marked ("note", with their number): the cleaning step takes them out,
+    so the running text on either side of them, and a word hyphenated over them, stays whole."""
     leading = _leading(pages, body_size)
     lines: list[SourceLine] = []
     note = 0

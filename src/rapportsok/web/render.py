@@ -54,11 +54,9 @@ def where(passage: Passage) -> str:
     return escape(" · ".join(parts))
 
 
-def cite_tools(passage: Passage, start: int = 0, length: int | None = None) -> str:
-    """A «Kopier kilde» button for the reference (of the quote at text[start:start+length]), and
-    for a PDF source a link that opens the original file at that page."""
-    start = max(0, start)
-    end = None if length is None else start + length
+def cite_tools(passage: Passage, start: int = 0, end: int | None = None) -> str:
+    """A «Kopier kilde» button for the reference (to the quote at text[start:end]), and for a
+    PDF source a link that opens the original file at that page."""
     source = passage.source(start, end)
     out = f'<p class="cite"><button type="button" class="copy" data-source="{escape(source)}">Kopier kilde</button>'
     sheet = passage.page_at(start).sheet
@@ -146,8 +144,8 @@ def search_page(
 def answer_section(result: Answer, query: str) -> str:
     """The answer with its [n] markers, then each numbered source with its verbatim quote."""
     sources = "".join(
-        f"""<li value="{c.n}"><a href="{escape(context_link(c.passage.passage_id, query))}">{escape(c.as_dict()["source"])}</a>
-<blockquote>{escape(c.quote)}</blockquote>{cite_tools(c.passage, c.passage.text.find(c.quote), len(c.quote))}</li>"""
+        f"""<li value="{c.n}"><a href="{escape(context_link(c.passage.passage_id, query))}">{escape(c.source())}</a>
+<blockquote>{escape(c.quote)}</blockquote>{cite_tools(c.passage, *c.span())}</li>"""
         for c in result.citations
     )
     return f"""<section class="answer" aria-labelledby="svar">
