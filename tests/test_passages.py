@@ -132,3 +132,20 @@ def test_dev_keys_lie_inside_one_passage(corpus_dir: Path, max_words: int) -> No
             for r in json.loads(line)["relevant"]]
     missed = [k for k in keys if not any(norm(k[1]) in t for t in texts[k[0]])]
     assert len(missed) <= 0.05 * len(keys), missed
+
+
+def test_text_sources_cite_short_title_year_section_and_lines(corpus: Corpus) -> None:
+    p = next(p for p in corpus.passages if p.section and p.section.startswith("4.3") and p.page is None)
+    assert p.source() == f"Meld. St. 5 (2024–2025), kap. {p.section}, linje {p.line_start}–{p.line_end}"
+
+
+def test_boxes_and_footnote_numbers_leave_the_running_text(corpus: Corpus) -> None:
+    """A box no longer cuts the sentence it interrupts; reference numbers between sentences go."""
+    texts = [" ".join(p.text.split()) for p in corpus.passages if p.kind == "text"]
+    joined = "\n".join(texts)
+    assert "Den forebyggende innsatsen overfor barn og unge er derfor avgjørende." in joined
+    assert "Hensikten er å bidra til å senke terskelen for psykisk helsehjelp." in joined
+    assert any(t.startswith("Boks 1.1 Sentrale begreper Rusmidler omfatter") or "Boks 1.1 Sentrale begreper" in t for t in texts)
+    assert "forebyg-Boks" not in joined and "Hensikten Boks" not in joined
+    assert "internasjonal sammenheng.» Urinprøver ble i 2007" in joined
+    assert "tannhelsetjeneste.59" not in joined and "LAR. 82 Et" not in joined

@@ -52,18 +52,33 @@ class Citation:
     passage: Passage
     quote: str
 
+    def span(self) -> tuple[int, int]:
+        """Where the quote stands in its passage's text."""
+        start = max(0, self.passage.text.find(self.quote))
+        return start, start + len(self.quote)
+
+    def source(self) -> str:
+        """The reference to cite for the quote: its own pages, not the whole passage's."""
+        return self.passage.source(*self.span())
+
     def as_dict(self) -> dict[str, Any]:
+        """The interface's citation, its page the quote's own (a passage may run over pages)."""
         p = self.passage
+        start, end = self.span()
+        first, last = p.page_at(start), p.page_at(max(start, end - 1))
         return {
             "n": self.n,
             "passage_id": p.passage_id,
             "doc": p.doc,
             "title": p.title,
             "section": p.section,
-            "page": p.page,
+            "page": first.page,
             "proposal": p.proposal,
             "quote": self.quote,
-            "source": p.source(),
+            "source": self.source(),
+            "page_label": first.label,
+            "page_end_label": last.label,
+            "sheet": first.sheet,
         }
 
 

@@ -10,12 +10,13 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from .answer import answer
 from .errors import RapportsokError
 from .index import Index
+from .ingest import original_pdf
 from .limits import Limits
 from .records import Proposal
 from .search import MAX_K, MAX_QUERY_CHARS, MODES, search
@@ -279,6 +280,12 @@ def create_app(settings: Settings, index: Index | None = None, refresh_seconds: 
         """The numbered proposals ("Forslag N") found in the corpus."""
         return [p.as_dict() for p in live.current.proposals(doc)]
 
+    @app.get("/files/{doc}.pdf", response_class=FileResponse, responses=ERRORS, tags=["corpus"])
+    def file_route(doc: str) -> FileResponse:
+        """The original PDF of a document in the corpus, read-only (open it at a page with #page=N)."""
+        path = original_pdf(settings.corpus, live.current.documents, doc)
+        return FileResponse(path, media_type="application/pdf", content_disposition_type="inline")
+
     @app.get("/health", response_model=Health, tags=["service"])
     def health_route() -> dict[str, Any]:
         """Which build is served."""
@@ -318,6 +325,10 @@ def create_app(settings: Settings, index: Index | None = None, refresh_seconds: 
     @app.get("/static/style.css", include_in_schema=False)
     def style_route() -> Response:
         return Response(render.STYLE, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+    @app.get("/static/copy.js", include_in_schema=False)
+    def script_route() -> Response:
+        return Response(render.COPY_SCRIPT, media_type="text/javascript", headers={"Cache-Control": "max-age=3600"})
 
     return app
 

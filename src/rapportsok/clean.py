@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 from .ingest import SourceLine
+from .sentences import ABBREVIATIONS
 
 # "2024–2025 Meld. St. 5 59" (right-hand page) or "78 Meld. St. 5 2024–2025" (left-hand page).
 PAGE_HEADER = re.compile(
@@ -28,6 +29,12 @@ SUSPENDED_HYPHEN_NEXT = re.compile(r"^(?:og|eller|samt|enn)\b|^/")
 SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]+")
 # "... tannhelsetjeneste.59": a sentence may end in a footnote reference.
 SENTENCE_END = re.compile(r"(?:[.!?:»”)\]]|(?<=[a-zæøå»”)])[.!?]\d{1,3})\s*$")
+
+# "Boks 3.5 Vestlandet i front i arbeidet": a fact box set apart from the running text.
+BOX_START = re.compile(r"^Boks \d{1,2}(?:\.\d{1,2})? +[A-ZÆØÅ«\"“]")
+# A numbered heading ends a box: "3.8.2 Tilgang til ...".
+BOX_BREAK = re.compile(r"^\s?\d{1,2}(?:\.\d{1,2}){1,3} +[A-ZÆØÅ]")
+MAX_BOX_LINES = 150
 
 MIN_REPEATS = 2  # a header text must recur to count as a running header
 MAX_LOST_FOOTNOTES = 4  # footnote numbers may skip this many (glued into text by extraction)
@@ -154,6 +161,72 @@ def _continues_footnote(previous: str, lines: list[SourceLine], i: int) -> bool:
     return not ends_sentence(previous) and nxt[:1].islower()
 
 
+def lift_layout_notes(lines: list[SourceLine]) -> tuple[list[SourceLine], list[Footnote]]:
+    """The footnote lines a PDF's layout marked, taken out of the running text as footnotes.
+
+    A note continued on the next page (the same number again) stays one footnote."""
+    body: list[SourceLine] = []
+    notes: list[Footnote] = []
+    for line in lines:
+        if line.role != "note" or line.note is None:
+            body.append(line)
+        elif notes and notes[-1].number == line.note:
+            notes[-1].lines.append(line)
+        else:
+            notes.append(Footnote(line.note, [line]))
+    return body, notes
+
+
+@dataclass(frozen=True)
+class Box:
+    """A fact box ("Boks 3.5 Vestlandet i front ...") lifted out of the text it interrupts."""
+
+    title: str
+    start: SourceLine  # the title's first line: where the box stood
+    lines: list[SourceLine]  # its text
+
+
+def lift_boxes(lines: list[SourceLine]) -> tuple[list[SourceLine], list[Box]]:
+    """Boxes out of the running text, so the sentence a box interrupts is whole again.
+
+    A box opens at "Boks N.M Title" (a lowercase next line continues the title) and ends after
+    its "Kilde: ..." line, or before a page's first line that goes on in lowercase (the
+    interrupted text resuming), a numbered heading or the next box. A box without such an end
+    within MAX_BOX_LINES is left where it is."""
+    body: list[SourceLine] = []
+    boxes: list[Box] = []
+    i = 0
+    while i < len(lines):
+        m = BOX_START.match(lines[i].text)
+        end = _box_end(lines, i) if m else None
+        if end is None:
+            body.append(lines[i])
+            i += 1
+            continue
+        title_lines = [lines[i].text]
+        j = i + 1
+        if j < end and lines[j].text.strip()[:1].islower():
+            title_lines.append(lines[j].text)
+            j += 1
+        boxes.append(Box(join_lines(title_lines), lines[i], lines[j:end]))
+        body.append(replace(lines[i], text=""))  # where the box stood: the text around it goes on
+        i = end
+    return body, boxes
+
+
+def _box_end(lines: list[SourceLine], start: int) -> int | None:
+    for j in range(start + 1, min(len(lines), start + MAX_BOX_LINES)):
+        text = lines[j].text
+        if text.startswith("Kilde:"):
+            k = j + 1
+            while k < len(lines) and lines[k].text.strip() and not PAGE_START.match(lines[k].text):
+                k += 1
+            return k
+        if PAGE_START.match(text) or BOX_START.match(text) or BOX_BREAK.match(text):
+            return j
+    return None
+
+
 def join_lines(texts: list[str]) -> str:
     """Running text from wrapped lines: rejoin hyphenated words, keep real and suspended hyphens.
 
@@ -176,15 +249,29 @@ def join_lines(texts: list[str]) -> str:
 
 
 def strip_note_refs(text: str, numbers: set[int]) -> str:
-    """Remove footnote reference digits glued to words ("Norge.1", "bruk.11", "perspektiv3").
+    """Remove footnote reference numbers from running text.
 
-    Only numbers that are footnotes of this document, and only right after a lowercase letter
-    or after closing punctuation that follows a letter or a year, so real numbers survive."""
+    Glued to words ("Norge.1", "bruk.11", "perspektiv3"): only numbers that are footnotes of
+    this document, right after a lowercase letter or after closing punctuation that follows a
+    letter or a year. Between sentences ("sammenheng.» 81 Urinprøver", "LAR.84 Dette"): any
+    number up to the document's last footnote (some are lost in extraction), after a sentence
+    end that is not an abbreviation ("St. 5 Forebygging" keeps its 5), before a capital."""
     if not numbers:
         return text
-    return NOTE_REF.sub(lambda m: "" if int(m.group(1)) in numbers else m.group(0), text)
+    text = NOTE_REF.sub(lambda m: "" if int(m.group(1)) in numbers else m.group(0), text)
+    limit = max(numbers) + MAX_LOST_FOOTNOTES
+
+    def between(m: re.Match) -> str:
+        word = m.group("word").lstrip("(«\"“").lower()
+        keep = int(m.group("num")) > limit or word in ABBREVIATIONS or len(word) == 1
+        return m.group(0) if keep else m.group("end")
+
+    return SPACED_NOTE_REF.sub(between, text)
 
 
+SPACED_NOTE_REF = re.compile(
+    r"(?P<end>(?P<word>\S*?[A-Za-zÆØÅæøå])[.!?][»”]?) ?(?P<num>\d{1,3})(?=\s+[A-ZÆØÅ«])"
+)
 NOTE_REF = re.compile(
     r"(?:(?<=[a-zæøå»”)])|(?<=[a-zæøå»”)][.,;:])|(?<=[12]\d{3}[.,]))(\d{1,3})(?=[\s.,;:)]|$)"
 )

@@ -158,7 +158,7 @@ def ask(
         out.print()
         out.print("[bold]Kilder[/bold]")
     for c in result.citations:
-        out.print(f"[bold][{c.n}][/bold] [cyan]{escape(c.passage.source())}[/cyan]", highlight=False)
+        out.print(f"[bold][{c.n}][/bold] [cyan]{escape(c.source())}[/cyan]", highlight=False)
         out.print(Text(f"    «{' '.join(c.quote.split())}»", style="dim"))
     for note in result.notes:
         err.print(f"[dim]{escape(note)}[/dim]")

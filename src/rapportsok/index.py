@@ -39,7 +39,7 @@ QUERY_CACHE = 256  # query embeddings kept per loaded index
 PASSAGE_WORDS = 260  # target passage size: dev MRR .68 at 200, .73 at 260, .71 at 330 words (bench/quality)
 PASSAGE_SHARE = 0.5  # a passage's dense score: this much its own cosine, the rest its best sentence's
 # a change re-reads every document (vectors still come from the cache where a text is unchanged)
-INGESTION_CODE = ("ingest.py", "clean.py", "structure.py", "passages.py", "sentences.py")
+INGESTION_CODE = ("ingest.py", "pdflayout.py", "clean.py", "structure.py", "passages.py", "sentences.py")
 
 Progress = Callable[[int, int], None]  # (embedded so far, to embed)
 

@@ -40,7 +40,11 @@ class SourceLine:
 
     text: str
     lineno: int | None  # 1-based line in a text file; None for PDFs
-    page: int | None  # printed page number when known
+    page: int | None  # printed page number when known (an arabic one)
+    label: str | None = None  # the printed page label ("iii", "59") of a PDF page
+    sheet: int | None = None  # 1-based page of the PDF file, for links that open it there
+    role: str = "body"  # "body", "heading" or "note" where the PDF's layout tells
+    note: int | None = None  # the footnote a "note" line belongs to
 
 
 def is_document(path: Path) -> bool:
@@ -176,7 +180,9 @@ def read_text_lines(path: Path) -> list[SourceLine]:
 
 
 def read_pdf_lines(path: Path) -> list[SourceLine]:
-    """The text layer of a PDF page by page, numbered by the PDF's page labels when it has them."""
+    """The text layer of a PDF read by its layout (see pdflayout), pages numbered as printed."""
+    from .pdflayout import read_pdf_layout  # pdflayout builds SourceLines: imported when used
+
     data = _read_bytes(path)
     if not data.strip():
         raise CorpusError(f"{shown(path)}: empty file")
@@ -184,32 +190,14 @@ def read_pdf_lines(path: Path) -> list[SourceLine]:
         reader = PdfReader(io.BytesIO(data))  # the bytes already read: the path is not opened twice
         if reader.is_encrypted and not reader.decrypt(""):
             raise CorpusError(f"{shown(path)}: encrypted PDF, skipped")
-        pages = [page.extract_text() or "" for page in reader.pages]
-        labels = _page_numbers(reader)
+        lines = read_pdf_layout(reader)
     except CorpusError:
         raise
-    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, OSError, ZeroDivisionError) as exc:
         raise CorpusError(f"{shown(path)}: corrupt PDF ({type(exc).__name__}: {exc})") from exc
-    if not any(text.strip() for text in pages):
+    if not any(line.text.strip() for line in lines):
         raise CorpusError(f"{shown(path)}: PDF has no text layer (scanned?), skipped")
-    return [
-        SourceLine(line, None, number)
-        for text, number in zip(pages, labels)
-        for line in text.splitlines() + [""]  # a blank line keeps pages apart
-    ]
-
-
-def _page_numbers(reader: PdfReader) -> list[int]:
-    """Printed page labels where they are plain integers, else the 1-based page index."""
-    try:
-        labels = list(reader.page_labels)
-    except (PyPdfError, ValueError, KeyError, TypeError, IndexError):
-        labels = []
-    numbers = []
-    for index in range(len(reader.pages)):
-        label = labels[index] if index < len(labels) else ""
-        numbers.append(int(label) if label.isdigit() else index + 1)
-    return numbers
+    return lines
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -251,3 +239,18 @@ def metadata_for(metadata: dict[str, dict], path: Path) -> dict | None:
 def year_from_name(stem: str) -> int | None:
     match = YEAR_IN_NAME.search(stem)
     return int(match.group(1)) if match else None
+
+
+def original_pdf(corpus_dir: Path, documents: list, doc: str) -> Path:
+    """The PDF file of an indexed document, to be served read-only; NotFound for anything else.
+
+    Only a document of the index whose file is a .pdf lying directly in the corpus folder (a
+    symlink out of it does not count), so no request can reach another file."""
+    from .errors import NotFound
+
+    found = next((d for d in documents if d.doc == doc and Path(d.path).suffix.lower() in PDF_SUFFIXES), None)
+    folder = Path(corpus_dir).resolve()
+    path = (folder / found.path).resolve() if found else None
+    if path is None or path.parent != folder or not path.is_file():
+        raise NotFound(f"no PDF in the corpus for document {doc!r}")
+    return path

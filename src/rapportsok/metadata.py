@@ -19,6 +19,7 @@ class Entry(BaseModel):
     title: Text | None = None
     year: Annotated[int, Field(ge=1000, le=9999)] | None = None  # "2004" and 2004.0 pass; inf, 1e400, 20.5 do not
     kind: Text | None = None
+    citation: Text | None = None  # how the document is cited, e.g. "Meld. St. 5 (2024–2025)"
 
 
 def read_metadata(path: Path) -> tuple[dict[str, dict[str, Any]], list[str]]:

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
 
-from .clean import remove_running_heads, split_footnotes
+from .clean import lift_boxes, lift_layout_notes, remove_running_heads, split_footnotes
 from .errors import CorpusError
 from .ingest import (
     DOCUMENT_SUFFIXES,
+    PDF_SUFFIXES,
     doc_id,
     file_key,
     list_documents,
@@ -23,7 +24,7 @@ from .ingest import (
     shown,
     year_from_name,
 )
-from .records import Corpus, Document, Passage
+from .records import Corpus, Document, PageMark, Passage, citation_of
 from .structure import Block, build_blocks, numbered_heading_lines
 
 # Sentence ends before a capital, digit, quote or bullet: "... i Norge. Omtrent 8000 ..."
@@ -40,11 +41,19 @@ class Piece:
     text: str
     line_start: int | None
     line_end: int | None
-    page: int | None
+    pages: tuple[PageMark, ...]  # the page at offset 0 and where each further page starts
 
     @property
     def words(self) -> int:
         return len(self.text.split())
+
+    def part(self, start: int, end: int) -> "Piece":
+        """text[start:end] with the pages it stands on."""
+        inside = [m for m in self.pages if m.offset <= start][-1:] + [m for m in self.pages if start < m.offset < end]
+        return Piece(
+            self.text[start:end], self.line_start, self.line_end,
+            tuple(m._replace(offset=max(0, m.offset - start)) for m in inside),
+        )
 
     def __add__(self, other: "Piece") -> "Piece":
         return _joined([self, other], "\n\n")
@@ -74,9 +83,14 @@ def read_document(path: Path, meta: dict | None, max_words: int = 200) -> tuple[
     path = Path(path)
     if path.suffix.lower() not in DOCUMENT_SUFFIXES:
         raise CorpusError(f"{shown(path)}: not a .txt or .pdf file")
-    lines = remove_running_heads(read_lines(path))
-    lines, notes = split_footnotes(lines, headings=numbered_heading_lines(lines))
-    blocks = build_blocks(lines, notes)
+    lines = read_lines(path)
+    if path.suffix.lower() in PDF_SUFFIXES:  # the layout told footnotes apart already
+        lines, notes = lift_layout_notes(lines)
+        boxes = []
+    else:
+        lines, boxes = lift_boxes(remove_running_heads(lines))
+        lines, notes = split_footnotes(lines, headings=numbered_heading_lines(lines))
+    blocks = build_blocks(lines, notes, boxes)
     if not blocks:
         raise CorpusError(f"{shown(path)}: no text found")
     meta = meta or {}
@@ -89,10 +103,11 @@ def read_document(path: Path, meta: dict | None, max_words: int = 200) -> tuple[
         path=file_key(path),
         sha256=sha256_of(path),
     )
-    return document, make_passages(document, blocks, max_words)
+    cite = citation_of(meta, document.title, document.year)
+    return document, make_passages(document, blocks, max_words, cite)
 
 
-def make_passages(document: Document, blocks: list[Block], max_words: int) -> list[Passage]:
+def make_passages(document: Document, blocks: list[Block], max_words: int, cite: str | None = None) -> list[Passage]:
     """Pack each run of blocks sharing section and proposal into passages of ~max_words words."""
     passages: list[Passage] = []
     seen: dict[str, int] = {}
@@ -100,19 +115,26 @@ def make_passages(document: Document, blocks: list[Block], max_words: int) -> li
     for (section, proposal, headline, kind), run in units:
         for piece in pack(list(run), max_words):
             pid = _passage_id(document.doc, piece.text, seen)
+            first, last = (piece.pages[0], piece.pages[-1]) if piece.pages else (None, None)
             passages.append(
                 Passage(
                     passage_id=pid,
                     doc=document.doc,
                     title=document.title,
                     section=section,
-                    page=piece.page,
+                    page=first.page if first else None,
                     proposal=proposal,
                     text=piece.text,
                     line_start=piece.line_start,
                     line_end=piece.line_end,
                     headline=headline,
                     kind=kind,
+                    page_end=last.page if last else None,
+                    page_label=first.label if first else None,
+                    page_end_label=last.label if last else None,
+                    sheet=first.sheet if first else None,
+                    pages=piece.pages[1:],
+                    cite=cite,
                 )
             )
     return passages
@@ -123,7 +145,7 @@ def pack(blocks: list[Block], max_words: int) -> list[Piece]:
     pieces: list[Piece] = []
     lead: Piece | None = None
     for block in blocks:
-        parts = split_long(Piece(block.text, block.line_start, block.line_end, block.page), max_words)
+        parts = split_long(Piece(block.text, block.line_start, block.line_end, block.pages), max_words)
         if lead is not None:  # a proposal's headline always opens its first body piece
             parts[0] = lead + parts[0]
             lead = None
@@ -140,12 +162,18 @@ def split_long(piece: Piece, max_words: int) -> list[Piece]:
     """A paragraph longer than max_words as runs of whole sentences (words, if it has none)."""
     if piece.words <= max_words:
         return [piece]
-    sentences = [s for s in SENTENCE_BREAK.split(piece.text) if s.strip()]
-    if len(sentences) == 1:
-        words = piece.text.split()
-        sentences = [" ".join(words[k : k + max_words]) for k in range(0, len(words), max_words)]
-    parts = [Piece(s, piece.line_start, piece.line_end, piece.page) for s in sentences]
+    cuts = [0, *(m.end() for m in SENTENCE_BREAK.finditer(piece.text))]
+    if len(cuts) == 1:  # no sentence ends: cut after every max_words words
+        words = [m.start() for m in re.finditer(r"\S+", piece.text)]
+        cuts = words[::max_words]
+    spans = zip(cuts, [*cuts[1:], len(piece.text)])
+    parts = [_trimmed(piece.part(a, b)) for a, b in spans if piece.text[a:b].strip()]
     return [_joined(run, " ") for run in _even_runs(parts, max_words)]
+
+
+def _trimmed(piece: Piece) -> Piece:
+    """Without trailing whitespace (a sentence cut keeps the spaces after it)."""
+    return Piece(piece.text.rstrip(), piece.line_start, piece.line_end, piece.pages)
 
 
 def _even_runs(pieces: list[Piece], max_words: int) -> list[list[Piece]]:
@@ -165,15 +193,17 @@ def _even_runs(pieces: list[Piece], max_words: int) -> list[list[Piece]]:
 
 
 def _joined(run: list[Piece], sep: str) -> Piece:
-    """One piece from consecutive ones: their texts, first start line, last end line, first page."""
+    """One piece from consecutive ones: their texts, first start line, last end line, their pages."""
     starts = [p.line_start for p in run if p.line_start is not None]
     ends = [p.line_end for p in run if p.line_end is not None]
-    return Piece(
-        sep.join(p.text for p in run),
-        starts[0] if starts else None,
-        ends[-1] if ends else None,
-        next((p.page for p in run if p.page is not None), None),
-    )
+    marks: list[PageMark] = []
+    offset = 0
+    for p in run:
+        for m in p.pages:
+            if not marks or (m.label, m.sheet) != (marks[-1].label, marks[-1].sheet):
+                marks.append(m._replace(offset=offset + m.offset if marks else 0))
+        offset += len(p.text) + len(sep)
+    return Piece(sep.join(p.text for p in run), starts[0] if starts else None, ends[-1] if ends else None, tuple(marks))
 
 
 def merge_small(pieces: list[Piece], max_words: int) -> list[Piece]:

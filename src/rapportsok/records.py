@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,15 @@ class Document:
     kind: str | None
     path: str  # file name inside the corpus folder
     sha256: str  # of the file's bytes
+
+
+class PageMark(NamedTuple):
+    """From `offset` on, a passage's text stands on this page."""
+
+    offset: int
+    page: int | None  # printed arabic number
+    label: str | None  # printed label
+    sheet: int | None  # 1-based page of the PDF file
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,25 @@ class Passage:
     line_end: int | None = None
     headline: str | None = None  # the proposal's one-line headline, when proposal is set
     kind: str = "text"  # "text" or "footnote"
+    page_end: int | None = None  # printed page number where the passage ends
+    page_label: str | None = None  # printed labels of the start and end pages ("iii", "59")
+    page_end_label: str | None = None
+    sheet: int | None = None  # 1-based page of the PDF file where the passage starts (for links)
+    pages: tuple[PageMark, ...] = ()  # where in the text each further page starts (PDF sources)
+    cite: str | None = None  # the document as cited: short title and year
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pages", tuple(PageMark(*m) for m in self.pages))  # lists from JSON
+
+    def page_at(self, offset: int) -> PageMark:
+        """The page that the character at `offset` of the text stands on."""
+        label = self.page_label or (str(self.page) if self.page is not None else None)
+        here = PageMark(0, self.page, label, self.sheet)
+        for mark in self.pages:
+            if mark.offset > offset:
+                break
+            here = mark
+        return here
 
     def heading(self) -> str:
         """Document, section and proposal: what a reader needs to place the text."""
@@ -44,20 +72,23 @@ class Passage:
         text = self.text if (start, end) == (0, None) else " ".join(self.text[start:end].split())
         return f"{self.heading()}: {text}"
 
-    def location(self) -> list[str]:
-        """Where in its document the passage stands: section, proposal, page (else lines)."""
-        parts = [self.section] if self.section else []
+    def location(self, start: int = 0, end: int | None = None) -> list[str]:
+        """Where in its document the passage (or its text[start:end]) stands: section, proposal,
+        pages (else lines)."""
+        parts = [_chapter(self.section)] if self.section else []
         if self.proposal is not None:
             parts.append(f"Forslag {self.proposal}")
-        if self.page is not None:
-            parts.append(f"s. {self.page}")
+        first = self.page_at(start).label
+        last = self.page_at(max(start, (len(self.text) if end is None else end) - 1)).label
+        if first is not None:
+            parts.append(f"s. {first}" if last in (None, first) else f"s. {first}–{last}")
         elif self.line_start is not None:
             parts.append(f"linje {self.line_start}–{self.line_end}")
         return parts
 
-    def source(self) -> str:
-        """A human-readable reference to cite."""
-        return ", ".join([self.title, *self.location()])
+    def source(self, start: int = 0, end: int | None = None) -> str:
+        """A reference to cite: "Meld. St. 5 (2024–2025), kap. 4.2 Oppfølging ..., s. 59–60"."""
+        return ", ".join([self.cite or self.title, *self.location(start, end)])
 
     def as_dict(self) -> dict[str, Any]:
         """The interface's hit fields without rank and score."""
@@ -73,7 +104,24 @@ class Passage:
             "line_start": self.line_start,
             "line_end": self.line_end,
             "kind": self.kind,
+            "page_end": self.page_end,
+            "page_label": self.page_label,
+            "page_end_label": self.page_end_label,
+            "sheet": self.sheet,
         }
+
+
+def _chapter(section: str) -> str:
+    """ "4.2 Oppfølging" -> "kap. 4.2 Oppfølging"; an unnumbered section as it is."""
+    return f"kap. {section}" if section[:1].isdigit() else section
+
+
+def citation_of(meta: dict, title: str, year: int | None) -> str:
+    """How a document is cited: metadata's `citation`, else its title with the year."""
+    given = meta.get("citation")
+    if isinstance(given, str) and given.strip():
+        return given.strip()
+    return title if year is None or str(year) in title else f"{title} ({year})"
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ import re
 import statistics
 from dataclasses import dataclass, replace
 
-from .clean import Footnote, ends_sentence, join_lines, strip_note_refs
+from .clean import Box, Footnote, ends_sentence, join_lines, strip_note_refs
 from .ingest import SourceLine
+from .records import PageMark
 
 # "4.3 Ny handlingsplan mot overdoser", " 1  Innledning", " 2. Staten overtar ansvar ..."
 NUMBERED_HEADING = re.compile(
@@ -40,7 +41,7 @@ class Block:
     headline: str | None
     line_start: int | None
     line_end: int | None
-    page: int | None
+    pages: tuple[PageMark, ...]  # the page at offset 0 and where each further page starts
     lead: bool = False  # "Forslag N: headline", which must stay with the start of its body
 
 
@@ -59,6 +60,8 @@ class Mark:
 def find_structure(lines: list[SourceLine]) -> dict[int, Mark]:
     """Proposals plus numbered sections, or titled parts where a document has no numbering."""
     marks = find_proposals(lines)
+    if any(line.role == "heading" for line in lines):
+        return marks | layout_headings(lines, skip=marks)
     numbered = find_numbered_headings(lines, skip=marks)
     if len(numbered) >= MIN_NUMBERED_HEADINGS:
         marks.update(numbered)
@@ -68,6 +71,20 @@ def find_structure(lines: list[SourceLine]) -> dict[int, Mark]:
     else:
         marks.update(find_titled_parts(lines, skip=marks))
     return marks
+
+
+def layout_headings(lines: list[SourceLine], skip: dict[int, Mark]) -> dict[int, Mark]:
+    """Headings a PDF's type marked: numbered ones are sections, unnumbered ones after the first
+    numbered heading are subsections of it (before it, and in unnumbered documents, sections)."""
+    found: dict[int, Mark] = {}
+    numbered_seen = False
+    for i, line in enumerate(lines):
+        if line.role != "heading" or i in skip:
+            continue
+        numbered = bool(NUMBERED_HEADING.match(line.text))
+        numbered_seen = numbered_seen or numbered
+        found[i] = Mark(end=i + 1, title=join_lines([line.text]), sub=numbered_seen and not numbered)
+    return found
 
 
 def numbered_heading_lines(lines: list[SourceLine]) -> frozenset[int]:
@@ -257,11 +274,12 @@ def _take_until(lines: list[SourceLine], j: int, last_line, stop_at_blank: bool 
     return taken, j
 
 
-def build_blocks(lines: list[SourceLine], notes: list[Footnote]) -> list[Block]:
-    """Paragraphs (and footnotes) labelled with the section and proposal they belong to.
+def build_blocks(lines: list[SourceLine], notes: list[Footnote], boxes: list[Box] = ()) -> list[Block]:
+    """Paragraphs (and footnotes and boxes) labelled with the section and proposal they belong to.
 
     A blank line ends a paragraph only after a finished sentence: elsewhere it is a column or
-    page break inside running text. A bullet always starts a new paragraph."""
+    page break inside running text. A bullet always starts a new paragraph. A box follows the
+    paragraph it interrupted, in blocks of its own."""
     marks = find_structure(lines)
     note_numbers = {note.number for note in notes}
     blocks: list[Block] = []
@@ -274,9 +292,9 @@ def build_blocks(lines: list[SourceLine], notes: list[Footnote]) -> list[Block]:
 
     def flush() -> None:
         if para:
-            text = strip_note_refs(join_lines([line.text for line in para]), note_numbers)
+            text = _running_text(para, note_numbers)
             if text:
-                blocks.append(_block(text, "text", section, proposal, headline, para))
+                blocks.append(_block(text, "text", section, proposal, headline, para, note_numbers))
             para.clear()
 
     i = 0
@@ -306,7 +324,33 @@ def build_blocks(lines: list[SourceLine], notes: list[Footnote]) -> list[Block]:
             pending_break = False
         i += 1
     flush()
+    for box in boxes:
+        blocks = _with_box(blocks, box, note_numbers)
     return blocks + [_note_block(note, blocks) for note in notes]
+
+
+def _running_text(lines: list[SourceLine], note_numbers: set[int]) -> str:
+    return strip_note_refs(join_lines([line.text for line in lines]), note_numbers)
+
+
+def _with_box(blocks: list[Block], box: Box, note_numbers: set[int]) -> list[Block]:
+    """The box (its title, then its paragraphs) as blocks of their own after the block it
+    interrupted, in that block's section."""
+    where = _block_at(box.start, blocks)
+    at = blocks.index(where) + 1 if where else 0
+    section, proposal, headline = (where.section, where.proposal, where.headline) if where else (None, None, None)
+    paragraphs: list[list[SourceLine]] = [[]]
+    for line in box.lines:
+        if line.text.strip():
+            paragraphs[-1].append(line)
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    made = [_block(box.title, "text", section, proposal, headline, [box.start])] + [
+        _block(_running_text(lines, note_numbers), "text", section, proposal, headline, lines, note_numbers)
+        for lines in paragraphs
+        if lines and _running_text(lines, note_numbers)
+    ]
+    return blocks[:at] + made + blocks[at:]
 
 
 def _note_block(note: Footnote, blocks: list[Block]) -> Block:
@@ -315,26 +359,28 @@ def _note_block(note: Footnote, blocks: list[Block]) -> Block:
     text = f"{note.number} {join_lines([line.text for line in note.lines])}"
     return _block(
         text, "footnote", where.section if where else None, where.proposal if where else None,
-        where.headline if where else None, note.lines,
+        where.headline if where else None, note.lines, lead=f"{note.number} ",
     )
 
 
 def _block_at(line: SourceLine, blocks: list[Block]) -> Block | None:
-    """The last text block starting at or before a line (by line number, else by page)."""
-    key = line.lineno if line.lineno is not None else line.page
+    """The last text block starting at or before a line (by line number, else by PDF page)."""
+    key = line.lineno if line.lineno is not None else line.sheet
     if key is None:
         return None
     best = None
     for block in blocks:
-        start = block.line_start if line.lineno is not None else block.page
-        if start is not None and start <= key:
+        start = block.line_start if line.lineno is not None else block.pages[0].sheet if block.pages else None
+        if block.kind == "text" and start is not None and start <= key:
             best = block
     return best
 
 
-def _block(text: str, kind: str, section, proposal, headline, lines: list[SourceLine], lead: bool = False) -> Block:
+def _block(
+    text: str, kind: str, section, proposal, headline, lines: list[SourceLine],
+    note_numbers: set[int] = frozenset(), lead: bool | str = False,
+) -> Block:
     numbers = [line.lineno for line in lines if line.lineno is not None]
-    pages = [line.page for line in lines if line.page is not None and line.text.strip()]
     return Block(
         text=text,
         kind=kind,
@@ -343,6 +389,27 @@ def _block(text: str, kind: str, section, proposal, headline, lines: list[Source
         headline=headline,
         line_start=min(numbers) if numbers else None,
         line_end=max(numbers) if numbers else None,
-        page=pages[0] if pages else None,
-        lead=lead,
+        pages=page_marks(lines, text, note_numbers, len(lead) if isinstance(lead, str) else 0),
+        lead=lead is True,
     )
+
+
+def page_marks(lines: list[SourceLine], text: str, note_numbers: set[int], shift: int = 0) -> tuple[PageMark, ...]:
+    """Where in `text` (the lines joined, `shift` characters after its start) each page begins.
+
+    A page begins at the first word that starts on it: a word hyphenated over a page break
+    belongs to the page where it starts."""
+    marks: list[PageMark] = []
+    for k, line in enumerate(lines):
+        if not line.text.strip() or line.page is None and line.label is None:
+            continue
+        label = line.label or str(line.page)
+        if marks and (marks[-1].label, marks[-1].sheet) == (label, line.sheet):
+            continue
+        offset = 0
+        if marks:
+            before = shift + len(_running_text(lines[:k], note_numbers))
+            space = text.find(" ", max(0, before - 1))
+            offset = len(text) if space < 0 else space + 1
+        marks.append(PageMark(offset, line.page, label, line.sheet))
+    return tuple(marks)

