@@ -112,6 +112,11 @@ class Lexical:
         whole, _ = self._split(query)
         return sum(t in self._bm25.vocab_dict for t in whole) / len(whole) if whole else 0.0
 
+    def containing(self, tokens: list[str]) -> np.ndarray:
+        """Per token, which passages contain it (a boolean row per token; all False for an unknown token)."""
+        rows = [self._bm25_scores([t]) > 0 for t in tokens]
+        return np.array(rows, dtype=bool).reshape(len(tokens), self._bm25.scores["num_docs"])
+
     def _bm25_scores(self, tokens: list[str]) -> np.ndarray:
         known = [t for t in tokens if t in self._bm25.vocab_dict]
         if not known:
