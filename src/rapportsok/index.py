@@ -24,7 +24,6 @@ from .embed import Embedder, load_embedder
 from .errors import BuildLocked, CorpusError, IndexMissing, ModelMismatch, NotFound, WriteFailed
 from .ingest import METADATA_FILE, list_documents, load_metadata, sha256_of
 from .lexical import Lexical
-from .passages import read_document
 from .records import Document, Passage, Proposal, proposals_of
 from .sentences import quotable
 from .settings import Settings
@@ -260,6 +259,8 @@ def _read_changes(
     With `reusable` None (another model, passage size or ingestion code) every file is read
     again. Counts added, changed, removed and unchanged documents into the report, and a warning
     for every file that could not be read."""
+    from .passages import read_document  # the ingestion code: only a build that reads files needs it
+
     old_docs = {d["path"]: d for d in old_meta["documents"]} if old_meta else {}
     by_doc = _passages_by_doc(reusable or [])
     metadata, report.warnings = load_metadata(settings.corpus)

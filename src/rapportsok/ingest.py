@@ -8,11 +8,12 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError, PyPdfError
+from typing import TYPE_CHECKING
 
 from .errors import CorpusError
+
+if TYPE_CHECKING:  # pypdf is imported where a PDF is read: a search that needs no rebuild never pays for it
+    from pypdf import PdfReader
 
 TEXT_SUFFIXES = {".txt"}
 PDF_SUFFIXES = {".pdf"}
@@ -90,6 +91,9 @@ def read_text_lines(path: Path) -> list[SourceLine]:
 
 def read_pdf_lines(path: Path) -> list[SourceLine]:
     """The text layer of a PDF page by page, numbered by the PDF's page labels when it has them."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError, PyPdfError
+
     data = _read_bytes(path)
     if not data.strip():
         raise CorpusError(f"{path}: empty file")
@@ -112,8 +116,10 @@ def read_pdf_lines(path: Path) -> list[SourceLine]:
     ]
 
 
-def _page_numbers(reader: PdfReader) -> list[int]:
+def _page_numbers(reader: "PdfReader") -> list[int]:
     """Printed page labels where they are plain integers, else the 1-based page index."""
+    from pypdf.errors import PyPdfError
+
     try:
         labels = list(reader.page_labels)
     except (PyPdfError, ValueError, KeyError, TypeError, IndexError):
