@@ -518,7 +518,10 @@ class Index:
         for document in self.documents:
             if document.doc == doc:
                 return document
-        raise NotFound(f"unknown document {doc!r}; known: {', '.join(d.doc for d in self.documents)}")
+        raise NotFound(
+            f"unknown document {doc!r}; known: {', '.join(d.doc for d in self.documents)}",
+            f"Finner ikke dokumentet «{doc}».",
+        )
 
     def doc_passages(self, doc: str | None = None) -> list[Passage]:
         if doc is not None:
@@ -532,7 +535,7 @@ class Index:
         try:
             return self.passages[self._position[passage_id]]
         except KeyError:
-            raise NotFound(f"unknown passage {passage_id!r}") from None
+            raise NotFound(f"unknown passage {passage_id!r}", "Finner ikke passasjen.") from None
 
     def neighbours(self, passage_id: str) -> tuple[str | None, str | None]:
         """The ids of the passages before and after this one in the same document."""

@@ -67,15 +67,18 @@ def validate(index: Index, query: str, k: int, docs: list[str] | None, mode: str
     """The cleaned query, or a QueryError that says what is wrong."""
     query = " ".join(query.split())
     if not query:
-        raise QueryError("the query is empty")
+        raise QueryError("the query is empty", "Skriv noe å søke etter.")
     if not any(ch.isalnum() for ch in query):
-        raise QueryError("the query has no letters or digits")
+        raise QueryError("the query has no letters or digits", "Søket må inneholde bokstaver eller tall.")
     if len(query) > MAX_QUERY_CHARS:
-        raise QueryError(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
+        raise QueryError(
+            f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}",
+            f"Søket er {len(query)} tegn langt; grensen er {MAX_QUERY_CHARS}.",
+        )
     if not 1 <= k <= MAX_K:
-        raise QueryError(f"k must be between 1 and {MAX_K}, not {k}")
+        raise QueryError(f"k must be between 1 and {MAX_K}, not {k}", f"Antall treff må være mellom 1 og {MAX_K}.")
     if mode not in MODES:
-        raise QueryError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        raise QueryError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}", "Ukjent søkemåte.")
     for doc in docs or []:
         index.document(doc)
     return query
