@@ -8,6 +8,7 @@ so quotes copied from it are whole sentences."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,18 +73,19 @@ def _options(
 
 
 def _use_color(color: str) -> None:
-    """Sets up both consoles: wrapped and styled on a terminal, plain one-line paragraphs in a pipe."""
+    """Sets up both consoles: wrapped and styled on a terminal, plain one-line paragraphs in a pipe;
+    "never" (or NO_COLOR with "auto") writes no escape codes at all."""
     global out, err
     if color not in COLORS:
         raise RapportsokError(f"unknown --color {color!r}; choose one of {', '.join(COLORS)}")
-    forced = {"always": True, "never": False}.get(color)
+    plain = color == "never" or (color == "auto" and bool(os.environ.get("NO_COLOR")))
     out, err = (
         Console(
             stderr=stderr,
             soft_wrap=not stream.isatty(),
             highlight=False,
-            force_terminal=True if forced else None,
-            no_color=None if forced is None else not forced,
+            force_terminal=True if color == "always" else None,
+            color_system=None if plain else "auto",
         )
         for stderr, stream in ((False, sys.stdout), (True, sys.stderr))
     )
@@ -261,8 +263,7 @@ def highlighted(text: str, marked: set[str], indent: str = "") -> Text:
 def _table(columns: list[str], rows: list[list[str]], whole: int = 0) -> None:
     """A table on a terminal (the first `whole` columns never cut or wrapped); tab-separated lines in a pipe."""
     if not out.is_terminal:
-        for row in [columns, *rows]:
-            out.print(Text("\t".join(row)))
+        sys.stdout.writelines("\t".join(row) + "\n" for row in [columns, *rows])
         return
     from rich.table import Table
 
