@@ -12,7 +12,12 @@ from rapportsok.settings import Settings
 from rapportsok.snippets import SNIPPET_WORDS, snippet_span
 
 REPO = Path(__file__).resolve().parent.parent
-OFF_TOPIC = ["xyzzyqwerty", "asdf qwer zxcv", "What is the capital of France?", "Hva sier rapportene om klimaendringer og havnivå?"]
+OFF_TOPIC = [
+    "xyzzyqwerty",
+    "asdf qwer zxcv",
+    "What is the capital of France?",
+    "Hva sier rapportene om klimaendringer og havnivå?",
+]
 
 
 @pytest.fixture(scope="module")

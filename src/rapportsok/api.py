@@ -233,7 +233,9 @@ def create_app(settings: Settings, index: Index | None = None, refresh_seconds: 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if wants_html(request):
-            text = {404: "Denne siden finnes ikke.", 405: "Denne adressen kan bare leses."}.get(exc.status_code, "Noe gikk galt.")
+            text = {404: "Denne siden finnes ikke.", 405: "Denne adressen kan bare leses."}.get(
+                exc.status_code, "Noe gikk galt."
+            )
             return HTMLResponse(render.error_page(exc.status_code, text), exc.status_code, headers=render.HEADERS)
         return await http_exception_handler(request, exc)
 
@@ -316,7 +318,8 @@ def create_app(settings: Settings, index: Index | None = None, refresh_seconds: 
     @app.get("/passasje/{passage_id}", response_class=HTMLResponse, include_in_schema=False)
     def context_route(passage_id: str, request: Request) -> HTMLResponse:
         params = request.query_params
-        status, body = render.context_page(live.current, passage_id, render.State.from_params(params), params.get("sitat", ""))
+        state = render.State.from_params(params)
+        status, body = render.context_page(live.current, passage_id, state, params.get("sitat", ""))
         return HTMLResponse(body, status, headers=render.HEADERS)
 
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)

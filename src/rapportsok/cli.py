@@ -96,7 +96,7 @@ def _print_json(data: Any) -> None:
 
 
 @contextmanager
-def _progress() -> Iterator["ProgressCallback"]:
+def _progress() -> Iterator[ProgressCallback]:
     """A progress bar on stderr that appears only once there is something to embed."""
     bar: dict[str, Any] = {}
 
@@ -121,7 +121,7 @@ def _progress() -> Iterator["ProgressCallback"]:
             bar["p"].stop()
 
 
-def _open(corpus: str | None, index: str | None, model: str | None) -> "Index":
+def _open(corpus: str | None, index: str | None, model: str | None) -> Index:
     from .index import Index
 
     with _progress() as progress:
@@ -151,7 +151,7 @@ def index_command(
     out.print(f"{escape(str(settings.index))}: {report.summary()}")
 
 
-def _print_watched_build(report: "BuildReport") -> None:
+def _print_watched_build(report: BuildReport) -> None:
     _warn(report.warnings)
     err.print(report.summary())
 
@@ -195,7 +195,7 @@ def search(
     )
 
 
-def _print_hit(hit: "Hit", marked: set[str], full: bool) -> None:
+def _print_hit(hit: Hit, marked: set[str], full: bool) -> None:
     """Rank, title and document id; where in the report; then the snippet (or every paragraph)."""
     p = hit.passage
     weak = "  [yellow](svakere treff)[/yellow]" if hit.weak else ""
@@ -242,7 +242,8 @@ def ask(
         out.print()
         out.print("[bold]Kilder[/bold]")
     for c in result.citations:
-        out.print(f"[bold]\\[{c.n}][/bold] [cyan]{escape(c.passage.source())}[/cyan]  [dim]{escape(c.passage.doc)}[/dim]")
+        source = f"[cyan]{escape(c.passage.source())}[/cyan]  [dim]{escape(c.passage.doc)}[/dim]"
+        out.print(f"[bold]\\[{c.n}][/bold] {source}")
         out.print(Text(f"    «{' '.join(c.quote.split())}»", style="dim"))
     for note in result.notes:
         err.print(f"[dim]{escape(note)}[/dim]")

@@ -116,7 +116,7 @@ def read_pdf_lines(path: Path) -> list[SourceLine]:
     ]
 
 
-def _page_numbers(reader: "PdfReader") -> list[int]:
+def _page_numbers(reader: PdfReader) -> list[int]:
     """Printed page labels where they are plain integers, else the 1-based page index."""
     from pypdf.errors import PyPdfError
 

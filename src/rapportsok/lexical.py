@@ -48,7 +48,7 @@ class Decompounder:
         self.parts = lru_cache(maxsize=65536)(self._parts)  # per instance: a swapped-out index frees it
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str], min_count: int = 2) -> "Decompounder":
+    def from_texts(cls, texts: Iterable[str], min_count: int = 2) -> Decompounder:
         counts = Counter(w for text in texts for w in words(text))
         return cls({w: n for w, n in counts.items() if n >= min_count})
 
@@ -87,12 +87,14 @@ class Postings:
 
     FILES = ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy")
 
-    def __init__(self, vocab: dict[str, int], data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, n: int) -> None:
+    def __init__(
+        self, vocab: dict[str, int], data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, n: int
+    ) -> None:
         self.vocab, self.n = vocab, n
         self._data, self._indices, self._indptr = data, indices, indptr
 
     @classmethod
-    def load(cls, folder: Path) -> "Postings":
+    def load(cls, folder: Path) -> Postings:
         vocab = json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))
         n = json.loads((folder / "params.index.json").read_text(encoding="utf-8"))["num_docs"]
         return cls(vocab, *(np.load(folder / name) for name in cls.FILES), n)
@@ -100,10 +102,11 @@ class Postings:
     def save(self, folder: Path) -> None:
         """The files and names bm25s writes (params: only what loading needs)."""
         folder.mkdir(parents=True, exist_ok=True)
-        for name, array in zip(self.FILES, (self._data, self._indices, self._indptr)):
+        for name, array in zip(self.FILES, (self._data, self._indices, self._indptr), strict=True):
             np.save(folder / name, array)
         (folder / "vocab.index.json").write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
-        (folder / "params.index.json").write_text(json.dumps({"method": "lucene", "num_docs": self.n}), encoding="utf-8")
+        params = json.dumps({"method": "lucene", "num_docs": self.n})
+        (folder / "params.index.json").write_text(params, encoding="utf-8")
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         """Sum over the known tokens (repeats count again) of each passage's BM25 score."""
@@ -124,7 +127,7 @@ class Lexical:
         self._postings = postings
 
     @classmethod
-    def build(cls, texts: list[str], decompounder: Decompounder | None = None) -> "Lexical":
+    def build(cls, texts: list[str], decompounder: Decompounder | None = None) -> Lexical:
         import bm25s
 
         decompounder = decompounder or Decompounder.from_texts(texts)
@@ -140,7 +143,7 @@ class Lexical:
         (folder / COMPOUNDS_FILE).write_text(json.dumps(self.decompounder.counts, ensure_ascii=False))
 
     @classmethod
-    def load(cls, folder: Path) -> "Lexical":
+    def load(cls, folder: Path) -> Lexical:
         counts = json.loads((folder / COMPOUNDS_FILE).read_text(encoding="utf-8"))
         return cls(Postings.load(folder), Decompounder(counts))
 

@@ -50,30 +50,30 @@ class Floor:
 class Vocabulary:
     """Per index: the tokens that only say how a question is asked or which report it names."""
 
-    def __init__(self, index: "Index") -> None:
+    def __init__(self, index: Index) -> None:
         lexical = index.lexical
         self.generic = set(lexical.tokens(" ".join(QUESTION_WORDS)))
         self.meta = self.generic | doc_words(index)
 
 
-def doc_words(index: "Index") -> set[str]:
+def doc_words(index: Index) -> set[str]:
     """Tokens of document ids (the names users call the reports by: "stoltenberg", "meld", "rusreform")."""
     ids = " ".join(d.doc.replace("-", " ") for d in index.documents)
     spelled = ids.replace("oe", "ø").replace("aa", "å").replace("ae", "æ")  # "hoeringsinnspill": ASCII for ø
     return {t for t in index.lexical.tokens(f"{ids} {spelled}") if not t.isdigit()}
 
 
-_VOCABULARIES: "weakref.WeakKeyDictionary[Index, Vocabulary]" = weakref.WeakKeyDictionary()
+_VOCABULARIES: weakref.WeakKeyDictionary[Index, Vocabulary] = weakref.WeakKeyDictionary()
 
 
-def vocabulary(index: "Index") -> Vocabulary:
+def vocabulary(index: Index) -> Vocabulary:
     found = _VOCABULARIES.get(index)
     if found is None:
         found = _VOCABULARIES[index] = Vocabulary(index)
     return found
 
 
-def content_tokens(index: "Index", query: str) -> list[str]:
+def content_tokens(index: Index, query: str) -> list[str]:
     """The query's tokens that say what it is about (question words and report names left out,
     unless nothing else is left)."""
     known = vocabulary(index)
@@ -81,7 +81,7 @@ def content_tokens(index: "Index", query: str) -> list[str]:
     return [t for t in tokens if t not in known.meta] or [t for t in tokens if t not in known.generic]
 
 
-def cover(index: "Index", tokens: list[str]) -> tuple[np.ndarray, float]:
+def cover(index: Index, tokens: list[str]) -> tuple[np.ndarray, float]:
     """Per passage, the share of the tokens' IDF weight it contains; and the share of tokens the
     corpus knows. A token no passage contains weighs most, so a passage cannot cover a question
     whose main word the reports never use."""
@@ -94,7 +94,7 @@ def cover(index: "Index", tokens: list[str]) -> tuple[np.ndarray, float]:
     return (idf @ present) / idf.sum(), float((df > 0).mean())
 
 
-def floor(index: "Index", query: str, mode: str, lexical: np.ndarray | None, dense: np.ndarray | None,
+def floor(index: Index, query: str, mode: str, lexical: np.ndarray | None, dense: np.ndarray | None,
           boosted: np.ndarray) -> Floor:
     """Which passages to show and which as weaker hits; a proposal the query names is always shown."""
     covered, known = cover(index, content_tokens(index, query))

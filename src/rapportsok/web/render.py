@@ -1,4 +1,4 @@
-"""HTML for the search page, the passage-in-context page and error pages; every value from the corpus or the user is escaped.
+"""HTML for the search page, the passage in context and error pages; every value from the corpus or user is escaped.
 
 One function per block (form, answer, hit, hit list, context), so that further blocks slot in
 beside them. Every link from a result carries the page's State (query, documents, mode, k,
@@ -36,7 +36,8 @@ MARKER = re.compile(r"\[(\d+)\]")
 HEADERS = {
     # No script at all, styles and forms only from this server, never framed.
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
+        "frame-ancestors 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -55,7 +56,7 @@ class State:
     ask: bool = False
 
     @classmethod
-    def from_params(cls, params: "Mapping[str, str]") -> "State":
+    def from_params(cls, params: Mapping[str, str]) -> State:
         """From a request's query parameters (a Starlette QueryParams: getlist for repeated doc)."""
         return cls(
             params.get("q", ""),
@@ -127,7 +128,7 @@ def quote_span(passage: Passage, quote_text: str) -> tuple[int, int] | None:
     return (at, at + len(quote_text)) if at >= 0 and quote_text else None
 
 
-def search_form(index: "Index", state: State, k: int) -> str:
+def search_form(index: Index, state: State, k: int) -> str:
     boxes = "".join(
         f'<label><input type="checkbox" name="doc" value="{escape(d.doc)}"{" checked" if d.doc in state.docs else ""}> '
         f"{escape(d.title)}{f' ({d.year})' if d.year else ''}</label>"
@@ -157,13 +158,14 @@ def search_form(index: "Index", state: State, k: int) -> str:
 </form>"""
 
 
-def search_page(index: "Index", state: State) -> tuple[int, str]:
+def search_page(index: Index, state: State) -> tuple[int, str]:
     """(HTTP status, page): the form, then the answer (when asked) and the hits, or what is wrong."""
     try:
         k = int(state.k)
     except ValueError:
         k = 10
-        error: RapportsokError | None = QueryError("k is not a number", f"Antall treff må være et tall mellom 1 og {MAX_K}.")
+        norwegian = f"Antall treff må være et tall mellom 1 og {MAX_K}."
+        error: RapportsokError | None = QueryError("k is not a number", norwegian)
     else:
         error = None
     form = search_form(index, state, k if 1 <= k <= MAX_K else 10)
@@ -184,7 +186,7 @@ def search_page(index: "Index", state: State) -> tuple[int, str]:
     return 200, page(f"{result.query} – Rapportsøk", body)
 
 
-def hits_section(index: "Index", query: str, hits: list[Hit], took_ms: float, state: State) -> str:
+def hits_section(index: Index, query: str, hits: list[Hit], took_ms: float, state: State) -> str:
     """The count, the hits that deserve it, and the weaker ones folded away under «Svakere treff»."""
     if not hits:
         return f'<p class="summary" role="status">Ingen treff for «{escape(query)}».</p>'
@@ -203,7 +205,7 @@ def hits_section(index: "Index", query: str, hits: list[Hit], took_ms: float, st
     return "".join(html)
 
 
-def hit_item(index: "Index", query: str, hit: Hit, state: State) -> str:
+def hit_item(index: Index, query: str, hit: Hit, state: State) -> str:
     """One hit: title, where, the snippet with the query's words marked, the whole passage behind an expander."""
     p = hit.passage
     marked = index.lexical.matching_words(query, p.text)
@@ -211,11 +213,15 @@ def hit_item(index: "Index", query: str, hit: Hit, state: State) -> str:
     before = "… " if p.text[:start].strip() else ""
     after = " …" if p.text[end:].strip() else ""
     whole = (
-        f'<details class="full"><summary>Hele passasjen</summary><p class="text">{highlighted(p.text, marked)}</p></details>'
+        '<details class="full"><summary>Hele passasjen</summary>'
+        f'<p class="text">{highlighted(p.text, marked)}</p></details>'
         if before or after
         else ""
     )
-    link = f'<a href="{escape(context_link(p.passage_id, state))}">Vis i sammenheng<span class="visually-hidden"> ({hit.rank})</span></a>'
+    link = (
+        f'<a href="{escape(context_link(p.passage_id, state))}">Vis i sammenheng'
+        f'<span class="visually-hidden"> ({hit.rank})</span></a>'
+    )
     return f"""<li class="hit{" weak" if hit.weak else ""}" id="treff-{hit.rank}"><article>
 <h2>{hit.rank}. {escape(p.title)}</h2>
 <p class="where">{where(p)}{" · " if where(p) else ""}{link}</p>
@@ -224,7 +230,7 @@ def hit_item(index: "Index", query: str, hit: Hit, state: State) -> str:
 </article></li>"""
 
 
-def answer_section(result: "Answer", state: State) -> str:
+def answer_section(result: Answer, state: State) -> str:
     """The answer with each [n] linked to its source, then each numbered source with its verbatim quote."""
     links = {c.n: context_link(c.passage.passage_id, state, quote_span(c.passage, c.quote)) for c in result.citations}
     sources = "".join(
@@ -245,7 +251,7 @@ def answer_section(result: "Answer", state: State) -> str:
 </section>"""
 
 
-def context_page(index: "Index", passage_id: str, state: State, quoted: str = "") -> tuple[int, str]:
+def context_page(index: Index, passage_id: str, state: State, quoted: str = "") -> tuple[int, str]:
     """(HTTP status, page): the passage with its neighbours in the same document, query words marked
     and, from a citation, the quoted sentence marked."""
     try:
@@ -261,8 +267,9 @@ def context_page(index: "Index", passage_id: str, state: State, quoted: str = ""
     ]
     before, after = index.neighbours(chosen.passage_id)
     nav = ['<nav class="pager" aria-label="Bla i dokumentet">']
-    nav.append(f'<a href="{escape(context_link(before, state))}" rel="prev">← Forrige</a>' if before else "<span></span>")
-    nav.append(f'<a href="{escape(context_link(after, state))}" rel="next">Neste →</a>' if after else "<span></span>")
+    for neighbour, rel, label in ((before, "prev", "← Forrige"), (after, "next", "Neste →")):
+        link = escape(context_link(neighbour, state)) if neighbour else ""
+        nav.append(f'<a href="{link}" rel="{rel}">{label}</a>' if neighbour else "<span></span>")
     nav.append("</nav>")
     body = (
         f'<p><a href="{escape(state.search_url())}" class="back">← Tilbake til søket</a></p>'
@@ -281,7 +288,7 @@ def _span(quoted: str, length: int) -> tuple[int, int] | None:
 
 
 def context_block(
-    index: "Index", passage: Passage, query: str, current: bool, span: tuple[int, int] | None
+    index: Index, passage: Passage, query: str, current: bool, span: tuple[int, int] | None
 ) -> str:
     """One passage of the context page; the chosen one is marked, with its quoted sentence if any."""
     marked = index.lexical.matching_words(query, passage.text) if query.strip() else set()
