@@ -66,10 +66,15 @@ class BuildReport:
 
     def summary(self) -> str:
         return (
-            f"{self.passages} passages: {self.added} documents added, {self.changed} changed, "
-            f"{self.removed} removed, {self.unchanged} unchanged; {self.embedded} passages and "
-            f"{self.sentences} sentences embedded in {self.seconds:.1f} s"
+            f"{_count(self.passages, 'passage')}: {_count(self.added, 'document')} added, {self.changed} changed, "
+            f"{self.removed} removed, {self.unchanged} unchanged; {_count(self.embedded, 'passage')} and "
+            f"{_count(self.sentences, 'sentence')} embedded in {self.seconds:.1f} s"
         )
+
+
+def _count(n: int, noun: str) -> str:
+    """A counted noun: 1 passage, 2 passages."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def current_build(index_dir: Path) -> Path | None:
