@@ -31,7 +31,7 @@ QUESTION_WORDS = frozenset(
     """.split()
 )
 # Thresholds (dense scores are blended e5 cosines: about .80 unrelated, .90 on the point)
-MIN_COVER = 0.25  # share of the question's content-word weight a passage must contain ...
+MIN_COVER = 0.15  # share of the question's content-word weight a passage must contain ...
 DENSE_ALONE = 0.88  # ... unless its dense score is this close to the question on its own
 DENSE_FOREIGN = 0.80  # a question mostly in words the reports lack (English, nynorsk) has only the dense signal
 FOREIGN_KNOWN = 0.6  # at or below this share of known content words a question counts as foreign
