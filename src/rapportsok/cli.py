@@ -201,15 +201,15 @@ def _print_hit(hit: Hit, marked: set[str], full: bool) -> None:
     weak = "  [yellow](svakere treff)[/yellow]" if hit.weak else ""
     out.print(f"[bold]{hit.rank}. {escape(p.title)}[/bold]  [cyan]{escape(p.doc)}[/cyan]{weak}")
     where = " · ".join(p.location() + (["fotnote"] if p.kind == "footnote" else []))
-    out.print(f"   [dim]{escape(where)}[/dim]" if where else "")
+    out.print(_indented(Text(where, style="dim")) if where else "")
     if full:
         for paragraph in _paragraphs(p.text):
-            out.print(highlighted(paragraph, marked, indent="   "))
+            out.print(_indented(highlighted(paragraph, marked)))
     else:
         start, end = hit.snippet or (0, len(p.text))
         before = "… " if p.text[:start].strip() else ""
         after = " …" if p.text[end:].strip() else ""
-        out.print(highlighted(before + hit.snippet_text() + after, marked, indent="   "))
+        out.print(_indented(highlighted(before + hit.snippet_text() + after, marked)))
     out.print()
 
 
@@ -250,15 +250,24 @@ def ask(
     err.print(f"[dim]svar på {result.took_ms:.0f} ms ({result.method})[/dim]")
 
 
-def highlighted(text: str, marked: set[str], indent: str = "") -> Text:
-    """The text (after an indent) with the matching words in bold yellow."""
+def highlighted(text: str, marked: set[str]) -> Text:
+    """The text with the matching words in bold yellow."""
     from .lexical import WORD
 
-    rich_text = Text(indent + text)
+    rich_text = Text(text)
     for match in WORD.finditer(text):
         if match.group().lower() in marked:
-            rich_text.stylize("bold yellow", len(indent) + match.start(), len(indent) + match.end())
+            rich_text.stylize("bold yellow", match.start(), match.end())
     return rich_text
+
+
+def _indented(text: Text) -> Any:
+    """Indented by three spaces: wrapped lines keep the indent on a terminal; one line in a pipe."""
+    if not out.is_terminal:
+        return Text("   ") + text
+    from rich.padding import Padding
+
+    return Padding(text, (0, 0, 0, 3), expand=False)
 
 
 def _table(columns: list[str], rows: list[list[str]], whole: int = 0) -> None:
@@ -271,7 +280,7 @@ def _table(columns: list[str], rows: list[list[str]], whole: int = 0) -> None:
     table = Table()
     for i, name in enumerate(columns):
         widest = max((len(row[i]) for row in rows), default=0)
-        table.add_column(name, no_wrap=i < whole, min_width=widest if i < whole else None)
+        table.add_column(name, no_wrap=i < whole, min_width=widest if i < whole else None, overflow="fold")
     for row in rows:
         table.add_row(*map(escape, row))
     out.print(table)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,7 +142,7 @@ def search(
     return SearchResult(query, mode, round((time.perf_counter() - started) * 1000, 2), hits)
 
 
-def _marker(index: Index, query: str, mode: str):
+def _marker(index: Index, query: str, mode: str) -> Callable[[Passage], tuple[int, int]]:
     """A function giving a passage's snippet span: matched words first, then the closest sentence."""
     sentence_scores = index.sentence_scores(index.query_vector(query)) if mode != "lexical" else None
 
