@@ -187,7 +187,7 @@ def search(
         out.print(f"Ingen treff for «{escape(result.query)}».")
         return
     for hit in result.hits:
-        _print_hit(hit, loaded.lexical.matching_words(result.query, hit.passage.text), full)
+        _print_hit(hit, full)
     weak = sum(hit.weak for hit in result.hits)
     err.print(
         f"[dim]{len(result.hits)} treff{f', {weak} svakere' if weak else ''} på {result.took_ms:.0f} ms"
@@ -195,9 +195,9 @@ def search(
     )
 
 
-def _print_hit(hit: Hit, marked: set[str], full: bool) -> None:
+def _print_hit(hit: Hit, full: bool) -> None:
     """Rank, title and document id; where in the report; then the snippet (or every paragraph)."""
-    p = hit.passage
+    p, marked = hit.passage, set(hit.marked)
     weak = "  [yellow](svakere treff)[/yellow]" if hit.weak else ""
     out.print(f"[bold]{hit.rank}. {escape(p.title)}[/bold]  [cyan]{escape(p.doc)}[/cyan]{weak}")
     where = " · ".join(p.location() + (["fotnote"] if p.kind == "footnote" else []))

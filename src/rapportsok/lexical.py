@@ -174,8 +174,11 @@ class Lexical:
         return self._postings.scores(tokens)
 
     def matching_words(self, query: str, text: str) -> set[str]:
-        """The words of text that match a query term (for highlighting)."""
+        """The words of text that match a query term (for highlighting); stemmed in one call each,
+        as search marks every hit it returns."""
         wanted = set(self.tokens(query))
-        stem = _stemmer().stemWord
-        return {w for w in set(words(text)) if w not in STOPWORDS and (stem(w) in wanted or
-                any(stem(p) in wanted for p in self.decompounder.parts(w)))}
+        distinct = [w for w in set(words(text)) if w not in STOPWORDS]
+        found = {w for w, s in zip(distinct, _stemmer().stemWords(distinct), strict=True) if s in wanted}
+        rest = [(w, part) for w in distinct if w not in found for part in self.decompounder.parts(w)]
+        stems = _stemmer().stemWords([part for _, part in rest])
+        return found | {w for (w, _), s in zip(rest, stems, strict=True) if s in wanted}

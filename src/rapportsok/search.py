@@ -34,6 +34,7 @@ class Hit:
     passage: Passage
     weak: bool = False  # above the relevance floor, but without most of the query's words or a close dense match
     snippet: tuple[int, int] | None = None  # (start, end) in passage.text of the sentences to show
+    marked: frozenset[str] = frozenset()  # the passage's words that match the query (lower case), to highlight
 
     def snippet_text(self) -> str:
         """The snippet on one line (the whole passage when there is none)."""
@@ -134,24 +135,24 @@ def search(
         mask = mask & shown.keep
     scores = np.where(mask, scores, -np.inf)
     top = np.argsort(-scores, kind="stable")[: min(k, int(mask.sum()))]
-    marked = _marker(index, query, mode)
+    marker = _marker(index, query, mode)
     hits = [
-        Hit(rank, float(scores[i]), index.passages[i], bool(shown.weak[i]), marked(index.passages[i]))
+        Hit(rank, float(scores[i]), index.passages[i], bool(shown.weak[i]), *marker(index.passages[i]))
         for rank, i in enumerate(top, start=1)
     ]
     return SearchResult(query, mode, round((time.perf_counter() - started) * 1000, 2), hits)
 
 
-def _marker(index: Index, query: str, mode: str) -> Callable[[Passage], tuple[int, int]]:
-    """A function giving a passage's snippet span: matched words first, then the closest sentence."""
+def _marker(index: Index, query: str, mode: str) -> Callable[[Passage], tuple[tuple[int, int], frozenset[str]]]:
+    """A function giving a passage's snippet span (the sentence with most matched words, then the
+    closest by its vector) and its words that match the query."""
     sentence_scores = index.sentence_scores(index.query_vector(query)) if mode != "lexical" else None
 
-    def span(passage: Passage) -> tuple[int, int]:
-        closeness = (
-            {start: float(sentence_scores[row]) for row, start, _ in index.sentences(passage.passage_id)}
-            if sentence_scores is not None
-            else None
-        )
-        return snippet_span(passage.text, index.lexical.matching_words(query, passage.text), closeness)
+    def mark(passage: Passage) -> tuple[tuple[int, int], frozenset[str]]:
+        rows = index.sentences(passage.passage_id)
+        scored = sentence_scores is not None
+        closeness = {start: float(sentence_scores[row]) for row, start, _ in rows} if scored else None
+        marked = index.lexical.matching_words(query, passage.text)
+        return snippet_span(passage.text, marked, [(s, e) for _, s, e in rows], closeness), frozenset(marked)
 
-    return span
+    return mark

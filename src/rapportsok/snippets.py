@@ -15,10 +15,16 @@ MAX_SENTENCES = 3
 CROP_WORDS = 60  # a single sentence longer than this is cropped to a window of this many words
 
 
-def snippet_span(text: str, marked: set[str], closeness: dict[int, float] | None = None) -> tuple[int, int]:
+def snippet_span(
+    text: str,
+    marked: set[str],
+    spans: list[tuple[int, int]] | None = None,
+    closeness: dict[int, float] | None = None,
+) -> tuple[int, int]:
     """(start, end) of the snippet in text. marked: the lower-cased words that match the query;
+    spans: the sentences to choose from (the index's, which saves splitting; else split here);
     closeness: a dense score per sentence start, where the index has one."""
-    spans = split_sentences(text) or [(0, len(text))]
+    spans = spans or split_sentences(text) or [(0, len(text))]
     closeness = closeness or {}
 
     def rank(i: int) -> tuple[int, float, int]:

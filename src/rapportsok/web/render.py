@@ -182,11 +182,11 @@ def search_page(index: Index, state: State) -> tuple[int, str]:
     if error is not None:
         alert = f'<p class="error" role="alert">{escape(message(error))}</p>'
         return error.status, page("Feil – Rapportsøk", form + alert)
-    body = form + answered + hits_section(index, result.query, result.hits, result.took_ms, state)
+    body = form + answered + hits_section(result.query, result.hits, result.took_ms, state)
     return 200, page(f"{result.query} – Rapportsøk", body)
 
 
-def hits_section(index: Index, query: str, hits: list[Hit], took_ms: float, state: State) -> str:
+def hits_section(query: str, hits: list[Hit], took_ms: float, state: State) -> str:
     """The count, the hits that deserve it, and the weaker ones folded away under «Svakere treff»."""
     if not hits:
         return f'<p class="summary" role="status">Ingen treff for «{escape(query)}».</p>'
@@ -195,9 +195,9 @@ def hits_section(index: Index, query: str, hits: list[Hit], took_ms: float, stat
     count = f"{len(hits)} treff" + (f", {len(weak)} av dem svakere" if weak else "")
     html = [f'<p class="summary" role="status">{count} for «{escape(query)}» ({took_ms:.0f} ms)</p>']
     if strong:
-        html.append(f'<ol class="hits">{"".join(hit_item(index, query, h, state) for h in strong)}</ol>')
+        html.append(f'<ol class="hits">{"".join(hit_item(h, state) for h in strong)}</ol>')
     if weak:
-        items = "".join(hit_item(index, query, h, state) for h in weak)
+        items = "".join(hit_item(h, state) for h in weak)
         html.append(
             f'<details class="weaker"{"" if strong else " open"}><summary>Svakere treff ({len(weak)}): '
             f'uten de fleste søkeordene</summary><ol class="hits">{items}</ol></details>'
@@ -205,10 +205,9 @@ def hits_section(index: Index, query: str, hits: list[Hit], took_ms: float, stat
     return "".join(html)
 
 
-def hit_item(index: Index, query: str, hit: Hit, state: State) -> str:
+def hit_item(hit: Hit, state: State) -> str:
     """One hit: title, where, the snippet with the query's words marked, the whole passage behind an expander."""
-    p = hit.passage
-    marked = index.lexical.matching_words(query, p.text)
+    p, marked = hit.passage, set(hit.marked)
     start, end = hit.snippet or (0, len(p.text))
     before = "… " if p.text[:start].strip() else ""
     after = " …" if p.text[end:].strip() else ""
