@@ -5,18 +5,18 @@ from __future__ import annotations
 import math
 import time
 import weakref
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from .citations import NOT_FOUND, Answer, Citation
 from .index import Index
 from .lexical import STOPWORDS, words
-from .records import Passage
+from .relevance import vocabulary
 from .search import Hit, asked_proposals, search, validate
 
 if TYPE_CHECKING:
     from .llm import LLMSettings
 
-NOT_FOUND = "Fant ikke noe svar på dette i rapportene."
 CANDIDATE_PASSAGES = 8  # passages whose sentences compete for the answer (k of them are returned as hits)
 MAX_SENTENCES = 5  # in an answer
 DUPLICATE_OVERLAP = 0.6  # share of a sentence's words already said by a chosen one
@@ -31,80 +31,6 @@ FOUND_COVERAGE = 0.3  # share of the question's word weight (IDF) found in the s
 FOUND_DENSE_FOREIGN = 0.82  # a question mostly in words the corpus lacks (English) has only the dense signal
 FOREIGN_KNOWN, FOREIGN_MIN_WORDS = 0.5, 3  # fewer of the question's words in the corpus: a foreign question
 PER_PASSAGE = 4  # sentences quoted from one passage at most (of MAX_SENTENCES)
-
-# Words that say how a question is asked, not what it is about.
-QUESTION_WORDS = frozenset(
-    """
-    hva hvem hvilke hvilken hvilket hvor hvordan hvorfor når mange mye kor korleis kva kven kvifor kvar
-    sier si står skriver skrive mener meiner går gå ut inneholder innebærer handler dreier beskriver omtaler
-    rapport rapporten rapportene rapportens dokument dokumentet dokumentets meldingen meldinga stortingsmeldingen
-    ifølge ifølgje iflg finnes fins
-    what which who whom how why when where many much does did do is are was were the a an of in on about to for
-    and say says said report reports according document paper white there
-    """.split()
-)
-
-@dataclass(frozen=True)
-class Citation:
-    """One numbered source of an answer: a verbatim quote from a passage."""
-
-    n: int
-    passage: Passage
-    quote: str
-
-    def span(self) -> tuple[int, int]:
-        """Where the quote stands in its passage's text."""
-        start = max(0, self.passage.text.find(self.quote))
-        return start, start + len(self.quote)
-
-    def source(self) -> str:
-        """The reference to cite for the quote: its own pages, not the whole passage's."""
-        return self.passage.source(*self.span())
-
-    def as_dict(self) -> dict[str, Any]:
-        """The interface's citation, its page the quote's own (a passage may run over pages)."""
-        p = self.passage
-        start, end = self.span()
-        first, last = p.page_at(start), p.page_at(max(start, end - 1))
-        return {
-            "n": self.n,
-            "passage_id": p.passage_id,
-            "doc": p.doc,
-            "title": p.title,
-            "section": p.section,
-            "page": first.page,
-            "proposal": p.proposal,
-            "quote": self.quote,
-            "source": self.source(),
-            "page_label": first.label,
-            "page_end_label": last.label,
-            "sheet": first.sheet,
-        }
-
-
-@dataclass(frozen=True)
-class Answer:
-    """The answer text with [n] markers, its citations and the passages it was drawn from."""
-
-    question: str
-    text: str
-    citations: list[Citation]
-    hits: list[Hit]
-    found: bool = True
-    method: str = "extractive"  # or "llm:<model>"
-    took_ms: float = 0.0
-    notes: list[str] = field(default_factory=list)  # e.g. why a generated answer was not used
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "question": self.question,
-            "answer": self.text,
-            "citations": [c.as_dict() for c in self.citations],
-            "hits": [h.as_dict() for h in self.hits],
-            "found": self.found,
-            "method": self.method,
-            "took_ms": self.took_ms,
-        }
 
 
 @dataclass
@@ -135,18 +61,11 @@ class _Stats:
         self.df = df
         self.vocabulary = {w for p in index.passages for w in words(p.text)}
         self.n = max(1, len(index.passages))
-        self.generic = set(lexical.tokens(" ".join(QUESTION_WORDS)))
-        self.meta = self.generic | _doc_words(index)
+        self.generic = vocabulary(index).generic
+        self.meta = vocabulary(index).meta
 
     def idf(self, token: str) -> float:
         return math.log(1 + (self.n - self.df.get(token, 0) + 0.5) / (self.df.get(token, 0) + 0.5))
-
-
-def _doc_words(index: Index) -> set[str]:
-    """Tokens of document ids (the names users call the reports by: "stoltenberg", "meld", "rusreform")."""
-    ids = " ".join(d.doc.replace("-", " ") for d in index.documents)
-    spelled = ids.replace("oe", "ø").replace("aa", "å").replace("ae", "æ")  # "hoeringsinnspill": ASCII for ø
-    return {t for t in index.lexical.tokens(f"{ids} {spelled}") if not t.isdigit()}
 
 
 _STATS: "weakref.WeakKeyDictionary[Index, _Stats]" = weakref.WeakKeyDictionary()
@@ -162,19 +81,21 @@ def _stats(index: Index) -> _Stats:
 # ---------------------------------------------------------------- answering
 
 
-def answer(index: Index, question: str, k: int = 5, llm: "LLMSettings | None | str" = "env") -> Answer:
+def answer(
+    index: Index, question: str, k: int = 5, llm: "LLMSettings | None | str" = "env", docs: list[str] | None = None
+) -> Answer:
     """An answer of at most a few sentences quoted from the corpus, with numbered citations.
 
     With an LLM endpoint (llm=LLMSettings(...), or by default RAPPORTSOK_LLM_URL and
     RAPPORTSOK_LLM_MODEL in the environment) the answer is written by that model from the same
     passages and its citations are checked; the extractive answer stands in whenever they fail.
-    llm=None never sends anything.
+    llm=None never sends anything. docs: answer only from these documents.
     """
     from .llm import LLMSettings
 
     started = time.perf_counter()
-    question = validate(index, question, k, None, "hybrid")
-    extractive, candidates = _extractive(index, question, k)
+    question = validate(index, question, k, docs, "hybrid")
+    extractive, candidates = _extractive(index, question, k, docs)
     settings = LLMSettings.from_env() if llm == "env" else llm
     if isinstance(settings, LLMSettings) and extractive.found:
         from .llm import generated_answer
@@ -191,9 +112,10 @@ def _with_time(result: Answer, started: float) -> Answer:
                   result.notes)
 
 
-def _extractive(index: Index, question: str, k: int) -> tuple[Answer, list[Hit]]:
-    """The extractive answer, and the candidate hits it was drawn from (best first)."""
-    result = search(index, question, k=max(k, CANDIDATE_PASSAGES))
+def _extractive(index: Index, question: str, k: int, docs: list[str] | None) -> tuple[Answer, list[Hit]]:
+    """The extractive answer, and the candidate hits it was drawn from (best first; every candidate,
+    not only those above the search's relevance floor: the not-found rule below judges them)."""
+    result = search(index, question, k=max(k, CANDIDATE_PASSAGES), docs=docs, all_hits=True)
     candidates = result.hits
     hits = candidates[:k]
     stats = _stats(index)

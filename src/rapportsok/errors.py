@@ -6,6 +6,10 @@ class RapportsokError(Exception):
 
     status = 400  # the HTTP status the API answers with
 
+    def __init__(self, message: str, norwegian: str | None = None) -> None:
+        super().__init__(message)
+        self.norwegian = norwegian  # the same for the web page's Norwegian reader, where a person can cause it
+
 
 class CorpusError(RapportsokError):
     """The corpus folder is missing or holds nothing readable."""

@@ -23,7 +23,6 @@ from .embed import Embedder, load_embedder
 from .errors import BuildLocked, CorpusError, IndexMissing, ModelMismatch, NotFound, WriteFailed
 from .ingest import METADATA_FILE, file_key, list_documents, load_metadata, metadata_for, sha256_of
 from .lexical import Lexical
-from .passages import read_document
 from .records import Document, Passage, Proposal, proposals_of
 from .sentences import quotable
 from .settings import Settings
@@ -65,10 +64,15 @@ class BuildReport:
 
     def summary(self) -> str:
         return (
-            f"{self.passages} passages: {self.added} documents added, {self.changed} changed, "
-            f"{self.removed} removed, {self.unchanged} unchanged; {self.embedded} passages and "
-            f"{self.sentences} sentences embedded in {self.seconds:.1f} s"
+            f"{_count(self.passages, 'passage')}: {_count(self.added, 'document')} added, {self.changed} changed, "
+            f"{self.removed} removed, {self.unchanged} unchanged; {_count(self.embedded, 'passage')} and "
+            f"{_count(self.sentences, 'sentence')} embedded in {self.seconds:.1f} s"
         )
+
+
+def _count(n: int, noun: str) -> str:
+    """A counted noun: 1 passage, 2 passages."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def current_build(index_dir: Path) -> Path | None:
@@ -245,6 +249,8 @@ def _read_changes(
     With `reusable` None (another model, passage size or ingestion code) every file is read
     again. Counts added, changed, removed and unchanged documents into the report, and a warning
     for every file that could not be read."""
+    from .passages import read_document  # the ingestion code: only a build that reads files needs it
+
     old_docs = {d["path"]: d for d in old_meta["documents"]} if old_meta else {}
     by_doc = _passages_by_doc(reusable or [])
     metadata, report.warnings = load_metadata(settings.corpus)
@@ -492,7 +498,10 @@ class Index:
         for document in self.documents:
             if document.doc == doc:
                 return document
-        raise NotFound(f"unknown document {doc!r}; known: {', '.join(d.doc for d in self.documents)}")
+        raise NotFound(
+            f"unknown document {doc!r}; known: {', '.join(d.doc for d in self.documents)}",
+            f"Finner ikke dokumentet «{doc}».",
+        )
 
     def doc_passages(self, doc: str | None = None) -> list[Passage]:
         if doc is not None:
@@ -506,7 +515,7 @@ class Index:
         try:
             return self.passages[self._position[passage_id]]
         except KeyError:
-            raise NotFound(f"unknown passage {passage_id!r}") from None
+            raise NotFound(f"unknown passage {passage_id!r}", "Finner ikke passasjen.") from None
 
     def neighbours(self, passage_id: str) -> tuple[str | None, str | None]:
         """The ids of the passages before and after this one in the same document."""

@@ -11,9 +11,6 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError, PyPdfError
-
 from .errors import CorpusError
 from .metadata import read_metadata
 
@@ -181,6 +178,9 @@ def read_text_lines(path: Path) -> list[SourceLine]:
 
 def read_pdf_lines(path: Path) -> list[SourceLine]:
     """The text layer of a PDF read by its layout (see pdflayout), pages numbered as printed."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError, PyPdfError
+
     from .pdflayout import read_pdf_layout  # pdflayout builds SourceLines: imported when used
 
     data = _read_bytes(path)

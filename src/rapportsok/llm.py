@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
-from .answer import NOT_FOUND, Answer, Citation
+from .citations import NOT_FOUND, Answer, Citation
 from .errors import RapportsokError
 from .lexical import words
 from .search import Hit

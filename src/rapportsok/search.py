@@ -1,9 +1,11 @@
-"""Hybrid ranking: lexical and dense scores blended, proposal numbers understood, filters honoured."""
+"""Hybrid ranking: lexical and dense scores blended, proposal numbers understood, filters honoured,
+and only the passages above the relevance floor returned, each with its snippet."""
 
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +14,8 @@ import numpy as np
 from .errors import QueryError
 from .index import Index
 from .records import Passage
+from .relevance import Floor, floor
+from .snippets import snippet_span
 
 MODES = ("hybrid", "dense", "lexical")
 SURROGATES = re.compile("[\ud800-\udfff\ufffd]")  # lone surrogates (a command line), U+FFFD (HTTP)
@@ -29,9 +33,21 @@ class Hit:
     rank: int
     score: float
     passage: Passage
+    weak: bool = False  # above the relevance floor, but without most of the query's words or a close dense match
+    snippet: tuple[int, int] | None = None  # (start, end) in passage.text of the sentences to show
+    marked: frozenset[str] = frozenset()  # the passage's words that match the query (lower case), to highlight
+
+    def snippet_text(self) -> str:
+        """The snippet on one line (the whole passage when there is none)."""
+        start, end = self.snippet or (0, len(self.passage.text))
+        return " ".join(self.passage.text[start:end].split())
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rank": self.rank, "score": round(self.score, 6)} | self.passage.as_dict()
+        return (
+            {"rank": self.rank, "score": round(self.score, 6)}
+            | self.passage.as_dict()
+            | {"weak": self.weak, "snippet": self.snippet_text()}
+        )
 
 
 @dataclass(frozen=True)
@@ -56,15 +72,18 @@ def validate(index: Index, query: str, k: int, docs: list[str] | None, mode: str
     if SURROGATES.search(query):  # bytes that were not UTF-8, as Python or Starlette decode them
         raise QueryError("the query is not valid UTF-8 text")
     if not query:
-        raise QueryError("the query is empty")
+        raise QueryError("the query is empty", "Skriv noe å søke etter.")
     if not any(ch.isalnum() for ch in query):
-        raise QueryError("the query has no letters or digits")
+        raise QueryError("the query has no letters or digits", "Søket må inneholde bokstaver eller tall.")
     if len(query) > MAX_QUERY_CHARS:
-        raise QueryError(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
+        raise QueryError(
+            f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}",
+            f"Søket er {len(query)} tegn langt; grensen er {MAX_QUERY_CHARS}.",
+        )
     if not 1 <= k <= MAX_K:
-        raise QueryError(f"k must be between 1 and {MAX_K}, not {k}")
+        raise QueryError(f"k must be between 1 and {MAX_K}, not {k}", f"Antall treff må være mellom 1 og {MAX_K}.")
     if mode not in MODES:
-        raise QueryError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        raise QueryError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}", "Ukjent søkemåte.")
     for doc in docs or []:
         index.document(doc)
     return query
@@ -88,30 +107,55 @@ def _trust(coverage: float) -> float:
     return float(np.clip((coverage - NO_COVERAGE) / (FULL_COVERAGE - NO_COVERAGE), 0.0, 1.0))
 
 
-def score(index: Index, query: str, mode: str, mask: np.ndarray) -> np.ndarray:
-    """One score per passage for the query; higher is better."""
+def score(index: Index, query: str, mode: str, mask: np.ndarray) -> tuple[np.ndarray, Floor]:
+    """One score per passage for the query (higher is better), and the relevance floor."""
+    lexical = index.lexical.scores(query) if mode != "dense" else None
+    dense = index.dense_scores(index.query_vector(query)) if mode != "lexical" else None
+    boosted = np.zeros(len(index.passages), dtype=bool)
     if mode == "lexical":
-        return index.lexical.scores(query)
-    dense = index.dense_scores(index.query_vector(query))
-    if mode == "dense":
-        return dense
-    lexical = index.lexical.scores(query)
-    weight = LEXICAL_WEIGHT * _trust(index.lexical.coverage(query))
-    fused = weight * _normalised(lexical, mask) + (1 - weight) * _normalised(dense, mask)
-    wanted = list(asked_proposals(query))
-    if wanted:
-        asked = np.isin(index.proposal_numbers, wanted)
-        fused = fused + np.where(asked, np.where(index.proposal_starts, PROPOSAL_BOOST, PROPOSAL_BODY_BOOST), 0.0)
-    return fused
+        fused = lexical
+    elif mode == "dense":
+        fused = dense
+    else:
+        weight = LEXICAL_WEIGHT * _trust(index.lexical.coverage(query))
+        fused = weight * _normalised(lexical, mask) + (1 - weight) * _normalised(dense, mask)
+        wanted = list(asked_proposals(query))
+        if wanted:
+            boosted = np.isin(index.proposal_numbers, wanted)
+            fused = fused + np.where(boosted, np.where(index.proposal_starts, PROPOSAL_BOOST, PROPOSAL_BODY_BOOST), 0.0)
+    return fused, floor(index, query, mode, lexical, dense, boosted)
 
 
-def search(index: Index, query: str, k: int = 10, docs: list[str] | None = None, mode: str = "hybrid") -> SearchResult:
-    """The k best passages for the query, best first."""
+def search(
+    index: Index, query: str, k: int = 10, docs: list[str] | None = None, mode: str = "hybrid", all_hits: bool = False
+) -> SearchResult:
+    """At most k passages for the query, best first: those above the relevance floor (all k with all_hits)."""
     started = time.perf_counter()
     query = validate(index, query, k, docs, mode)
     mask = index.searchable & np.isin(index.doc_ids, docs) if docs else index.searchable
-    scores = score(index, query, mode, mask)
+    scores, shown = score(index, query, mode, mask)
+    if not all_hits:
+        mask = mask & shown.keep
     scores = np.where(mask, scores, -np.inf)
     top = np.argsort(-scores, kind="stable")[: min(k, int(mask.sum()))]
-    hits = [Hit(rank, float(scores[i]), index.passages[i]) for rank, i in enumerate(top, start=1)]
+    marker = _marker(index, query, mode)
+    hits = [
+        Hit(rank, float(scores[i]), index.passages[i], bool(shown.weak[i]), *marker(index.passages[i]))
+        for rank, i in enumerate(top, start=1)
+    ]
     return SearchResult(query, mode, round((time.perf_counter() - started) * 1000, 2), hits)
+
+
+def _marker(index: Index, query: str, mode: str) -> Callable[[Passage], tuple[tuple[int, int], frozenset[str]]]:
+    """A function giving a passage's snippet span (the sentence with most matched words, then the
+    closest by its vector) and its words that match the query."""
+    sentence_scores = index.sentence_scores(index.query_vector(query)) if mode != "lexical" else None
+
+    def mark(passage: Passage) -> tuple[tuple[int, int], frozenset[str]]:
+        rows = index.sentences(passage.passage_id)
+        scored = sentence_scores is not None
+        closeness = {start: float(sentence_scores[row]) for row, start, _ in rows} if scored else None
+        marked = index.lexical.matching_words(query, passage.text)
+        return snippet_span(passage.text, marked, [(s, e) for _, s, e in rows], closeness), frozenset(marked)
+
+    return mark

@@ -1,0 +1,146 @@
+"""The `rapportsok` command as a person and a script meet it: in a real terminal (a pty) and in a pipe."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import re
+import struct
+import subprocess
+import sys
+import termios
+import time
+
+import pytest
+from serving import shared
+
+from rapportsok.settings import Settings
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+STOLTENBERG = "stoltenberg-rapporten-2010"
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return shared("full", tmp_path_factory)
+
+
+def where(settings: Settings) -> list[str]:
+    return ["--corpus", str(settings.corpus), "--index", str(settings.index)]
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The command with its output in pipes (not a terminal)."""
+    environment = {k: v for k, v in os.environ.items() if k != "NO_COLOR" and "LLM" not in k} | (env or {})
+    return subprocess.run(["rapportsok", *args], capture_output=True, text=True, timeout=300, env=environment)
+
+
+def run_in_terminal(*args: str, columns: int = 70, env: dict[str, str] | None = None) -> str:
+    """The command in a pseudo-terminal of the given width; what it showed there."""
+    main, child = pty.openpty()
+    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "LINES")}
+    environment |= {"TERM": "xterm-256color"} | (env or {})
+    process = subprocess.Popen(["rapportsok", *args], stdin=child, stdout=child, stderr=child, env=environment)
+    os.close(child)
+    chunks = []
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            data = os.read(main, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    process.wait(timeout=60)
+    os.close(main)
+    assert process.returncode == 0
+    return b"".join(chunks).decode("utf-8", errors="replace").replace("\r\n", "\n")
+
+
+def test_piped_search_has_whole_sentences_and_no_trailing_spaces(full: Settings) -> None:
+    out = run("search", "nalokson", *where(full))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines and not any(line != line.rstrip() for line in lines)
+    assert "\x1b[" not in out.stdout  # no colour in a pipe
+    hits = json.loads(run("search", "nalokson", "--json", *where(full)).stdout)["hits"]
+    for hit in hits:  # each snippet stands whole on one line, after the document id on the title line
+        assert any(hit["snippet"] in line for line in lines)
+        assert any(line.startswith(f"{hit['rank']}. ") and line.endswith(hit["doc"]) for line in lines)
+
+
+def test_full_prints_whole_paragraphs(full: Settings) -> None:
+    out = run("search", "nalokson", "-k", "1", "--full", *where(full)).stdout
+    text = json.loads(run("search", "nalokson", "-k", "1", "--json", *where(full)).stdout)["hits"][0]["text"]
+    first = " ".join(text.split("\n\n")[0].split())
+    assert first in out.splitlines()[2]
+
+
+def test_a_nonsense_query_is_one_line_and_exit_0(full: Settings) -> None:
+    out = run("search", "xyzzyqwerty", *where(full))
+    assert out.returncode == 0 and out.stdout.strip() == "Ingen treff for «xyzzyqwerty»."
+    assert json.loads(run("search", "xyzzyqwerty", "--json", *where(full)).stdout)["hits"] == []
+    assert json.loads(run("search", "xyzzyqwerty", "--json", "--mode", "lexical", *where(full)).stdout)["hits"] == []
+
+
+def test_in_a_terminal_output_is_coloured_and_wrapped_to_its_width(full: Settings) -> None:
+    shown = run_in_terminal("search", "behandling av rusavhengige i fengsel", "-k", "3", *where(full), columns=70)
+    assert "\x1b[" in shown  # colour by default in a terminal
+    plain = ANSI.sub("", shown)
+    assert "meld-st-5-2024-2025" in plain or STOLTENBERG in plain
+    assert max(len(line) for line in plain.splitlines()) <= 70
+    assert "\x1b[" not in run_in_terminal("search", "nalokson", "-k", "1", *where(full), env={"NO_COLOR": "1"})
+    assert "\x1b[" not in run_in_terminal("search", "nalokson", "-k", "1", "--color", "never", *where(full))
+
+
+def test_color_always_colours_a_pipe_and_a_bad_choice_is_an_error(full: Settings) -> None:
+    assert "\x1b[" in run("search", "nalokson", "-k", "1", "--color", "always", *where(full)).stdout
+    bad = run("search", "nalokson", "--color", "rainbow", *where(full))
+    assert bad.returncode != 0 and bad.stderr.count("\n") == 1 and "--color" in bad.stderr
+
+
+def test_docs_never_cuts_an_id(full: Settings) -> None:
+    piped = run("docs", *where(full)).stdout.splitlines()
+    assert piped[0].split("\t") == ["doc", "title", "year", "passages"]
+    ids = [line.split("\t")[0] for line in piped[1:]]
+    assert STOLTENBERG in ids and "hoeringsinnspill-narkotikapolitiforening" in ids
+    narrow = ANSI.sub("", run_in_terminal("docs", *where(full), columns=60))
+    assert "hoeringsinnspill-narkotikapolitiforening" in narrow
+
+
+def test_version_and_short_help() -> None:
+    version = run("--version")
+    assert version.returncode == 0 and re.fullmatch(r"rapportsok \S+\n", version.stdout)
+    short = run("search", "-h")
+    assert short.returncode == 0 and "--full" in short.stdout and "--color" in short.stdout
+    assert "--doc" in run("ask", "-h").stdout
+
+
+def test_ask_within_a_document_cites_only_that_document(full: Settings) -> None:
+    out = run("ask", "--doc", STOLTENBERG, "hva sier rapporten om sprøyterom", "--json", *where(full))
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["citations"] and {c["doc"] for c in data["citations"]} == {STOLTENBERG}
+    assert {h["doc"] for h in data["hits"]} == {STOLTENBERG}
+    text = run("ask", "--doc", STOLTENBERG, "hva sier rapporten om sprøyterom", *where(full)).stdout
+    assert "[1]" in text and STOLTENBERG in text
+    assert run("ask", "--doc", "finnes-ikke", "nalokson", *where(full)).returncode != 0
+
+
+def test_a_search_imports_no_ingestion_code(full: Settings) -> None:
+    """A cold search of a current index loads neither pypdf, bm25s/SciPy nor the ingestion code."""
+    heavy = ("pypdf", "bm25s", "scipy", "rapportsok.passages", "rapportsok.structure", "rapportsok.clean")
+    script = (
+        "import atexit, sys\n"
+        f"atexit.register(lambda: print('LOADED', [m for m in {heavy!r} if m in sys.modules], file=sys.stderr))\n"
+        "from rapportsok.cli import main\n"
+        f"sys.argv = ['rapportsok', 'search', 'nalokson', '--json', *{where(full)!r}]\n"
+        "main()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "LOADED []" in out.stderr
