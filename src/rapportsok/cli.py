@@ -233,12 +233,12 @@ def followup(
 
     loaded = _open(corpus, index, model)
     if proposal is None:
-        found = followups(loaded, doc, k or 3)
+        found = followups(loaded, doc, 3 if k is None else k)
         if as_json:
             _print_json([f.as_dict() for f in found])
             return
     else:
-        found = [one(loaded, proposal_doc(loaded, doc, proposal), proposal, k or 5)]
+        found = [one(loaded, proposal_doc(loaded, doc, proposal), proposal, 5 if k is None else k)]
         if as_json:
             _print_json(found[0].as_dict())
             return

@@ -18,13 +18,13 @@ import numpy as np
 
 from .errors import NotFound, QueryError
 from .index import FOLLOWUPS, PASSAGE_SHARE, Index
-from .lexical import Lexical
+from .lexical import MIN_PART, Lexical
 from .records import Passage, proposals_of
 from .search import LEXICAL_WEIGHT, MAX_K, Hit
 
 VERSION = 1  # of the file's layout and the evidence in it: another version is recomputed
 CANDIDATES = 25  # per target document, the best this many by the dense and by the lexical evidence
-SHARED_WORDS = 12  # words a link shares with the proposal, at most
+SHARED_WORDS = 8  # words a link shares with the proposal, at most
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,7 @@ def followup(index: Index, doc: str, proposal: int, k: int = 5) -> FollowUp:
     links = []
     for rank, i in enumerate(order, start=1):
         passage = index.passage(ids[i])
-        shared = _shared(index, entry["headline"] + " " + text, passage.text)
+        shared = _shared(index, entry["headline"], text, passage.text)
         links.append((Hit(rank, float(blended[i]), passage), index.document(passage.doc).year, shared))
     return FollowUp(doc, proposal, entry["headline"], links, round((time.perf_counter() - started) * 1000, 2))
 
@@ -201,14 +201,12 @@ def _normalised(values: np.ndarray, ranges: np.ndarray) -> np.ndarray:
     return (values - low) / (high - low) if high > low else np.zeros_like(values)
 
 
-def _shared(index: Index, proposal_text: str, text: str) -> list[str]:
-    """The words of the linked passage that match the proposal's, in the order they occur."""
-    from .lexical import WORD
-
-    marked = index.lexical.matching_words(proposal_text, text)
-    seen: list[str] = []
-    for match in WORD.finditer(text):
-        word = match.group().lower()
-        if word in marked and word not in seen:
-            seen.append(word)
-    return seen[:SHARED_WORDS]
+def _shared(index: Index, headline: str, body: str, text: str) -> list[str]:
+    """The words of the linked passage that match the proposal's: those of its headline first,
+    then the body's rarest (a body shares common words with almost anything)."""
+    lexical = index.lexical
+    in_headline = lexical.matching_words(headline, text)
+    in_body = lexical.matching_words(body, text) - in_headline
+    counts = lexical.decompounder.counts  # words of MIN_PART letters or more seen twice or more
+    rarest = sorted((w for w in in_body if len(w) >= MIN_PART and not w.isdigit()), key=lambda w: (counts.get(w, 1), w))
+    return (sorted(in_headline) + rarest)[:SHARED_WORDS]
