@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from serving import WHITE_PAPER, clone_index, shared
 
-from rapportsok.errors import NotFound, QueryError
+from rapportsok.errors import IndexMissing, NotFound, QueryError
 from rapportsok.followup import followup, followups
 from rapportsok.index import FOLLOWUPS, Index, build, current_build
 from rapportsok.settings import Settings
@@ -125,3 +125,14 @@ def test_editing_the_white_paper_recomputes_only_the_links_into_it(full: Setting
     # ... while the links into the unchanged documents were carried over as they were
     for doc in before.keys() - {WHITE_PAPER_DOC}:
         assert after[doc] == before[doc]
+
+
+def test_a_build_without_readable_links_says_how_to_get_them(full: Settings, tmp_path: Path) -> None:
+    settings = clone_index(full, tmp_path)
+    links = current_build(settings.index) / FOLLOWUPS
+    links.write_text(links.read_text(encoding="utf-8")[:1000], encoding="utf-8")  # truncated
+    with pytest.raises(IndexMissing, match="cannot be read"):
+        followup(Index.open(settings, update=False), STOLTENBERG, 9)
+    links.unlink()  # a build from before follow-up links
+    with pytest.raises(IndexMissing, match="has no follow-up links"):
+        followup(Index.open(settings, update=False), STOLTENBERG, 9)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import NotFound, QueryError
+from .errors import IndexMissing, NotFound, QueryError
 from .index import FOLLOWUPS, PASSAGE_SHARE, Index
 from .lexical import MIN_PART, Lexical
 from .records import Passage, proposals_of
@@ -139,14 +139,14 @@ def _target(sha: str, in_target: np.ndarray, evidence: tuple[np.ndarray, np.ndar
 
 @lru_cache(maxsize=4)
 def _load(build_dir: Path) -> dict[tuple[str, int], dict[str, Any]]:
-    """A build's entries by (doc, proposal); a build from before follow-ups has none."""
+    """A build's entries by (doc, proposal)."""
     try:
         data = json.loads((build_dir / FOLLOWUPS).read_text(encoding="utf-8"))
+        return {(e["doc"], e["proposal"]): e for e in data["proposals"]}
     except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as exc:
-        raise NotFound(f"the follow-up links of build {build_dir} cannot be read ({exc}); rebuild with `rapportsok index --full`") from exc
-    return {(e["doc"], e["proposal"]): e for e in data.get("proposals", [])}
+        raise IndexMissing(f"index build {build_dir} has no follow-up links; update it with `rapportsok index`") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexMissing(f"the follow-up links of index build {build_dir} cannot be read ({exc}); rebuild with `rapportsok index --full`") from exc
 
 
 def followup(index: Index, doc: str, proposal: int, k: int = 5) -> FollowUp:
