@@ -29,15 +29,19 @@ def _error(exc: RapportsokError, title: str, before: str = "") -> tuple[int, str
 
 
 def proposals_page(index: Index) -> tuple[int, str]:
-    """(HTTP status, page): every numbered proposal, each linked to what became of it."""
-    items = "".join(
-        f'<li><a href="{escape(proposal_link(p.doc, p.proposal))}">Forslag {p.proposal}: {escape(p.headline)}</a>'
-        f' <span class="where">{escape(index.document(p.doc).title)}</span></li>'
-        for p in index.proposals()
+    """(HTTP status, page): every numbered proposal, by document, each linked to what became of it."""
+    by_doc: dict[str, list[str]] = {}
+    for p in index.proposals():
+        by_doc.setdefault(p.doc, []).append(
+            f'<li><a href="{escape(proposal_link(p.doc, p.proposal))}">Forslag {p.proposal}: {escape(p.headline)}</a></li>'
+        )
+    groups = "".join(
+        f'<section><h2>{escape(index.document(doc).title)}</h2><ul class="proposals">{"".join(items)}</ul></section>'
+        for doc, items in by_doc.items()
     )
     body = (
         "<h1>Forslag</h1><p>Hva ble det av forslagene? Velg et forslag for å se hvor de andre rapportene tar det opp.</p>"
-        + (f'<ol class="proposals">{items}</ol>' if items else "<p>Ingen nummererte forslag i rapportene.</p>")
+        + (groups or "<p>Ingen nummererte forslag i rapportene.</p>")
     )
     return 200, page("Forslag – Rapportsøk", body)
 
@@ -61,7 +65,7 @@ def proposal_page(index: Index, doc: str, number: int) -> tuple[int, str]:
     for links in ordered:
         first = links[0][0].passage
         items = "".join(
-            f"""<li class="link"><p class="where">{where(hit.passage)}</p>
+            f"""<li class="link"><p class="where"><span class="rank">nr. {hit.rank}</span> {where(hit.passage)}</p>
 <p class="text">{highlighted(_short(hit.passage.text), set(shared))}</p>
 <p><a href="{escape(context_link(hit.passage.passage_id, ""))}">Vis i sammenheng</a></p></li>"""
             for hit, _year, shared in links
@@ -74,7 +78,9 @@ def proposal_page(index: Index, doc: str, number: int) -> tuple[int, str]:
 <article class="proposal"><h1>Forslag {number}: {escape(result.headline)}</h1>
 <p class="where">{escape(document.title)}{f" ({document.year})" if document.year else ""}</p>
 <details><summary>Forslagets tekst</summary>{text}</details></article>
-<section aria-labelledby="fulgt-opp"><h2 id="fulgt-opp">Fulgt opp i</h2>{followed}</section>"""
+<section aria-labelledby="fulgt-opp"><h2 id="fulgt-opp">Fulgt opp i</h2>
+<p class="hint">De {len(result.links)} passasjene i de andre rapportene som ligner mest på forslaget, etter rapport og år;
+«nr.» er rangeringen blant dem. Ord de deler med forslaget er markert.</p>{followed}</section>"""
     return 200, page(f"Forslag {number} – Rapportsøk", body)
 
 
