@@ -1,4 +1,4 @@
-"""One question over the years, on the shipped corpus with the real model: only the documents that discuss it, by year."""
+"""One question over the years, on the shipped corpus with the real model: only the reports that discuss it, by year."""
 
 from __future__ import annotations
 
@@ -59,7 +59,9 @@ def test_bad_requests_are_refused(index: Index, query: str, per_doc: int) -> Non
 
 def test_cli_prints_the_interface_shape(full: Settings) -> None:
     where = ["--corpus", str(full.corpus), "--index", str(full.index)]
-    run = subprocess.run(["rapportsok", "compare", "nalokson", "-k", "2", "--json", *where], capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        ["rapportsok", "compare", "nalokson", "-k", "2", "--json", *where], capture_output=True, text=True, timeout=120
+    )
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
     assert data["query"] == "nalokson" and [d["doc"] for d in data["documents"]] == [WHITE_PAPER]

@@ -36,14 +36,13 @@ def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess:
 
 def test_proposal_9_is_followed_up_first_by_the_white_papers_mo_centre_passage(index: Index) -> None:
     result = followup(index, STOLTENBERG, 9, k=5)
-    first = result.links[0][0].passage
+    first = result.links[0].hit.passage
     assert first.doc == WHITE_PAPER_DOC
     assert "Mottaks- og oppfølgingssentre (MO-sentre)" in first.text
     assert result.headline.startswith("Etabler mottaks- og oppfølgingssentre")
-    hit, year, shared_words = result.links[0]
-    assert year == 2024 and {"mottaks", "oppfølgingssentre"} <= set(shared_words)
-    scores = [h.score for h, _, _ in result.links]
-    assert scores == sorted(scores, reverse=True) and [h.rank for h, _, _ in result.links] == [1, 2, 3, 4, 5]
+    assert result.links[0].year == 2024 and {"mottaks", "oppfølgingssentre"} <= set(result.links[0].shared)
+    scores = [link.hit.score for link in result.links]
+    assert scores == sorted(scores, reverse=True) and [link.hit.rank for link in result.links] == [1, 2, 3, 4, 5]
 
 
 def test_no_proposal_links_to_its_own_document_and_every_one_has_links(index: Index) -> None:
@@ -51,19 +50,24 @@ def test_no_proposal_links_to_its_own_document_and_every_one_has_links(index: In
     assert [f.proposal for f in every] == list(range(1, 23))
     for result in every:
         assert len(result.links) == 5
-        assert all(hit.passage.doc != STOLTENBERG for hit, _, _ in result.links)
-        assert all(hit.passage.kind != "footnote" for hit, _, _ in result.links)
+        assert all(link.hit.passage.doc != STOLTENBERG for link in result.links)
+        assert all(link.hit.passage.kind != "footnote" for link in result.links)
 
 
 def test_links_reach_before_and_after_the_proposal(index: Index) -> None:
     """Proposal 19 (medication when needed) is taken up by the 2004 reform and the 2024 white paper."""
-    years = {year for _, year, _ in followup(index, STOLTENBERG, 19, k=5).links}
+    years = {link.year for link in followup(index, STOLTENBERG, 19, k=5).links}
     assert {2004, 2024} <= years
 
 
 @pytest.mark.parametrize(
     ("doc", "number", "k", "error"),
-    [(STOLTENBERG, 99, 5, NotFound), ("finnes-ikke", 9, 5, NotFound), (STOLTENBERG, 9, 0, QueryError), (STOLTENBERG, 9, 101, QueryError)],
+    [
+        (STOLTENBERG, 99, 5, NotFound),
+        ("finnes-ikke", 9, 5, NotFound),
+        (STOLTENBERG, 9, 0, QueryError),
+        (STOLTENBERG, 9, 101, QueryError),
+    ],
 )
 def test_bad_requests_are_refused(index: Index, doc: str, number: int, k: int, error: type) -> None:
     with pytest.raises(error):
@@ -114,7 +118,7 @@ def test_editing_the_white_paper_recomputes_only_the_links_into_it(full: Setting
     after = _targets(current_build(settings.index), 9)
 
     # the new passage is found and leads proposal 9's links
-    first = followup(Index.open(settings, update=False), STOLTENBERG, 9, k=3).links[0][0].passage
+    first = followup(Index.open(settings, update=False), STOLTENBERG, 9, k=3).links[0].hit.passage
     assert "etablert i alle landets fylker" in first.text
 
     # links into the white paper were recomputed: even its unchanged passages' lexical evidence

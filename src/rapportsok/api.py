@@ -302,7 +302,9 @@ def create_app(settings: Settings, index: Index | None = None, refresh_seconds: 
         """The numbered proposals ("Forslag N") found in the corpus."""
         return [p.as_dict() for p in live.current.proposals(doc)]
 
-    @app.get("/proposals/{doc}/{n}/followup", response_model=FollowupResponse, responses=ERRORS, tags=["over the years"])
+    @app.get(
+        "/proposals/{doc}/{n}/followup", response_model=FollowupResponse, responses=ERRORS, tags=["over the years"]
+    )
     def followup_route(
         doc: str, n: int, k: Annotated[int, Query(ge=1, le=MAX_K, description="number of links")] = 5
     ) -> dict[str, Any]:

@@ -229,7 +229,8 @@ def followup(
     as_json: JsonOpt = False,
 ) -> None:
     """What became of a proposal: the passages of the other documents that take it up."""
-    from .followup import followup as one, followups, proposal_doc
+    from .followup import followup as one
+    from .followup import followups, proposal_doc
 
     loaded = _open(corpus, index, model)
     if proposal is None:
@@ -243,19 +244,20 @@ def followup(
             _print_json(found[0].as_dict())
             return
     for result in found:
-        out.print(f"[bold]Forslag {result.proposal}:[/bold] {escape(result.headline)}  [dim]({escape(result.doc)})[/dim]")
+        head = f"[bold]Forslag {result.proposal}:[/bold] {escape(result.headline)}"
+        out.print(f"{head}  [dim]({escape(result.doc)})[/dim]")
         if not result.links:
             out.print("   Ingen oppfølging funnet.")
-        for hit, year, shared in result.links:
-            p = hit.passage
+        for link in result.links:
+            hit, p = link.hit, link.hit.passage
             out.print(
-                f"   {hit.rank}. [bold cyan]{escape(p.title)}[/bold cyan] ({year or '–'})  "
+                f"   {hit.rank}. [bold cyan]{escape(p.title)}[/bold cyan] ({link.year or '–'})  "
                 f"[cyan]{escape(' · '.join(p.location()))}[/cyan]  [dim]score {hit.score:.3f}[/dim]",
                 highlight=False,
             )
-            out.print(highlighted(_clipped(p.text), set(shared)))
-            if shared:
-                out.print(f"      [dim]felles ord: {escape(', '.join(shared))}[/dim]", highlight=False)
+            out.print(highlighted(_clipped(p.text), set(link.shared)))
+            if link.shared:
+                out.print(f"      [dim]felles ord: {escape(', '.join(link.shared))}[/dim]", highlight=False)
         out.print()
 
 
@@ -283,8 +285,10 @@ def compare(
         out.print(f"[bold]{d.year or '–'}  {escape(d.title)}[/bold]", highlight=False)
         out.print(Text(f"   «{column.headline}»", style="italic"))
         for hit in column.hits:
-            out.print(f"   {hit.rank}. [cyan]{escape(' · '.join(hit.passage.location()))}[/cyan]  [dim]score {hit.score:.3f}[/dim]", highlight=False)
-            out.print(highlighted(_clipped(hit.passage.text), loaded.lexical.matching_words(result.query, hit.passage.text)))
+            p = hit.passage
+            where = escape(" · ".join(p.location()))
+            out.print(f"   {hit.rank}. [cyan]{where}[/cyan]  [dim]score {hit.score:.3f}[/dim]", highlight=False)
+            out.print(highlighted(_clipped(p.text), loaded.lexical.matching_words(result.query, p.text)))
         out.print()
     err.print(f"[dim]{len(result.documents)} dokumenter på {result.took_ms:.0f} ms[/dim]")
 

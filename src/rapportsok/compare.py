@@ -31,8 +31,13 @@ class Column:
 
     def as_dict(self) -> dict[str, Any]:
         d = self.document
-        return {"doc": d.doc, "title": d.title, "year": d.year, "headline": self.headline,
-                "hits": [hit.as_dict() for hit in self.hits]}
+        return {
+            "doc": d.doc,
+            "title": d.title,
+            "year": d.year,
+            "headline": self.headline,
+            "hits": [hit.as_dict() for hit in self.hits],
+        }
 
 
 @dataclass(frozen=True)
@@ -71,8 +76,11 @@ def compare(index: Index, query: str, per_doc: int = 3) -> Comparison:
 
 def _best_sentence(index: Index, hits: list[Hit], sentence_scores: np.ndarray) -> str:
     """The sentence of the column's passages that is closest to the query."""
-    sentences = [(sentence_scores[row], hit.passage.text[start:end]) for hit in hits
-                 for row, start, end in index.sentences(hit.passage.passage_id)]
+    sentences = [
+        (sentence_scores[row], hit.passage.text[start:end])
+        for hit in hits
+        for row, start, end in index.sentences(hit.passage.passage_id)
+    ]
     if not sentences:
         return hits[0].passage.text
     return " ".join(max(sentences, key=lambda s: s[0])[1].split())

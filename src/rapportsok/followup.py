@@ -8,7 +8,6 @@ the pairs whose source or target document changed. Ranking blends that evidence 
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,21 +27,32 @@ SHARED_WORDS = 8  # words a link shares with the proposal, at most
 
 
 @dataclass(frozen=True)
+class Link:
+    """A passage that takes a proposal up: the hit, its document's year and the words it shares with the proposal."""
+
+    hit: Hit
+    year: int | None
+    shared: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.hit.as_dict() | {"year": self.year, "shared": self.shared}
+
+
+@dataclass(frozen=True)
 class FollowUp:
     """One proposal and the passages of other documents that take it up, best first."""
 
     doc: str
     proposal: int
     headline: str
-    links: list[tuple[Hit, int | None, list[str]]]  # hit, its document's year, the words it shares
-    took_ms: float = 0.0
+    links: list[Link]
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "doc": self.doc,
             "proposal": self.proposal,
             "headline": self.headline,
-            "links": [hit.as_dict() | {"year": year, "shared": shared} for hit, year, shared in self.links],
+            "links": [link.as_dict() for link in self.links],
         }
 
 
@@ -66,7 +76,9 @@ def compute(
     owners, starts = np.unique(sentence_table[:, 0], return_index=True)
     entries = []
     for proposal in proposals_of(passages):
-        rows = [i for i, p in enumerate(passages) if p.doc == proposal.doc and p.proposal == proposal.proposal and ranked[i]]
+        rows = [
+            i for i, p in enumerate(passages) if p.doc == proposal.doc and p.proposal == proposal.proposal and ranked[i]
+        ]
         old = reusable.get((proposal.doc, proposal.proposal))
         old_targets = old["targets"] if old and old["sha"] == shas[proposal.doc] else {}
         targets: dict[str, Any] = {}
@@ -80,8 +92,13 @@ def compute(
             in_target = np.flatnonzero(ranked & (docs == target))
             targets[target] = _target(shas[target], in_target, evidence, passages)
         entries.append(
-            {"doc": proposal.doc, "proposal": proposal.proposal, "headline": proposal.headline,
-             "sha": shas[proposal.doc], "targets": targets}
+            {
+                "doc": proposal.doc,
+                "proposal": proposal.proposal,
+                "headline": proposal.headline,
+                "sha": shas[proposal.doc],
+                "targets": targets,
+            }
         )
     return {"version": VERSION, "proposals": entries}
 
@@ -129,7 +146,10 @@ def _target(sha: str, in_target: np.ndarray, evidence: tuple[np.ndarray, np.ndar
     chosen |= set(in_target[np.argsort(-words[in_target], kind="stable")[:CANDIDATES]].tolist())
     return {
         "sha": sha,
-        "range": [float(v) for v in (dense[in_target].min(), dense[in_target].max(), words[in_target].min(), words[in_target].max())],
+        "range": [
+            float(v)
+            for v in (dense[in_target].min(), dense[in_target].max(), words[in_target].min(), words[in_target].max())
+        ],
         "candidates": [[passages[i].passage_id, float(dense[i]), float(words[i])] for i in sorted(chosen)],
     }
 
@@ -144,14 +164,18 @@ def _load(build_dir: Path) -> dict[tuple[str, int], dict[str, Any]]:
         data = json.loads((build_dir / FOLLOWUPS).read_text(encoding="utf-8"))
         return {(e["doc"], e["proposal"]): e for e in data["proposals"]}
     except FileNotFoundError:
-        raise IndexMissing(f"index build {build_dir} has no follow-up links; update it with `rapportsok index`") from None
+        raise IndexMissing(
+            f"index build {build_dir} has no follow-up links; update it with `rapportsok index`"
+        ) from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise IndexMissing(f"the follow-up links of index build {build_dir} cannot be read ({exc}); rebuild with `rapportsok index --full`") from exc
+        raise IndexMissing(
+            f"the follow-up links of index build {build_dir} cannot be read ({exc}); "
+            "rebuild with `rapportsok index --full`"
+        ) from exc
 
 
 def followup(index: Index, doc: str, proposal: int, k: int = 5) -> FollowUp:
     """The k passages of other documents that best take up the proposal, best first."""
-    started = time.perf_counter()
     if not 1 <= k <= MAX_K:
         raise QueryError(f"k must be between 1 and {MAX_K}, not {k}")
     index.document(doc)
@@ -160,15 +184,17 @@ def followup(index: Index, doc: str, proposal: int, k: int = 5) -> FollowUp:
         known = ", ".join(str(p.proposal) for p in index.proposals(doc)) or "none"
         raise NotFound(f"{doc} has no proposal {proposal} with follow-up links (its proposals: {known})")
     ids, dense, words, ranges = _gather(entry)
-    blended = (1 - LEXICAL_WEIGHT) * _normalised(dense, ranges[:, :2]) + LEXICAL_WEIGHT * _normalised(words, ranges[:, 2:])
+    blended = (1 - LEXICAL_WEIGHT) * _normalised(dense, ranges[:, :2]) + LEXICAL_WEIGHT * _normalised(
+        words, ranges[:, 2:]
+    )
     order = np.argsort(-blended, kind="stable")[:k]
     text = " ".join(p.text for p in index.doc_passages(doc) if p.proposal == proposal and p.kind != "footnote")
     links = []
     for rank, i in enumerate(order, start=1):
         passage = index.passage(ids[i])
         shared = _shared(index, entry["headline"], text, passage.text)
-        links.append((Hit(rank, float(blended[i]), passage), index.document(passage.doc).year, shared))
-    return FollowUp(doc, proposal, entry["headline"], links, round((time.perf_counter() - started) * 1000, 2))
+        links.append(Link(Hit(rank, float(blended[i]), passage), index.document(passage.doc).year, shared))
+    return FollowUp(doc, proposal, entry["headline"], links)
 
 
 def proposal_doc(index: Index, doc: str | None, proposal: int) -> str:

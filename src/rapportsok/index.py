@@ -246,7 +246,8 @@ def build(
         }
         lexical = Lexical.build([p.context() for p in passages])
         links = _followups(passages, vectors, table, lexical, meta, old_build if reuse else None)
-        _write_build(settings.index, meta, passages, vectors[: len(passages)], vectors[len(passages) :], table, lexical, links)
+        n = len(passages)
+        _write_build(settings.index, meta, passages, vectors[:n], vectors[n:], table, lexical, links)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
