@@ -273,3 +273,43 @@ def test_a_browser_gets_norwegian_pages_and_an_api_client_json(page, server: Ser
     for english in ("Not Found", "hits for", "sentences", "Show", "unknown"):
         page.goto("/?q=nalokson")
         assert english not in page.inner_text("body")
+
+# ---------------------------------------------------------------- across the reports (issue 12)
+
+
+def test_proposal_view_shows_where_it_was_followed_up_by_document_and_year(page) -> None:
+    page.goto("/")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Forslag", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Forslag 9:").click()
+    assert page.locator("h1").inner_text().startswith("Forslag 9: Etabler mottaks- og oppfølgingssentre")
+    followed = page.locator('section[aria-labelledby="fulgt-opp"]')
+    assert followed.locator("h2").inner_text() == "Fulgt opp i"
+    groups = followed.locator("section.followed h3").all_inner_texts()
+    years = [int(title.rsplit("(", 1)[1].rstrip(")")) for title in groups]
+    assert years == sorted(years) and 2024 in years
+    white_paper = followed.locator("section.followed", has_text="Meld. St. 5")
+    assert "Mottaks- og oppfølgingssentre (MO-sentre)" in white_paper.inner_text()
+    assert white_paper.locator("mark").count() >= 1  # the shared words are marked
+    with page.expect_navigation():
+        white_paper.get_by_role("link", name="Vis i sammenheng").first.click()
+    assert "/passasje/" in page.url and page.locator('[aria-current="true"]').count() == 1
+    assert page.dialogs == []
+
+
+def test_per_rapport_view_shows_one_column_per_report_in_year_order(page) -> None:
+    page.goto("/per-rapport")
+    page.locator("#q").fill("legemiddelassistert behandling")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    columns = page.locator("section.column")
+    assert columns.count() >= 3
+    years = [int(y) for y in page.locator("section.column .year").all_inner_texts()]
+    assert years == sorted(years)
+    for i in range(columns.count()):
+        assert columns.nth(i).locator(".headline").inner_text().strip()
+        assert columns.nth(i).locator("ol.column-hits li").count() >= 1
+    assert "Stoltenberg" in columns.nth(years.index(2010)).locator("h2").inner_text()
+    page.goto("/per-rapport?q=nalokson")
+    assert page.locator("section.column").count() == 1 and "2024" in page.locator("section.column .year").inner_text()

@@ -17,7 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
 from .answer import answer
+from .compare import MAX_PER_DOC, compare
 from .errors import RapportsokError
+from .followup import followup
 from .index import Index
 from .ingest import original_pdf
 from .limits import Limits
@@ -114,6 +116,32 @@ class PassageDetail(Passage):
     after: str | None = Field(description="id of the next passage in the same document")
 
 
+class FollowupLink(Hit):
+    year: int | None = Field(description="the linked document's year")
+    shared: list[str] = Field(description="words the passage shares with the proposal")
+
+
+class FollowupResponse(Open):
+    doc: str = Field(description="the proposal's document")
+    proposal: int
+    headline: str
+    links: list[FollowupLink] = Field(description="passages of other documents that take the proposal up, best first")
+
+
+class CompareColumn(Open):
+    doc: str
+    title: str
+    year: int | None
+    headline: str = Field(description="the sentence of this document's passages closest to the question")
+    hits: list[Hit]
+
+
+class CompareResponse(Open):
+    query: str
+    took_ms: float
+    documents: list[CompareColumn] = Field(description="the documents that address the question, by year")
+
+
 class Health(BaseModel):
     status: Literal["ok"]
     passages: int
@@ -203,7 +231,7 @@ def warm(index: Index) -> None:
 
 def create_app(settings: Settings, index: Index | None = None, refresh_seconds: float = REFRESH_SECONDS) -> FastAPI:
     """The API and web page over one index, loaded now (model included) and kept current while serving."""
-    from .web import render
+    from .web import render, years
 
     index = index or Index.open(settings)
     if index.behind:
@@ -308,6 +336,23 @@ def create_app(settings: Settings, index: Index | None = None, refresh_seconds: 
         path = original_pdf(settings.corpus, live.current.documents, doc)
         return FileResponse(path, media_type="application/pdf", content_disposition_type="inline")
 
+    @app.get(
+        "/proposals/{doc}/{n}/followup", response_model=FollowupResponse, responses=ERRORS, tags=["over the years"]
+    )
+    def followup_route(
+        doc: str, n: int, k: Annotated[int, Query(ge=1, le=MAX_K, description="number of links")] = 5
+    ) -> dict[str, Any]:
+        """What became of a proposal: the same object as `rapportsok followup --json --doc DOC N`."""
+        return followup(live.current, doc, n, k).as_dict()
+
+    @app.get("/compare", response_model=CompareResponse, responses=ERRORS, tags=["over the years"])
+    def compare_route(
+        q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="the question")],
+        k: Annotated[int, Query(ge=1, le=MAX_PER_DOC, description="passages per document, at most")] = 3,
+    ) -> dict[str, Any]:
+        """One question over the years: the same object as `rapportsok compare --json`."""
+        return compare(live.current, q, per_doc=k).as_dict()
+
     @app.get("/health", response_model=Health, tags=["service"])
     def health_route() -> dict[str, Any]:
         """Which build is served."""
@@ -332,6 +377,22 @@ def create_app(settings: Settings, index: Index | None = None, refresh_seconds: 
         params = request.query_params
         state = render.State.from_params(params)
         status, body = render.context_page(live.current, passage_id, state, params.get("sitat", ""))
+        return HTMLResponse(body, status, headers=render.HEADERS)
+
+    @app.get("/forslag", response_class=HTMLResponse, include_in_schema=False)
+    def proposals_page_route() -> HTMLResponse:
+        status, body = years.proposals_page(live.current)
+        return HTMLResponse(body, status, headers=render.HEADERS)
+
+    @app.get("/forslag/{doc}/{n}", response_class=HTMLResponse, include_in_schema=False)
+    def proposal_page_route(doc: str, n: int) -> HTMLResponse:
+        status, body = years.proposal_page(live.current, doc, n)
+        return HTMLResponse(body, status, headers=render.HEADERS)
+
+    @app.get("/per-rapport", response_class=HTMLResponse, include_in_schema=False)
+    def compare_page_route(request: Request) -> HTMLResponse:
+        params = request.query_params
+        status, body = years.compare_page(live.current, params.get("q", ""), params.get("k", "3"))
         return HTMLResponse(body, status, headers=render.HEADERS)
 
     @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)

@@ -354,6 +354,87 @@ def proposals(
 
 
 @app.command()
+def followup(
+    proposal: Annotated[int | None, typer.Argument(help="Proposal number; without it, every proposal")] = None,
+    doc: Annotated[str | None, typer.Option("--doc", help="The document whose proposals to follow")] = None,
+    k: Annotated[int | None, typer.Option("-k", help="Links per proposal [5 for one proposal, 3 for all]")] = None,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What became of a proposal: the passages of the other documents that take it up."""
+    from .followup import followup as one
+    from .followup import followups, proposal_doc
+
+    loaded = _open(corpus, index, model)
+    if proposal is None:
+        found = followups(loaded, doc, 3 if k is None else k)
+        if as_json:
+            _print_json([f.as_dict() for f in found])
+            return
+    else:
+        found = [one(loaded, proposal_doc(loaded, doc, proposal), proposal, 5 if k is None else k)]
+        if as_json:
+            _print_json(found[0].as_dict())
+            return
+    for result in found:
+        head = f"[bold]Forslag {result.proposal}:[/bold] {escape(result.headline)}"
+        out.print(f"{head}  [dim]({escape(result.doc)})[/dim]")
+        if not result.links:
+            out.print("   Ingen oppfølging funnet.")
+        for link in result.links:
+            hit, p = link.hit, link.hit.passage
+            out.print(
+                f"   {hit.rank}. [bold cyan]{escape(p.title)}[/bold cyan] ({link.year or '–'})  "
+                f"[cyan]{escape(' · '.join(p.location()))}[/cyan]  [dim]score {hit.score:.3f}[/dim]",
+                highlight=False,
+            )
+            out.print(highlighted(_clipped(p.text), set(link.shared)))
+            if link.shared:
+                out.print(f"      [dim]felles ord: {escape(', '.join(link.shared))}[/dim]", highlight=False)
+        out.print()
+
+
+@app.command()
+def compare(
+    query: Annotated[str, typer.Argument(help="A question or topic to follow across the reports")],
+    k: Annotated[int, typer.Option("-k", help="Passages per document, at most")] = 3,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One question over the years: the best passages of each report that addresses it, by year."""
+    from .compare import compare as run_compare
+
+    loaded = _open(corpus, index, model)
+    result = run_compare(loaded, query, per_doc=k)
+    if as_json:
+        _print_json(result.as_dict())
+        return
+    if not result.documents:
+        out.print("Ingen av rapportene tar opp dette.")
+    for column in result.documents:
+        d = column.document
+        out.print(f"[bold]{d.year or '–'}  {escape(d.title)}[/bold]", highlight=False)
+        out.print(Text(f"   «{column.headline}»", style="italic"))
+        for hit in column.hits:
+            p = hit.passage
+            where = escape(" · ".join(p.location()))
+            out.print(f"   {hit.rank}. [cyan]{where}[/cyan]  [dim]score {hit.score:.3f}[/dim]", highlight=False)
+            out.print(highlighted(_clipped(p.text), loaded.lexical.matching_words(result.query, p.text)))
+        out.print()
+    err.print(f"[dim]{len(result.documents)} dokumenter på {result.took_ms:.0f} ms[/dim]")
+
+
+def _clipped(text: str, words: int = 60) -> str:
+    """The start of a passage, for lists that show many."""
+    parts = text.split()
+    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on")] = 8000,

@@ -29,9 +29,10 @@ from .settings import Settings
 from .store import EmbeddingCache, text_key
 from .validate import LEXICAL, SENTENCES, IndexDamaged, build_name, read_build, read_meta
 
-FORMAT = 3  # 3: sentence vectors
+FORMAT = 4  # 3: sentence vectors, 4: follow-up links
 CURRENT = "CURRENT"  # names the build folder in use; replaced atomically
 BUILDS = "builds"
+FOLLOWUPS = "followups.json"  # evidence for the follow-up links of each proposal (followup.py)
 EMBED_BATCH = 8
 APPROXIMATE_FROM = 50_000  # passages; below this exact search is faster than building a graph
 QUERY_CACHE = 256  # query embeddings kept per loaded index
@@ -218,7 +219,10 @@ def build(
             "unreadable": unreadable,
             "warnings": report.warnings,
         }
-        _write_build(settings.index, meta, passages, vectors[: len(passages)], vectors[len(passages) :], table)
+        lexical = Lexical.build([p.context() for p in passages])
+        links = _followups(passages, vectors, table, lexical, meta, old_build if reuse else None)
+        n = len(passages)
+        _write_build(settings.index, meta, passages, vectors[:n], vectors[n:], table, lexical, links)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
@@ -287,6 +291,16 @@ def _read_changes(
     return documents, passages, unreadable
 
 
+def _followups(
+    passages: list[Passage], vectors: np.ndarray, table: np.ndarray, lexical: Lexical, meta: dict, previous: Path | None
+) -> dict:
+    """The follow-up evidence of the new build, carried over from `previous` where documents are unchanged."""
+    from .followup import compute
+
+    shas = {d["doc"]: d["sha256"] for d in meta["documents"]}
+    return compute(passages, vectors[: len(passages)], vectors[len(passages) :], table, lexical, shas, previous)
+
+
 def _passages_by_doc(passages: list[Passage]) -> dict[str, list[Passage]]:
     grouped: dict[str, list[Passage]] = {}
     for passage in passages:
@@ -348,13 +362,20 @@ def _dense_index(vectors: np.ndarray) -> faiss.Index:
 
 
 def _write_build(
-    index_dir: Path, meta: dict, passages: list[Passage], vectors: np.ndarray, sentences: np.ndarray, table: np.ndarray
+    index_dir: Path,
+    meta: dict,
+    passages: list[Passage],
+    vectors: np.ndarray,
+    sentences: np.ndarray,
+    table: np.ndarray,
+    lexical: Lexical,
+    links: dict,
 ) -> None:
     builds = index_dir / BUILDS
     name = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     tmp = builds / f".{name}.tmp"
     try:
-        _write_files(tmp, meta | {"build": name}, passages, vectors, sentences, table)
+        _write_files(tmp, meta | {"build": name}, passages, vectors, sentences, table, lexical, links)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, OSError):
@@ -373,7 +394,14 @@ def _write_build(
 
 
 def _write_files(
-    tmp: Path, meta: dict, passages: list[Passage], vectors: np.ndarray, sentences: np.ndarray, table: np.ndarray
+    tmp: Path,
+    meta: dict,
+    passages: list[Passage],
+    vectors: np.ndarray,
+    sentences: np.ndarray,
+    table: np.ndarray,
+    lexical: Lexical,
+    links: dict,
 ) -> None:
     tmp.mkdir(parents=True)
     with (tmp / "passages.jsonl").open("w", encoding="utf-8") as handle:
@@ -381,7 +409,8 @@ def _write_files(
             handle.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
     faiss.write_index(_dense_index(vectors), str(tmp / "dense.faiss"))
     np.savez(tmp / SENTENCES, vectors=sentences, table=table)
-    Lexical.build([p.context() for p in passages]).save(tmp / LEXICAL)
+    lexical.save(tmp / LEXICAL)
+    (tmp / FOLLOWUPS).write_text(json.dumps(links, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
     for path in tmp.rglob("*"):
         if path.is_file():

@@ -1,0 +1,238 @@
+"""Follow-up links: for each numbered proposal, the passages of the other documents that take up the same measure.
+
+The evidence is computed at index time from the stored vectors and the lexical index and kept
+in the build (followups.json), per proposal and target document, so a rebuild recomputes only
+the pairs whose source or target document changed. Ranking blends that evidence when asked.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import IndexMissing, NotFound, QueryError
+from .index import FOLLOWUPS, PASSAGE_SHARE, Index
+from .lexical import MIN_PART, Lexical
+from .records import Passage, proposals_of
+from .search import LEXICAL_WEIGHT, MAX_K, Hit
+
+VERSION = 1  # of the file's layout and the evidence in it: another version is recomputed
+CANDIDATES = 25  # per target document, the best this many by the dense and by the lexical evidence
+SHARED_WORDS = 8  # words a link shares with the proposal, at most
+
+
+@dataclass(frozen=True)
+class Link:
+    """A passage that takes a proposal up: the hit, its document's year and the words it shares with the proposal."""
+
+    hit: Hit
+    year: int | None
+    shared: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.hit.as_dict() | {"year": self.year, "shared": self.shared}
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """One proposal and the passages of other documents that take it up, best first."""
+
+    doc: str
+    proposal: int
+    headline: str
+    links: list[Link]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "doc": self.doc,
+            "proposal": self.proposal,
+            "headline": self.headline,
+            "links": [link.as_dict() for link in self.links],
+        }
+
+
+# ---------------------------------------------------------------- index time
+
+
+def compute(
+    passages: list[Passage],
+    passage_vectors: np.ndarray,
+    sentence_vectors: np.ndarray,
+    sentence_table: np.ndarray,
+    lexical: Lexical,
+    shas: dict[str, str],
+    previous: Path | None,
+) -> dict[str, Any]:
+    """The evidence for every (proposal, other document) pair, reused from the previous build's
+    file where neither document changed (`shas`: doc -> content hash of this build)."""
+    reusable = _reusable(previous)
+    ranked = np.array([p.kind != "footnote" for p in passages])
+    docs = np.array([p.doc for p in passages], dtype=object)
+    owners, starts = np.unique(sentence_table[:, 0], return_index=True)
+    entries = []
+    for proposal in proposals_of(passages):
+        rows = [
+            i for i, p in enumerate(passages) if p.doc == proposal.doc and p.proposal == proposal.proposal and ranked[i]
+        ]
+        old = reusable.get((proposal.doc, proposal.proposal))
+        old_targets = old["targets"] if old and old["sha"] == shas[proposal.doc] else {}
+        targets: dict[str, Any] = {}
+        evidence = None
+        for target in sorted(set(docs[ranked]) - {proposal.doc}):
+            if target in old_targets and old_targets[target]["sha"] == shas[target]:
+                targets[target] = old_targets[target]
+                continue
+            if evidence is None:  # computed once per proposal, only when some pair needs it
+                evidence = _evidence(rows, passages, passage_vectors, sentence_vectors, owners, starts, lexical)
+            in_target = np.flatnonzero(ranked & (docs == target))
+            targets[target] = _target(shas[target], in_target, evidence, passages)
+        entries.append(
+            {
+                "doc": proposal.doc,
+                "proposal": proposal.proposal,
+                "headline": proposal.headline,
+                "sha": shas[proposal.doc],
+                "targets": targets,
+            }
+        )
+    return {"version": VERSION, "proposals": entries}
+
+
+def _reusable(previous: Path | None) -> dict[tuple[str, int], dict[str, Any]]:
+    """The previous build's entries by (doc, proposal); none when it has no readable file of this version."""
+    try:
+        data = json.loads((previous / FOLLOWUPS).read_text(encoding="utf-8")) if previous else {}
+    except (OSError, ValueError):
+        return {}
+    if data.get("version") != VERSION:
+        return {}
+    return {(e["doc"], e["proposal"]): e for e in data["proposals"]}
+
+
+def _evidence(
+    rows: list[int],
+    passages: list[Passage],
+    passage_vectors: np.ndarray,
+    sentence_vectors: np.ndarray,
+    owners: np.ndarray,
+    starts: np.ndarray,
+    lexical: Lexical,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per passage: its dense resemblance to the whole proposal (headline and body: the mean of
+    its passages' vectors), blended with its best sentence's as search does, and the proposal
+    text's BM25 score. The mean covers every aspect of the measure, not only the headline."""
+    centre = passage_vectors[rows].mean(axis=0)
+    centre /= np.linalg.norm(centre) or 1.0
+    own = passage_vectors @ centre
+    best = own.copy()
+    if len(owners):
+        best[owners] = np.maximum.reduceat(sentence_vectors @ centre, starts)
+    dense = PASSAGE_SHARE * own + (1 - PASSAGE_SHARE) * best
+    words = lexical.scores(" ".join(passages[i].text for i in rows))
+    return dense, words
+
+
+def _target(sha: str, in_target: np.ndarray, evidence: tuple[np.ndarray, np.ndarray], passages: list[Passage]) -> dict:
+    """A target document's evidence: [passage_id, dense, lexical] of its passages that lead on
+    either signal, and the range of each signal over all its passages (for normalising as if
+    every passage were kept)."""
+    dense, words = evidence
+    chosen = set(in_target[np.argsort(-dense[in_target], kind="stable")[:CANDIDATES]].tolist())
+    chosen |= set(in_target[np.argsort(-words[in_target], kind="stable")[:CANDIDATES]].tolist())
+    return {
+        "sha": sha,
+        "range": [
+            float(v)
+            for v in (dense[in_target].min(), dense[in_target].max(), words[in_target].min(), words[in_target].max())
+        ],
+        "candidates": [[passages[i].passage_id, float(dense[i]), float(words[i])] for i in sorted(chosen)],
+    }
+
+
+# ---------------------------------------------------------------- asking
+
+
+@lru_cache(maxsize=4)
+def _load(build_dir: Path) -> dict[tuple[str, int], dict[str, Any]]:
+    """A build's entries by (doc, proposal)."""
+    try:
+        data = json.loads((build_dir / FOLLOWUPS).read_text(encoding="utf-8"))
+        return {(e["doc"], e["proposal"]): e for e in data["proposals"]}
+    except FileNotFoundError:
+        raise IndexMissing(
+            f"index build {build_dir} has no follow-up links; update it with `rapportsok index`"
+        ) from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexMissing(
+            f"the follow-up links of index build {build_dir} cannot be read ({exc}); "
+            "rebuild with `rapportsok index --full`"
+        ) from exc
+
+
+def followup(index: Index, doc: str, proposal: int, k: int = 5) -> FollowUp:
+    """The k passages of other documents that best take up the proposal, best first."""
+    if not 1 <= k <= MAX_K:
+        raise QueryError(f"k must be between 1 and {MAX_K}, not {k}")
+    index.document(doc)
+    entry = _load(index.build_dir).get((doc, proposal))
+    if entry is None:
+        known = ", ".join(str(p.proposal) for p in index.proposals(doc)) or "none"
+        raise NotFound(f"{doc} has no proposal {proposal} with follow-up links (its proposals: {known})")
+    ids, dense, words, ranges = _gather(entry)
+    blended = (1 - LEXICAL_WEIGHT) * _normalised(dense, ranges[:, :2]) + LEXICAL_WEIGHT * _normalised(
+        words, ranges[:, 2:]
+    )
+    order = np.argsort(-blended, kind="stable")[:k]
+    text = " ".join(p.text for p in index.doc_passages(doc) if p.proposal == proposal and p.kind != "footnote")
+    links = []
+    for rank, i in enumerate(order, start=1):
+        passage = index.passage(ids[i])
+        shared = _shared(index, entry["headline"], text, passage.text)
+        links.append(Link(Hit(rank, float(blended[i]), passage), index.document(passage.doc).year, shared))
+    return FollowUp(doc, proposal, entry["headline"], links)
+
+
+def proposal_doc(index: Index, doc: str | None, proposal: int) -> str:
+    """The document of proposal N: `doc` when given, else the one document that has such a proposal."""
+    if doc is not None:
+        return doc
+    docs = sorted({p.doc for p in index.proposals() if p.proposal == proposal})
+    if len(docs) == 1:
+        return docs[0]
+    if not docs:
+        raise NotFound(f"no document has a proposal {proposal}")
+    raise QueryError(f"several documents have a proposal {proposal} ({', '.join(docs)}); choose one with --doc")
+
+
+def followups(index: Index, doc: str | None = None, k: int = 3) -> list[FollowUp]:
+    """Every proposal (of one document, or all) with its k best links, in document order."""
+    return [followup(index, p.doc, p.proposal, k) for p in index.proposals(doc)]
+
+
+def _gather(entry: dict[str, Any]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Candidate ids, dense and lexical evidence, and each target's signal ranges (one row per target)."""
+    rows = [c for target in entry["targets"].values() for c in target["candidates"]]
+    ranges = np.array([target["range"] for target in entry["targets"].values()], float).reshape(-1, 4)
+    return [r[0] for r in rows], np.array([r[1] for r in rows], float), np.array([r[2] for r in rows], float), ranges
+
+
+def _normalised(values: np.ndarray, ranges: np.ndarray) -> np.ndarray:
+    """Min-max over every passage of the target documents, from their stored ranges."""
+    low, high = (ranges[:, 0].min(), ranges[:, 1].max()) if len(ranges) else (0.0, 0.0)
+    return (values - low) / (high - low) if high > low else np.zeros_like(values)
+
+
+def _shared(index: Index, headline: str, body: str, text: str) -> list[str]:
+    """The words of the linked passage that match the proposal's: those of its headline first,
+    then the body's rarest (a body shares common words with almost anything)."""
+    lexical = index.lexical
+    in_headline = lexical.matching_words(headline, text)
+    in_body = lexical.matching_words(body, text) - in_headline
+    counts = lexical.decompounder.counts  # words of MIN_PART letters or more seen twice or more
+    rarest = sorted((w for w in in_body if len(w) >= MIN_PART and not w.isdigit()), key=lambda w: (counts.get(w, 1), w))
+    return (sorted(in_headline) + rarest)[:SHARED_WORDS]

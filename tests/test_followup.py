@@ -1,0 +1,142 @@
+"""Follow-up links on the shipped corpus with the real model: what became of each proposal, kept incremental."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from serving import WHITE_PAPER, clone_index, shared
+
+from rapportsok.errors import IndexMissing, NotFound, QueryError
+from rapportsok.followup import followup, followups
+from rapportsok.index import FOLLOWUPS, Index, build, current_build
+from rapportsok.settings import Settings
+
+STOLTENBERG = "stoltenberg-rapporten-2010"
+WHITE_PAPER_DOC = WHITE_PAPER.removesuffix(".txt")
+HIT_FIELDS = {"rank", "score", "passage_id", "doc", "title", "section", "page", "proposal", "text", "source"}
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return shared("full", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def index(full: Settings) -> Index:
+    return Index.open(full, update=False)
+
+
+def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess:
+    where = ["--corpus", str(settings.corpus), "--index", str(settings.index)]
+    return subprocess.run(["rapportsok", *args, *where], capture_output=True, text=True, timeout=120)
+
+
+def test_proposal_9_is_followed_up_first_by_the_white_papers_mo_centre_passage(index: Index) -> None:
+    result = followup(index, STOLTENBERG, 9, k=5)
+    first = result.links[0].hit.passage
+    assert first.doc == WHITE_PAPER_DOC
+    assert "Mottaks- og oppfølgingssentre (MO-sentre)" in first.text
+    assert result.headline.startswith("Etabler mottaks- og oppfølgingssentre")
+    assert result.links[0].year == 2024 and {"mottaks", "oppfølgingssentre"} <= set(result.links[0].shared)
+    scores = [link.hit.score for link in result.links]
+    assert scores == sorted(scores, reverse=True) and [link.hit.rank for link in result.links] == [1, 2, 3, 4, 5]
+
+
+def test_no_proposal_links_to_its_own_document_and_every_one_has_links(index: Index) -> None:
+    every = followups(index, STOLTENBERG, k=5)
+    assert [f.proposal for f in every] == list(range(1, 23))
+    for result in every:
+        assert len(result.links) == 5
+        assert all(link.hit.passage.doc != STOLTENBERG for link in result.links)
+        assert all(link.hit.passage.kind != "footnote" for link in result.links)
+
+
+def test_links_reach_before_and_after_the_proposal(index: Index) -> None:
+    """Proposal 19 (medication when needed) is taken up by the 2004 reform and the 2024 white paper."""
+    years = {link.year for link in followup(index, STOLTENBERG, 19, k=5).links}
+    assert {2004, 2024} <= years
+
+
+@pytest.mark.parametrize(
+    ("doc", "number", "k", "error"),
+    [
+        (STOLTENBERG, 99, 5, NotFound),
+        ("finnes-ikke", 9, 5, NotFound),
+        (STOLTENBERG, 9, 0, QueryError),
+        (STOLTENBERG, 9, 101, QueryError),
+    ],
+)
+def test_bad_requests_are_refused(index: Index, doc: str, number: int, k: int, error: type) -> None:
+    with pytest.raises(error):
+        followup(index, doc, number, k)
+
+
+def test_cli_prints_the_interface_shape_for_one_and_for_all(full: Settings) -> None:
+    one = _cli(full, "followup", "9", "-k", "3", "--json")
+    assert one.returncode == 0, one.stderr
+    data = json.loads(one.stdout)
+    assert data.keys() >= {"doc", "proposal", "headline", "links"} and data["doc"] == STOLTENBERG
+    assert len(data["links"]) == 3 and all(link.keys() >= HIT_FIELDS | {"year", "shared"} for link in data["links"])
+    assert "MO-sentre" in data["links"][0]["text"]
+    every = _cli(full, "followup", "--doc", STOLTENBERG, "--json")
+    assert every.returncode == 0, every.stderr
+    rows = json.loads(every.stdout)
+    assert [r["proposal"] for r in rows] == list(range(1, 23)) and all(len(r["links"]) == 3 for r in rows)
+    text = _cli(full, "followup", "9", "-k", "1")
+    assert text.returncode == 0 and "Forslag 9" in text.stdout and "MO-sentre" in text.stdout
+
+
+@pytest.mark.parametrize("args", [["99"], ["9", "--doc", "finnes-ikke"], ["9", "-k", "0"], ["ni"]])
+def test_cli_bad_input_is_one_line_and_a_failure(full: Settings, args: list[str]) -> None:
+    result = _cli(full, "followup", *args)
+    assert result.returncode != 0 and result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1 and "error" in result.stderr
+
+
+NEW_PARAGRAPH = (
+    "\nMottaks- og oppfølgingssentre (MO-sentre) er nå etablert i alle landets fylker, slik "
+    "Stoltenberg-utvalget foreslo: sentrene gir rask tilgang til hjelp og samler mottak, behandling "
+    "og langsiktig individuell oppfølging i ett tverrfaglig miljø.\n"
+)
+
+
+def _targets(build_dir: Path, number: int) -> dict:
+    data = json.loads((build_dir / FOLLOWUPS).read_text(encoding="utf-8"))
+    return next(e for e in data["proposals"] if e["doc"] == STOLTENBERG and e["proposal"] == number)["targets"]
+
+
+def test_editing_the_white_paper_recomputes_only_the_links_into_it(full: Settings, tmp_path: Path) -> None:
+    settings = clone_index(full, tmp_path)
+    before = _targets(current_build(settings.index), 9)
+    with (settings.corpus / WHITE_PAPER).open("a", encoding="utf-8") as handle:
+        handle.write(NEW_PARAGRAPH)
+    report = build(settings)
+    assert report.changed == 1 and report.embedded <= 2 and report.sentences <= 3  # only the new text is embedded
+    after = _targets(current_build(settings.index), 9)
+
+    # the new passage is found and leads proposal 9's links
+    first = followup(Index.open(settings, update=False), STOLTENBERG, 9, k=3).links[0].hit.passage
+    assert "etablert i alle landets fylker" in first.text
+
+    # links into the white paper were recomputed: even its unchanged passages' lexical evidence
+    # moved with the corpus statistics ...
+    old = {c[0]: c[2] for c in before[WHITE_PAPER_DOC]["candidates"]}
+    new = {c[0]: c[2] for c in after[WHITE_PAPER_DOC]["candidates"]}
+    assert any(old[pid] != new[pid] for pid in old.keys() & new.keys() if old[pid] > 0)
+    # ... while the links into the unchanged documents were carried over as they were
+    for doc in before.keys() - {WHITE_PAPER_DOC}:
+        assert after[doc] == before[doc]
+
+
+def test_a_build_without_readable_links_says_how_to_get_them(full: Settings, tmp_path: Path) -> None:
+    settings = clone_index(full, tmp_path)
+    links = current_build(settings.index) / FOLLOWUPS
+    links.write_text(links.read_text(encoding="utf-8")[:1000], encoding="utf-8")  # truncated
+    with pytest.raises(IndexMissing, match="cannot be read"):
+        followup(Index.open(settings, update=False), STOLTENBERG, 9)
+    links.unlink()  # a build from before follow-up links
+    with pytest.raises(IndexMissing, match="has no follow-up links"):
+        followup(Index.open(settings, update=False), STOLTENBERG, 9)
