@@ -115,7 +115,7 @@ class Postings:
         indices, indptr = self._indices, self._indptr
         if len(indices) != len(self._data) or len(indptr) == 0 or indptr[-1] != len(indices):
             raise ValueError("the lexical index's matrix files disagree")
-        if (len(indices) and indices.max() >= documents) or max(self.vocab.values(), default=-1) >= len(indptr) - 1:
+        if (len(indices) and indices.max() >= documents) or max(self.vocab.values(), default=-1) >= len(indptr):
             raise ValueError("the lexical index's vocabulary does not fit its matrix")
 
     def scores(self, tokens: list[str]) -> np.ndarray:
