@@ -1,0 +1,256 @@
+"""The local engine: each build a folder of files (FAISS, sentence vectors, BM25), named by CURRENT."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import uuid
+import zipfile
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import asdict
+from datetime import datetime, timezone
+from functools import cached_property
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from ..errors import BuildLocked, IndexMissing, WriteFailed
+from ..lexical import Lexical
+from ..records import Passage
+
+CURRENT = "CURRENT"  # names the build folder in use; replaced atomically
+BUILDS = "builds"
+LEXICAL = "lexical"  # folder of the saved BM25 index inside a build
+SENTENCES = "sentences.npz"  # sentence vectors and where each sentence stands
+APPROXIMATE_FROM = 50_000  # passages; below this exact search is faster than building a graph
+
+# what a truncated or edited file raises
+DAMAGE = (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError, zipfile.BadZipFile)
+
+
+class IndexDamaged(IndexMissing):
+    """A build whose files cannot be read; `rapportsok index` replaces it."""
+
+    def __init__(self, build: Path, cause: Exception) -> None:
+        reason = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
+        super().__init__(f"index build {build} is damaged ({reason}); rebuild it with `rapportsok index`")
+
+
+def current_build(index_dir: Path) -> Path | None:
+    """The build folder CURRENT points at, or None when there is no complete build."""
+    try:
+        name = (index_dir / CURRENT).read_text().strip()
+    except OSError:
+        return None
+    folder = index_dir / BUILDS / name
+    return folder if (folder / "meta.json").is_file() else None
+
+
+def _read_meta(build: Path | None) -> dict | None:
+    if build is None:
+        return None
+    try:
+        return json.loads((build / "meta.json").read_text(encoding="utf-8"))
+    except DAMAGE as exc:
+        raise IndexDamaged(build, exc) from exc
+
+
+def _read_sentences(build: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Sentence vectors and their (passage row, start, end) table."""
+    try:
+        with np.load(build / SENTENCES) as data:
+            vectors, table = data["vectors"], data["table"]
+        if len(vectors) != len(table):
+            raise ValueError("sentence vectors and table differ in length")
+        return vectors, table
+    except DAMAGE as exc:
+        raise IndexDamaged(build, exc) from exc
+
+
+def _read_passages(build: Path) -> list[Passage]:
+    try:
+        with (build / "passages.jsonl").open(encoding="utf-8") as handle:
+            return [Passage(**json.loads(line)) for line in handle]
+    except DAMAGE as exc:
+        raise IndexDamaged(build, exc) from exc
+
+
+def _readable_build(index_dir: Path) -> tuple[Path | None, dict | None, list[Passage]]:
+    """The current build, its meta and passages, or nothing when they are missing or damaged."""
+    build_dir = current_build(index_dir)
+    try:
+        meta = _read_meta(build_dir)
+        passages = _read_passages(build_dir) if build_dir else []
+        if build_dir:
+            faiss.read_index(str(build_dir / "dense.faiss"))
+            _read_sentences(build_dir)
+    except (IndexDamaged, RuntimeError):
+        return None, None, []
+    return build_dir, meta, passages
+
+
+@contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    """One builder at a time per index folder; the OS releases the lock if the builder dies."""
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        handle = (index_dir / ".lock").open("w")
+    except OSError as exc:
+        raise WriteFailed(f"cannot write the index folder {index_dir}: {exc.strerror or exc}") from exc
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildLocked(f"another build of {index_dir} is running; try again when it has finished") from None
+        yield
+
+
+def _dense_index(vectors: np.ndarray) -> faiss.Index:
+    """Exact inner product (cosine on normalised vectors); HNSW once exact search gets slow."""
+    dim = vectors.shape[1]
+    index = faiss.IndexFlatIP(dim) if len(vectors) < APPROXIMATE_FROM else faiss.IndexHNSWFlat(
+        dim, 32, faiss.METRIC_INNER_PRODUCT
+    )
+    if len(vectors):
+        index.add(vectors)
+    return index
+
+
+def _write_build(
+    index_dir: Path, meta: dict, passages: list[Passage], vectors: np.ndarray, sentences: np.ndarray, table: np.ndarray
+) -> str:
+    builds = index_dir / BUILDS
+    name = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    tmp = builds / f".{name}.tmp"
+    try:
+        _write_files(tmp, meta | {"build": name}, passages, vectors, sentences, table)
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise WriteFailed(f"cannot write the index in {index_dir}: {exc.strerror or exc}") from exc
+        raise
+    tmp.rename(builds / name)
+    pointer = index_dir / f".{CURRENT}.tmp"
+    pointer.write_text(name + "\n")
+    _fsync(pointer)
+    os.replace(pointer, index_dir / CURRENT)
+    _remove_old_builds(builds, keep={name})
+    return name
+
+
+def _write_files(
+    tmp: Path, meta: dict, passages: list[Passage], vectors: np.ndarray, sentences: np.ndarray, table: np.ndarray
+) -> None:
+    tmp.mkdir(parents=True)
+    with (tmp / "passages.jsonl").open("w", encoding="utf-8") as handle:
+        for passage in passages:
+            handle.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
+    faiss.write_index(_dense_index(vectors), str(tmp / "dense.faiss"))
+    np.savez(tmp / SENTENCES, vectors=sentences, table=table)
+    Lexical.build([p.context() for p in passages]).save(tmp / LEXICAL)
+    (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    for path in tmp.rglob("*"):
+        if path.is_file():
+            _fsync(path)
+
+
+def _fsync(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _remove_old_builds(builds: Path, keep: set[str]) -> None:
+    """Drops earlier builds and leftovers of killed ones, keeping the newest previous build for readers still on it."""
+    finished = sorted((p for p in builds.iterdir() if not p.name.startswith(".")), key=lambda p: p.name)
+    keep = keep | {p.name for p in [p for p in finished if p.name not in keep][-1:]}
+    for path in builds.iterdir():
+        if path.name not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _all_scores(index: faiss.Index | None, query_vector: np.ndarray) -> np.ndarray:
+    """The query's inner product with every vector of a faiss index (−1 where an approximate
+    index left a vector out)."""
+    total = index.ntotal if index is not None else 0
+    scores = np.full(total, -1.0, dtype=np.float32)
+    if total:
+        found, ids = index.search(query_vector.reshape(1, -1), total)
+        keep = ids[0] >= 0
+        scores[ids[0][keep]] = found[0][keep]
+    return scores
+
+
+class LocalEngine:
+    """Builds as folders under the index folder; a file lock keeps builders apart."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+        self.where = str(index_dir)
+
+    def lock(self) -> AbstractContextManager[None]:
+        return _build_lock(self.index_dir)
+
+    def has_build(self) -> bool:
+        """True when a build is current, readable or not."""
+        return current_build(self.index_dir) is not None
+
+    def current_meta(self) -> dict | None:
+        """The current build's meta (None without a build); IndexDamaged when it cannot be read."""
+        return _read_meta(current_build(self.index_dir))
+
+    def readable(self) -> tuple[dict | None, list[Passage]]:
+        """The current build's meta and passages, or nothing when they are missing or damaged."""
+        _, meta, passages = _readable_build(self.index_dir)
+        return meta, passages
+
+    def write(
+        self, meta: dict, passages: list[Passage], vectors: np.ndarray, sentences: np.ndarray, table: np.ndarray
+    ) -> str:
+        return _write_build(self.index_dir, meta, passages, vectors, sentences, table)
+
+    def load(self) -> LocalBuild:
+        build_dir = current_build(self.index_dir)
+        if build_dir is None:
+            raise IndexMissing(f"no index in {self.index_dir}; build one with `rapportsok index`")
+        return LocalBuild(self.index_dir, build_dir)
+
+
+class LocalBuild:
+    """One build folder, loaded: exact (or HNSW) FAISS over passages, sentence vectors, BM25."""
+
+    def __init__(self, index_dir: Path, build_dir: Path) -> None:
+        self.index_dir = index_dir
+        self.build_dir = build_dir
+        self.meta = _read_meta(build_dir)
+        self.passages = _read_passages(build_dir)
+        try:
+            self.dense = faiss.read_index(str(build_dir / "dense.faiss"))
+        except RuntimeError as exc:
+            raise IndexDamaged(build_dir, exc) from exc
+        if self.meta["format"] >= 3:
+            vectors, self.sentence_table = _read_sentences(build_dir)
+        else:  # a build from before sentence vectors, still served while a newer one cannot be built
+            vectors, self.sentence_table = np.zeros((0, self.dense.d), np.float32), np.zeros((0, 3), np.int32)
+        # searched by faiss, not numpy: a BLAS product leaves OpenBLAS threads spinning, which
+        # triples the time of the next query embedding on two cores
+        self._sentence_index = faiss.IndexFlatIP(vectors.shape[1]) if len(vectors) else None
+        if self._sentence_index is not None:
+            self._sentence_index.add(vectors)
+
+    @cached_property
+    def lexical(self) -> Lexical:
+        return Lexical.load(self.build_dir / LEXICAL)
+
+    def passage_scores(self, query_vector: np.ndarray) -> np.ndarray:
+        return _all_scores(self.dense, query_vector)
+
+    def sentence_scores(self, query_vector: np.ndarray) -> np.ndarray:
+        return _all_scores(self._sentence_index, query_vector)
+
+    def is_current(self) -> bool:
+        """False once another build has been swapped in on disk."""
+        return current_build(self.index_dir) == self.build_dir
