@@ -55,6 +55,14 @@ class Engine(Protocol):
     def load(self) -> Loaded: ...
 
 
+def scattered(total: int, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Scores of the nearest rows an approximate search found; every other row gets the lowest
+    score found, so it ranks below them without stretching the min-max blend (−1 with none found)."""
+    scores = np.full(total, values.min() if len(values) else -1.0, dtype=np.float32)
+    scores[rows] = values
+    return scores
+
+
 def engine_for(settings: Settings) -> Engine:
     """PostgreSQL when a database URL is set, else the index folder."""
     if settings.database:

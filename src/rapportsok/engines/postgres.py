@@ -22,6 +22,7 @@ import numpy as np
 from ..errors import BuildLocked, IndexMissing, RapportsokError
 from ..lexical import PART_WEIGHT, STOPWORDS, Decompounder, Lexical, words
 from ..records import Passage
+from . import scattered
 
 LOCK_KEY = 0x7261_7070  # advisory lock id for builders ("rapp")
 CANDIDATES = 1000  # nearest passages and sentences asked of HNSW per query (pgvector's ef_search ceiling)
@@ -68,8 +69,15 @@ def _schema(dim: int) -> str:
     CREATE TABLE IF NOT EXISTS rs_current (
         one boolean PRIMARY KEY DEFAULT true CHECK (one), generation bigint NOT NULL REFERENCES rs_generations);
     CREATE INDEX IF NOT EXISTS rs_passages_tsv ON rs_passages USING gin (tsv);
+    """
+
+
+# made after the first build's rows are in: building a graph at once is many times faster than row by row
+VECTOR_INDEXES = f"""
+    SET maintenance_work_mem = '1GB';
     CREATE INDEX IF NOT EXISTS rs_passages_hnsw ON rs_passages {HNSW};
     CREATE INDEX IF NOT EXISTS rs_sentences_hnsw ON rs_sentences {HNSW};
+    RESET maintenance_work_mem;
     """
 
 
@@ -153,6 +161,7 @@ class PostgresEngine:
                 found = (_write_part(conn, key, passages[start:end], vectors[start:end], sentences[rows],
                                      table[rows] - [start, 0, 0]),)
             parts.append(found[0])
+        conn.execute(VECTOR_INDEXES)
         compounds = Decompounder.from_texts(p.context() for p in passages).counts
         with conn.transaction():
             generation = conn.execute(
@@ -269,12 +278,8 @@ class PostgresBuild:
             (query_vector, query_vector),
         ).fetchall()
         found = [(offsets[part] + seq, score) for part, seq, score in rows if part in offsets]
-        if not found:
-            return np.full(total, -1.0, dtype=np.float32)
-        at, values = np.array([r for r, _ in found]), np.array([s for _, s in found], dtype=np.float32)
-        scores = np.full(total, values.min(), dtype=np.float32)
-        scores[at] = values
-        return scores
+        return scattered(total, np.array([r for r, _ in found], dtype=np.int64),
+                         np.array([s for _, s in found], dtype=np.float32))
 
 
 class PostgresTerms(Lexical):
