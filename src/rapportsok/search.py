@@ -102,6 +102,20 @@ def score(index: Index, query: str, mode: str, mask: np.ndarray) -> np.ndarray:
     return fused
 
 
+def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """The rows of the k highest scores, best first, ties in row order: the head of a stable
+    argsort without sorting every passage (80 ms at a million, bench/scale)."""
+    if k >= len(scores):
+        return np.argsort(-scores, kind="stable")[:k]
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    negated = -scores
+    kth = np.partition(negated, k - 1)[k - 1]
+    above = np.flatnonzero(negated < kth)
+    rows = np.sort(np.concatenate([above, np.flatnonzero(negated == kth)[: k - len(above)]]))
+    return rows[np.argsort(negated[rows], kind="stable")]
+
+
 def search(index: Index, query: str, k: int = 10, docs: list[str] | None = None, mode: str = "hybrid") -> SearchResult:
     """The k best passages for the query, best first."""
     started = time.perf_counter()
@@ -109,6 +123,6 @@ def search(index: Index, query: str, k: int = 10, docs: list[str] | None = None,
     mask = index.searchable & np.isin(index.doc_ids, docs) if docs else index.searchable
     scores = score(index, query, mode, mask)
     scores = np.where(mask, scores, -np.inf)
-    top = np.argsort(-scores, kind="stable")[: min(k, int(mask.sum()))]
+    top = top_rows(scores, min(k, int(mask.sum())))
     hits = [Hit(rank, float(scores[i]), index.passages[i]) for rank, i in enumerate(top, start=1)]
     return SearchResult(query, mode, round((time.perf_counter() - started) * 1000, 2), hits)

@@ -28,7 +28,8 @@ BUILDS = "builds"
 LEXICAL = "lexical"  # folder of the saved BM25 index inside a build
 SENTENCES = "sentences.npz"  # sentence vectors and where each sentence stands
 APPROXIMATE_FROM = 50_000  # passages; below this exact search is faster than building a graph
-CANDIDATES = 1000  # past this many passages only the sentences of the nearest CANDIDATES passages are scored
+EVERY_SENTENCE_UP_TO = 1000  # passages; past this only the sentences of the nearest CANDIDATES passages are scored
+CANDIDATES = 200  # nearest passages whose sentences are scored, and what HNSW returns (as the PostgreSQL engine)
 
 # what a truncated or edited file raises
 DAMAGE = (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError, zipfile.BadZipFile)
@@ -240,7 +241,7 @@ class LocalBuild:
         # few sentences: all scored by faiss, not numpy (a BLAS product leaves OpenBLAS threads
         # spinning, which triples the time of the next query embedding on two cores); many: kept
         # as float16 and only the candidate passages' sentences scored (bench/scale)
-        self.every_sentence = len(self.passages) <= CANDIDATES
+        self.every_sentence = len(self.passages) <= EVERY_SENTENCE_UP_TO
         self._sentence_vectors = vectors.astype(np.float16, copy=False)
         self._sentence_index = faiss.IndexFlatIP(vectors.shape[1]) if self.every_sentence and len(vectors) else None
         if self._sentence_index is not None:
@@ -258,13 +259,14 @@ class LocalBuild:
         return _all_scores(self.dense, query_vector)
 
     def sentence_scores(self, query_vector: np.ndarray) -> np.ndarray:
-        """Every sentence's cosine; past CANDIDATES passages only the nearest passages' sentences
-        are scored (all 8 of every passage cost 70 ms a query at 10k passages, seconds at 1M)."""
+        """Every sentence's cosine; past EVERY_SENTENCE_UP_TO passages only the nearest passages'
+        sentences are scored (all 8 of every passage cost 70 ms a query at 10k passages, seconds at 1M)."""
         if self.every_sentence:
             return _all_scores(self._sentence_index, query_vector)
         passages, _ = self._candidates(query_vector)
-        bounds = self._sentence_bounds
-        rows = np.concatenate([np.arange(bounds[p], bounds[p + 1]) for p in passages] or [np.zeros(0, np.int64)])
+        starts = self._sentence_bounds[passages]
+        lengths = self._sentence_bounds[passages + 1] - starts
+        rows = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())  # their spans
         values = np.einsum("ij,j->i", self._sentence_vectors[rows].astype(np.float32), query_vector)
         return scattered(len(self.sentence_table), rows, values)
 

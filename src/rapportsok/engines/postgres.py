@@ -59,7 +59,7 @@ def _schema(dim: int) -> str:
         id bigserial PRIMARY KEY, key text UNIQUE NOT NULL, passages int NOT NULL, sentences int NOT NULL);
     CREATE TABLE IF NOT EXISTS rs_passages (
         part bigint NOT NULL REFERENCES rs_parts ON DELETE CASCADE, seq int NOT NULL, passage jsonb NOT NULL,
-        tsv tsvector NOT NULL, len int NOT NULL, embedding vector({dim}) NOT NULL, PRIMARY KEY (part, seq));
+        tsv tsvector NOT NULL DEFAULT '', len int NOT NULL DEFAULT 0, embedding vector({dim}) NOT NULL, PRIMARY KEY (part, seq));
     CREATE TABLE IF NOT EXISTS rs_sentences (
         part bigint NOT NULL REFERENCES rs_parts ON DELETE CASCADE, seq int NOT NULL, passage_seq int NOT NULL,
         start_at int NOT NULL, end_at int NOT NULL, embedding vector({dim}) NOT NULL, PRIMARY KEY (part, seq));
@@ -189,14 +189,18 @@ class PostgresEngine:
 def _write_part(conn, key: str, passages: list[Passage], vectors: np.ndarray, sentences: np.ndarray,
                 table: np.ndarray) -> int:
     """One document's passages and sentences, with their vectors, in one transaction."""
+    from psycopg.types.json import Jsonb
+
     with conn.transaction():
         part = conn.execute(
             "INSERT INTO rs_parts (key, passages, sentences) VALUES (%s, %s, %s) RETURNING id",
             (key, len(passages), len(table)),
         ).fetchone()[0]
-        with conn.cursor().copy("COPY rs_passages (part, seq, passage, tsv, len, embedding) FROM STDIN") as copy:
+        # binary COPY: vectors as text cost 30x more (33 s against 1 s for 20k rows)
+        with conn.cursor().copy("COPY rs_passages (part, seq, passage, embedding) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["bigint", "integer", "jsonb", "vector"])
             for seq, (passage, vector) in enumerate(zip(passages, vectors)):
-                copy.write_row((part, seq, json.dumps(asdict(passage), ensure_ascii=False), "", 0, vector))
+                copy.write_row((part, seq, Jsonb(asdict(passage)), vector))
         contexts = [p.context() for p in passages]
         conn.execute(
             "UPDATE rs_passages p SET tsv = to_tsvector('norwegian', c.text) FROM unnest(%s::text[]) WITH ORDINALITY"
@@ -209,8 +213,9 @@ def _write_part(conn, key: str, passages: list[Passage], vectors: np.ndarray, se
             (part,),
         )
         with conn.cursor().copy(
-            "COPY rs_sentences (part, seq, passage_seq, start_at, end_at, embedding) FROM STDIN"
+            "COPY rs_sentences (part, seq, passage_seq, start_at, end_at, embedding) FROM STDIN (FORMAT BINARY)"
         ) as copy:
+            copy.set_types(["bigint", "integer", "integer", "integer", "integer", "vector"])
             for seq, ((row, start, end), vector) in enumerate(zip(table.tolist(), sentences)):
                 copy.write_row((part, seq, row, start, end, vector))
     return part
