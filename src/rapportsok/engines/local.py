@@ -154,7 +154,7 @@ def _write_files(
             handle.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
     faiss.write_index(_dense_index(vectors), str(tmp / "dense.faiss"))
     # float16 halves the largest file and its memory; dev ranking is unchanged (README, bench/scale)
-    np.savez(tmp / SENTENCES, vectors=sentences.astype(np.float16), table=table)
+    np.savez(tmp / SENTENCES, vectors=sentences.astype(np.float16, copy=False), table=table)
     Lexical.build([p.context() for p in passages]).save(tmp / LEXICAL)
     (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
     for path in tmp.rglob("*"):

@@ -74,7 +74,7 @@ def _schema(dim: int) -> str:
 
 # made after the first build's rows are in: building a graph at once is many times faster than row by row
 VECTOR_INDEXES = f"""
-    SET maintenance_work_mem = '1GB';
+    SET maintenance_work_mem = '2GB';
     CREATE INDEX IF NOT EXISTS rs_passages_hnsw ON rs_passages {HNSW};
     CREATE INDEX IF NOT EXISTS rs_sentences_hnsw ON rs_sentences {HNSW};
     RESET maintenance_work_mem;
