@@ -310,10 +310,13 @@ class PostgresTerms(Lexical):
             WITH q AS (
                 SELECT lexeme, sum(w) AS w FROM unnest(%(terms)s::text[], %(weights)s::float8[]) AS u(t, w),
                      LATERAL unnest(to_tsvector('norwegian', t)) AS v GROUP BY lexeme),
-            m AS (
-                SELECT p.part, p.seq, p.len, q.lexeme, q.w, cardinality(v.positions) AS tf
-                FROM q JOIN rs_passages p ON p.tsv @@ quote_literal(q.lexeme)::tsquery AND p.part = ANY(%(parts)s),
-                     LATERAL unnest(p.tsv) AS v WHERE v.lexeme = q.lexeme),
+            wanted AS (
+                SELECT array_agg(lexeme) AS lexemes, string_agg(quote_literal(lexeme), ' | ')::tsquery AS query FROM q),
+            m AS (  -- the query's lexemes of each matching passage, picked out in C: mark them, keep the marked
+                SELECT p.part, p.seq, p.len, v.lexeme, q.w, cardinality(v.positions) AS tf
+                FROM wanted JOIN rs_passages p ON p.tsv @@ wanted.query AND p.part = ANY(%(parts)s),
+                     LATERAL unnest(ts_filter(setweight(p.tsv, 'A', wanted.lexemes), '{{a}}')) AS v
+                     JOIN q ON q.lexeme = v.lexeme),
             df AS (SELECT lexeme, count(*) AS n FROM m GROUP BY lexeme)
             SELECT m.part, m.seq, sum(m.w * ln(1 + (%(n)s - df.n + 0.5) / (df.n + 0.5))
                    * m.tf * {K1 + 1} / (m.tf + {K1} * (1 - {B} + {B} * m.len / %(avg)s)))
