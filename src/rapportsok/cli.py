@@ -91,6 +91,18 @@ def _use_color(color: str) -> None:
     )
 
 
+@app.callback()
+def options(
+    database: Annotated[
+        str | None,
+        typer.Option("--database", help="PostgreSQL URL to keep the index in [env RAPPORTSOK_DATABASE_URL]"),
+    ] = None,
+) -> None:
+    """Options for every command: `rapportsok --database postgresql://... search ...`."""
+    if database:
+        os.environ["RAPPORTSOK_DATABASE_URL"] = database  # read by Settings.resolve, like the other settings
+
+
 def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
 

@@ -7,16 +7,13 @@ the pairs whose source or target document changed. Ranking blends that evidence 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .errors import IndexMissing, NotFound, QueryError
-from .index import FOLLOWUPS, PASSAGE_SHARE, Index
+from .index import PASSAGE_SHARE, Index
 from .lexical import MIN_PART, Lexical
 from .records import Passage, proposals_of
 from .search import LEXICAL_WEIGHT, MAX_K, Hit
@@ -66,10 +63,10 @@ def compute(
     sentence_table: np.ndarray,
     lexical: Lexical,
     shas: dict[str, str],
-    previous: Path | None,
+    previous: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """The evidence for every (proposal, other document) pair, reused from the previous build's
-    file where neither document changed (`shas`: doc -> content hash of this build)."""
+    where neither document changed (`shas`: doc -> content hash of this build)."""
     reusable = _reusable(previous)
     ranked = np.array([p.kind != "footnote" for p in passages])
     docs = np.array([p.doc for p in passages], dtype=object)
@@ -103,15 +100,14 @@ def compute(
     return {"version": VERSION, "proposals": entries}
 
 
-def _reusable(previous: Path | None) -> dict[tuple[str, int], dict[str, Any]]:
-    """The previous build's entries by (doc, proposal); none when it has no readable file of this version."""
+def _reusable(previous: dict[str, Any] | None) -> dict[tuple[str, int], dict[str, Any]]:
+    """The previous build's entries by (doc, proposal); none when it has none of this version."""
+    if not previous or previous.get("version") != VERSION:
+        return {}
     try:
-        data = json.loads((previous / FOLLOWUPS).read_text(encoding="utf-8")) if previous else {}
-    except (OSError, ValueError):
+        return {(e["doc"], e["proposal"]): e for e in previous["proposals"]}
+    except (KeyError, TypeError):
         return {}
-    if data.get("version") != VERSION:
-        return {}
-    return {(e["doc"], e["proposal"]): e for e in data["proposals"]}
 
 
 def _evidence(
@@ -157,19 +153,13 @@ def _target(sha: str, in_target: np.ndarray, evidence: tuple[np.ndarray, np.ndar
 # ---------------------------------------------------------------- asking
 
 
-@lru_cache(maxsize=4)
-def _load(build_dir: Path) -> dict[tuple[str, int], dict[str, Any]]:
-    """A build's entries by (doc, proposal)."""
+def _entries(index: Index) -> dict[tuple[str, int], dict[str, Any]]:
+    """The build's entries by (doc, proposal)."""
     try:
-        data = json.loads((build_dir / FOLLOWUPS).read_text(encoding="utf-8"))
-        return {(e["doc"], e["proposal"]): e for e in data["proposals"]}
-    except FileNotFoundError:
+        return {(e["doc"], e["proposal"]): e for e in index.store.followups()["proposals"]}
+    except (KeyError, TypeError) as exc:
         raise IndexMissing(
-            f"index build {build_dir} has no follow-up links; update it with `rapportsok index`"
-        ) from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise IndexMissing(
-            f"the follow-up links of index build {build_dir} cannot be read ({exc}); "
+            f"the follow-up links of index build {index.build_id} cannot be read ({exc}); "
             "rebuild with `rapportsok index --full`"
         ) from exc
 
@@ -179,7 +169,7 @@ def followup(index: Index, doc: str, proposal: int, k: int = 5) -> FollowUp:
     if not 1 <= k <= MAX_K:
         raise QueryError(f"k must be between 1 and {MAX_K}, not {k}")
     index.document(doc)
-    entry = _load(index.build_dir).get((doc, proposal))
+    entry = _entries(index).get((doc, proposal))
     if entry is None:
         known = ", ".join(str(p.proposal) for p in index.proposals(doc)) or "none"
         raise NotFound(f"{doc} has no proposal {proposal} with follow-up links (its proposals: {known})")

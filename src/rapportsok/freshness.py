@@ -72,7 +72,7 @@ def open_current(settings: Settings, progress: Progress | None = None, embedder:
     """The current build, first brought up to date (or repaired) when that embeds at most QUICK_TEXTS
     texts; otherwise as it is, with `behind` saying so. No index at all is an error naming the
     folder and `rapportsok index`."""
-    if not settings.index.is_dir():
+    if not settings.database and not settings.index.is_dir():  # a database holds its builds itself
         state = "is not a folder" if settings.index.exists() else "does not exist"
         raise IndexMissing(
             f"index folder {settings.index} {state}; build the index with `rapportsok index`"

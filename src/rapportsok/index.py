@@ -1,40 +1,32 @@
-"""The on-disk index: incremental, atomic builds and the loaded index that search reads."""
+"""The index: engine-neutral incremental builds (read changes, embed through the cache) and the
+loaded index that search reads, whichever engine stores it (engines/)."""
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import json
-import os
-import shutil
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from .embed import Embedder, load_embedder
-from .errors import BuildLocked, CorpusError, IndexMissing, ModelMismatch, NotFound, WriteFailed
+from .engines import Loaded, Terms, engine_for
+from .engines.local import FOLLOWUPS, _build_lock, current_build  # noqa: F401  (public names)
+from .errors import CorpusError, ModelMismatch, NotFound
 from .ingest import METADATA_FILE, file_key, list_documents, load_metadata, metadata_for, sha256_of
 from .lexical import Lexical
 from .records import Document, Passage, Proposal, proposals_of
 from .sentences import quotable
 from .settings import Settings
 from .store import EmbeddingCache, text_key
-from .validate import LEXICAL, SENTENCES, IndexDamaged, build_name, read_build, read_meta
+from .validate import SENTENCES, IndexDamaged  # noqa: F401  (public names)
 
 FORMAT = 4  # 3: sentence vectors, 4: follow-up links
-CURRENT = "CURRENT"  # names the build folder in use; replaced atomically
-BUILDS = "builds"
-FOLLOWUPS = "followups.json"  # evidence for the follow-up links of each proposal (followup.py)
 EMBED_BATCH = 8
-APPROXIMATE_FROM = 50_000  # passages; below this exact search is faster than building a graph
 QUERY_CACHE = 256  # query embeddings kept per loaded index
 PASSAGE_WORDS = 260  # target passage size: dev MRR .68 at 200, .73 at 260, .71 at 330 words (bench/quality)
 PASSAGE_SHARE = 0.5  # a passage's dense score: this much its own cosine, the rest its best sentence's
@@ -76,49 +68,6 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def current_build(index_dir: Path) -> Path | None:
-    """The build folder CURRENT points at, or None when there is no complete build (or CURRENT
-    is not a file naming one)."""
-    try:
-        name = build_name((index_dir / CURRENT).read_bytes()[:200])
-    except OSError:
-        return None
-    folder = index_dir / BUILDS / name if name else None
-    return folder if folder and (folder / "meta.json").is_file() else None
-
-
-def _read_meta(build: Path | None) -> dict | None:
-    return None if build is None else read_meta(build)
-
-
-def _readable_build(index_dir: Path) -> tuple[Path | None, dict | None, list[Passage]]:
-    """The current build, its meta and passages, or nothing when they are missing or damaged."""
-    build_dir = current_build(index_dir)
-    if build_dir is None:
-        return None, None, []
-    try:
-        checked = read_build(build_dir)
-    except IndexDamaged:
-        return None, None, []
-    return build_dir, checked.meta, checked.passages
-
-
-@contextmanager
-def _build_lock(index_dir: Path) -> Iterator[None]:
-    """One builder at a time per index folder; the OS releases the lock if the builder dies."""
-    try:
-        index_dir.mkdir(parents=True, exist_ok=True)
-        handle = (index_dir / ".lock").open("w")
-    except OSError as exc:
-        raise WriteFailed(f"cannot write the index folder {index_dir}: {exc.strerror or exc}") from exc
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BuildLocked(f"another build of {index_dir} is running; try again when it has finished") from None
-        yield
-
-
 def corpus_state(corpus: Path) -> dict[str, str]:
     """Document file name -> content hash, for every document file in the corpus folder."""
     if not corpus.is_dir():
@@ -129,7 +78,7 @@ def corpus_state(corpus: Path) -> dict[str, str]:
 def is_stale(settings: Settings) -> bool:
     """True when there is no (readable) index, or the corpus differs from what the index was built from."""
     try:
-        meta = _read_meta(current_build(settings.index))
+        meta = engine_for(settings).current_meta()
         if meta is None:
             return True
         return _built_state(meta) != corpus_state(settings.corpus) or meta["params"] != _params(settings.corpus)
@@ -169,14 +118,15 @@ def build(
 ) -> BuildReport:
     """Brings the index up to date with the corpus, re-embedding only passages whose text is new.
 
-    The new build is written to a folder of its own and then named in CURRENT by an atomic
-    rename, so a reader never sees half a build and a killed build leaves the old one in use.
+    The engine stores the new build beside the current one and makes it current in one atomic
+    step, so a reader never sees half a build and a killed build leaves the old one in use.
     """
     started = time.perf_counter()
     state = corpus_state(settings.corpus)
-    with _build_lock(settings.index):
-        pointer_warning = _set_aside_bad_pointer(settings.index)
-        old_build, old_meta, old_passages = _readable_build(settings.index)  # a damaged build is rebuilt
+    engine = engine_for(settings)
+    with engine.lock():
+        pointer_warning = engine.repair()
+        old_meta, old_passages = engine.readable()  # a damaged build is rebuilt
         reuse = (
             old_meta is not None
             and not full
@@ -220,25 +170,11 @@ def build(
             "warnings": report.warnings,
         }
         lexical = Lexical.build([p.context() for p in passages])
-        links = _followups(passages, vectors, table, lexical, meta, old_build if reuse else None)
+        links = _followups(passages, vectors, table, lexical, meta, engine.current_followups() if reuse else None)
         n = len(passages)
-        _write_build(settings.index, meta, passages, vectors[:n], vectors[n:], table, lexical, links)
+        engine.write(meta, passages, vectors[:n], vectors[n:], table, lexical, links)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
-
-
-def _set_aside_bad_pointer(index_dir: Path) -> list[str]:
-    """A CURRENT that is not a file (a folder, say) would refuse every new build: it is renamed
-    aside first, with a warning, so that no build is written only to be orphaned."""
-    pointer = index_dir / CURRENT
-    if not pointer.exists() or pointer.is_file() and not pointer.is_symlink():
-        return []
-    aside = index_dir / f"{CURRENT}.damaged-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}"
-    try:
-        pointer.rename(aside)
-    except OSError as exc:
-        raise WriteFailed(f"{pointer} is not a file and cannot be moved aside: {exc.strerror or exc}") from exc
-    return [f"{pointer} was not a file; moved to {aside.name}"]
 
 
 def _read_changes(
@@ -292,9 +228,9 @@ def _read_changes(
 
 
 def _followups(
-    passages: list[Passage], vectors: np.ndarray, table: np.ndarray, lexical: Lexical, meta: dict, previous: Path | None
+    passages: list[Passage], vectors: np.ndarray, table: np.ndarray, lexical: Lexical, meta: dict, previous: dict | None
 ) -> dict:
-    """The follow-up evidence of the new build, carried over from `previous` where documents are unchanged."""
+    """The follow-up evidence of the new build, carried over from the `previous` build's where documents are unchanged."""
     from .followup import compute
 
     shas = {d["doc"]: d["sha256"] for d in meta["documents"]}
@@ -350,105 +286,21 @@ def _embed(
     return matrix, [row for _, row in order]
 
 
-def _dense_index(vectors: np.ndarray) -> faiss.Index:
-    """Exact inner product (cosine on normalised vectors); HNSW once exact search gets slow."""
-    dim = vectors.shape[1]
-    index = faiss.IndexFlatIP(dim) if len(vectors) < APPROXIMATE_FROM else faiss.IndexHNSWFlat(
-        dim, 32, faiss.METRIC_INNER_PRODUCT
-    )
-    if len(vectors):
-        index.add(vectors)
-    return index
-
-
-def _write_build(
-    index_dir: Path,
-    meta: dict,
-    passages: list[Passage],
-    vectors: np.ndarray,
-    sentences: np.ndarray,
-    table: np.ndarray,
-    lexical: Lexical,
-    links: dict,
-) -> None:
-    builds = index_dir / BUILDS
-    name = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-    tmp = builds / f".{name}.tmp"
-    try:
-        _write_files(tmp, meta | {"build": name}, passages, vectors, sentences, table, lexical, links)
-    except BaseException as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, OSError):
-            raise WriteFailed(f"cannot write the index in {index_dir}: {exc.strerror or exc}") from exc
-        raise
-    tmp.rename(builds / name)
-    pointer = index_dir / f".{CURRENT}.tmp"
-    try:
-        pointer.write_text(name + "\n")
-        _fsync(pointer)
-        os.replace(pointer, index_dir / CURRENT)
-    except OSError as exc:  # the build would be an orphan nothing names
-        shutil.rmtree(builds / name, ignore_errors=True)
-        raise WriteFailed(f"cannot write {index_dir / CURRENT}: {exc.strerror or exc}") from exc
-    _remove_old_builds(builds, keep={name})
-
-
-def _write_files(
-    tmp: Path,
-    meta: dict,
-    passages: list[Passage],
-    vectors: np.ndarray,
-    sentences: np.ndarray,
-    table: np.ndarray,
-    lexical: Lexical,
-    links: dict,
-) -> None:
-    tmp.mkdir(parents=True)
-    with (tmp / "passages.jsonl").open("w", encoding="utf-8") as handle:
-        for passage in passages:
-            handle.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
-    faiss.write_index(_dense_index(vectors), str(tmp / "dense.faiss"))
-    np.savez(tmp / SENTENCES, vectors=sentences, table=table)
-    lexical.save(tmp / LEXICAL)
-    (tmp / FOLLOWUPS).write_text(json.dumps(links, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-    (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-    for path in tmp.rglob("*"):
-        if path.is_file():
-            _fsync(path)
-
-
-def _fsync(path: Path) -> None:
-    with path.open("rb") as handle:
-        os.fsync(handle.fileno())
-
-
-def _remove_old_builds(builds: Path, keep: set[str]) -> None:
-    """Drops earlier builds and leftovers of killed ones, keeping the newest previous build for readers still on it."""
-    finished = sorted((p for p in builds.iterdir() if not p.name.startswith(".")), key=lambda p: p.name)
-    keep = keep | {p.name for p in [p for p in finished if p.name not in keep][-1:]}
-    for path in builds.iterdir():
-        if path.name not in keep:
-            shutil.rmtree(path, ignore_errors=True)
-
-
 class Index:
-    """One loaded build: passages, documents, the dense and lexical indexes, and its embedder."""
+    """One loaded build: passages, documents, dense and lexical scoring, and its embedder.
 
-    def __init__(self, settings: Settings, build_dir: Path, embedder: Embedder | None = None) -> None:
+    Scoring is the engine's (`store`); everything search and answer read is here, so they
+    never know which engine holds the build."""
+
+    def __init__(self, settings: Settings, store: Loaded, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.build_dir = build_dir
-        checked = read_build(build_dir)  # a build from before sentence vectors has none, and is still served
-        _check_model(settings, checked.meta)
-        self.meta, self.passages, self.dense = checked.meta, checked.passages, checked.dense
-        self.lexical = checked.lexical
+        self.store = store
+        self.meta = store.meta
+        _check_model(settings, self.meta)
         self._embedder = embedder
         self.behind: str | None = None  # why the build is older than the corpus, when it is
-        vectors, self.sentence_table = checked.sentence_vectors, checked.sentence_table
-        # searched by faiss, not numpy: a BLAS product leaves OpenBLAS threads spinning, which
-        # triples the time of the next query embedding on two cores
-        self._sentence_index = faiss.IndexFlatIP(vectors.shape[1]) if len(vectors) else None
-        if self._sentence_index is not None:
-            self._sentence_index.add(vectors)
+        self.passages = store.passages
+        self.sentence_table = store.sentence_table
         # sentences are stored passage by passage: the first sentence of each passage that has any
         self._sentence_owners, self._sentence_starts = np.unique(self.sentence_table[:, 0], return_index=True)
         bounds = [*self._sentence_starts.tolist(), len(self.sentence_table)]
@@ -475,7 +327,7 @@ class Index:
             from .freshness import open_current  # it builds on this module
 
             return open_current(settings, progress, embedder)
-        return cls(settings, _require(settings), embedder)
+        return cls(settings, engine_for(settings).load(), embedder)
 
     @property
     def build_id(self) -> str:
@@ -487,6 +339,15 @@ class Index:
             self._embedder = load_embedder(self.settings.model)
         return self._embedder
 
+    @property
+    def build_dir(self) -> Path | None:
+        """The local engine's build folder (None for a database)."""
+        return getattr(self.store, "build_dir", None)
+
+    @property
+    def lexical(self) -> Terms:
+        return self.store.lexical
+
     def query_vector(self, query: str) -> np.ndarray:
         """The query's embedding; the last few are kept, as search and answer both need it."""
         return self._query_vectors(query)
@@ -496,14 +357,14 @@ class Index:
         return lru_cache(maxsize=QUERY_CACHE)(lambda query: self.embedder.embed_queries([query])[0])
 
     def is_current(self) -> bool:
-        """False once another build has been swapped in on disk."""
-        return current_build(self.settings.index) == self.build_dir
+        """False once another build has been made current (on disk or in the database)."""
+        return self.store.is_current()
 
     def dense_scores(self, query_vector: np.ndarray) -> np.ndarray:
         """Per passage, its cosine to the query blended with its best sentence's: a passage about
         something else that states the answer in one sentence still ranks (−1 for passages an
         approximate index skipped)."""
-        scores = _all_scores(self.dense, query_vector)
+        scores = self.store.passage_scores(query_vector)
         best = self.best_per_passage(self.sentence_scores(query_vector), scores)
         return np.where(scores > -1, PASSAGE_SHARE * scores + (1 - PASSAGE_SHARE) * best, -1)
 
@@ -521,7 +382,7 @@ class Index:
 
     def sentence_scores(self, query_vector: np.ndarray) -> np.ndarray:
         """Cosine of every indexed sentence to the query (rows of sentence_table)."""
-        return _all_scores(self._sentence_index, query_vector)
+        return self.store.sentence_scores(query_vector)
 
     def document(self, doc: str) -> Document:
         for document in self.documents:
@@ -559,29 +420,12 @@ class Index:
         return before, after
 
 
-def _all_scores(index: faiss.Index | None, query_vector: np.ndarray) -> np.ndarray:
-    """The query's inner product with every vector of a faiss index (−1 where an approximate
-    index left a vector out)."""
-    total = index.ntotal if index is not None else 0
-    scores = np.full(total, -1.0, dtype=np.float32)
-    if total:
-        found, ids = index.search(query_vector.reshape(1, -1), total)
-        keep = ids[0] >= 0
-        scores[ids[0][keep]] = found[0][keep]
-    return scores
-
-
-def _require(settings: Settings) -> Path:
-    build_dir = current_build(settings.index)
-    if build_dir is None:
-        raise IndexMissing(f"no usable index in {settings.index}; build one with `rapportsok index`")
-    return build_dir
 
 
 def _check_model(settings: Settings, meta: dict | None) -> None:
     """An index answers only queries embedded by the model that built it."""
     if meta is not None and meta["model"] != settings.model:
         raise ModelMismatch(
-            f"index {settings.index} was built with model {meta['model']!r}, not {settings.model!r}; "
+            f"index {engine_for(settings).where} was built with model {meta['model']!r}, not {settings.model!r}; "
             f"rebuild it with `rapportsok index --full --model ...` or search with --model {meta['model']}"
         )

@@ -126,6 +126,20 @@ def score(index: Index, query: str, mode: str, mask: np.ndarray) -> tuple[np.nda
     return fused, floor(index, query, mode, lexical, dense, boosted)
 
 
+def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """The rows of the k highest scores, best first, ties in row order: the head of a stable
+    argsort without sorting every passage (80 ms at a million, bench/scale)."""
+    if k >= len(scores):
+        return np.argsort(-scores, kind="stable")[:k]
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    negated = -scores
+    kth = np.partition(negated, k - 1)[k - 1]
+    above = np.flatnonzero(negated < kth)
+    rows = np.sort(np.concatenate([above, np.flatnonzero(negated == kth)[: k - len(above)]]))
+    return rows[np.argsort(negated[rows], kind="stable")]
+
+
 def search(
     index: Index, query: str, k: int = 10, docs: list[str] | None = None, mode: str = "hybrid", all_hits: bool = False
 ) -> SearchResult:
@@ -137,7 +151,7 @@ def search(
     if not all_hits:
         mask = mask & shown.keep
     scores = np.where(mask, scores, -np.inf)
-    top = np.argsort(-scores, kind="stable")[: min(k, int(mask.sum()))]
+    top = top_rows(scores, min(k, int(mask.sum())))
     marker = _marker(index, query, mode)
     hits = [
         Hit(rank, float(scores[i]), index.passages[i], bool(shown.weak[i]), *marker(index.passages[i]))

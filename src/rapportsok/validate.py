@@ -131,7 +131,7 @@ def _read_sentences(build: Path, passages: int, dim: int) -> tuple[np.ndarray, n
     with np.load(build / SENTENCES) as data:
         vectors, table = data["vectors"], data["table"]
     if (
-        vectors.dtype != np.float32 or vectors.ndim != 2 or vectors.shape[1:] != (dim,)
+        vectors.dtype not in (np.float32, np.float16) or vectors.ndim != 2 or vectors.shape[1:] != (dim,)
         or table.shape != (len(vectors), 3)
     ):
         raise ValueError(f"{SENTENCES} has vectors {vectors.shape} and table {table.shape}")

@@ -1,0 +1,86 @@
+"""Where builds are stored and searched: a local folder (the default) or PostgreSQL.
+
+The build (index.py) reads the corpus and embeds; an engine stores what it produced and
+scores queries against it. Search and answer talk to `index.Index`, never to an engine.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from ..records import Passage
+
+if TYPE_CHECKING:
+    from ..lexical import Lexical
+    from ..settings import Settings
+
+
+class Terms(Protocol):
+    """Lexical scoring of one build (lexical.Lexical for the local engine)."""
+
+    def tokens(self, text: str) -> list[str]: ...
+    def scores(self, query: str) -> np.ndarray: ...
+    def coverage(self, query: str) -> float: ...
+    def matching_words(self, query: str, text: str) -> set[str]: ...
+
+
+class Loaded(Protocol):
+    """One build, loaded for searching: its meta, passages (in row order) and sentence table."""
+
+    meta: dict
+    passages: list[Passage]
+    sentence_table: np.ndarray  # (passage row, start, end) of every sentence with a vector, passage by passage
+
+    @property
+    def lexical(self) -> Terms: ...
+    def passage_scores(self, query_vector: np.ndarray) -> np.ndarray: ...
+    def sentence_scores(self, query_vector: np.ndarray) -> np.ndarray: ...
+    def is_current(self) -> bool: ...
+    def followups(self) -> dict: ...  # follow-up evidence (followup.py); IndexMissing when absent
+
+
+class Engine(Protocol):
+    """Stores builds and makes one current atomically; one builder at a time."""
+
+    where: str  # for messages: the index folder or the database
+
+    def lock(self) -> AbstractContextManager[None]: ...
+    def has_build(self) -> bool: ...
+    def current_meta(self) -> dict | None: ...
+    def readable(self) -> tuple[dict | None, list[Passage]]: ...
+    def repair(self) -> list[str]: ...  # clears what would stop a new build being made current
+    def current_followups(self) -> dict | None: ...
+    def write(
+        self,
+        meta: dict,
+        passages: list[Passage],
+        vectors: np.ndarray,
+        sentences: np.ndarray,
+        table: np.ndarray,
+        lexical: Lexical,
+        links: dict,
+    ) -> str: ...
+    def load(self) -> Loaded: ...
+
+
+def scattered(total: int, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Scores of the nearest rows an approximate search found; every other row gets the lowest
+    score found, so it ranks below them without stretching the min-max blend (−1 with none found)."""
+    scores = np.full(total, values.min() if len(values) else -1.0, dtype=np.float32)
+    scores[rows] = values
+    return scores
+
+
+def engine_for(settings: Settings) -> Engine:
+    """PostgreSQL when a database URL is set, else the index folder."""
+    if settings.database:
+        from .postgres import PostgresEngine
+
+        return PostgresEngine(settings.database)
+    from .local import LocalEngine
+
+    return LocalEngine(settings.index)
+

@@ -1,0 +1,180 @@
+"""The PostgreSQL engine against a real server that the tests start (pgserver: PostgreSQL 16 + pgvector)."""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from serving import clone_index, serve, shared
+
+from rapportsok.errors import BuildLocked
+from rapportsok.index import Index, build
+from rapportsok.search import search
+from rapportsok.settings import Settings
+
+MANDATE = "mandat-stoltenberg-utvalget-2009.txt"
+REPO = Path(__file__).resolve().parent.parent
+QUERIES = ["heroinassistert behandling", "hva skal utvalget vurdere", "politiets arbeid med narkotika", "forslag 3"]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    """One PostgreSQL server for the session, stopped at the end; skipped only when none can start."""
+    pgserver = pytest.importorskip("pgserver", reason="pgserver is not installed (pip install -e '.[test]')")
+    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install -e '.[postgres]')")
+    try:
+        pg = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    except Exception as exc:  # noqa: BLE001  (any failure to start means: no server on this machine)
+        pytest.skip(f"no PostgreSQL server could be started: {exc}")
+    yield pg
+    pg.cleanup()
+
+
+@pytest.fixture
+def database(server) -> str:
+    """A database of its own per test."""
+    name = "t" + uuid.uuid4().hex[:12]
+    server.psql(f"CREATE DATABASE {name};")
+    return server.get_uri().replace("/postgres?", f"/{name}?")
+
+
+@pytest.fixture
+def settings(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, database: str) -> Settings:
+    """The two small documents, with a local embedding cache that knows their text; builds go to the database."""
+    local = clone_index(shared("small", tmp_path_factory), tmp_path)
+    return dataclasses.replace(local, database=database)
+
+
+def append(settings: Settings, name: str, text: str) -> None:
+    path = settings.corpus / name
+    path.write_text(path.read_text(encoding="utf-8") + "\n\n" + text + "\n", encoding="utf-8")
+
+
+def parts(settings: Settings) -> int:
+    import psycopg
+
+    with psycopg.connect(settings.database) as conn:
+        return conn.execute("SELECT count(*) FROM rs_parts").fetchone()[0]
+
+
+def test_build_search_change_and_removal(settings: Settings) -> None:
+    report = build(settings)
+    assert report.added == 2 and report.embedded == 0  # vectors come from the local cache
+    index = Index.open(settings, update=False)
+    local = Index.open(dataclasses.replace(settings, database=None), update=False)
+    assert [p.passage_id for p in index.passages] == [p.passage_id for p in local.passages]
+    assert len(index.sentence_table) == len(local.sentence_table)
+    for query in QUERIES:  # the same blend over the same passages: the same best hits
+        ours = [h.passage.passage_id for h in search(index, query, k=3).hits]
+        theirs = [h.passage.passage_id for h in search(local, query, k=3).hits]
+        assert ours[0] == theirs[0] and len(set(ours) & set(theirs)) >= 2, query
+    assert build(settings).unchanged == 2  # nothing to do
+
+    before = parts(settings)
+    append(settings, MANDATE, "Kvasirenselsesprogrammet skal evalueres av utvalget hvert tredje år.")
+    changed = build(settings, embedder=index.embedder)
+    assert changed.changed == 1 and changed.unchanged == 1 and changed.embedded == 1
+    assert parts(settings) == before + 1  # the unchanged document is not written again
+    assert not index.is_current()
+    new = Index.open(settings, update=False, embedder=index.embedder)
+    hits = search(new, "Kvasirenselsesprogrammet", k=3, mode="lexical").hits
+    assert hits and "Kvasirenselsesprogrammet" in hits[0].passage.text
+    assert search(index, "utvalget", k=3).hits  # the old generation still answers
+
+    (settings.corpus / MANDATE).unlink()
+    removed = build(settings, embedder=index.embedder)
+    assert removed.removed == 1
+    after = Index.open(settings, update=False, embedder=index.embedder)
+    assert {p.doc for p in after.passages} == {"hoeringsinnspill-narkotikapolitiforening"}
+    assert all(h.passage.doc != "mandat-stoltenberg-utvalget-2009" for h in search(after, "utvalget", k=10).hits)
+    assert parts(settings) <= 3  # generations older than the previous one are gone with their parts
+
+
+def test_two_builders_cannot_run_at_once(settings: Settings) -> None:
+    from rapportsok.engines import engine_for
+
+    build(settings)
+    append(settings, MANDATE, "Endret.")
+    with engine_for(settings).lock():
+        with pytest.raises(BuildLocked):
+            build(settings)
+
+
+def test_a_killed_build_leaves_the_current_generation_in_use(settings: Settings) -> None:
+    build(settings)
+    index = Index.open(settings, update=False)
+    generation = index.build_id
+    (settings.corpus / "rusreformen-2004.txt").write_bytes((REPO / "corpus" / "rusreformen-2004.txt").read_bytes())
+    builder = subprocess.Popen(
+        [sys.executable, "-m", "rapportsok", "--database", settings.database, "index",
+         "--corpus", str(settings.corpus), "--index", str(settings.index)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    time.sleep(8)  # reading, then embedding the new report (minutes): killed in the middle
+    assert builder.poll() is None, "the build ended before it could be killed"
+    builder.send_signal(signal.SIGKILL)
+    builder.wait()
+
+    again = Index.open(settings, update=False, embedder=index.embedder)
+    assert again.build_id == generation and {p.doc for p in again.passages} == {
+        "mandat-stoltenberg-utvalget-2009", "hoeringsinnspill-narkotikapolitiforening"}
+    assert search(again, "heroinassistert behandling", k=3).hits
+    (settings.corpus / "rusreformen-2004.txt").unlink()
+    append(settings, MANDATE, "Etter avbrutt bygging.")
+    assert build(settings, embedder=index.embedder).changed == 1  # the dead builder's lock is free again
+
+
+def test_readers_see_one_whole_generation_while_a_build_commits(settings: Settings) -> None:
+    build(settings)
+    index = Index.open(settings, update=False)
+    append(settings, MANDATE, "Kvasirenselsesprogrammet skal evalueres av utvalget hvert tredje år.")
+    errors: list[Exception] = []
+    seen: set[tuple[str, int]] = set()
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            try:
+                current = Index.open(settings, update=False, embedder=index.embedder)
+                hits = search(current, "Kvasirenselsesprogrammet utvalget", k=5).hits
+                new = any("Kvasirenselsesprogrammet" in h.passage.text for h in hits)
+                seen.add((current.build_id, new))
+            except Exception as exc:  # noqa: BLE001  (any failure is the test's finding)
+                errors.append(exc)
+
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    for reader in readers:
+        reader.start()
+    time.sleep(1)
+    build(settings, embedder=index.embedder)
+    time.sleep(2)
+    stop.set()
+    for reader in readers:
+        reader.join(timeout=30)
+    assert not errors
+    assert {new for _, new in seen} == {False, True}
+    assert all(new == (build_id != index.build_id) for build_id, new in seen)  # never half a build
+
+
+def test_two_servers_on_one_database_answer_from_a_new_build(settings: Settings, tmp_path: Path) -> None:
+    build(settings)
+    env = {"RAPPORTSOK_DATABASE_URL": settings.database}
+    with serve(settings, tmp_path / "a.log", env) as one, serve(settings, tmp_path / "b.log", env) as two:
+        first = httpx.get(one.url + "/health").json()["build"]
+        assert httpx.get(two.url + "/health").json()["build"] == first
+        append(settings, MANDATE, "Kvasirenselsesprogrammet skal evalueres av utvalget hvert tredje år.")
+        build(settings)
+        for server in (one, two):
+            deadline = time.monotonic() + 20
+            while httpx.get(server.url + "/health").json()["build"] == first and time.monotonic() < deadline:
+                time.sleep(0.2)
+            hits = httpx.get(server.url + "/search", params={"q": "Kvasirenselsesprogrammet", "k": 3}).json()["hits"]
+            assert hits and "Kvasirenselsesprogrammet" in hits[0]["text"], server.output()
