@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .errors import IndexMissing, NotFound, QueryError
-from .index import PASSAGE_SHARE, Index
+from .index import PASSAGE_SHARE, Index, best_per_passage
 from .lexical import MIN_PART, Lexical
 from .records import Passage, proposals_of
 from .search import LEXICAL_WEIGHT, MAX_K, Hit
@@ -76,6 +76,8 @@ def compute(
         rows = [
             i for i, p in enumerate(passages) if p.doc == proposal.doc and p.proposal == proposal.proposal and ranked[i]
         ]
+        if not rows:  # a proposal with nothing but footnotes has no text to compare
+            continue
         old = reusable.get((proposal.doc, proposal.proposal))
         old_targets = old["targets"] if old and old["sha"] == shas[proposal.doc] else {}
         targets: dict[str, Any] = {}
@@ -125,9 +127,7 @@ def _evidence(
     centre = passage_vectors[rows].mean(axis=0)
     centre /= np.linalg.norm(centre) or 1.0
     own = passage_vectors @ centre
-    best = own.copy()
-    if len(owners):
-        best[owners] = np.maximum.reduceat(sentence_vectors @ centre, starts)
+    best = best_per_passage(sentence_vectors @ centre, owners, starts, own)
     dense = PASSAGE_SHARE * own + (1 - PASSAGE_SHARE) * best
     words = lexical.scores(" ".join(passages[i].text for i in rows))
     return dense, words

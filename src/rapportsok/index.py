@@ -370,10 +370,7 @@ class Index:
 
     def best_per_passage(self, sentence_values: np.ndarray, floor: np.ndarray) -> np.ndarray:
         """The highest value among each passage's sentences; `floor` for passages without any."""
-        best = floor.copy()
-        if len(self._sentence_owners):
-            best[self._sentence_owners] = np.maximum.reduceat(sentence_values, self._sentence_starts)
-        return best
+        return best_per_passage(sentence_values, self._sentence_owners, self._sentence_starts, floor)
 
     def sentences(self, passage_id: str) -> list[tuple[int, int, int]]:
         """(row in sentence_table, start, end) of each indexed sentence of a passage."""
@@ -420,6 +417,13 @@ class Index:
         return before, after
 
 
+def best_per_passage(values: np.ndarray, owners: np.ndarray, starts: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """The highest of `values` (one per sentence, stored passage by passage) for each passage that
+    has sentences (`owners`, whose first sentence rows are `starts`); `floor` for the others."""
+    best = floor.copy()
+    if len(owners):
+        best[owners] = np.maximum.reduceat(values, starts)
+    return best
 
 
 def _check_model(settings: Settings, meta: dict | None) -> None:
