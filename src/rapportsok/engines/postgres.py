@@ -202,7 +202,7 @@ class PostgresEngine:
     def load(self) -> PostgresBuild:
         current = self._current()
         if current is None:
-            raise IndexMissing("no index in the database; build one with `rapportsok index --database ...`")
+            raise IndexMissing("no index in the database; build one with `rapportsok --database URL index`")
         return PostgresBuild(self, current[0])
 
 
@@ -269,12 +269,10 @@ class PostgresBuild:
             "SELECT meta, compounds, parts, avg_len FROM rs_generations WHERE id = %s", (generation,)
         ).fetchone()
         self.passages = _passages(conn, generation)
-        counts = dict(conn.execute("SELECT id, passages FROM rs_parts WHERE id = ANY(%s)", (self.parts,)).fetchall())
-        sentence_counts = dict(
-            conn.execute("SELECT id, sentences FROM rs_parts WHERE id = ANY(%s)", (self.parts,)).fetchall()
-        )
-        offsets = np.cumsum([0] + [counts[p] for p in self.parts])
-        sentence_offsets = np.cumsum([0] + [sentence_counts[p] for p in self.parts])
+        counts = {part: (n, m) for part, n, m in conn.execute(
+            "SELECT id, passages, sentences FROM rs_parts WHERE id = ANY(%s)", (self.parts,))}
+        offsets = np.cumsum([0] + [counts[p][0] for p in self.parts])
+        sentence_offsets = np.cumsum([0] + [counts[p][1] for p in self.parts])
         self._passage_offset = dict(zip(self.parts, offsets.tolist()))
         self._sentence_offset = dict(zip(self.parts, sentence_offsets.tolist()))
         rows = conn.execute(
