@@ -183,7 +183,7 @@ def test_a_new_large_report_is_answered_from_the_current_build_with_one_note(set
     before, rows = current_build(settings.index), cache_rows(settings)
     big_report(settings.corpus / "ny-rapport-2026.txt")
 
-    result = cli(settings, "search", "nalokson", "--json")
+    result = cli(settings, "search", "utvalget", "--json")  # a word the small corpus has
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["hits"]  # stdout is clean JSON

@@ -61,7 +61,7 @@ def test_no_file_outside_the_corpus_is_indexed_or_served(http: httpx.Client) -> 
     assert http.get("/search", params={"q": "root bash nologin", "doc": "passwd"}).status_code == 404
     for mode in ("lexical", "hybrid"):
         hits = http.get("/search", params={"q": "root bash nologin", "k": 100, "mode": mode}).json()["hits"]
-        assert hits and not [h for h in hits if "nologin" in h["text"] or h["doc"] in ("passwd", "etc")]
+        assert not [h for h in hits if "nologin" in h["text"] or h["doc"] in ("passwd", "etc")]  # often no hit at all
     documents = {d["doc"] for d in http.get("/documents").json()}
     assert documents == {MANDATE, "hoeringsinnspill-narkotikapolitiforening", "notat-æøå"}
 

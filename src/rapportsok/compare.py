@@ -57,7 +57,8 @@ def compare(index: Index, query: str, per_doc: int = 3) -> Comparison:
         raise QueryError(f"the number of passages per document must be between 1 and {MAX_PER_DOC}, not {per_doc}")
     query = validate(index, query, 1, None, "hybrid")
     mask = index.searchable
-    scores = np.where(mask, score(index, query, "hybrid", mask), -np.inf)
+    fused, _ = score(index, query, "hybrid", mask)  # compare's own floor (FLOOR) decides what is kept
+    scores = np.where(mask, fused, -np.inf)
     sentence_scores = index.sentence_scores(index.query_vector(query))
     columns = []
     for document in sorted(index.documents, key=lambda d: (d.year is None, d.year or 0, d.doc)):

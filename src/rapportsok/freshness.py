@@ -11,7 +11,6 @@ from .embed import Embedder, load_embedder
 from .errors import BuildLocked, CorpusError, IndexMissing, WriteFailed
 from .index import PASSAGE_WORDS, Index, Progress, _embedded_texts, _params, build, corpus_state
 from .ingest import PDF_SUFFIXES, file_key, list_documents, load_metadata, metadata_for
-from .passages import read_document
 from .settings import Settings
 from .store import count_known, text_key
 
@@ -54,6 +53,8 @@ def texts_to_embed(settings: Settings, found: Changes, limit: int = QUICK_TEXTS)
     text = sum(p.stat().st_size for p in reread) - pdf
     if text > QUICK_TEXT_BYTES or pdf > QUICK_PDF_BYTES or any(p.stat().st_size > NEW_FILE_BYTES for p in found.new):
         return None
+    from .passages import read_document  # the ingestion code: only when there are files to count
+
     metadata, _ = load_metadata(settings.corpus)
     missing = 0
     for path in reread:

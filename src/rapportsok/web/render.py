@@ -120,12 +120,12 @@ def cite_tools(passage: Passage, start: int = 0, end: int | None = None) -> str:
     """A «Kopier kilde» button for the reference (to the quote at text[start:end]), and for a
     PDF source a link that opens the original file at that page."""
     source = passage.source(start, end)
-    out = f'<p class="cite"><button type="button" class="copy" data-source="{escape(source)}">Kopier kilde</button>'
+    out = f'<span class="cite"><button type="button" class="copy" data-source="{escape(source)}">Kopier kilde</button>'
     sheet = passage.page_at(start).sheet
     if sheet is not None:
         link = f"/files/{quote(passage.doc, safe='')}.pdf#page={sheet}"
         out += f' <a class="pdf" href="{escape(link)}">Åpne PDF-en på s. {escape(passage.page_at(start).label or "")}</a>'
-    return out + "</p>"
+    return out + "</span>"
 
 
 def context_link(passage_id: str, state: State, quoted: tuple[int, int] | None = None) -> str:
@@ -236,10 +236,9 @@ def hit_item(hit: Hit, state: State) -> str:
     )
     return f"""<li class="hit{" weak" if hit.weak else ""}" id="treff-{hit.rank}"><article>
 <h2>{hit.rank}. {escape(p.title)}</h2>
-<p class="where">{where(p)}{" · " if where(p) else ""}{link}</p>
+<p class="where">{where(p)}{" · " if where(p) else ""}{link} {cite_tools(p)}</p>
 <p class="snippet">{escape(before)}{highlighted(hit.snippet_text(), marked)}{escape(after)}</p>
 {whole}
-{cite_tools(p)}
 </article></li>"""
 
 
@@ -248,7 +247,7 @@ def answer_section(result: Answer, state: State) -> str:
     links = {c.n: context_link(c.passage.passage_id, state, quote_span(c.passage, c.quote)) for c in result.citations}
     sources = "".join(
         f"""<li value="{c.n}" id="kilde-{c.n}"><a href="{escape(links[c.n])}">{escape(c.source())}</a>
-<blockquote>{escape(c.quote)}</blockquote>{cite_tools(c.passage, *c.span())}</li>"""
+<blockquote>{escape(c.quote)}</blockquote><p>{cite_tools(c.passage, *c.span())}</p></li>"""
         for c in result.citations
     )
     text = MARKER.sub(
