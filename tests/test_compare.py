@@ -70,3 +70,17 @@ def test_cli_prints_the_interface_shape(full: Settings) -> None:
     assert 1 <= len(column["hits"]) <= 2 and column["hits"][0]["rank"] == 1
     bad = subprocess.run(["rapportsok", "compare", "   ", *where], capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("query", ["kvantefysikk i rommet", "oppskrift på pannekaker", "fotball VM 2026"])
+def test_a_question_no_report_discusses_gets_no_columns(index: Index, query: str) -> None:
+    assert compare(index, query).documents == []
+
+
+def test_a_single_mention_is_enough_when_it_is_on_topic(index: Index) -> None:
+    """The 2009 mandate asks once whether heroin-assisted treatment should be offered: it gets its column."""
+    result = compare(index, "heroinassistert behandling")
+    columns = {c.document.doc: c for c in result.documents}
+    assert "mandat-stoltenberg-utvalget-2009" in columns
+    assert "heroinassistert" in columns["mandat-stoltenberg-utvalget-2009"].hits[0].passage.text
+    assert [c.document.year for c in result.documents] == sorted(c.document.year for c in result.documents)

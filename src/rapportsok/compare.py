@@ -8,10 +8,11 @@ from typing import Any
 
 import numpy as np
 
+from .answer import FOUND_DENSE
 from .errors import QueryError
 from .index import Index
 from .records import Document
-from .search import Hit, score, validate
+from .search import NO_COVERAGE, Hit, score, validate
 
 MAX_PER_DOC = 20
 # on search's blended scale (the best passage of the corpus is 1): a document whose best passage
@@ -19,6 +20,10 @@ MAX_PER_DOC = 20
 # paper 1.0, the other reports .15-.44; LAR: the three reports that discuss it .71-1.0)
 FLOOR = 0.5
 KEEP_RELATIVE = 0.8  # a passage joins its document's column when it scores this close to the column's best
+# and in absolute terms: a passage addresses the question when it shares a word with it (a question
+# mostly in words the corpus lacks shares only chance words, as in search) or resembles it this much
+# on its own (as an answer sentence must, answer.FOUND_DENSE): the blended scale is
+# relative, so a question no report discusses ("kvantefysikk i rommet") would otherwise fill columns
 
 
 @dataclass(frozen=True)
@@ -51,15 +56,22 @@ class Comparison:
 
 
 def compare(index: Index, query: str, per_doc: int = 3) -> Comparison:
-    """Per document that addresses the query, up to per_doc passages that do, documents by year."""
+    """Per document that addresses the query, up to per_doc passages that do, documents by year.
+
+    Scores are search's (normalised over the whole corpus), so a document's column holds only
+    passages that also clear the absolute bar above."""
     started = time.perf_counter()
     if not 1 <= per_doc <= MAX_PER_DOC:
         raise QueryError(f"the number of passages per document must be between 1 and {MAX_PER_DOC}, not {per_doc}")
     query = validate(index, query, 1, None, "hybrid")
     mask = index.searchable
-    fused, _ = score(index, query, "hybrid", mask)  # compare's own floor (FLOOR) decides what is kept
-    scores = np.where(mask, fused, -np.inf)
-    sentence_scores = index.sentence_scores(index.query_vector(query))
+    query_vector = index.query_vector(query)
+    addressed = index.dense_scores(query_vector) >= FOUND_DENSE
+    if index.lexical.coverage(query) > NO_COVERAGE:  # shared words count when the corpus knows most of the query's
+        addressed |= index.lexical.scores(query) > 0
+    fused, _ = score(index, query, "hybrid", mask)  # compare's own floor decides what is kept
+    scores = np.where(mask & addressed, fused, -np.inf)
+    sentence_scores = index.sentence_scores(query_vector)
     columns = []
     for document in sorted(index.documents, key=lambda d: (d.year is None, d.year or 0, d.doc)):
         rows = np.flatnonzero(mask & (index.doc_ids == document.doc))
