@@ -68,8 +68,14 @@ def _options(
     _show_version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit")
     ] = False,
+    database: Annotated[
+        str | None,
+        typer.Option("--database", help="PostgreSQL URL to keep the index in [env RAPPORTSOK_DATABASE_URL]"),
+    ] = None,
 ) -> None:
     """Søk i norske rusmiddelpolitiske rapporter / search Norwegian drug-policy reports."""
+    if database:  # for every command: `rapportsok --database postgresql://... search ...`
+        os.environ["RAPPORTSOK_DATABASE_URL"] = database  # read by Settings.resolve, like the other settings
 
 
 def _use_color(color: str) -> None:
@@ -91,16 +97,6 @@ def _use_color(color: str) -> None:
     )
 
 
-@app.callback()
-def options(
-    database: Annotated[
-        str | None,
-        typer.Option("--database", help="PostgreSQL URL to keep the index in [env RAPPORTSOK_DATABASE_URL]"),
-    ] = None,
-) -> None:
-    """Options for every command: `rapportsok --database postgresql://... search ...`."""
-    if database:
-        os.environ["RAPPORTSOK_DATABASE_URL"] = database  # read by Settings.resolve, like the other settings
 
 
 def _print_json(data: Any) -> None:

@@ -9,7 +9,7 @@ from ..compare import MAX_PER_DOC, compare
 from ..errors import QueryError, RapportsokError
 from ..followup import Link, followup
 from ..index import Index
-from .render import context_link, highlighted, page, where
+from .render import State, context_link, highlighted, page, where
 
 FOLLOWUP_LINKS = 8  # linked passages shown under a proposal
 SHORT_WORDS = 70  # words of a passage shown in lists of many
@@ -72,7 +72,7 @@ def proposal_page(index: Index, doc: str, number: int) -> tuple[int, str]:
             f"""<li class="link">
 <p class="where"><span class="rank">nr. {link.hit.rank}</span> {where(link.hit.passage)}</p>
 <p class="text">{highlighted(_short(link.hit.passage.text), set(link.shared))}</p>
-<p><a href="{escape(context_link(link.hit.passage.passage_id, ""))}">Vis i sammenheng</a></p></li>"""
+<p><a href="{escape(context_link(link.hit.passage.passage_id, State()))}">Vis i sammenheng</a></p></li>"""
             for link in links
         )
         sections.append(
@@ -128,7 +128,7 @@ def compare_page(index: Index, query: str, k_raw: str) -> tuple[int, str]:
         hits = "".join(
             f"""<li><p class="where">{where(hit.passage)}</p>
 <p class="text">{highlighted(_short(hit.passage.text), _marked(index, result.query, hit.passage.text))}</p>
-<p><a href="{escape(context_link(hit.passage.passage_id, result.query))}">Vis i sammenheng</a></p></li>"""
+<p><a href="{escape(context_link(hit.passage.passage_id, State(result.query)))}">Vis i sammenheng</a></p></li>"""
             for hit in column.hits
         )
         columns.append(
