@@ -9,6 +9,7 @@ from ..compare import MAX_PER_DOC, compare
 from ..errors import QueryError, RapportsokError
 from ..followup import Link, followup
 from ..index import Index
+from ..snippets import snippet_span
 from .render import State, context_link, highlighted, page, where
 
 FOLLOWUP_LINKS = 8  # linked passages shown under a proposal
@@ -22,6 +23,13 @@ def proposal_link(doc: str, proposal: int) -> str:
 def _short(text: str) -> str:
     words = text.split()
     return " ".join(words[:SHORT_WORDS]) + (" …" if len(words) > SHORT_WORDS else "")
+
+
+def _excerpt(text: str, marked: set[str]) -> str:
+    """The sentences of a linked passage that share most words with the proposal (as a hit's snippet)."""
+    start, end = snippet_span(text, marked)
+    before, after = ("… " if text[:start].strip() else ""), (" …" if text[end:].strip() else "")
+    return before + " ".join(text[start:end].split()) + after
 
 
 def _error(exc: RapportsokError, title: str, before: str = "") -> tuple[int, str]:
@@ -71,7 +79,7 @@ def proposal_page(index: Index, doc: str, number: int) -> tuple[int, str]:
         items = "".join(
             f"""<li class="link">
 <p class="where"><span class="rank">nr. {link.hit.rank}</span> {where(link.hit.passage)}</p>
-<p class="text">{highlighted(_short(link.hit.passage.text), set(link.shared))}</p>
+<p class="text">{highlighted(_excerpt(link.hit.passage.text, set(link.shared)), set(link.shared))}</p>
 <p><a href="{escape(context_link(link.hit.passage.passage_id, State()))}">Vis i sammenheng</a></p></li>"""
             for link in links
         )
