@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .embed import Embedder, load_embedder
-from .engines import Loaded, Terms, engine_for
+from .engines import Built, Loaded, Terms, engine_for
 from .engines.local import FOLLOWUPS, _build_lock, current_build  # noqa: F401  (public names)
 from .errors import CorpusError, ModelMismatch, NotFound
 from .ingest import METADATA_FILE, file_key, list_documents, load_metadata, metadata_for, sha256_of
@@ -172,7 +172,7 @@ def build(
         lexical = Lexical.build([p.context() for p in passages])
         links = _followups(passages, vectors, table, lexical, meta, engine.current_followups() if reuse else None)
         n = len(passages)
-        engine.write(meta, passages, vectors[:n], vectors[n:], table, lexical, links)
+        engine.write(Built(meta, passages, vectors[:n], vectors[n:], table, lexical, links))
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 

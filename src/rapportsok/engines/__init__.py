@@ -7,6 +7,7 @@ scores queries against it. Search and answer talk to `index.Index`, never to an 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -16,6 +17,19 @@ from ..records import Passage
 if TYPE_CHECKING:
     from ..lexical import Lexical
     from ..settings import Settings
+
+
+@dataclass(frozen=True)
+class Built:
+    """What a build hands to an engine to store and make current."""
+
+    meta: dict
+    passages: list[Passage]
+    vectors: np.ndarray  # one per passage
+    sentences: np.ndarray  # one vector per row of table
+    table: np.ndarray  # (passage row, start, end) of each sentence, passage by passage
+    lexical: Lexical  # BM25 over the passages (the local engine stores it; PostgreSQL ranks words itself)
+    links: dict  # follow-up evidence (followup.compute)
 
 
 class Terms(Protocol):
@@ -53,16 +67,7 @@ class Engine(Protocol):
     def readable(self) -> tuple[dict | None, list[Passage]]: ...
     def repair(self) -> list[str]: ...  # clears what would stop a new build being made current
     def current_followups(self) -> dict | None: ...
-    def write(
-        self,
-        meta: dict,
-        passages: list[Passage],
-        vectors: np.ndarray,
-        sentences: np.ndarray,
-        table: np.ndarray,
-        lexical: Lexical,
-        links: dict,
-    ) -> str: ...
+    def write(self, built: Built) -> str: ...
     def load(self) -> Loaded: ...
 
 

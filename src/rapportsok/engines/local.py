@@ -9,7 +9,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -18,10 +18,9 @@ import faiss
 import numpy as np
 
 from ..errors import BuildLocked, IndexMissing, WriteFailed
-from ..lexical import Lexical
 from ..records import Passage
 from ..validate import LEXICAL, SENTENCES, IndexDamaged, build_name, read_build, read_meta
-from . import scattered
+from . import Built, scattered
 
 CURRENT = "CURRENT"  # names the build folder in use; replaced atomically
 BUILDS = "builds"
@@ -94,21 +93,12 @@ def _dense_index(vectors: np.ndarray) -> faiss.Index:
     return index
 
 
-def _write_build(
-    index_dir: Path,
-    meta: dict,
-    passages: list[Passage],
-    vectors: np.ndarray,
-    sentences: np.ndarray,
-    table: np.ndarray,
-    lexical: Lexical,
-    links: dict,
-) -> str:
+def _write_build(index_dir: Path, built: Built) -> str:
     builds = index_dir / BUILDS
     name = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     tmp = builds / f".{name}.tmp"
     try:
-        _write_files(tmp, meta | {"build": name}, passages, vectors, sentences, table, lexical, links)
+        _write_files(tmp, replace(built, meta=built.meta | {"build": name}))
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, OSError):
@@ -127,26 +117,17 @@ def _write_build(
     return name
 
 
-def _write_files(
-    tmp: Path,
-    meta: dict,
-    passages: list[Passage],
-    vectors: np.ndarray,
-    sentences: np.ndarray,
-    table: np.ndarray,
-    lexical: Lexical,
-    links: dict,
-) -> None:
+def _write_files(tmp: Path, built: Built) -> None:
     tmp.mkdir(parents=True)
     with (tmp / "passages.jsonl").open("w", encoding="utf-8") as handle:
-        for passage in passages:
+        for passage in built.passages:
             handle.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
-    faiss.write_index(_dense_index(vectors), str(tmp / "dense.faiss"))
+    faiss.write_index(_dense_index(built.vectors), str(tmp / "dense.faiss"))
     # float16 halves the largest file and its memory; dev ranking is unchanged (README, bench/scale)
-    np.savez(tmp / SENTENCES, vectors=sentences.astype(np.float16, copy=False), table=table)
-    lexical.save(tmp / LEXICAL)
-    (tmp / FOLLOWUPS).write_text(json.dumps(links, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-    (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    np.savez(tmp / SENTENCES, vectors=built.sentences.astype(np.float16, copy=False), table=built.table)
+    built.lexical.save(tmp / LEXICAL)
+    (tmp / FOLLOWUPS).write_text(json.dumps(built.links, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    (tmp / "meta.json").write_text(json.dumps(built.meta, ensure_ascii=False, indent=1), encoding="utf-8")
     for path in tmp.rglob("*"):
         if path.is_file():
             _fsync(path)
@@ -221,17 +202,8 @@ class LocalEngine:
         _, meta, passages = _readable_build(self.index_dir)
         return meta, passages
 
-    def write(
-        self,
-        meta: dict,
-        passages: list[Passage],
-        vectors: np.ndarray,
-        sentences: np.ndarray,
-        table: np.ndarray,
-        lexical: Lexical,
-        links: dict,
-    ) -> str:
-        return _write_build(self.index_dir, meta, passages, vectors, sentences, table, lexical, links)
+    def write(self, built: Built) -> str:
+        return _write_build(self.index_dir, built)
 
     def load(self) -> LocalBuild:
         build_dir = current_build(self.index_dir)

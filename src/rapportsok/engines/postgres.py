@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import BuildLocked, IndexMissing, RapportsokError
 from ..lexical import PART_WEIGHT, STOPWORDS, Decompounder, Lexical, words
 from ..records import Passage
-from . import scattered
+from . import Built, scattered
 
 LOCK_KEY = 0x7261_7070  # advisory lock id for builders ("rapp")
 CANDIDATES = 200  # nearest passages and sentences asked of HNSW (its ef_search): dev MRR .700 (.695 at 1000, 6x slower)
@@ -156,19 +156,12 @@ class PostgresEngine:
             return None
         return self.conn.execute("SELECT followups FROM rs_generations WHERE id = %s", (current[0],)).fetchone()[0]
 
-    def write(
-        self,
-        meta: dict,
-        passages: list[Passage],
-        vectors: np.ndarray,
-        sentences: np.ndarray,
-        table: np.ndarray,
-        lexical: Lexical,
-        links: dict,
-    ) -> str:
+    def write(self, built: Built) -> str:
         """Stores the parts the database lacks, then lists them in a generation made current at once.
 
-        `lexical` is not stored: the database ranks words with its own text search."""
+        `built.lexical` is not stored: the database ranks words with its own text search."""
+        meta, passages, table = built.meta, built.passages, built.table
+        vectors, sentences = built.vectors, built.sentences
         conn = self.conn
         conn.execute(_schema(vectors.shape[1]))
         sentence_bounds = np.searchsorted(table[:, 0], [start for start, _ in _doc_ranges(passages)] + [len(passages)])
@@ -187,7 +180,7 @@ class PostgresEngine:
             generation = conn.execute(
                 "INSERT INTO rs_generations (meta, compounds, parts, passages, avg_len, followups)"
                 " SELECT %s, %s, %s, %s, coalesce(avg(len), 0), %s FROM rs_passages WHERE part = ANY(%s) RETURNING id",
-                (json.dumps(meta), json.dumps(compounds), parts, len(passages), json.dumps(links), parts),
+                (json.dumps(meta), json.dumps(compounds), parts, len(passages), json.dumps(built.links), parts),
             ).fetchone()[0]
             name = str(generation)
             conn.execute("UPDATE rs_generations SET meta = meta || %s WHERE id = %s",
