@@ -10,7 +10,7 @@ import pytest
 from serving import WHITE_PAPER, clone_index, shared
 
 from rapportsok.errors import IndexMissing, NotFound, QueryError
-from rapportsok.followup import followup, followups
+from rapportsok.followup import PER_DOCUMENT, followup, followups
 from rapportsok.index import FOLLOWUPS, Index, build, current_build
 from rapportsok.settings import Settings
 
@@ -52,6 +52,14 @@ def test_no_proposal_links_to_its_own_document_and_every_one_has_links(index: In
         assert len(result.links) == 5
         assert all(link.hit.passage.doc != STOLTENBERG for link in result.links)
         assert all(link.hit.passage.kind != "footnote" for link in result.links)
+
+
+def test_one_report_does_not_take_every_place(index: Index) -> None:
+    """No more than PER_DOCUMENT links of one report come before the other reports' best."""
+    for result in followups(index, STOLTENBERG, k=PER_DOCUMENT + 2):
+        docs = [link.hit.passage.doc for link in result.links]
+        assert max(docs.count(doc) for doc in docs) <= PER_DOCUMENT, (result.proposal, docs)
+        assert len(set(docs)) >= 2
 
 
 def test_links_reach_before_and_after_the_proposal(index: Index) -> None:
@@ -136,6 +144,9 @@ def test_a_build_without_readable_links_says_how_to_get_them(full: Settings, tmp
     links = current_build(settings.index) / FOLLOWUPS
     links.write_text(links.read_text(encoding="utf-8")[:1000], encoding="utf-8")  # truncated
     with pytest.raises(IndexMissing, match="cannot be read"):
+        followup(Index.open(settings, update=False), STOLTENBERG, 9)
+    links.write_text(json.dumps({"version": 1, "proposals": []}), encoding="utf-8")  # an older version's
+    with pytest.raises(IndexMissing, match="another version; update the index"):
         followup(Index.open(settings, update=False), STOLTENBERG, 9)
     links.unlink()  # a build from before follow-up links
     with pytest.raises(IndexMissing, match="has no follow-up links"):

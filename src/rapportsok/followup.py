@@ -16,10 +16,11 @@ from .errors import IndexMissing, NotFound, QueryError
 from .index import PASSAGE_SHARE, Index, best_per_passage
 from .lexical import MIN_PART, Lexical
 from .records import Passage, proposals_of
-from .search import LEXICAL_WEIGHT, MAX_K, Hit
+from .search import MAX_K, Hit
 
-VERSION = 1  # of the file's layout and the evidence in it: another version is recomputed
+VERSION = 2  # of the file's layout and the evidence in it: another version is recomputed
 CANDIDATES = 25  # per target document, the best this many by the dense and by the lexical evidence
+PER_DOCUMENT = 3  # links from one document before the other documents' best get their place
 SHARED_WORDS = 8  # words a link shares with the proposal, at most
 
 
@@ -135,17 +136,15 @@ def _evidence(
 
 def _target(sha: str, in_target: np.ndarray, evidence: tuple[np.ndarray, np.ndarray], passages: list[Passage]) -> dict:
     """A target document's evidence: [passage_id, dense, lexical] of its passages that lead on
-    either signal, and the range of each signal over all its passages (for normalising as if
-    every passage were kept)."""
+    either signal, and each signal's count, sum and sum of squares over all its passages (so that
+    asking can standardise over every passage of the other documents, kept or not)."""
     dense, words = evidence
     chosen = set(in_target[np.argsort(-dense[in_target], kind="stable")[:CANDIDATES]].tolist())
     chosen |= set(in_target[np.argsort(-words[in_target], kind="stable")[:CANDIDATES]].tolist())
+    d, w = dense[in_target].astype(float), words[in_target].astype(float)
     return {
         "sha": sha,
-        "range": [
-            float(v)
-            for v in (dense[in_target].min(), dense[in_target].max(), words[in_target].min(), words[in_target].max())
-        ],
+        "moments": [float(len(in_target)), d.sum(), (d * d).sum(), w.sum(), (w * w).sum()],
         "candidates": [[passages[i].passage_id, float(dense[i]), float(words[i])] for i in sorted(chosen)],
     }
 
@@ -154,9 +153,15 @@ def _target(sha: str, in_target: np.ndarray, evidence: tuple[np.ndarray, np.ndar
 
 
 def _entries(index: Index) -> dict[tuple[str, int], dict[str, Any]]:
-    """The build's entries by (doc, proposal)."""
+    """The build's entries by (doc, proposal); IndexMissing when they are of another version."""
+    stored = index.store.followups()
     try:
-        return {(e["doc"], e["proposal"]): e for e in index.store.followups()["proposals"]}
+        if stored["version"] != VERSION:
+            raise IndexMissing(
+                f"the follow-up links of index build {index.build_id} are of another version; "
+                "update the index with `rapportsok index`"
+            )
+        return {(e["doc"], e["proposal"]): e for e in stored["proposals"]}
     except (KeyError, TypeError) as exc:
         raise IndexMissing(
             f"the follow-up links of index build {index.build_id} cannot be read ({exc}); "
@@ -173,11 +178,9 @@ def followup(index: Index, doc: str, proposal: int, k: int = 5) -> FollowUp:
     if entry is None:
         known = ", ".join(str(p.proposal) for p in index.proposals(doc)) or "none"
         raise NotFound(f"{doc} has no proposal {proposal} with follow-up links (its proposals: {known})")
-    ids, dense, words, ranges = _gather(entry)
-    blended = (1 - LEXICAL_WEIGHT) * _normalised(dense, ranges[:, :2]) + LEXICAL_WEIGHT * _normalised(
-        words, ranges[:, 2:]
-    )
-    order = np.argsort(-blended, kind="stable")[:k]
+    ids, dense, words, moments = _gather(entry)
+    blended = (_standardised(dense, moments[:, :3]) + _standardised(words, moments[:, [0, 3, 4]])) / 2
+    order = _diverse(np.argsort(-blended, kind="stable"), [index.passage(i).doc for i in ids])[:k]
     text = " ".join(p.text for p in index.doc_passages(doc) if p.proposal == proposal and p.kind != "footnote")
     links = []
     for rank, i in enumerate(order, start=1):
@@ -205,16 +208,34 @@ def followups(index: Index, doc: str | None = None, k: int = 3) -> list[FollowUp
 
 
 def _gather(entry: dict[str, Any]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-    """Candidate ids, dense and lexical evidence, and each target's signal ranges (one row per target)."""
+    """Candidate ids, dense and lexical evidence, and each target's signal moments (one row per target)."""
     rows = [c for target in entry["targets"].values() for c in target["candidates"]]
-    ranges = np.array([target["range"] for target in entry["targets"].values()], float).reshape(-1, 4)
-    return [r[0] for r in rows], np.array([r[1] for r in rows], float), np.array([r[2] for r in rows], float), ranges
+    moments = np.array([target["moments"] for target in entry["targets"].values()], float).reshape(-1, 5)
+    return [r[0] for r in rows], np.array([r[1] for r in rows], float), np.array([r[2] for r in rows], float), moments
 
 
-def _normalised(values: np.ndarray, ranges: np.ndarray) -> np.ndarray:
-    """Min-max over every passage of the target documents, from their stored ranges."""
-    low, high = (ranges[:, 0].min(), ranges[:, 1].max()) if len(ranges) else (0.0, 0.0)
-    return (values - low) / (high - low) if high > low else np.zeros_like(values)
+def _standardised(values: np.ndarray, moments: np.ndarray) -> np.ndarray:
+    """Standard scores over every passage of the target documents, from their stored count, sum
+    and sum of squares. Unlike min-max, one outlying passage does not squash the rest, so the
+    dense and lexical evidence weigh alike where it matters: at the top (bench/followup)."""
+    count, total, squares = moments.sum(axis=0)
+    if count < 2:
+        return np.zeros_like(values)
+    mean = total / count
+    spread = np.sqrt(max(squares / count - mean * mean, 0.0))
+    return (values - mean) / spread if spread > 0 else np.zeros_like(values)
+
+
+def _diverse(order: np.ndarray, docs: list[str]) -> list[int]:
+    """The order with at most PER_DOCUMENT links of one document ahead of the others' best: a
+    proposal is usually taken up in several reports (before and after it), and the one that
+    discusses it most at length should not hide the others."""
+    seen: dict[str, int] = {}
+    first, rest = [], []
+    for i in order.tolist():
+        seen[docs[i]] = seen.get(docs[i], 0) + 1
+        (first if seen[docs[i]] <= PER_DOCUMENT else rest).append(i)
+    return first + rest
 
 
 def _shared(index: Index, headline: str, body: str, text: str) -> list[str]:

@@ -92,7 +92,10 @@ def _built_state(meta: dict) -> dict[str, str]:
 
 
 def _params(corpus: Path) -> dict[str, int | str]:
-    """What, besides the documents themselves, decides how they are cut: a change re-reads them all."""
+    """What, besides the documents themselves, decides how they are cut and linked: a change
+    re-reads them all (nothing unchanged is embedded again)."""
+    from .followup import VERSION  # it builds on this module
+
     code = hashlib.sha256()
     for name in INGESTION_CODE:
         code.update((Path(__file__).parent / name).read_bytes())
@@ -102,6 +105,7 @@ def _params(corpus: Path) -> dict[str, int | str]:
         "passage_words": PASSAGE_WORDS,
         "ingestion": code.hexdigest()[:16],
         "metadata": _metadata_hash(metadata),
+        "followups": VERSION,
     }
 
 
