@@ -13,14 +13,14 @@ from typing import Any
 import numpy as np
 
 from .errors import IndexMissing, NotFound, QueryError
-from .index import PASSAGE_SHARE, Index, best_per_passage
+from .index import Index
 from .lexical import MIN_PART, Lexical
 from .records import Passage, proposals_of
 from .search import MAX_K, Hit
 
-VERSION = 2  # of the file's layout and the evidence in it: another version is recomputed
+VERSION = 3  # of the file's layout and the evidence in it: another version is recomputed
 CANDIDATES = 25  # per target document, the best this many by the dense and by the lexical evidence
-PER_DOCUMENT = 3  # links from one document before the other documents' best get their place
+PER_DOCUMENT = 2  # links from one document before the other documents' best get their place
 SHARED_WORDS = 8  # words a link shares with the proposal, at most
 
 
@@ -60,8 +60,6 @@ class FollowUp:
 def compute(
     passages: list[Passage],
     passage_vectors: np.ndarray,
-    sentence_vectors: np.ndarray,
-    sentence_table: np.ndarray,
     lexical: Lexical,
     shas: dict[str, str],
     previous: dict[str, Any] | None,
@@ -71,7 +69,6 @@ def compute(
     reusable = _reusable(previous)
     ranked = np.array([p.kind != "footnote" for p in passages])
     docs = np.array([p.doc for p in passages], dtype=object)
-    owners, starts = np.unique(sentence_table[:, 0], return_index=True)
     entries = []
     for proposal in proposals_of(passages):
         rows = [
@@ -88,7 +85,7 @@ def compute(
                 targets[target] = old_targets[target]
                 continue
             if evidence is None:  # computed once per proposal, only when some pair needs it
-                evidence = _evidence(rows, passages, passage_vectors, sentence_vectors, owners, starts, lexical)
+                evidence = _evidence(rows, passages, passage_vectors, lexical)
             in_target = np.flatnonzero(ranked & (docs == target))
             targets[target] = _target(shas[target], in_target, evidence, passages)
         entries.append(
@@ -114,24 +111,15 @@ def _reusable(previous: dict[str, Any] | None) -> dict[tuple[str, int], dict[str
 
 
 def _evidence(
-    rows: list[int],
-    passages: list[Passage],
-    passage_vectors: np.ndarray,
-    sentence_vectors: np.ndarray,
-    owners: np.ndarray,
-    starts: np.ndarray,
-    lexical: Lexical,
+    rows: list[int], passages: list[Passage], passage_vectors: np.ndarray, lexical: Lexical
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per passage: its dense resemblance to the whole proposal (headline and body: the mean of
-    its passages' vectors), blended with its best sentence's as search does, and the proposal
-    text's BM25 score. The mean covers every aspect of the measure, not only the headline."""
+    """Per passage: its cosine to the whole proposal (headline and body: the mean of its
+    passages' vectors), and the proposal text's BM25 score. The mean covers every aspect of
+    the measure, not only the headline; it is a passage's match, not one sentence's, that
+    shows the same measure taken up (search's best-sentence share lowers recall here)."""
     centre = passage_vectors[rows].mean(axis=0)
     centre /= np.linalg.norm(centre) or 1.0
-    own = passage_vectors @ centre
-    best = best_per_passage(sentence_vectors @ centre, owners, starts, own)
-    dense = PASSAGE_SHARE * own + (1 - PASSAGE_SHARE) * best
-    words = lexical.scores(" ".join(passages[i].text for i in rows))
-    return dense, words
+    return passage_vectors @ centre, lexical.scores(" ".join(passages[i].text for i in rows))
 
 
 def _target(sha: str, in_target: np.ndarray, evidence: tuple[np.ndarray, np.ndarray], passages: list[Passage]) -> dict:

@@ -174,7 +174,7 @@ def build(
             "warnings": report.warnings,
         }
         lexical = Lexical.build([p.context() for p in passages])
-        links = _followups(passages, vectors, table, lexical, meta, engine.current_followups() if reuse else None)
+        links = _followups(passages, vectors, lexical, meta, engine.current_followups() if reuse else None)
         n = len(passages)
         engine.write(Built(meta, passages, vectors[:n], vectors[n:], table, lexical, links))
         report.seconds = round(time.perf_counter() - started, 3)
@@ -231,14 +231,12 @@ def _read_changes(
     return documents, passages, unreadable
 
 
-def _followups(
-    passages: list[Passage], vectors: np.ndarray, table: np.ndarray, lexical: Lexical, meta: dict, previous: dict | None
-) -> dict:
+def _followups(passages: list[Passage], vectors: np.ndarray, lexical: Lexical, meta: dict, previous: dict | None) -> dict:
     """The follow-up evidence of the new build, carried over from the `previous` build's where documents are unchanged."""
     from .followup import compute
 
     shas = {d["doc"]: d["sha256"] for d in meta["documents"]}
-    return compute(passages, vectors[: len(passages)], vectors[len(passages) :], table, lexical, shas, previous)
+    return compute(passages, vectors[: len(passages)], lexical, shas, previous)
 
 
 def _passages_by_doc(passages: list[Passage]) -> dict[str, list[Passage]]:
