@@ -20,7 +20,7 @@ from .search import MAX_K, Hit
 
 VERSION = 3  # of the file's layout and the evidence in it: another version is recomputed
 CANDIDATES = 25  # per target document, the best this many by the dense and by the lexical evidence
-PER_DOCUMENT = 2  # links from one document before the other documents' best get their place
+REPEAT_COST = 0.5  # standard scores a further link of a report already listed must stand above another report's
 SHARED_WORDS = 8  # words a link shares with the proposal, at most
 
 
@@ -168,13 +168,13 @@ def followup(index: Index, doc: str, proposal: int, k: int = 5) -> FollowUp:
         raise NotFound(f"{doc} has no proposal {proposal} with follow-up links (its proposals: {known})")
     ids, dense, words, moments = _gather(entry)
     blended = (_standardised(dense, moments[:, :3]) + _standardised(words, moments[:, [0, 3, 4]])) / 2
-    order = _diverse(np.argsort(-blended, kind="stable"), [index.passage(i).doc for i in ids])[:k]
+    order, scores = _diverse(blended, [index.passage(i).doc for i in ids], k)
     text = " ".join(p.text for p in index.doc_passages(doc) if p.proposal == proposal and p.kind != "footnote")
     links = []
-    for rank, i in enumerate(order, start=1):
+    for rank, (i, score) in enumerate(zip(order, scores, strict=True), start=1):
         passage = index.passage(ids[i])
         shared = _shared(index, entry["headline"], text, passage.text)
-        links.append(Link(Hit(rank, float(blended[i]), passage), index.document(passage.doc).year, shared))
+        links.append(Link(Hit(rank, score, passage), index.document(passage.doc).year, shared))
     return FollowUp(doc, proposal, entry["headline"], links)
 
 
@@ -214,16 +214,24 @@ def _standardised(values: np.ndarray, moments: np.ndarray) -> np.ndarray:
     return (values - mean) / spread if spread > 0 else np.zeros_like(values)
 
 
-def _diverse(order: np.ndarray, docs: list[str]) -> list[int]:
-    """The order with at most PER_DOCUMENT links of one document ahead of the others' best: a
-    proposal is usually taken up in several reports (before and after it), and the one that
-    discusses it most at length should not hide the others."""
-    seen: dict[str, int] = {}
-    first, rest = [], []
-    for i in order.tolist():
-        seen[docs[i]] = seen.get(docs[i], 0) + 1
-        (first if seen[docs[i]] <= PER_DOCUMENT else rest).append(i)
-    return first + rest
+def _diverse(scores: np.ndarray, docs: list[str], k: int) -> tuple[list[int], list[float]]:
+    """The k best and the scores they were chosen by: each link of a report counts REPEAT_COST
+    lower per link of that report already chosen. A proposal is usually taken up in several
+    reports (before and after it), and the one that discusses it at length should not hide the
+    others unless it leads by far. The chosen scores never rise, as penalties only grow."""
+    names, owner = np.unique(np.array(docs, dtype=object), return_inverse=True)
+    listed = np.zeros(len(names))
+    left = scores.astype(float).copy()
+    order: list[int] = []
+    chosen: list[float] = []
+    for _ in range(min(k, len(scores))):
+        adjusted = left - REPEAT_COST * listed[owner]
+        best = int(np.argmax(adjusted))
+        order.append(best)
+        chosen.append(float(adjusted[best]))
+        listed[owner[best]] += 1
+        left[best] = -np.inf
+    return order, chosen
 
 
 def _shared(index: Index, headline: str, body: str, text: str) -> list[str]:
