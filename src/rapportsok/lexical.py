@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +50,9 @@ class Decompounder:
 
     @classmethod
     def from_texts(cls, texts: Iterable[str], min_count: int = 2) -> Decompounder:
-        counts = Counter(w for text in texts for w in words(text))
+        counts: Counter[str] = Counter()
+        for text in texts:
+            counts.update(words(text))
         return cls({w: n for w, n in counts.items() if n >= min_count})
 
     def _parts(self, word: str) -> tuple[str, ...]:
@@ -79,54 +82,100 @@ def tokens_of(text: str, decompounder: Decompounder) -> list[str]:
     return whole + parts
 
 
+K1, B = 1.5, 0.75  # BM25 as bm25s computes it (Lucene variant; the PostgreSQL engine uses the same)
+BUILD_CHUNK = 20_000  # texts counted at a time while building (bounds temporary memory)
+
+
 class Postings:
-    """The BM25 score of every (token, passage) pair as bm25s saves it: a sparse matrix by token.
+    """Raw term frequencies by token (a sparse matrix by column) and each passage's length.
 
-    Read and summed here with numpy alone, so a search never imports bm25s and SciPy (a fifth
-    of a cold `rapportsok search`); bm25s computes the matrix when a build writes it."""
+    BM25 is computed at query time over the query tokens' postings only, so the stored numbers
+    are counts that a change can extend, not scores that every change would alter; the large
+    arrays are memory-mapped, so a loaded index holds only the postings a query has read."""
 
-    FILES = ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy")
+    FILES = ("indptr.npy", "docs.npy", "tf.npy", "lengths.npy")
 
     def __init__(
-        self, vocab: dict[str, int], data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, n: int
+        self, vocab: dict[str, int], indptr: np.ndarray, docs: np.ndarray, tf: np.ndarray, lengths: np.ndarray
     ) -> None:
-        self.vocab, self.n = vocab, n
-        self._data, self._indices, self._indptr = data, indices, indptr
+        self.vocab, self.n = vocab, len(lengths)
+        self._indptr, self._docs, self._tf, self._lengths = indptr, docs, tf, lengths
+        df = np.diff(indptr).astype(np.float64)
+        self._idf = np.log(1 + (self.n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        average = float(lengths.mean()) if self.n else 1.0
+        self._norm = (K1 * (1 - B + B * np.asarray(lengths, dtype=np.float32) / average)).astype(np.float32)
+
+    @classmethod
+    def count(cls, token_ids: Iterable[list[int]], vocab: dict[str, int]) -> Postings:
+        """The postings of texts given as token numbers (numbers into vocab), counted a chunk at a time."""
+        terms, docs, tfs, lengths = [], [], [], []
+        first = 0
+        for chunk in _chunks(token_ids, BUILD_CHUNK):
+            sizes = np.fromiter((len(ids) for ids in chunk), dtype=np.int64, count=len(chunk))
+            flat = np.fromiter(chain.from_iterable(chunk), dtype=np.int64, count=int(sizes.sum()))
+            rows = np.repeat(np.arange(len(chunk), dtype=np.int64), sizes)
+            pairs, tf = np.unique(rows * len(vocab) + flat, return_counts=True)
+            terms.append((pairs % len(vocab)).astype(np.int32))
+            docs.append((pairs // len(vocab) + first).astype(np.int32))
+            tfs.append(np.minimum(tf, np.iinfo(np.uint16).max).astype(np.uint16))
+            lengths.append(np.maximum(sizes, 1).astype(np.float32))  # an empty text counts one token, as in bm25s
+            first += len(chunk)
+        term = np.concatenate(terms) if terms else np.zeros(0, np.int32)
+        order = np.argsort(term, kind="stable")  # by token, passages ascending within each
+        indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(term, minlength=len(vocab)), out=indptr[1:])
+        del term
+        doc = np.concatenate(docs)[order] if docs else np.zeros(0, np.int32)
+        tf = np.concatenate(tfs)[order] if tfs else np.zeros(0, np.uint16)
+        return cls(vocab, indptr, doc, tf, np.concatenate(lengths) if lengths else np.zeros(0, np.float32))
 
     @classmethod
     def load(cls, folder: Path) -> Postings:
         vocab = json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))
-        n = json.loads((folder / "params.index.json").read_text(encoding="utf-8"))["num_docs"]
-        return cls(vocab, *(np.load(folder / name) for name in cls.FILES), n)
+        if not isinstance(vocab, dict):
+            raise ValueError("vocab.index.json is not an object")
+        indptr, docs, tf, lengths = (np.load(folder / name, mmap_mode="r") for name in cls.FILES)
+        return cls(vocab, np.asarray(indptr), docs, tf, np.asarray(lengths))
 
     def save(self, folder: Path) -> None:
-        """The files and names bm25s writes (params: only what loading needs)."""
         folder.mkdir(parents=True, exist_ok=True)
-        for name, array in zip(self.FILES, (self._data, self._indices, self._indptr), strict=True):
+        for name, array in zip(self.FILES, (self._indptr, self._docs, self._tf, self._lengths), strict=True):
             np.save(folder / name, array)
         (folder / "vocab.index.json").write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
-        params = json.dumps({"method": "lucene", "num_docs": self.n})
-        (folder / "params.index.json").write_text(params, encoding="utf-8")
 
     def check(self, documents: int) -> None:
         """Raises ValueError unless the files agree with each other and index `documents` texts."""
         if self.n != documents:
             raise ValueError(f"the lexical index holds {self.n} texts, not {documents}")
-        indices, indptr = self._indices, self._indptr
-        if len(indices) != len(self._data) or len(indptr) == 0 or indptr[-1] != len(indices):
+        indptr, docs = self._indptr, self._docs
+        if len(docs) != len(self._tf) or len(indptr) != len(self.vocab) + 1 or indptr[-1] != len(docs):
             raise ValueError("the lexical index's matrix files disagree")
-        if (len(indices) and indices.max() >= documents) or max(self.vocab.values(), default=-1) >= len(indptr):
+        if np.any(np.diff(indptr) < 0) or (len(docs) and (docs.max() >= documents or docs.min() < 0)):
+            raise ValueError("the lexical index's postings do not fit its passages")
+        if sorted(self.vocab.values()) != list(range(len(self.vocab))):
             raise ValueError("the lexical index's vocabulary does not fit its matrix")
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         """Sum over the known tokens (repeats count again) of each passage's BM25 score."""
         scores = np.zeros(self.n, dtype=np.float32)
-        for token in tokens:
+        for token, repeats in Counter(tokens).items():
             at = self.vocab.get(token)
             if at is not None:
                 start, end = self._indptr[at], self._indptr[at + 1]
-                np.add.at(scores, self._indices[start:end], self._data[start:end])
+                docs, tf = self._docs[start:end], self._tf[start:end].astype(np.float32)
+                scores[docs] += (repeats * self._idf[at]) * tf / (self._norm[docs] + tf)
         return scores
+
+
+def _chunks(items: Iterable[list[int]], size: int) -> Iterator[list[list[int]]]:
+    chunk: list[list[int]] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 class Lexical:
@@ -138,14 +187,19 @@ class Lexical:
 
     @classmethod
     def build(cls, texts: list[str], decompounder: Decompounder | None = None) -> Lexical:
-        import bm25s
-
+        """BM25 over the texts; each distinct word is stemmed and split once, not at every occurrence."""
         decompounder = decompounder or Decompounder.from_texts(texts)
-        bm25 = bm25s.BM25()
-        bm25.index([tokens_of(t, decompounder) or [""] for t in texts], show_progress=False)
-        matrix = bm25.scores
-        postings = Postings(bm25.vocab_dict, matrix["data"], matrix["indices"], matrix["indptr"], matrix["num_docs"])
-        return cls(postings, decompounder)
+        vocab: dict[str, int] = {}
+        known: dict[str, list[int]] = {}  # word -> numbers of its tokens (none for a stop word)
+
+        def numbered(text: str) -> list[int]:
+            found = words(text)
+            for word in set(found).difference(known):
+                whole, parts = split(word, decompounder)
+                known[word] = [vocab.setdefault(token, len(vocab)) for token in whole + parts]
+            return list(chain.from_iterable(map(known.__getitem__, found)))
+
+        return cls(Postings.count(map(numbered, texts), vocab), decompounder)
 
     def save(self, folder: Path) -> None:
         """Stored with the build, so that loading costs milliseconds instead of re-tokenising."""

@@ -18,10 +18,11 @@ from .errors import IndexMissing
 from .lexical import Lexical
 from .records import Document, Passage
 
-SENTENCES = "sentences.npz"  # sentence vectors and where each sentence stands
+SENTENCES = "sentences.npy"  # sentence vectors (float16), memory-mapped when loaded
+SENTENCE_TABLE = "sentence_table.npy"  # (passage row, start, end) of each sentence
 LEXICAL = "lexical"  # folder of the saved BM25 index inside a build
 BUILD_NAME = re.compile(r"[0-9]{8}T[0-9]{6}-[0-9a-f]{6}")  # what CURRENT may name
-# what a truncated, edited or foreign file raises from json, numpy, faiss, bm25s or pydantic
+# what a truncated, edited or foreign file raises from json, numpy, faiss or pydantic
 DAMAGE = (
     OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, RuntimeError, EOFError,
     RecursionError, zipfile.BadZipFile, ValidationError,
@@ -128,8 +129,7 @@ def _read_passages(build: Path, meta: dict[str, Any]) -> list[Passage]:
 
 def _read_sentences(build: Path, passages: int, dim: int) -> tuple[np.ndarray, np.ndarray]:
     """Sentence vectors and their (passage row, start, end) table, stored passage by passage."""
-    with np.load(build / SENTENCES) as data:
-        vectors, table = data["vectors"], data["table"]
+    vectors, table = np.load(build / SENTENCES, mmap_mode="r"), np.load(build / SENTENCE_TABLE)
     if (
         vectors.dtype not in (np.float32, np.float16) or vectors.ndim != 2 or vectors.shape[1:] != (dim,)
         or table.shape != (len(vectors), 3)

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import BuildLocked, IndexMissing, WriteFailed
 from ..records import Passage
-from ..validate import LEXICAL, SENTENCES, IndexDamaged, build_name, read_build, read_meta
+from ..validate import LEXICAL, SENTENCE_TABLE, SENTENCES, IndexDamaged, build_name, read_build, read_meta
 from . import Built, scattered
 
 CURRENT = "CURRENT"  # names the build folder in use; replaced atomically
@@ -123,8 +123,10 @@ def _write_files(tmp: Path, built: Built) -> None:
         for passage in built.passages:
             handle.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
     faiss.write_index(_dense_index(built.vectors), str(tmp / "dense.faiss"))
-    # float16 halves the largest file and its memory; dev ranking is unchanged (README, bench/scale)
-    np.savez(tmp / SENTENCES, vectors=built.sentences.astype(np.float16, copy=False), table=built.table)
+    # float16 halves the largest file; dev ranking is unchanged (README, bench/scale); .npy files are
+    # memory-mapped when loaded, so a server holds only the sentences it has scored
+    np.save(tmp / SENTENCES, built.sentences.astype(np.float16, copy=False))
+    np.save(tmp / SENTENCE_TABLE, built.table)
     built.lexical.save(tmp / LEXICAL)
     (tmp / FOLLOWUPS).write_text(json.dumps(built.links, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     (tmp / "meta.json").write_text(json.dumps(built.meta, ensure_ascii=False, indent=1), encoding="utf-8")
