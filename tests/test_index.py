@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from rapportsok.engines import local
 from rapportsok.errors import BuildLocked, CorpusError, ModelMismatch
 from rapportsok.index import SENTENCES, Index, IndexDamaged, _build_lock, build, current_build, is_stale
 from rapportsok.search import search
 from rapportsok.settings import Settings
+from rapportsok.validate import DELTAS
 
 REPO = Path(__file__).resolve().parent.parent
 SMALL = ["mandat-stoltenberg-utvalget-2009.txt", "hoeringsinnspill-narkotikapolitiforening.txt"]
@@ -93,6 +95,41 @@ def test_add_change_remove_reembeds_exactly_what_changed(tmp_path):
     removed = build(settings)
     assert (removed.removed, removed.embedded) == (1, 0)
     assert set(ids(settings).values()) == {"mandat-stoltenberg-utvalget-2009"}
+
+
+def test_a_changed_document_is_stored_as_a_part_of_its_own_and_ranks_as_in_a_whole_build(fresh, tmp_path, monkeypatch):
+    """With the share of changed rows allowed up to all of them (small corpora are otherwise written
+    whole), a change links the previous build's files, adds the document as a part, retires its old rows."""
+    whole = Settings.resolve(tmp_path / "whole" / "corpus", tmp_path / "whole" / "index")
+    shutil.copytree(fresh.corpus, whole.corpus)
+    shutil.copytree(fresh.index, whole.index)
+    for settings in (fresh, whole):
+        mandate = settings.corpus / SMALL[0]
+        mandate.write_text(mandate.read_text(encoding="utf-8") + "\nKvasirenselsesprogrammet skal evalueres.\n", encoding="utf-8")
+    before = current_build(fresh.index)
+    monkeypatch.setattr(local, "DELTA_SHARE", 1.0)
+    assert build(fresh).changed == 1
+    monkeypatch.setattr(local, "DELTA_SHARE", 0.0)
+    assert build(whole).changed == 1
+
+    part_build, whole_build = current_build(fresh.index), current_build(whole.index)
+    assert len(json.loads((part_build / DELTAS).read_text())) == 1 and not (whole_build / DELTAS).exists()
+    for name in ("passages.jsonl", "dense.faiss", SENTENCES, "lexical/docs.npy"):  # shared, not copied
+        assert (part_build / name).stat().st_ino == (before / name).stat().st_ino
+    shutil.rmtree(before)  # removing the older build leaves the new one whole
+    parts, full = Index.open(fresh, update=False), Index.open(whole, update=False)
+    assert sorted(p.passage_id for p in parts.passages) == sorted(p.passage_id for p in full.passages)
+    assert len(parts.sentence_table) == len(full.sentence_table)
+    for query in ("Kvasirenselsesprogrammet", "utvalget skal vurdere narkotikapolitikken", "politiets erfaringer"):
+        for mode in ("lexical", "hybrid", "dense"):
+            found = [(h.passage.passage_id, round(h.score, 4)) for h in search(parts, query, k=5, mode=mode).hits]
+            assert found == [(h.passage.passage_id, round(h.score, 4)) for h in search(full, query, k=5, mode=mode).hits]
+    assert "Kvasirenselsesprogrammet" in search(parts, "Kvasirenselsesprogrammet", k=1).hits[0].passage.text
+
+    (part_build / DELTAS).write_text("[1]")  # damage to the part list is damage like any other
+    with pytest.raises(IndexDamaged):
+        Index.open(fresh, update=False)
+    assert build(fresh).embedded == 0 and Index.open(fresh, update=False).passages
 
 
 def test_a_killed_build_leaves_the_previous_index_usable(fresh):

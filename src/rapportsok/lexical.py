@@ -98,28 +98,23 @@ class Postings:
     def __init__(
         self, vocab: dict[str, int], indptr: np.ndarray, docs: np.ndarray, tf: np.ndarray, lengths: np.ndarray
     ) -> None:
-        self.vocab, self.n = vocab, len(lengths)
-        self._indptr, self._docs, self._tf, self._lengths = indptr, docs, tf, lengths
-        df = np.diff(indptr).astype(np.float64)
-        self._idf = np.log(1 + (self.n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        average = float(lengths.mean()) if self.n else 1.0
-        self._norm = (K1 * (1 - B + B * np.asarray(lengths, dtype=np.float32) / average)).astype(np.float32)
+        self.vocab, self.n, self.lengths = vocab, len(lengths), lengths
+        self._indptr, self._docs, self._tf = indptr, docs, tf
 
     @classmethod
-    def count(cls, token_ids: Iterable[list[int]], vocab: dict[str, int]) -> Postings:
-        """The postings of texts given as token numbers (numbers into vocab), counted a chunk at a time."""
+    def count(cls, chunks: Iterable[tuple[np.ndarray, np.ndarray]], vocab: dict[str, int]) -> Postings:
+        """The postings of texts given a chunk at a time as the numbers (into vocab) of their tokens,
+        one text after the other, and how many tokens each text has."""
         terms, docs, tfs, lengths = [], [], [], []
         first = 0
-        for chunk in _chunks(token_ids, BUILD_CHUNK):
-            sizes = np.fromiter((len(ids) for ids in chunk), dtype=np.int64, count=len(chunk))
-            flat = np.fromiter(chain.from_iterable(chunk), dtype=np.int64, count=int(sizes.sum()))
-            rows = np.repeat(np.arange(len(chunk), dtype=np.int64), sizes)
+        for flat, sizes in chunks:
+            rows = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
             pairs, tf = np.unique(rows * len(vocab) + flat, return_counts=True)
             terms.append((pairs % len(vocab)).astype(np.int32))
             docs.append((pairs // len(vocab) + first).astype(np.int32))
             tfs.append(np.minimum(tf, np.iinfo(np.uint16).max).astype(np.uint16))
             lengths.append(np.maximum(sizes, 1).astype(np.float32))  # an empty text counts one token, as in bm25s
-            first += len(chunk)
+            first += len(sizes)
         term = np.concatenate(terms) if terms else np.zeros(0, np.int32)
         order = np.argsort(term, kind="stable")  # by token, passages ascending within each
         indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
@@ -135,11 +130,11 @@ class Postings:
         if not isinstance(vocab, dict):
             raise ValueError("vocab.index.json is not an object")
         indptr, docs, tf, lengths = (np.load(folder / name, mmap_mode="r") for name in cls.FILES)
-        return cls(vocab, np.asarray(indptr), docs, tf, np.asarray(lengths))
+        return cls(vocab, np.array(indptr), docs, tf, np.array(lengths))
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        for name, array in zip(self.FILES, (self._indptr, self._docs, self._tf, self._lengths), strict=True):
+        for name, array in zip(self.FILES, (self._indptr, self._docs, self._tf, self.lengths), strict=True):
             np.save(folder / name, array)
         (folder / "vocab.index.json").write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
 
@@ -155,20 +150,25 @@ class Postings:
         if sorted(self.vocab.values()) != list(range(len(self.vocab))):
             raise ValueError("the lexical index's vocabulary does not fit its matrix")
 
-    def scores(self, tokens: list[str]) -> np.ndarray:
-        """Sum over the known tokens (repeats count again) of each passage's BM25 score."""
-        scores = np.zeros(self.n, dtype=np.float32)
-        for token, repeats in Counter(tokens).items():
-            at = self.vocab.get(token)
-            if at is not None:
-                start, end = self._indptr[at], self._indptr[at + 1]
-                docs, tf = self._docs[start:end], self._tf[start:end].astype(np.float32)
-                scores[docs] += (repeats * self._idf[at]) * tf / (self._norm[docs] + tf)
-        return scores
+    def postings(self, token: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """The rows that hold the token and how often each holds it; None for a token it lacks."""
+        at = self.vocab.get(token)
+        if at is None:
+            return None
+        start, end = self._indptr[at], self._indptr[at + 1]
+        return self._docs[start:end], self._tf[start:end]
 
 
-def _chunks(items: Iterable[list[int]], size: int) -> Iterator[list[list[int]]]:
-    chunk: list[list[int]] = []
+class _Numbering(dict):
+    """Numbers keys in the order they are first looked up."""
+
+    def __missing__(self, key: str) -> int:
+        self[key] = number = len(self)
+        return number
+
+
+def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
     for item in items:
         chunk.append(item)
         if len(chunk) == size:
@@ -179,43 +179,82 @@ def _chunks(items: Iterable[list[int]], size: int) -> Iterator[list[list[int]]]:
 
 
 class Lexical:
-    """BM25 (bm25s's Lucene variant) over stemmed tokens; a query's unknown tokens are ignored."""
+    """BM25 (bm25s's Lucene variant) over stemmed tokens; a query's unknown tokens are ignored.
 
-    def __init__(self, postings: Postings, decompounder: Decompounder) -> None:
+    The rows are those of one or more parts (postings of the passages a build added), of which
+    `live` marks the rows still in use: a change adds a part and retires rows instead of
+    recounting every passage. Document frequencies and the average length are taken over the
+    live rows at query time, so the scores are those of one index over the live passages."""
+
+    def __init__(self, parts: list[Postings] | None, decompounder: Decompounder, live: np.ndarray | None = None) -> None:
         self.decompounder = decompounder
-        self._postings = postings
+        self._parts = parts or []
+        self._offsets = np.cumsum([0] + [part.n for part in self._parts])
+        self._live = live
+        self._live_rows = None if live is None else np.flatnonzero(live)
+        self.n = int(self._offsets[-1]) if live is None else len(self._live_rows)
+        if self._parts:
+            lengths = np.concatenate([np.asarray(part.lengths, dtype=np.float32) for part in self._parts])
+            average = float(lengths[self._live_rows].mean() if live is not None else lengths.mean()) if self.n else 1.0
+            self._norm = (K1 * (1 - B + B * lengths / average)).astype(np.float32)
 
     @classmethod
     def build(cls, texts: list[str], decompounder: Decompounder | None = None) -> Lexical:
-        """BM25 over the texts; each distinct word is stemmed and split once, not at every occurrence."""
-        decompounder = decompounder or Decompounder.from_texts(texts)
+        """BM25 over the texts. Each text is read once into numbers of its words; each distinct
+        word is then stemmed and split once, and its tokens are spread over the texts by numpy."""
+        numbering = _Numbering()
+        chunks = []  # per chunk of texts: their words' numbers one text after the other, and words per text
+        for chunk in _chunks(texts, BUILD_CHUNK):
+            found = [words(text) for text in chunk]
+            sizes = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+            flat = np.fromiter(map(numbering.__getitem__, chain.from_iterable(found)), dtype=np.int64, count=int(sizes.sum()))
+            chunks.append((flat, sizes))
+        surface = list(numbering)
+        if decompounder is None:
+            counts = sum((np.bincount(flat, minlength=len(surface)) for flat, _ in chunks), np.zeros(len(surface), np.int64))
+            decompounder = Decompounder({w: n for w, n in zip(surface, counts.tolist(), strict=True) if n >= 2})
         vocab: dict[str, int] = {}
-        known: dict[str, list[int]] = {}  # word -> numbers of its tokens (none for a stop word)
+        expansion = [[vocab.setdefault(token, len(vocab)) for token in whole + parts]
+                     for whole, parts in (split(word, decompounder) for word in surface)]
+        per_word = np.fromiter(map(len, expansion), dtype=np.int64, count=len(expansion))  # tokens of each word
+        first = np.cumsum(per_word) - per_word
+        tokens = np.fromiter(chain.from_iterable(expansion), dtype=np.int64, count=int(per_word.sum()))
 
-        def numbered(text: str) -> list[int]:
-            found = words(text)
-            for word in set(found).difference(known):
-                whole, parts = split(word, decompounder)
-                known[word] = [vocab.setdefault(token, len(vocab)) for token in whole + parts]
-            return list(chain.from_iterable(map(known.__getitem__, found)))
+        def spread(flat: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """The token numbers of a chunk's texts, and how many each text has."""
+            n = per_word[flat]
+            at = np.repeat(first[flat] - (np.cumsum(n) - n), n) + np.arange(n.sum())
+            text_of = np.repeat(np.arange(len(sizes)), sizes)
+            return tokens[at], np.bincount(text_of, weights=n, minlength=len(sizes)).astype(np.int64)
 
-        return cls(Postings.count(map(numbered, texts), vocab), decompounder)
+        def spread_all() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+            while chunks:
+                yield spread(*chunks.pop(0))  # each chunk's words freed once counted
 
-    def save(self, folder: Path) -> None:
-        """Stored with the build, so that loading costs milliseconds instead of re-tokenising."""
-        self._postings.save(folder)
-        (folder / COMPOUNDS_FILE).write_text(json.dumps(self.decompounder.counts, ensure_ascii=False))
+        return cls([Postings.count(spread_all(), vocab)], decompounder)
+
+    def save(self, folder: Path, compounds: bool = True) -> None:
+        """Stored with the build, so that loading costs milliseconds instead of re-tokenising; a
+        part added by a change is stored without the compounds (it splits words as its build)."""
+        (part,) = self._parts
+        part.save(folder)
+        if compounds:
+            (folder / COMPOUNDS_FILE).write_text(json.dumps(self.decompounder.counts, ensure_ascii=False))
 
     @classmethod
-    def load(cls, folder: Path) -> Lexical:
-        counts = json.loads((folder / COMPOUNDS_FILE).read_text(encoding="utf-8"))
+    def load(cls, folders: list[Path], live: np.ndarray | None = None) -> Lexical:
+        """The parts stored in folders (the first holds the compounds), with the live rows."""
+        counts = json.loads((folders[0] / COMPOUNDS_FILE).read_text(encoding="utf-8"))
         if not isinstance(counts, dict) or not all(isinstance(n, int) for n in counts.values()):
             raise ValueError(f"{COMPOUNDS_FILE} is not an object of word counts")
-        return cls(Postings.load(folder), Decompounder(counts))
+        return cls([Postings.load(folder) for folder in folders], Decompounder(counts), live)
 
-    def check(self, documents: int) -> None:
-        """Raises ValueError unless the loaded files agree with each other and index `documents` texts."""
-        self._postings.check(documents)
+    def check(self, rows: list[int]) -> None:
+        """Raises ValueError unless each part's files agree with each other and index its rows."""
+        if len(rows) != len(self._parts):
+            raise ValueError(f"the lexical index has {len(self._parts)} parts, not {len(rows)}")
+        for part, count in zip(self._parts, rows, strict=True):
+            part.check(count)
 
     def tokens(self, text: str) -> list[str]:
         """Stems of the non-stop words, plus stems of compound parts."""
@@ -233,15 +272,29 @@ class Lexical:
         """Share of the query's words that occur in the corpus: low for English or nynorsk
         questions, whose words BM25 cannot match."""
         whole, _ = self._split(query)
-        return sum(t in self._postings.vocab for t in whole) / len(whole) if whole else 0.0
+        return sum(any(t in part.vocab for part in self._parts) for t in whole) / len(whole) if whole else 0.0
 
     def containing(self, tokens: list[str]) -> np.ndarray:
         """Per token, which passages contain it (a boolean row per token; all False for an unknown token)."""
         rows = [self._bm25_scores([t]) > 0 for t in tokens]
-        return np.array(rows, dtype=bool).reshape(len(tokens), self._postings.n)
+        return np.array(rows, dtype=bool).reshape(len(tokens), self.n)
 
     def _bm25_scores(self, tokens: list[str]) -> np.ndarray:
-        return self._postings.scores(tokens)
+        """Sum over the known tokens (repeats count again) of each live row's BM25 score."""
+        scores = np.zeros(int(self._offsets[-1]), dtype=np.float32)
+        for token, repeats in Counter(tokens).items():
+            found = [(hit[0] + offset, hit[1]) for part, offset in zip(self._parts, self._offsets)
+                     if (hit := part.postings(token)) is not None]
+            if not found:
+                continue
+            docs = np.concatenate([d for d, _ in found])
+            tf = np.concatenate([t for _, t in found]).astype(np.float32)
+            if self._live is not None:
+                keep = self._live[docs]
+                docs, tf = docs[keep], tf[keep]
+            idf = np.log(1 + (self.n - len(docs) + 0.5) / (len(docs) + 0.5))
+            scores[docs] += np.float32(repeats * idf) * tf / (self._norm[docs] + tf)
+        return scores if self._live_rows is None else scores[self._live_rows]
 
     def matching_words(self, query: str, text: str) -> set[str]:
         """The words of text that match a query term (for highlighting); stemmed in one call each,
