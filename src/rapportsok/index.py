@@ -169,7 +169,7 @@ def build(
             "unreadable": unreadable,
             "warnings": report.warnings,
         }
-        lexical = Lexical.build([p.context() for p in passages])
+        lexical = Lexical.build(p.context() for p in passages)
         links = _followups(passages, vectors, table, lexical, meta, engine.current_followups() if reuse else None)
         n = len(passages)
         engine.write(Built(meta, passages, vectors[:n], vectors[n:], table, lexical, links))

@@ -83,7 +83,7 @@ def tokens_of(text: str, decompounder: Decompounder) -> list[str]:
 
 
 K1, B = 1.5, 0.75  # BM25 as bm25s computes it (Lucene variant; the PostgreSQL engine uses the same)
-BUILD_CHUNK = 20_000  # texts counted at a time while building (bounds temporary memory)
+BUILD_CHUNK = 5_000  # texts read at a time while building (bounds the memory their words take)
 
 
 class Postings:
@@ -199,7 +199,7 @@ class Lexical:
             self._norm = (K1 * (1 - B + B * lengths / average)).astype(np.float32)
 
     @classmethod
-    def build(cls, texts: list[str], decompounder: Decompounder | None = None) -> Lexical:
+    def build(cls, texts: Iterable[str], decompounder: Decompounder | None = None) -> Lexical:
         """BM25 over the texts. Each text is read once into numbers of its words; each distinct
         word is then stemmed and split once, and its tokens are spread over the texts by numpy."""
         numbering = _Numbering()
@@ -207,7 +207,7 @@ class Lexical:
         for chunk in _chunks(texts, BUILD_CHUNK):
             found = [words(text) for text in chunk]
             sizes = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
-            flat = np.fromiter(map(numbering.__getitem__, chain.from_iterable(found)), dtype=np.int64, count=int(sizes.sum()))
+            flat = np.fromiter(map(numbering.__getitem__, chain.from_iterable(found)), dtype=np.int32, count=int(sizes.sum()))
             chunks.append((flat, sizes))
         surface = list(numbering)
         if decompounder is None:
@@ -276,24 +276,39 @@ class Lexical:
 
     def containing(self, tokens: list[str]) -> np.ndarray:
         """Per token, which passages contain it (a boolean row per token; all False for an unknown token)."""
-        rows = [self._bm25_scores([t]) > 0 for t in tokens]
-        return np.array(rows, dtype=bool).reshape(len(tokens), self.n)
+        present = np.zeros((len(tokens), int(self._offsets[-1])), dtype=bool)
+        for i, token in enumerate(tokens):
+            found = self._live_postings(token)
+            if found is not None:
+                present[i, found[0]] = True
+        return present if self._live_rows is None else present[:, self._live_rows]
+
+    def _live_postings(self, token: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """The rows in use (numbered across the parts) that hold the token, and how often each does."""
+        found = [(docs + offset if offset else docs, tf) for part, offset in zip(self._parts, self._offsets.tolist())
+                 if (hit := part.postings(token)) is not None for docs, tf in [hit]]
+        if not found:
+            return None
+        docs, tf = found[0] if len(found) == 1 else (np.concatenate([d for d, _ in found]), np.concatenate([t for _, t in found]))
+        if self._live is not None:
+            keep = self._live[docs]
+            docs, tf = docs[keep], tf[keep]
+        return docs, tf
 
     def _bm25_scores(self, tokens: list[str]) -> np.ndarray:
         """Sum over the known tokens (repeats count again) of each live row's BM25 score."""
         scores = np.zeros(int(self._offsets[-1]), dtype=np.float32)
         for token, repeats in Counter(tokens).items():
-            found = [(hit[0] + offset, hit[1]) for part, offset in zip(self._parts, self._offsets)
-                     if (hit := part.postings(token)) is not None]
-            if not found:
+            found = self._live_postings(token)
+            if found is None:
                 continue
-            docs = np.concatenate([d for d, _ in found])
-            tf = np.concatenate([t for _, t in found]).astype(np.float32)
-            if self._live is not None:
-                keep = self._live[docs]
-                docs, tf = docs[keep], tf[keep]
-            idf = np.log(1 + (self.n - len(docs) + 0.5) / (len(docs) + 0.5))
-            scores[docs] += np.float32(repeats * idf) * tf / (self._norm[docs] + tf)
+            docs, tf = found[0], found[1].astype(np.float32)
+            weight = tf / (self._norm[docs] + tf)
+            weight *= np.float32(repeats * np.log(1 + (self.n - len(docs) + 0.5) / (len(docs) + 0.5)))
+            if len(docs) > len(scores) // 16:  # a common word: one pass in C beats gathering and scattering
+                np.add(scores, np.bincount(docs, weight, minlength=len(scores)), out=scores, casting="unsafe")
+            else:
+                scores[docs] += weight
         return scores if self._live_rows is None else scores[self._live_rows]
 
     def matching_words(self, query: str, text: str) -> set[str]:
