@@ -186,7 +186,9 @@ class Lexical:
     recounting every passage. Document frequencies and the average length are taken over the
     live rows at query time, so the scores are those of one index over the live passages."""
 
-    def __init__(self, parts: list[Postings] | None, decompounder: Decompounder, live: np.ndarray | None = None) -> None:
+    def __init__(
+        self, parts: list[Postings] | None, decompounder: Decompounder, live: np.ndarray | None = None
+    ) -> None:
         self.decompounder = decompounder
         self._parts = parts or []
         self._offsets = np.cumsum([0] + [part.n for part in self._parts])
@@ -207,11 +209,14 @@ class Lexical:
         for chunk in _chunks(texts, BUILD_CHUNK):
             found = [words(text) for text in chunk]
             sizes = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
-            flat = np.fromiter(map(numbering.__getitem__, chain.from_iterable(found)), dtype=np.int32, count=int(sizes.sum()))
+            numbers = map(numbering.__getitem__, chain.from_iterable(found))
+            flat = np.fromiter(numbers, dtype=np.int32, count=int(sizes.sum()))
             chunks.append((flat, sizes))
         surface = list(numbering)
         if decompounder is None:
-            counts = sum((np.bincount(flat, minlength=len(surface)) for flat, _ in chunks), np.zeros(len(surface), np.int64))
+            counts = np.zeros(len(surface), dtype=np.int64)
+            for flat, _ in chunks:
+                counts += np.bincount(flat, minlength=len(surface))
             decompounder = Decompounder({w: n for w, n in zip(surface, counts.tolist(), strict=True) if n >= 2})
         vocab: dict[str, int] = {}
         expansion = [[vocab.setdefault(token, len(vocab)) for token in whole + parts]
@@ -285,11 +290,15 @@ class Lexical:
 
     def _live_postings(self, token: str) -> tuple[np.ndarray, np.ndarray] | None:
         """The rows in use (numbered across the parts) that hold the token, and how often each does."""
-        found = [(docs + offset if offset else docs, tf) for part, offset in zip(self._parts, self._offsets.tolist())
-                 if (hit := part.postings(token)) is not None for docs, tf in [hit]]
+        found = []
+        for part, offset in zip(self._parts, self._offsets[:-1].tolist(), strict=True):
+            hit = part.postings(token)
+            if hit is not None:
+                found.append((hit[0] + offset if offset else hit[0], hit[1]))
         if not found:
             return None
-        docs, tf = found[0] if len(found) == 1 else (np.concatenate([d for d, _ in found]), np.concatenate([t for _, t in found]))
+        docs = found[0][0] if len(found) == 1 else np.concatenate([d for d, _ in found])
+        tf = found[0][1] if len(found) == 1 else np.concatenate([t for _, t in found])
         if self._live is not None:
             keep = self._live[docs]
             docs, tf = docs[keep], tf[keep]

@@ -1,4 +1,7 @@
-"""The local engine: each build a folder of files (FAISS, sentence vectors, BM25), named by CURRENT."""
+"""The local engine: each build a folder of files (FAISS, sentence vectors, BM25), named by CURRENT.
+
+A build is one part (its own files) or, after small changes, that part hard-linked from the
+previous build plus a part per change under deltas/ and the flags of the rows still in use."""
 
 from __future__ import annotations
 
@@ -21,8 +24,19 @@ from ..errors import BuildLocked, IndexMissing, WriteFailed
 from ..lexical import COMPOUNDS_FILE, Decompounder, Lexical
 from ..records import Passage
 from ..validate import (
-    DAMAGE, DELTAS, LEXICAL, LIVE, PART_DOCUMENTS, SENTENCE_TABLE, SENTENCES, IndexDamaged, build_name, part_documents,
-    part_folders, read_build, read_meta,
+    DAMAGE,
+    DELTAS,
+    LEXICAL,
+    LIVE,
+    PART_DOCUMENTS,
+    SENTENCE_TABLE,
+    SENTENCES,
+    IndexDamaged,
+    build_name,
+    part_documents,
+    part_folders,
+    read_build,
+    read_meta,
 )
 from . import Built, scattered
 
@@ -119,7 +133,8 @@ def _write_build(index_dir: Path, built: Built, trusted: Path | None) -> str:
             _write_part(tmp, built.passages, built.vectors, built.sentences, built.table, built.lexical)
         else:
             _write_delta(tmp, previous, built, delta)
-        (tmp / FOLLOWUPS).write_text(json.dumps(built.links, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        links = json.dumps(built.links, ensure_ascii=False, separators=(",", ":"))
+        (tmp / FOLLOWUPS).write_text(links, encoding="utf-8")
         (tmp / "meta.json").write_text(json.dumps(built.meta, ensure_ascii=False, indent=1), encoding="utf-8")
         for path in tmp.rglob("*"):
             if path.is_file():
@@ -241,7 +256,8 @@ def _write_delta(tmp: Path, previous: Path, built: Built, delta: Delta) -> None:
         table[:, 0] = np.searchsorted(rows, table[:, 0])  # rows ascend: each sentence's passage within the part
         passages = [built.passages[i] for i in rows.tolist()]
         counts = json.loads((previous / LEXICAL / COMPOUNDS_FILE).read_text(encoding="utf-8"))
-        lexical = Lexical.build([p.context() for p in passages], Decompounder(counts))  # words split as in the build it extends
+        # words split as in the build it extends, so that every part counts them alike
+        lexical = Lexical.build((p.context() for p in passages), Decompounder(counts))
         parts.append(uuid.uuid4().hex[:12])
         _write_part(tmp / "deltas" / parts[-1], passages, built.vectors[rows], built.sentences[sentence_rows], table,
                     lexical, compounds=False)
@@ -350,7 +366,8 @@ class LocalBuild:
         # sentences of the passages in use, passage by passage; their vectors stay in the parts' files
         self._vectors = [part.sentence_vectors for part in parts]
         self._sentence_offsets = np.cumsum([0] + [len(part.sentence_table) for part in parts])
-        table = np.concatenate([part.sentence_table + (offset, 0, 0) for part, offset in zip(parts, self._row_offsets)])
+        offsets = self._row_offsets[:-1]
+        table = np.concatenate([part.sentence_table + (at, 0, 0) for part, at in zip(parts, offsets, strict=True)])
         self._sentence_rows = np.flatnonzero(live[table[:, 0]])
         table = table[self._sentence_rows]
         table[:, 0] = self._in_use[table[:, 0]]
@@ -427,7 +444,7 @@ class LocalBuild:
     def _nearest(self, query_vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """HNSW's nearest in a part searched approximately, every row of a part searched exactly."""
         found_rows, found_values = [], []
-        for dense, offset in zip(self._dense, self._row_offsets):
+        for dense, offset in zip(self._dense, self._row_offsets[:-1], strict=True):
             if hasattr(dense, "hnsw"):
                 dense.hnsw.efSearch = CANDIDATES
                 values, ids = dense.search(query_vector.reshape(1, -1), CANDIDATES)
