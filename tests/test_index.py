@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rapportsok.engines import local
@@ -16,7 +17,7 @@ from rapportsok.errors import BuildLocked, CorpusError, ModelMismatch
 from rapportsok.index import SENTENCES, Index, IndexDamaged, _build_lock, build, current_build, is_stale
 from rapportsok.search import search
 from rapportsok.settings import Settings
-from rapportsok.validate import DELTAS
+from rapportsok.validate import DELTAS, LIVE
 
 REPO = Path(__file__).resolve().parent.parent
 SMALL = ["mandat-stoltenberg-utvalget-2009.txt", "hoeringsinnspill-narkotikapolitiforening.txt"]
@@ -132,6 +133,23 @@ def test_a_changed_document_is_stored_as_a_part_of_its_own_and_ranks_as_in_a_who
     with pytest.raises(IndexDamaged):
         Index.open(fresh, update=False)
     assert build(fresh).embedded == 0 and Index.open(fresh, update=False).passages
+
+
+def test_a_removed_document_is_retired_from_a_build_in_parts(fresh, monkeypatch):
+    monkeypatch.setattr(local, "DELTA_SHARE", 10.0)  # even removing half the corpus extends the build
+    before = current_build(fresh.index)
+    (fresh.corpus / SMALL[1]).unlink()
+    assert build(fresh).removed == 1
+
+    after = current_build(fresh.index)
+    live = np.load(after / LIVE)
+    assert json.loads((after / DELTAS).read_text()) == [] and 0 < live.sum() < len(live)
+    assert (after / "passages.jsonl").stat().st_ino == (before / "passages.jsonl").stat().st_ino
+    index = Index.open(fresh, update=False)
+    assert {p.doc for p in index.passages} == {"mandat-stoltenberg-utvalget-2009"} == {d.doc for d in index.documents}
+    assert len(index.passages) == live.sum() and len(index.lexical.scores("politiet")) == live.sum()
+    hits = search(index, "narkotikapolitiforening politiet", k=5).hits
+    assert hits and all(h.passage.doc == "mandat-stoltenberg-utvalget-2009" for h in hits)
 
 
 def test_a_killed_build_leaves_the_previous_index_usable(fresh):
