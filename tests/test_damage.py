@@ -20,7 +20,7 @@ from rapportsok.errors import IndexMissing
 from rapportsok.index import Index, build, current_build
 from rapportsok.search import search
 from rapportsok.settings import Settings
-from rapportsok.validate import IndexDamaged
+from rapportsok.validate import SENTENCES, IndexDamaged
 
 MANDATE = "mandat-stoltenberg-utvalget-2009.txt"
 
@@ -85,7 +85,7 @@ BUILD_DAMAGE: dict[str, Callable[[Path, Path], object]] = {
         (b / "passages.jsonl").read_text(encoding="utf-8").replace('"page": null', '"page": "x"', 1), encoding="utf-8"
     ),
     "dense truncated": lambda index, b: truncate(b / "dense.faiss"),
-    "sentences truncated": lambda index, b: truncate(b / "sentences.npz"),
+    "sentences truncated": lambda index, b: truncate(b / SENTENCES),
     "CURRENT binary": lambda index, b: (index / "CURRENT").write_bytes(b"\xff\xfe\x00\x9c garbage"),
     "CURRENT names no build": lambda index, b: (index / "CURRENT").write_text("20990101T000000-abcdef\n"),
     "CURRENT a folder": lambda index, b: current_is_a_folder(index),

@@ -9,12 +9,15 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from rapportsok.engines import local
 from rapportsok.errors import BuildLocked, CorpusError, ModelMismatch
 from rapportsok.index import SENTENCES, Index, IndexDamaged, _build_lock, build, current_build, is_stale
 from rapportsok.search import search
 from rapportsok.settings import Settings
+from rapportsok.validate import DELTAS, LIVE
 
 REPO = Path(__file__).resolve().parent.parent
 SMALL = ["mandat-stoltenberg-utvalget-2009.txt", "hoeringsinnspill-narkotikapolitiforening.txt"]
@@ -93,6 +96,60 @@ def test_add_change_remove_reembeds_exactly_what_changed(tmp_path):
     removed = build(settings)
     assert (removed.removed, removed.embedded) == (1, 0)
     assert set(ids(settings).values()) == {"mandat-stoltenberg-utvalget-2009"}
+
+
+def test_a_changed_document_is_stored_as_a_part_of_its_own_and_ranks_as_in_a_whole_build(fresh, tmp_path, monkeypatch):
+    """With the share of changed rows allowed up to all of them (small corpora are otherwise written
+    whole), a change links the previous build's files, adds the document as a part, retires its old rows."""
+    whole = Settings.resolve(tmp_path / "whole" / "corpus", tmp_path / "whole" / "index")
+    shutil.copytree(fresh.corpus, whole.corpus)
+    shutil.copytree(fresh.index, whole.index)
+    for settings in (fresh, whole):
+        mandate = settings.corpus / SMALL[0]
+        text = mandate.read_text(encoding="utf-8")
+        mandate.write_text(text + "\nKvasirenselsesprogrammet skal evalueres.\n", encoding="utf-8")
+    before = current_build(fresh.index)
+    monkeypatch.setattr(local, "DELTA_SHARE", 1.0)
+    assert build(fresh).changed == 1
+    monkeypatch.setattr(local, "DELTA_SHARE", 0.0)
+    assert build(whole).changed == 1
+
+    part_build, whole_build = current_build(fresh.index), current_build(whole.index)
+    assert len(json.loads((part_build / DELTAS).read_text())) == 1 and not (whole_build / DELTAS).exists()
+    for name in ("passages.jsonl", "dense.faiss", SENTENCES, "lexical/docs.npy"):  # shared, not copied
+        assert (part_build / name).stat().st_ino == (before / name).stat().st_ino
+    shutil.rmtree(before)  # removing the older build leaves the new one whole
+    parts, full = Index.open(fresh, update=False), Index.open(whole, update=False)
+    assert sorted(p.passage_id for p in parts.passages) == sorted(p.passage_id for p in full.passages)
+    assert len(parts.sentence_table) == len(full.sentence_table)
+    for query in ("Kvasirenselsesprogrammet", "utvalget skal vurdere narkotikapolitikken", "politiets erfaringer"):
+        for mode in ("lexical", "hybrid", "dense"):
+            found = [[(h.passage.passage_id, round(h.score, 4)) for h in search(index, query, k=5, mode=mode).hits]
+                     for index in (parts, full)]
+            assert found[0] == found[1]
+    assert "Kvasirenselsesprogrammet" in search(parts, "Kvasirenselsesprogrammet", k=1).hits[0].passage.text
+
+    (part_build / DELTAS).write_text("[1]")  # damage to the part list is damage like any other
+    with pytest.raises(IndexDamaged):
+        Index.open(fresh, update=False)
+    assert build(fresh).embedded == 0 and Index.open(fresh, update=False).passages
+
+
+def test_a_removed_document_is_retired_from_a_build_in_parts(fresh, monkeypatch):
+    monkeypatch.setattr(local, "DELTA_SHARE", 10.0)  # even removing half the corpus extends the build
+    before = current_build(fresh.index)
+    (fresh.corpus / SMALL[1]).unlink()
+    assert build(fresh).removed == 1
+
+    after = current_build(fresh.index)
+    live = np.load(after / LIVE)
+    assert json.loads((after / DELTAS).read_text()) == [] and 0 < live.sum() < len(live)
+    assert (after / "passages.jsonl").stat().st_ino == (before / "passages.jsonl").stat().st_ino
+    index = Index.open(fresh, update=False)
+    assert {p.doc for p in index.passages} == {"mandat-stoltenberg-utvalget-2009"} == {d.doc for d in index.documents}
+    assert len(index.passages) == live.sum() and len(index.lexical.scores("politiet")) == live.sum()
+    hits = search(index, "narkotikapolitiforening politiet", k=5).hits
+    assert hits and all(h.passage.doc == "mandat-stoltenberg-utvalget-2009" for h in hits)
 
 
 def test_a_killed_build_leaves_the_previous_index_usable(fresh):

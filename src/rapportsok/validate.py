@@ -18,10 +18,15 @@ from .errors import IndexMissing
 from .lexical import Lexical
 from .records import Document, Passage
 
-SENTENCES = "sentences.npz"  # sentence vectors and where each sentence stands
+SENTENCES = "sentences.npy"  # sentence vectors (float16), memory-mapped when loaded
+SENTENCE_TABLE = "sentence_table.npy"  # (passage row, start, end) of each sentence
 LEXICAL = "lexical"  # folder of the saved BM25 index inside a build
+DELTAS = "deltas.json"  # the parts later changes added (folders under deltas/), in order; absent: none
+LIVE = "live.npy"  # which rows of the parts are in use, one flag a row; absent: all of them
+PART_NAME = re.compile(r"[0-9a-f]{12}")
+PART_DOCUMENTS = "documents.json"  # [doc, first row, passages] of each document of a part, for changes
 BUILD_NAME = re.compile(r"[0-9]{8}T[0-9]{6}-[0-9a-f]{6}")  # what CURRENT may name
-# what a truncated, edited or foreign file raises from json, numpy, faiss, bm25s or pydantic
+# what a truncated, edited or foreign file raises from json, numpy, faiss or pydantic
 DAMAGE = (
     OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, RuntimeError, EOFError,
     RecursionError, zipfile.BadZipFile, ValidationError,
@@ -58,14 +63,23 @@ _COUNT = TypeAdapter(int)
 
 
 @dataclass(frozen=True)
+class Part:
+    """The files of one part of a build: the whole build's, or those of the passages a change added."""
+
+    passages: list[Passage]  # every row, in use or not
+    dense: faiss.Index
+    sentence_vectors: np.ndarray  # memory-mapped
+    sentence_table: np.ndarray  # (row in the part, start, end) of each sentence
+
+
+@dataclass(frozen=True)
 class Build:
     """Everything one build holds, read and checked."""
 
     meta: dict[str, Any]
-    passages: list[Passage]
-    dense: faiss.Index
-    sentence_vectors: np.ndarray
-    sentence_table: np.ndarray
+    parts: list[Part]
+    live: np.ndarray | None  # which rows of the parts, numbered one after the other, are in use (None: all)
+    passages: list[Passage]  # the rows in use, in order
     lexical: Lexical
 
 
@@ -94,27 +108,68 @@ def read_build(build: Path) -> Build:
     """Every file of a build, checked against meta.json and against each other."""
     meta = read_meta(build)
     try:
-        passages = _read_passages(build, meta)
-        dense = faiss.read_index(str(build / "dense.faiss"))
-        if (dense.ntotal, dense.d) != (len(passages), meta["dim"]):
-            raise ValueError(
-                f"dense.faiss holds {dense.ntotal} vectors of {dense.d}, not {len(passages)} of {meta['dim']}"
-            )
-        if meta["format"] >= 3:
-            vectors, table = _read_sentences(build, len(passages), meta["dim"])
-        else:  # a build from before sentence vectors
-            vectors, table = np.zeros((0, meta["dim"]), np.float32), np.zeros((0, 3), np.int32)
-        lexical = Lexical.load(build / LEXICAL)
-        lexical.check(len(passages))
+        folders = part_folders(build)
+        parts = [_read_part(folder, meta) for folder in folders]
+        rows = [len(part.passages) for part in parts]
+        live = _read_live(build, sum(rows))
+        passages = [p for part in parts for p in part.passages]
+        if live is not None:
+            passages = [p for p, used in zip(passages, live.tolist(), strict=True) if used]
+        _check_passages(passages, meta)
+        lexical = Lexical.load([folder / LEXICAL for folder in folders], live)
+        lexical.check(rows)
     except DAMAGE as exc:
         raise IndexDamaged(build, _reason("", exc)) from exc
-    return Build(meta, passages, dense, vectors, table, lexical)
+    return Build(meta, parts, live, passages, lexical)
 
 
-def _read_passages(build: Path, meta: dict[str, Any]) -> list[Passage]:
-    """passages.jsonl: one valid passage a line, as many per document as meta.json counts, ids unique."""
-    with (build / "passages.jsonl").open(encoding="utf-8") as handle:
+def part_folders(build: Path) -> list[Path]:
+    """The folders of a build's parts: the build folder, then each part a change added."""
+    if not (build / DELTAS).exists():
+        return [build]
+    names = json.loads((build / DELTAS).read_text(encoding="utf-8"))
+    if not isinstance(names, list) or not all(isinstance(n, str) and PART_NAME.fullmatch(n) for n in names):
+        raise ValueError(f"{DELTAS} is not a list of part names")
+    return [build] + [build / "deltas" / name for name in names]
+
+
+def _read_live(build: Path, rows: int) -> np.ndarray | None:
+    if not (build / LIVE).exists():
+        return None
+    live = np.load(build / LIVE)
+    if live.dtype != np.bool_ or live.shape != (rows,):
+        raise ValueError(f"{LIVE} flags {live.shape} rows of {live.dtype}, not {rows}")
+    return live
+
+
+def _read_part(folder: Path, meta: dict[str, Any]) -> Part:
+    with (folder / "passages.jsonl").open(encoding="utf-8") as handle:
         passages = [_PASSAGE.validate_json(line) for line in handle]
+    dense = faiss.read_index(str(folder / "dense.faiss"))
+    if (dense.ntotal, dense.d) != (len(passages), meta["dim"]):
+        raise ValueError(f"dense.faiss holds {dense.ntotal} vectors of {dense.d}, not {len(passages)} of {meta['dim']}")
+    if meta["format"] >= 3:
+        vectors, table = _read_sentences(folder, len(passages), meta["dim"])
+    else:  # a build from before sentence vectors
+        vectors, table = np.zeros((0, meta["dim"]), np.float32), np.zeros((0, 3), np.int32)
+    if json.loads((folder / PART_DOCUMENTS).read_text(encoding="utf-8")) != part_documents(passages):
+        raise ValueError(f"{PART_DOCUMENTS} does not list the passages' documents")
+    return Part(passages, dense, vectors, table)
+
+
+def part_documents(passages: list[Passage]) -> list[list]:
+    """[doc, first row, passages] of each run of one document's passages."""
+    documents: list[list] = []
+    for row, passage in enumerate(passages):
+        if documents and documents[-1][0] == passage.doc:
+            documents[-1][2] += 1
+        else:
+            documents.append([passage.doc, row, 1])
+    return documents
+
+
+def _check_passages(passages: list[Passage], meta: dict[str, Any]) -> None:
+    """As many passages per document as meta.json counts, ids unique."""
     counts: dict[str, int] = {}
     for passage in passages:
         counts[passage.doc] = counts.get(passage.doc, 0) + 1
@@ -123,13 +178,11 @@ def _read_passages(build: Path, meta: dict[str, Any]) -> list[Passage]:
         raise ValueError(f"passages.jsonl holds {len(passages)} passages, meta.json counts {sum(expected.values())}")
     if len({p.passage_id for p in passages}) != len(passages):
         raise ValueError("passages.jsonl repeats a passage id")
-    return passages
 
 
 def _read_sentences(build: Path, passages: int, dim: int) -> tuple[np.ndarray, np.ndarray]:
     """Sentence vectors and their (passage row, start, end) table, stored passage by passage."""
-    with np.load(build / SENTENCES) as data:
-        vectors, table = data["vectors"], data["table"]
+    vectors, table = np.load(build / SENTENCES, mmap_mode="r"), np.load(build / SENTENCE_TABLE)
     if (
         vectors.dtype not in (np.float32, np.float16) or vectors.ndim != 2 or vectors.shape[1:] != (dim,)
         or table.shape != (len(vectors), 3)
