@@ -6,16 +6,22 @@ it is made of, so a one-document change writes one part and a new generation row
 generation becomes current in the same transaction that writes its list, so a reader never sees
 half a build, and a killed build leaves only unreferenced parts that the next build removes.
 Any number of servers can read one database; each notices a new current generation by itself.
+
+Lexical search reads an inverted index kept beside the passages: for each of a document's
+lexemes (PostgreSQL's `norwegian` stems), the passages holding it and how often, packed in
+one row. A query reads only its words' rows, and BM25 is summed over them in numpy, so a
+search costs the same few milliseconds whether a word occurs in ten passages or in most.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -25,9 +31,11 @@ from ..records import Passage
 from . import Built, scattered
 
 LOCK_KEY = 0x7261_7070  # advisory lock id for builders ("rapp")
-CANDIDATES = 200  # nearest passages and sentences asked of HNSW (its ef_search): dev MRR .700 (.695 at 1000, 6x slower)
+CANDIDATES = 200  # nearest passages asked of HNSW (its ef_search), whose sentences are scored (as the local engine)
+EXACT_UP_TO = 1000  # passages; up to this every passage and sentence is scored: HNSW missed a dev answer's sentence
 K1, B = 1.5, 0.75  # BM25 as bm25s computes it (Lucene variant), over PostgreSQL's Norwegian stems
 HNSW = "USING hnsw (embedding vector_ip_ops) WITH (m = 16, ef_construction = 64)"
+STORAGE = 2  # how a generation is stored; 2: lexemes in rs_postings, no sentence HNSW (older ones are rebuilt)
 
 
 class DatabaseError(RapportsokError):
@@ -59,17 +67,25 @@ def _schema(dim: int) -> str:
         id bigserial PRIMARY KEY, key text UNIQUE NOT NULL, passages int NOT NULL, sentences int NOT NULL);
     CREATE TABLE IF NOT EXISTS rs_passages (
         part bigint NOT NULL REFERENCES rs_parts ON DELETE CASCADE, seq int NOT NULL, passage jsonb NOT NULL,
-        tsv tsvector NOT NULL DEFAULT '', len int NOT NULL DEFAULT 0, embedding vector({dim}) NOT NULL, PRIMARY KEY (part, seq));
+        len int NOT NULL DEFAULT 0, embedding vector({dim}) NOT NULL, PRIMARY KEY (part, seq));
     CREATE TABLE IF NOT EXISTS rs_sentences (
         part bigint NOT NULL REFERENCES rs_parts ON DELETE CASCADE, seq int NOT NULL, passage_seq int NOT NULL,
         start_at int NOT NULL, end_at int NOT NULL, embedding vector({dim}) NOT NULL, PRIMARY KEY (part, seq));
+    CREATE INDEX IF NOT EXISTS rs_sentences_passage ON rs_sentences (part, passage_seq);
+    -- per document and lexeme: its passages (seq, int4) and the lexeme's count in each (int2), packed big-endian
+    CREATE TABLE IF NOT EXISTS rs_postings (
+        part bigint NOT NULL REFERENCES rs_parts ON DELETE CASCADE, lexeme text NOT NULL, seqs bytea NOT NULL,
+        tfs bytea NOT NULL, PRIMARY KEY (part, lexeme));
+    CREATE INDEX IF NOT EXISTS rs_postings_lexeme ON rs_postings (lexeme);
     CREATE TABLE IF NOT EXISTS rs_generations (
         id bigserial PRIMARY KEY, meta jsonb NOT NULL, compounds jsonb NOT NULL, parts bigint[] NOT NULL,
-        passages int NOT NULL, avg_len real NOT NULL, followups jsonb);
+        passages int NOT NULL, avg_len real NOT NULL, followups jsonb, storage int NOT NULL DEFAULT 1);
     ALTER TABLE rs_generations ADD COLUMN IF NOT EXISTS followups jsonb;
+    ALTER TABLE rs_generations ADD COLUMN IF NOT EXISTS storage int NOT NULL DEFAULT 1;
+    ALTER TABLE rs_passages DROP COLUMN IF EXISTS tsv;  -- storage 1's text search column and its GIN index
+    DROP INDEX IF EXISTS rs_sentences_hnsw;
     CREATE TABLE IF NOT EXISTS rs_current (
         one boolean PRIMARY KEY DEFAULT true CHECK (one), generation bigint NOT NULL REFERENCES rs_generations);
-    CREATE INDEX IF NOT EXISTS rs_passages_tsv ON rs_passages USING gin (tsv);
     """
 
 
@@ -77,14 +93,13 @@ def _schema(dim: int) -> str:
 VECTOR_INDEXES = f"""
     SET maintenance_work_mem = '2GB';
     CREATE INDEX IF NOT EXISTS rs_passages_hnsw ON rs_passages {HNSW};
-    CREATE INDEX IF NOT EXISTS rs_sentences_hnsw ON rs_sentences {HNSW};
     RESET maintenance_work_mem;
     """
 
 
 def _part_key(model: str, passages: list[Passage]) -> str:
     """Identifies a document's passages by content, so an unchanged document is stored once."""
-    digest = hashlib.sha256(model.encode())
+    digest = hashlib.sha256(f"{STORAGE}:{model}".encode())
     for passage in passages:
         digest.update(json.dumps(asdict(passage), ensure_ascii=False, sort_keys=True).encode())
     return digest.hexdigest()
@@ -123,15 +138,19 @@ class PostgresEngine:
             conn.close()
 
     def _current(self) -> tuple[int, dict] | None:
+        """The current generation; None when there is none or it is stored as an older version
+        wrote it (a build then reads every document again, embedding nothing new)."""
         if not self._has_tables():
             return None
         row = self.conn.execute(
-            "SELECT g.id, g.meta FROM rs_current c JOIN rs_generations g ON g.id = c.generation"
+            "SELECT g.id, g.meta FROM rs_current c JOIN rs_generations g ON g.id = c.generation WHERE g.storage = %s",
+            (STORAGE,),
         ).fetchone()
         return (row[0], row[1]) if row else None
 
     def _has_tables(self) -> bool:
-        return self.conn.execute("SELECT to_regclass('rs_current') IS NOT NULL").fetchone()[0]
+        """rs_postings is made in the same statement as every table and column this version reads."""
+        return self.conn.execute("SELECT to_regclass('rs_postings') IS NOT NULL").fetchone()[0]
 
     def has_build(self) -> bool:
         return self._current() is not None
@@ -178,9 +197,10 @@ class PostgresEngine:
         compounds = Decompounder.from_texts(p.context() for p in passages).counts
         with conn.transaction():
             generation = conn.execute(
-                "INSERT INTO rs_generations (meta, compounds, parts, passages, avg_len, followups)"
-                " SELECT %s, %s, %s, %s, coalesce(avg(len), 0), %s FROM rs_passages WHERE part = ANY(%s) RETURNING id",
-                (json.dumps(meta), json.dumps(compounds), parts, len(passages), json.dumps(built.links), parts),
+                "INSERT INTO rs_generations (meta, compounds, parts, passages, avg_len, followups, storage)"
+                " SELECT %s, %s, %s, %s, coalesce(avg(p.len), 0), %s, %s"
+                " FROM unnest(%s::bigint[]) AS u(part) JOIN rs_passages p ON p.part = u.part RETURNING id",
+                (json.dumps(meta), json.dumps(compounds), parts, len(passages), json.dumps(built.links), STORAGE, parts),
             ).fetchone()[0]
             name = str(generation)
             conn.execute("UPDATE rs_generations SET meta = meta || %s WHERE id = %s",
@@ -214,17 +234,7 @@ def _write_part(conn, key: str, passages: list[Passage], vectors: np.ndarray, se
             copy.set_types(["bigint", "integer", "jsonb", "vector"])
             for seq, (passage, vector) in enumerate(zip(passages, vectors)):
                 copy.write_row((part, seq, Jsonb(asdict(passage)), vector))
-        contexts = [p.context() for p in passages]
-        conn.execute(
-            "UPDATE rs_passages p SET tsv = to_tsvector('norwegian', c.text) FROM unnest(%s::text[]) WITH ORDINALITY"
-            " AS c(text, n) WHERE p.part = %s AND p.seq = c.n - 1",
-            (contexts, part),
-        )
-        conn.execute(
-            "UPDATE rs_passages SET len = coalesce((SELECT sum(cardinality(positions)) FROM unnest(tsv)), 0)"
-            " WHERE part = %s",
-            (part,),
-        )
+        conn.execute(POSTINGS, {"texts": [p.context() for p in passages], "part": part})
         with conn.cursor().copy(
             "COPY rs_sentences (part, seq, passage_seq, start_at, end_at, embedding) FROM STDIN (FORMAT BINARY)"
         ) as copy:
@@ -232,6 +242,20 @@ def _write_part(conn, key: str, passages: list[Passage], vectors: np.ndarray, se
             for seq, ((row, start, end), vector) in enumerate(zip(table.tolist(), sentences)):
                 copy.write_row((part, seq, row, start, end, vector))
     return part
+
+
+# a part's lexemes: each passage's length in lexemes, and per lexeme its passages and counts, packed
+POSTINGS = """
+    WITH v AS (
+        SELECT c.n - 1 AS seq, t.lexeme, cardinality(t.positions) AS tf
+        FROM unnest(%(texts)s::text[]) WITH ORDINALITY AS c(text, n), unnest(to_tsvector('norwegian', c.text)) AS t),
+    lengths AS (
+        UPDATE rs_passages p SET len = l.len FROM (SELECT seq, sum(tf) AS len FROM v GROUP BY seq) AS l
+        WHERE p.part = %(part)s AND p.seq = l.seq)
+    INSERT INTO rs_postings (part, lexeme, seqs, tfs)
+    SELECT %(part)s, lexeme, string_agg(int4send(seq::int), '' ORDER BY seq), string_agg(int2send(tf::int2), '' ORDER BY seq)
+    FROM v GROUP BY lexeme
+    """
 
 
 def _remove_old(conn, generation: int) -> None:
@@ -243,16 +267,34 @@ def _remove_old(conn, generation: int) -> None:
 
 
 def _passages(conn, generation: int) -> list[Passage]:
+    return [Passage(**passage) for passage in _passage_column(conn, generation, "passage")]
+
+
+def _passage_column(conn, generation: int, column: str) -> list:
+    """One column of rs_passages for a generation's passages, in row order."""
     rows = conn.execute(
-        "SELECT p.passage FROM rs_generations g, unnest(g.parts) WITH ORDINALITY AS u(part, position)"
+        f"SELECT p.{column} FROM rs_generations g, unnest(g.parts) WITH ORDINALITY AS u(part, position)"
         " JOIN rs_passages p ON p.part = u.part WHERE g.id = %s ORDER BY u.position, p.seq",
         (generation,),
     )
-    return [Passage(**passage) for (passage,) in rows]
+    return [value for (value,) in rows]
+
+
+# dense scoring: (part, seq, cosine) rows; every row of a small generation, else the CANDIDATES nearest passages
+# by HNSW and their sentences (as the local engine); rows of parts outside the generation are dropped
+NEAREST = f"SELECT part, seq, -(embedding <#> %(q)s) FROM rs_passages ORDER BY embedding <#> %(q)s LIMIT {CANDIDATES}"
+DENSE = {
+    ("passages", True): "SELECT part, seq, -(embedding <#> %(q)s) FROM rs_passages WHERE part = ANY(%(parts)s)",
+    ("sentences", True): "SELECT part, seq, -(embedding <#> %(q)s) FROM rs_sentences WHERE part = ANY(%(parts)s)",
+    ("passages", False): NEAREST,
+    ("sentences", False): f"SELECT s.part, s.seq, -(s.embedding <#> %(q)s) FROM ({NEAREST}) AS c(part, seq, score)"
+                          " JOIN rs_sentences s ON s.part = c.part AND s.passage_seq = c.seq",
+}
 
 
 class PostgresBuild:
-    """One generation, loaded: passages and sentence positions in memory, vectors and text in the database."""
+    """One generation, loaded: passages, their lengths and sentence positions in memory, vectors and
+    lexemes in the database."""
 
     def __init__(self, engine: PostgresEngine, generation: int) -> None:
         self.engine = engine
@@ -262,6 +304,8 @@ class PostgresBuild:
             "SELECT meta, compounds, parts, avg_len FROM rs_generations WHERE id = %s", (generation,)
         ).fetchone()
         self.passages = _passages(conn, generation)
+        self.lengths = np.array(_passage_column(conn, generation, "len"), dtype=np.float32)
+        self.exact = len(self.passages) <= EXACT_UP_TO
         counts = {part: (n, m) for part, n, m in conn.execute(
             "SELECT id, passages, sentences FROM rs_parts WHERE id = ANY(%s)", (self.parts,))}
         offsets = np.cumsum([0] + [counts[p][0] for p in self.parts])
@@ -279,7 +323,8 @@ class PostgresBuild:
         self.lexical = PostgresTerms(self, Decompounder(compounds))
 
     def is_current(self) -> bool:
-        return self.engine._current()[0] == self.generation
+        current = self.engine._current()
+        return current is not None and current[0] == self.generation
 
     def followups(self) -> dict:
         """The generation's follow-up evidence; IndexMissing when it has none."""
@@ -291,16 +336,15 @@ class PostgresBuild:
         return found[0]
 
     def passage_scores(self, query_vector: np.ndarray) -> np.ndarray:
-        return self._nearest("rs_passages", query_vector, self._passage_offset, len(self.passages))
+        return self._dense("passages", query_vector, self._passage_offset, len(self.passages))
 
     def sentence_scores(self, query_vector: np.ndarray) -> np.ndarray:
-        return self._nearest("rs_sentences", query_vector, self._sentence_offset, len(self.sentence_table))
+        return self._dense("sentences", query_vector, self._sentence_offset, len(self.sentence_table))
 
-    def _nearest(self, table: str, query_vector: np.ndarray, offsets: dict[int, int], total: int) -> np.ndarray:
-        """Cosine of the nearest rows by HNSW; the others get the lowest cosine found (they rank below)."""
+    def _dense(self, what: str, query_vector: np.ndarray, offsets: dict[int, int], total: int) -> np.ndarray:
+        """Cosines of the rows scored; any other row gets the lowest cosine found (it ranks below them)."""
         rows = self.engine.conn.execute(
-            f"SELECT part, seq, -(embedding <#> %s) FROM {table} ORDER BY embedding <#> %s LIMIT {CANDIDATES}",
-            (query_vector, query_vector),
+            DENSE[what, self.exact], {"q": query_vector, "parts": self.parts}
         ).fetchall()
         found = [(offsets[part] + seq, score) for part, seq, score in rows if part in offsets]
         return scattered(total, np.array([r for r, _ in found], dtype=np.int64),
@@ -308,11 +352,13 @@ class PostgresBuild:
 
 
 class PostgresTerms(Lexical):
-    """BM25 computed in SQL over PostgreSQL's Norwegian stems; compound parts split on the query side."""
+    """BM25 over PostgreSQL's Norwegian stems, from the postings of the query's lexemes; compound
+    parts split on the query side."""
 
     def __init__(self, build: PostgresBuild, decompounder: Decompounder) -> None:
         super().__init__(None, decompounder)
         self.build = build
+        self._matched = lru_cache(maxsize=8)(self._match)  # scores and coverage of one query read it once
 
     @cached_property
     def _rows_by_token(self) -> dict[str, np.ndarray]:
@@ -336,48 +382,53 @@ class PostgresTerms(Lexical):
         parts = [part for w in kept for part in self.decompounder.parts(w)]
         return kept + parts, [1.0] * len(kept) + [PART_WEIGHT] * len(parts), len(kept)
 
-    def scores(self, query: str) -> np.ndarray:
-        terms, weights, _ = self._weighted(query)
-        scores = np.zeros(len(self.build.passages), dtype=np.float32)
+    def _match(self, query: str) -> tuple[list[list[str]], dict[str, tuple[np.ndarray, np.ndarray]]]:
+        """Each query term's lexemes, and each lexeme's postings in this generation: (rows, counts)."""
+        terms, _, _ = self._weighted(query)
         if not terms:
-            return scores
-        rows = self.build.engine.conn.execute(
-            f"""
-            WITH q AS (
-                SELECT lexeme, sum(w) AS w FROM unnest(%(terms)s::text[], %(weights)s::float8[]) AS u(t, w),
-                     LATERAL unnest(to_tsvector('norwegian', t)) AS v GROUP BY lexeme),
-            wanted AS (
-                SELECT array_agg(lexeme) AS lexemes, string_agg(quote_literal(lexeme), ' | ')::tsquery AS query FROM q),
-            m AS (  -- the query's lexemes of each matching passage, picked out in C: mark them, keep the marked
-                SELECT p.part, p.seq, p.len, v.lexeme, q.w, cardinality(v.positions) AS tf
-                FROM wanted JOIN rs_passages p ON p.tsv @@ wanted.query AND p.part = ANY(%(parts)s),
-                     LATERAL unnest(ts_filter(setweight(p.tsv, 'A', wanted.lexemes), '{{a}}')) AS v
-                     JOIN q ON q.lexeme = v.lexeme),
-            df AS (SELECT lexeme, count(*) AS n FROM m GROUP BY lexeme)
-            SELECT m.part, m.seq, sum(m.w * ln(1 + (%(n)s - df.n + 0.5) / (df.n + 0.5))
-                   * m.tf * {K1 + 1} / (m.tf + {K1} * (1 - {B} + {B} * m.len / %(avg)s)))
-            FROM m JOIN df USING (lexeme) GROUP BY m.part, m.seq
-            """,
-            {"terms": terms, "weights": weights, "parts": self.build.parts, "n": len(self.build.passages),
-             "avg": max(self.build.avg_len, 1.0)},
-        ).fetchall()
+            return [], {}
+        conn = self.build.engine.conn
+        lexemes: list[list[str]] = [[] for _ in terms]
+        for n, lexeme in conn.execute(
+            "SELECT u.n, v.lexeme FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, n),"
+            " unnest(to_tsvector('norwegian', u.t)) AS v",
+            (terms,),
+        ):
+            lexemes[n - 1].append(lexeme)
+        found: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
         offsets = self.build._passage_offset
-        for part, seq, value in rows:
-            scores[offsets[part] + seq] = value
+        for lexeme, part, seqs, tfs in conn.execute(
+            "SELECT lexeme, part, seqs, tfs FROM rs_postings WHERE lexeme = ANY(%s)",
+            (sorted({x for found in lexemes for x in found}),),
+        ):
+            if part in offsets:  # else a part of an older generation, or of a killed build
+                rows, counts = found.setdefault(lexeme, ([], []))
+                rows.append(offsets[part] + np.frombuffer(seqs, dtype=">i4"))
+                counts.append(np.frombuffer(tfs, dtype=">i2"))
+        return lexemes, {x: (np.concatenate(rows), np.concatenate(counts).astype(np.float32))
+                         for x, (rows, counts) in found.items()}
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 of every passage (bm25s's Lucene variant), a lexeme counting the weights of the
+        query terms that stem to it."""
+        _, weights, _ = self._weighted(query)
+        lexemes, postings = self._matched(query)
+        weight: dict[str, float] = {}
+        for term_lexemes, w in zip(lexemes, weights):
+            for lexeme in term_lexemes:
+                weight[lexeme] = weight.get(lexeme, 0.0) + w
+        n, lengths = len(self.build.passages), self.build.lengths
+        norm = K1 * (1 - B + B * lengths / max(self.build.avg_len, 1.0))
+        scores = np.zeros(n, dtype=np.float32)
+        for lexeme, (rows, tf) in postings.items():
+            idf = math.log(1 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
+            scores[rows] += weight[lexeme] * idf * tf * (K1 + 1) / (tf + norm[rows])
         return scores
 
     def coverage(self, query: str) -> float:
         """Share of the query's words whose stem occurs in a passage of this build."""
-        terms, _, whole = self._weighted(query)
+        _, _, whole = self._weighted(query)
         if not whole:
             return 0.0
-        known = self.build.engine.conn.execute(
-            """
-            SELECT count(*) FROM unnest(%s::text[]) AS u(t)
-            WHERE EXISTS (SELECT 1 FROM unnest(to_tsvector('norwegian', t)) AS v
-                          JOIN rs_passages p ON p.tsv @@ quote_literal(v.lexeme)::tsquery
-                          WHERE p.part = ANY(%s))
-            """,
-            (terms[:whole], self.build.parts),
-        ).fetchone()[0]
-        return known / whole
+        lexemes, postings = self._matched(query)
+        return sum(any(x in postings for x in found) for found in lexemes[:whole]) / whole
