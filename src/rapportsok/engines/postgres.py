@@ -194,7 +194,7 @@ class PostgresEngine:
                                      table[rows] - [start, 0, 0]),)
             parts.append(found[0])
         conn.execute(VECTOR_INDEXES)
-        compounds = Decompounder.from_texts(p.context() for p in passages).counts
+        compounds = built.lexical.decompounder.counts  # counted over the same texts
         with conn.transaction():
             generation = conn.execute(
                 "INSERT INTO rs_generations (meta, compounds, parts, passages, avg_len, followups, storage)"
@@ -280,16 +280,19 @@ def _passage_column(conn, generation: int, column: str) -> list:
     return [value for (value,) in rows]
 
 
-# dense scoring: (part, seq, cosine) rows; every row of a small generation, else the CANDIDATES nearest passages
-# by HNSW and their sentences (as the local engine); rows of parts outside the generation are dropped
-NEAREST = f"SELECT part, seq, -(embedding <#> %(q)s) FROM rs_passages ORDER BY embedding <#> %(q)s LIMIT {CANDIDATES}"
-DENSE = {
-    ("passages", True): "SELECT part, seq, -(embedding <#> %(q)s) FROM rs_passages WHERE part = ANY(%(parts)s)",
-    ("sentences", True): "SELECT part, seq, -(embedding <#> %(q)s) FROM rs_sentences WHERE part = ANY(%(parts)s)",
-    ("passages", False): NEAREST,
-    ("sentences", False): f"SELECT s.part, s.seq, -(s.embedding <#> %(q)s) FROM ({NEAREST}) AS c(part, seq, score)"
-                          " JOIN rs_sentences s ON s.part = c.part AND s.passage_seq = c.seq",
-}
+# dense scoring in one statement: (0 for a passage | 1 for a sentence, part, seq, cosine) of every row of a small
+# generation, else of the CANDIDATES passages nearest by HNSW and their sentences (as the local engine)
+EVERY_ROW = """
+    SELECT 0, part, seq, -(embedding <#> %(q)s) FROM rs_passages WHERE part = ANY(%(parts)s)
+    UNION ALL SELECT 1, part, seq, -(embedding <#> %(q)s) FROM rs_sentences WHERE part = ANY(%(parts)s)
+    """
+NEAREST = f"""
+    WITH c AS MATERIALIZED (
+        SELECT part, seq, -(embedding <#> %(q)s) AS score FROM rs_passages ORDER BY embedding <#> %(q)s LIMIT {CANDIDATES})
+    SELECT 0, part, seq, score FROM c
+    UNION ALL SELECT 1, s.part, s.seq, -(s.embedding <#> %(q)s) FROM c JOIN rs_sentences s
+                                                                     ON s.part = c.part AND s.passage_seq = c.seq
+    """
 
 
 class PostgresBuild:
@@ -306,6 +309,7 @@ class PostgresBuild:
         self.passages = _passages(conn, generation)
         self.lengths = np.array(_passage_column(conn, generation, "len"), dtype=np.float32)
         self.exact = len(self.passages) <= EXACT_UP_TO
+        self._scored = lru_cache(maxsize=4)(self._score)  # a search asks for sentences twice (ranking, marking)
         counts = {part: (n, m) for part, n, m in conn.execute(
             "SELECT id, passages, sentences FROM rs_parts WHERE id = ANY(%s)", (self.parts,))}
         offsets = np.cumsum([0] + [counts[p][0] for p in self.parts])
@@ -336,19 +340,25 @@ class PostgresBuild:
         return found[0]
 
     def passage_scores(self, query_vector: np.ndarray) -> np.ndarray:
-        return self._dense("passages", query_vector, self._passage_offset, len(self.passages))
+        return self._scored(query_vector.astype(np.float32).tobytes())[0]
 
     def sentence_scores(self, query_vector: np.ndarray) -> np.ndarray:
-        return self._dense("sentences", query_vector, self._sentence_offset, len(self.sentence_table))
+        return self._scored(query_vector.astype(np.float32).tobytes())[1]
 
-    def _dense(self, what: str, query_vector: np.ndarray, offsets: dict[int, int], total: int) -> np.ndarray:
-        """Cosines of the rows scored; any other row gets the lowest cosine found (it ranks below them)."""
+    def _score(self, query: bytes) -> tuple[np.ndarray, np.ndarray]:
+        """Cosines of the passages and sentences scored; any other row gets the lowest cosine found
+        (it ranks below them). Rows of parts outside this generation are dropped."""
         rows = self.engine.conn.execute(
-            DENSE[what, self.exact], {"q": query_vector, "parts": self.parts}
+            EVERY_ROW if self.exact else NEAREST, {"q": np.frombuffer(query, dtype=np.float32), "parts": self.parts}
         ).fetchall()
-        found = [(offsets[part] + seq, score) for part, seq, score in rows if part in offsets]
-        return scattered(total, np.array([r for r, _ in found], dtype=np.int64),
-                         np.array([s for _, s in found], dtype=np.float32))
+        found: tuple[list, list] = ([], [])
+        for kind, part, seq, score in rows:
+            if part in self._passage_offset:  # else a part of an older generation, or of a killed build
+                found[kind].append(((self._passage_offset, self._sentence_offset)[kind][part] + seq, score))
+        return tuple(
+            scattered(total, np.array([r for r, _ in rows], dtype=np.int64), np.array([s for _, s in rows], dtype=np.float32))
+            for total, rows in ((len(self.passages), found[0]), (len(self.sentence_table), found[1]))
+        )
 
 
 class PostgresTerms(Lexical):
