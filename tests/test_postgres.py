@@ -12,11 +12,13 @@ import uuid
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from serving import clone_index, serve, shared
 
-from rapportsok.errors import BuildLocked
+from rapportsok.errors import BuildLocked, IndexMissing
 from rapportsok.index import Index, build
+from rapportsok.lexical import STOPWORDS, words
 from rapportsok.search import search
 from rapportsok.settings import Settings
 
@@ -178,3 +180,80 @@ def test_two_servers_on_one_database_answer_from_a_new_build(settings: Settings,
                 time.sleep(0.2)
             hits = httpx.get(server.url + "/search", params={"q": "Kvasirenselsesprogrammet", "k": 3}).json()["hits"]
             assert hits and "Kvasirenselsesprogrammet" in hits[0]["text"], server.output()
+
+
+def test_lexical_scores_are_bm25_over_postgres_norwegian_stems(settings: Settings) -> None:
+    """The stored postings give the scores BM25 gives over each passage's own to_tsvector."""
+    import psycopg
+
+    build(settings)
+    index = Index.open(settings, update=False)
+    texts = [p.context() for p in index.passages]
+    with psycopg.connect(settings.database) as conn:
+        counts: dict[str, dict[int, int]] = {}
+        for row, lexeme, tf in conn.execute(
+            "SELECT c.n - 1, v.lexeme, cardinality(v.positions) FROM unnest(%s::text[]) WITH ORDINALITY AS c(t, n),"
+            " unnest(to_tsvector('norwegian', c.t)) AS v", (texts,)):
+            counts.setdefault(lexeme, {})[row] = tf
+
+        def stems(word: str) -> list[str]:
+            return [x for (x,) in conn.execute("SELECT lexeme FROM unnest(to_tsvector('norwegian', %s))", (word,))]
+
+        lengths = np.zeros(len(texts))
+        for rows in counts.values():
+            for row, tf in rows.items():
+                lengths[row] += tf
+        n, avg = len(texts), lengths.mean()
+        # a compound the corpus knows the parts of: its parts count half
+        compound = next(w for w in ("narkotikapolitiet", "rusmiddelavhengige", "behandlingstilbud")
+                        if index.lexical.decompounder.parts(w))
+        for query in [*QUERIES, compound, "Kvasirenselsesprogrammet"]:
+            lexical = index.lexical
+            whole = [w for w in words(query) if w not in STOPWORDS]
+            terms = [(w, 1.0) for w in whole] + [(part, 0.5) for w in whole for part in lexical.decompounder.parts(w)]
+            expected = np.zeros(n)
+            for word, weight in terms:
+                for lexeme in stems(word):
+                    rows = counts.get(lexeme, {})
+                    idf = np.log(1 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
+                    for row, tf in rows.items():
+                        expected[row] += weight * idf * tf * 2.5 / (tf + 1.5 * (0.25 + 0.75 * lengths[row] / avg))
+            assert np.allclose(lexical.scores(query), expected, rtol=1e-4), query
+            assert (expected > 0).any() or query == "Kvasirenselsesprogrammet"
+
+
+def test_a_generation_stored_by_an_older_version_is_rebuilt(settings: Settings) -> None:
+    import psycopg
+
+    build(settings)
+    with psycopg.connect(settings.database, autocommit=True) as conn:
+        conn.execute("UPDATE rs_generations SET storage = 1")  # as the version before rs_postings left it
+    with pytest.raises(IndexMissing):
+        Index.open(settings, update=False)
+    report = build(settings)
+    assert report.added == 2 and report.embedded == 0  # read again, embedded from the cache
+    index = Index.open(settings, update=False)
+    assert search(index, "heroinassistert behandling", k=3).hits
+
+
+def test_big_generations_score_the_sentences_of_the_nearest_passages(settings: Settings, monkeypatch) -> None:
+    """Past EXACT_UP_TO passages the HNSW's nearest passages and their sentences are scored, nothing else."""
+    from rapportsok.engines import postgres
+
+    build(settings)
+    exact = Index.open(settings, update=False)
+    monkeypatch.setattr(postgres, "EXACT_UP_TO", 0)
+    monkeypatch.setattr(postgres, "CANDIDATES", 5)
+    nearest = Index.open(settings, update=False, embedder=exact.embedder)
+    assert not nearest.store.exact
+    for query in QUERIES:
+        vector = exact.query_vector(query)
+        passages, sentences = exact.store.passage_scores(vector), exact.store.sentence_scores(vector)
+        top = set(np.argsort(-passages)[:5].tolist())
+        scored = nearest.store.passage_scores(vector)
+        assert set(np.flatnonzero(scored > scored.min()).tolist()) <= top  # (the fifth is the floor)
+        owners = nearest.sentence_table[:, 0]
+        at = np.isin(owners, list(top))
+        assert np.allclose(nearest.store.sentence_scores(vector)[at], sentences[at], atol=1e-5)
+        assert (nearest.store.sentence_scores(vector)[~at] <= sentences[at].min() + 1e-6).all()
+        assert search(nearest, query, k=1).hits[0].passage == search(exact, query, k=1).hits[0].passage

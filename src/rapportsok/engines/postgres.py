@@ -286,9 +286,9 @@ EVERY_ROW = """
     SELECT 0, part, seq, -(embedding <#> %(q)s) FROM rs_passages WHERE part = ANY(%(parts)s)
     UNION ALL SELECT 1, part, seq, -(embedding <#> %(q)s) FROM rs_sentences WHERE part = ANY(%(parts)s)
     """
-NEAREST = f"""
+NEAREST = """
     WITH c AS MATERIALIZED (
-        SELECT part, seq, -(embedding <#> %(q)s) AS score FROM rs_passages ORDER BY embedding <#> %(q)s LIMIT {CANDIDATES})
+        SELECT part, seq, -(embedding <#> %(q)s) AS score FROM rs_passages ORDER BY embedding <#> %(q)s LIMIT {n})
     SELECT 0, part, seq, score FROM c
     UNION ALL SELECT 1, s.part, s.seq, -(s.embedding <#> %(q)s) FROM c JOIN rs_sentences s
                                                                      ON s.part = c.part AND s.passage_seq = c.seq
@@ -349,7 +349,8 @@ class PostgresBuild:
         """Cosines of the passages and sentences scored; any other row gets the lowest cosine found
         (it ranks below them). Rows of parts outside this generation are dropped."""
         rows = self.engine.conn.execute(
-            EVERY_ROW if self.exact else NEAREST, {"q": np.frombuffer(query, dtype=np.float32), "parts": self.parts}
+            EVERY_ROW if self.exact else NEAREST.format(n=CANDIDATES),  # a literal LIMIT: plans stay on HNSW
+            {"q": np.frombuffer(query, dtype=np.float32), "parts": self.parts},
         ).fetchall()
         found: tuple[list, list] = ([], [])
         for kind, part, seq, score in rows:
