@@ -257,3 +257,36 @@ def test_big_generations_score_the_sentences_of_the_nearest_passages(settings: S
         assert np.allclose(nearest.store.sentence_scores(vector)[at], sentences[at], atol=1e-5)
         assert (nearest.store.sentence_scores(vector)[~at] <= sentences[at].min() + 1e-6).all()
         assert search(nearest, query, k=1).hits[0].passage == search(exact, query, k=1).hits[0].passage
+
+
+def test_a_search_does_not_wait_for_another_threads_query(settings: Settings) -> None:
+    """A server's threads share a pool of connections: one busy connection holds no other reader up."""
+    import psycopg
+
+    from rapportsok.engines import engine_for
+
+    build(settings)
+    index = Index.open(settings, update=False)
+    search(index, "narkotika", k=3)  # the model and the relevance floor's tables loaded
+    busy = threading.Event()
+    pids: list[int] = []
+
+    def hold() -> None:
+        with engine_for(settings).connection() as conn:
+            pids.append(conn.info.backend_pid)
+            busy.set()
+            with pytest.raises(psycopg.errors.QueryCanceled):
+                conn.execute("SELECT pg_sleep(60)")
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert busy.wait(30)
+    try:
+        for query in QUERIES:  # a new query each: nothing answered from a cache
+            assert search(index, query, k=3).hits
+        assert index.is_current()
+        assert holder.is_alive()  # all of it while the other connection was still busy
+    finally:
+        with psycopg.connect(settings.database, autocommit=True) as conn:
+            conn.execute("SELECT pg_cancel_backend(%s)", (pids[0],))
+        holder.join(30)

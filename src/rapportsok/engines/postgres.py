@@ -15,9 +15,11 @@ search costs the same few milliseconds whether a word occurs in ten passages or 
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import math
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -31,6 +33,7 @@ from ..records import Passage
 from . import Built, scattered
 
 LOCK_KEY = 0x7261_7070  # advisory lock id for builders ("rapp")
+POOL_SIZE = 4  # connections per process and database: a server's concurrent searches each get one
 CANDIDATES = 200  # nearest passages asked of HNSW (its ef_search), whose sentences are scored (as the local engine)
 EXACT_UP_TO = 1000  # passages; up to this every passage and sentence is scored: HNSW missed a dev answer's sentence
 K1, B = 1.5, 0.75  # BM25 as bm25s computes it (Lucene variant), over PostgreSQL's Norwegian stems
@@ -45,20 +48,47 @@ class DatabaseError(RapportsokError):
 
 
 def _connect(url: str):  # noqa: ANN202  (psycopg is an optional dependency)
+    """A connection of its own (the builder's lock), set up as every pooled one."""
     try:
         import psycopg
-        from pgvector.psycopg import register_vector
+        import psycopg_pool  # noqa: F401  (the readers' pool: checked here, so a missing extra says so at once)
     except ImportError:
         raise DatabaseError("the PostgreSQL engine needs `pip install 'rapportsok[postgres]'`") from None
     try:
         conn = psycopg.connect(url, autocommit=True)
         conn.execute("SET client_min_messages = warning")
         conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
-        conn.execute(f"SET hnsw.ef_search = {CANDIDATES}")  # per session: queries stay single statements
-        register_vector(conn)
+        _configure(conn)
     except psycopg.Error as exc:
         raise DatabaseError(f"cannot use the database: {str(exc).splitlines()[0] if str(exc) else exc}") from exc
     return conn
+
+
+def _configure(conn) -> None:  # noqa: ANN001
+    from pgvector.psycopg import register_vector
+
+    conn.execute("SET client_min_messages = warning")
+    conn.execute(f"SET hnsw.ef_search = {CANDIDATES}")  # per session: queries stay single statements
+    register_vector(conn)
+
+
+_pools: dict[str, object] = {}
+_pools_lock = threading.Lock()
+
+
+def _pool(url: str):  # noqa: ANN202
+    """One pool of connections per database and process, shared by every engine object on it
+    (a server opens an Index per build), so a server's threads do not queue behind one connection."""
+    with _pools_lock:
+        if url not in _pools:
+            from psycopg_pool import ConnectionPool
+
+            _connect(url).close()  # a database that cannot be used fails here, at once and saying why
+            pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, kwargs={"autocommit": True},
+                                  configure=_configure, name="rapportsok", open=True)
+            atexit.register(pool.close)
+            _pools[url] = pool
+        return _pools[url]
 
 
 def _schema(dim: int) -> str:
@@ -122,9 +152,11 @@ class PostgresEngine:
         self.url = url
         self.where = "the database"
 
-    @cached_property
-    def conn(self):  # noqa: ANN201
-        return _connect(self.url)
+    @contextmanager
+    def connection(self) -> Iterator:
+        """A connection of the process's pool for this database, for one query or one write."""
+        with _pool(self.url).connection() as conn:
+            yield conn
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -142,15 +174,17 @@ class PostgresEngine:
         wrote it (a build then reads every document again, embedding nothing new)."""
         if not self._has_tables():
             return None
-        row = self.conn.execute(
-            "SELECT g.id, g.meta FROM rs_current c JOIN rs_generations g ON g.id = c.generation WHERE g.storage = %s",
-            (STORAGE,),
-        ).fetchone()
+        with self.connection() as conn:
+            row = conn.execute(
+                "SELECT g.id, g.meta FROM rs_current c JOIN rs_generations g ON g.id = c.generation"
+                " WHERE g.storage = %s", (STORAGE,),
+            ).fetchone()
         return (row[0], row[1]) if row else None
 
     def _has_tables(self) -> bool:
         """rs_postings is made in the same statement as every table and column this version reads."""
-        return self.conn.execute("SELECT to_regclass('rs_postings') IS NOT NULL").fetchone()[0]
+        with self.connection() as conn:
+            return conn.execute("SELECT to_regclass('rs_postings') IS NOT NULL").fetchone()[0]
 
     def has_build(self) -> bool:
         return self._current() is not None
@@ -163,7 +197,8 @@ class PostgresEngine:
         current = self._current()
         if current is None:
             return None, []
-        return current[1], _passages(self.conn, current[0])
+        with self.connection() as conn:
+            return current[1], _passages(conn, current[0])
 
     def repair(self) -> list[str]:
         """Nothing to clear: a generation is made current inside one transaction."""
@@ -173,50 +208,56 @@ class PostgresEngine:
         current = self._current()
         if current is None:
             return None
-        return self.conn.execute("SELECT followups FROM rs_generations WHERE id = %s", (current[0],)).fetchone()[0]
+        with self.connection() as conn:
+            return conn.execute("SELECT followups FROM rs_generations WHERE id = %s", (current[0],)).fetchone()[0]
 
     def write(self, built: Built) -> str:
         """Stores the parts the database lacks, then lists them in a generation made current at once.
 
         `built.lexical` is not stored: the database ranks words with its own text search."""
-        meta, passages, table = built.meta, built.passages, built.table
-        vectors, sentences = built.vectors, built.sentences
-        conn = self.conn
-        conn.execute(_schema(vectors.shape[1]))
-        sentence_bounds = np.searchsorted(table[:, 0], [start for start, _ in _doc_ranges(passages)] + [len(passages)])
-        parts: list[int] = []
-        for i, (start, end) in enumerate(_doc_ranges(passages)):
-            key = _part_key(meta["model"], passages[start:end])
-            found = conn.execute("SELECT id FROM rs_parts WHERE key = %s", (key,)).fetchone()
-            if found is None:
-                rows = slice(sentence_bounds[i], sentence_bounds[i + 1])
-                found = (_write_part(conn, key, passages[start:end], vectors[start:end], sentences[rows],
-                                     table[rows] - [start, 0, 0]),)
-            parts.append(found[0])
-        conn.execute(VECTOR_INDEXES)
-        compounds = built.lexical.decompounder.counts  # counted over the same texts
-        with conn.transaction():
-            generation = conn.execute(
-                "INSERT INTO rs_generations (meta, compounds, parts, passages, avg_len, followups, storage)"
-                " SELECT %s, %s, %s, %s, coalesce(avg(p.len), 0), %s, %s"
-                " FROM unnest(%s::bigint[]) AS u(part) JOIN rs_passages p ON p.part = u.part RETURNING id",
-                (json.dumps(meta), json.dumps(compounds), parts, len(passages), json.dumps(built.links), STORAGE, parts),
-            ).fetchone()[0]
-            name = str(generation)
-            conn.execute("UPDATE rs_generations SET meta = meta || %s WHERE id = %s",
-                         (json.dumps({"build": name}), generation))
-            conn.execute(
-                "INSERT INTO rs_current (generation) VALUES (%s) ON CONFLICT (one) DO UPDATE SET generation = %s",
-                (generation, generation),
-            )
-        _remove_old(conn, generation)
-        return name
+        with self.connection() as conn:
+            return _write(conn, built)
 
     def load(self) -> PostgresBuild:
         current = self._current()
         if current is None:
             raise IndexMissing("no index in the database; build one with `rapportsok --database URL index`")
         return PostgresBuild(self, current[0])
+
+
+def _write(conn, built: Built) -> str:  # noqa: ANN001
+    """The parts the database lacks, then the generation listing them, made current at once."""
+    meta, passages, table = built.meta, built.passages, built.table
+    vectors, sentences = built.vectors, built.sentences
+    conn.execute(_schema(vectors.shape[1]))
+    sentence_bounds = np.searchsorted(table[:, 0], [start for start, _ in _doc_ranges(passages)] + [len(passages)])
+    parts: list[int] = []
+    for i, (start, end) in enumerate(_doc_ranges(passages)):
+        key = _part_key(meta["model"], passages[start:end])
+        found = conn.execute("SELECT id FROM rs_parts WHERE key = %s", (key,)).fetchone()
+        if found is None:
+            rows = slice(sentence_bounds[i], sentence_bounds[i + 1])
+            found = (_write_part(conn, key, passages[start:end], vectors[start:end], sentences[rows],
+                                 table[rows] - [start, 0, 0]),)
+        parts.append(found[0])
+    conn.execute(VECTOR_INDEXES)
+    compounds = built.lexical.decompounder.counts  # counted over the same texts
+    with conn.transaction():
+        generation = conn.execute(
+            "INSERT INTO rs_generations (meta, compounds, parts, passages, avg_len, followups, storage)"
+            " SELECT %s, %s, %s, %s, coalesce(avg(p.len), 0), %s, %s"
+            " FROM unnest(%s::bigint[]) AS u(part) JOIN rs_passages p ON p.part = u.part RETURNING id",
+            (json.dumps(meta), json.dumps(compounds), parts, len(passages), json.dumps(built.links), STORAGE, parts),
+        ).fetchone()[0]
+        name = str(generation)
+        conn.execute("UPDATE rs_generations SET meta = meta || %s WHERE id = %s",
+                     (json.dumps({"build": name}), generation))
+        conn.execute(
+            "INSERT INTO rs_current (generation) VALUES (%s) ON CONFLICT (one) DO UPDATE SET generation = %s",
+            (generation, generation),
+        )
+    _remove_old(conn, generation)
+    return name
 
 
 def _write_part(conn, key: str, passages: list[Passage], vectors: np.ndarray, sentences: np.ndarray,
@@ -302,12 +343,15 @@ class PostgresBuild:
     def __init__(self, engine: PostgresEngine, generation: int) -> None:
         self.engine = engine
         self.generation = generation
-        conn = engine.conn
+        with engine.connection() as conn:
+            self._load(conn)
+
+    def _load(self, conn) -> None:  # noqa: ANN001
         self.meta, compounds, self.parts, self.avg_len = conn.execute(
-            "SELECT meta, compounds, parts, avg_len FROM rs_generations WHERE id = %s", (generation,)
+            "SELECT meta, compounds, parts, avg_len FROM rs_generations WHERE id = %s", (self.generation,)
         ).fetchone()
-        self.passages = _passages(conn, generation)
-        self.lengths = np.array(_passage_column(conn, generation, "len"), dtype=np.float32)
+        self.passages = _passages(conn, self.generation)
+        self.lengths = np.array(_passage_column(conn, self.generation, "len"), dtype=np.float32)
         self.exact = len(self.passages) <= EXACT_UP_TO
         self._scored = lru_cache(maxsize=4)(self._score)  # a search asks for sentences twice (ranking, marking)
         counts = {part: (n, m) for part, n, m in conn.execute(
@@ -332,9 +376,8 @@ class PostgresBuild:
 
     def followups(self) -> dict:
         """The generation's follow-up evidence; IndexMissing when it has none."""
-        found = self.engine.conn.execute(
-            "SELECT followups FROM rs_generations WHERE id = %s", (self.generation,)
-        ).fetchone()
+        with self.engine.connection() as conn:
+            found = conn.execute("SELECT followups FROM rs_generations WHERE id = %s", (self.generation,)).fetchone()
         if not found or not isinstance(found[0], dict):
             raise IndexMissing("the index in the database has no follow-up links; update it with `rapportsok index`")
         return found[0]
@@ -348,10 +391,11 @@ class PostgresBuild:
     def _score(self, query: bytes) -> tuple[np.ndarray, np.ndarray]:
         """Cosines of the passages and sentences scored; any other row gets the lowest cosine found
         (it ranks below them). Rows of parts outside this generation are dropped."""
-        rows = self.engine.conn.execute(
-            EVERY_ROW if self.exact else NEAREST.format(n=CANDIDATES),  # a literal LIMIT: plans stay on HNSW
-            {"q": np.frombuffer(query, dtype=np.float32), "parts": self.parts},
-        ).fetchall()
+        with self.engine.connection() as conn:
+            rows = conn.execute(
+                EVERY_ROW if self.exact else NEAREST.format(n=CANDIDATES),  # a literal LIMIT: plans stay on HNSW
+                {"q": np.frombuffer(query, dtype=np.float32), "parts": self.parts},
+            ).fetchall()
         found: tuple[list, list] = ([], [])
         for kind, part, seq, score in rows:
             if part in self._passage_offset:  # else a part of an older generation, or of a killed build
@@ -398,26 +442,30 @@ class PostgresTerms(Lexical):
         terms, _, _ = self._weighted(query)
         if not terms:
             return [], {}
-        conn = self.build.engine.conn
         lexemes: list[list[str]] = [[] for _ in terms]
-        for n, lexeme in conn.execute(
-            "SELECT u.n, v.lexeme FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, n),"
-            " unnest(to_tsvector('norwegian', u.t)) AS v",
-            (terms,),
-        ):
-            lexemes[n - 1].append(lexeme)
-        found: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
+        with self.build.engine.connection() as conn:
+            for n, lexeme in conn.execute(
+                "SELECT u.n, v.lexeme FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, n),"
+                " unnest(to_tsvector('norwegian', u.t)) AS v",
+                (terms,),
+            ):
+                lexemes[n - 1].append(lexeme)
+            postings = conn.execute(  # one row per lexeme: numpy unpacks it whole
+                "SELECT lexeme, array_agg(part ORDER BY part), array_agg(length(tfs) / 2 ORDER BY part),"
+                " string_agg(seqs, '' ORDER BY part), string_agg(tfs, '' ORDER BY part)"
+                " FROM rs_postings WHERE lexeme = ANY(%s) GROUP BY lexeme",
+                (sorted({x for term in lexemes for x in term}),),
+            ).fetchall()
         offsets = self.build._passage_offset
-        for lexeme, part, seqs, tfs in conn.execute(
-            "SELECT lexeme, part, seqs, tfs FROM rs_postings WHERE lexeme = ANY(%s)",
-            (sorted({x for found in lexemes for x in found}),),
-        ):
-            if part in offsets:  # else a part of an older generation, or of a killed build
-                rows, counts = found.setdefault(lexeme, ([], []))
-                rows.append(offsets[part] + np.frombuffer(seqs, dtype=">i4"))
-                counts.append(np.frombuffer(tfs, dtype=">i2"))
-        return lexemes, {x: (np.concatenate(rows), np.concatenate(counts).astype(np.float32))
-                         for x, (rows, counts) in found.items()}
+        found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for lexeme, parts, counts, seqs, tfs in postings:
+            # -1: a part of an older generation, or of a killed build
+            first = np.repeat(np.array([offsets.get(part, -1) for part in parts], dtype=np.int64), counts)
+            keep = first >= 0
+            if keep.any():
+                found[lexeme] = ((first + np.frombuffer(seqs, dtype=">i4"))[keep],
+                                 np.frombuffer(tfs, dtype=">i2")[keep].astype(np.float32))
+        return lexemes, found
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 of every passage (bm25s's Lucene variant), a lexeme counting the weights of the
