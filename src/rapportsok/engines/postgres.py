@@ -407,8 +407,10 @@ class PostgresBuild:
 
 
 class PostgresTerms(Lexical):
-    """BM25 over PostgreSQL's Norwegian stems, from the postings of the query's lexemes; compound
-    parts split on the query side."""
+    """BM25 over PostgreSQL's Norwegian stems, from the postings of the query's lexemes. As the local
+    engine indexes a compound's parts as words of its passage, a query lexeme also reads the postings
+    of the corpus' compounds with a part stemming to it ("sykehus" finds "sykehusopphold"); and a
+    compound query word's parts count PART_WEIGHT."""
 
     def __init__(self, build: PostgresBuild, decompounder: Decompounder) -> None:
         super().__init__(None, decompounder)
@@ -431,6 +433,23 @@ class PostgresTerms(Lexical):
             present[i, self._rows_by_token.get(token, [])] = True
         return present
 
+    @cached_property
+    def _compounds(self) -> dict[str, list[str]]:
+        """Per lexeme, the lexemes of the corpus' compounds with a part that stems to it."""
+        split = {w: parts for w in self.decompounder.counts if (parts := self.decompounder.parts(w))}
+        stems: dict[str, list[str]] = {}
+        with self.build.engine.connection() as conn:
+            for word, lexeme in conn.execute(
+                "SELECT u.w, v.lexeme FROM unnest(%s::text[]) AS u(w), unnest(to_tsvector('norwegian', u.w)) AS v",
+                (sorted(set(split) | {part for parts in split.values() for part in parts}),),
+            ):
+                stems.setdefault(word, []).append(lexeme)
+        found: dict[str, set[str]] = {}
+        for word, parts in split.items():
+            for part in {x for part in parts for x in stems.get(part, [])}:
+                found.setdefault(part, set()).update(x for x in stems.get(word, []) if x != part)
+        return {part: sorted(compounds) for part, compounds in found.items()}
+
     def _weighted(self, query: str) -> tuple[list[str], list[float], int]:
         """Query words with their weights (compound parts count PART_WEIGHT), and how many are whole words."""
         kept = [w for w in words(query) if w not in STOPWORDS]
@@ -438,7 +457,8 @@ class PostgresTerms(Lexical):
         return kept + parts, [1.0] * len(kept) + [PART_WEIGHT] * len(parts), len(kept)
 
     def _match(self, query: str) -> tuple[list[list[str]], dict[str, tuple[np.ndarray, np.ndarray]]]:
-        """Each query term's lexemes, and each lexeme's postings in this generation: (rows, counts)."""
+        """Each query term's lexemes, and the postings in this generation of each lexeme with its
+        compounds: (rows, counts)."""
         terms, _, _ = self._weighted(query)
         if not terms:
             return [], {}
@@ -454,17 +474,22 @@ class PostgresTerms(Lexical):
                 "SELECT lexeme, array_agg(part ORDER BY part), array_agg(length(tfs) / 2 ORDER BY part),"
                 " string_agg(seqs, '' ORDER BY part), string_agg(tfs, '' ORDER BY part)"
                 " FROM rs_postings WHERE lexeme = ANY(%s) GROUP BY lexeme",
-                (sorted({x for term in lexemes for x in term}),),
+                (sorted({y for term in lexemes for x in term for y in [x, *self._compounds.get(x, [])]}),),
             ).fetchall()
         offsets = self.build._passage_offset
-        found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        read: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for lexeme, parts, counts, seqs, tfs in postings:
             # -1: a part of an older generation, or of a killed build
             first = np.repeat(np.array([offsets.get(part, -1) for part in parts], dtype=np.int64), counts)
             keep = first >= 0
-            if keep.any():
-                found[lexeme] = ((first + np.frombuffer(seqs, dtype=">i4"))[keep],
-                                 np.frombuffer(tfs, dtype=">i2")[keep].astype(np.float32))
+            read[lexeme] = ((first + np.frombuffer(seqs, dtype=">i4"))[keep], np.frombuffer(tfs, dtype=">i2")[keep])
+        found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for lexeme in {x for term in lexemes for x in term}:
+            group = [read[x] for x in [lexeme, *self._compounds.get(lexeme, [])] if x in read]
+            rows = np.concatenate([r for r, _ in group]) if group else np.zeros(0, dtype=np.int64)
+            if len(rows):  # a passage's count is the sum over the lexeme and its compounds
+                unique, at = np.unique(rows, return_inverse=True)
+                found[lexeme] = (unique, np.bincount(at, weights=np.concatenate([t for _, t in group])).astype(np.float32))
         return lexemes, found
 
     def scores(self, query: str) -> np.ndarray:
