@@ -38,6 +38,8 @@ CANDIDATES = 200  # nearest passages asked of HNSW (its ef_search), whose senten
 EXACT_UP_TO = 1000  # passages; up to this every passage and sentence is scored: HNSW missed a dev answer's sentence
 K1, B = 1.5, 0.75  # BM25 as bm25s computes it (Lucene variant), over PostgreSQL's Norwegian stems
 HNSW = "USING hnsw (embedding vector_ip_ops) WITH (m = 16, ef_construction = 64)"
+POSTINGS_CHUNK = 128  # passages per postings row (6 bytes each): rows stay small enough for a btree index
+LONGEST_LEXEME = 256  # longer "words" (a URL, a run of digits) are not indexed: no query asks for them
 STORAGE = 2  # how a generation is stored; 2: lexemes in rs_postings, no sentence HNSW (older ones are rebuilt)
 
 
@@ -102,11 +104,13 @@ def _schema(dim: int) -> str:
         part bigint NOT NULL REFERENCES rs_parts ON DELETE CASCADE, seq int NOT NULL, passage_seq int NOT NULL,
         start_at int NOT NULL, end_at int NOT NULL, embedding vector({dim}) NOT NULL, PRIMARY KEY (part, seq));
     CREATE INDEX IF NOT EXISTS rs_sentences_passage ON rs_sentences (part, passage_seq);
-    -- per document and lexeme: its passages (seq, int4) and the lexeme's count in each (int2), packed big-endian
+    -- per document and lexeme, POSTINGS_CHUNK passages a row: their seq (int4) and the lexeme's count in each
+    -- (int2), packed big-endian; all of it in the lexeme index too, so a query reads a few index pages in a row
+    -- (index-only) instead of a heap page for every document
     CREATE TABLE IF NOT EXISTS rs_postings (
-        part bigint NOT NULL REFERENCES rs_parts ON DELETE CASCADE, lexeme text NOT NULL, seqs bytea NOT NULL,
-        tfs bytea NOT NULL, PRIMARY KEY (part, lexeme));
-    CREATE INDEX IF NOT EXISTS rs_postings_lexeme ON rs_postings (lexeme);
+        part bigint NOT NULL REFERENCES rs_parts ON DELETE CASCADE, lexeme text NOT NULL, chunk int NOT NULL,
+        seqs bytea NOT NULL, tfs bytea NOT NULL, PRIMARY KEY (part, lexeme, chunk));
+    CREATE INDEX IF NOT EXISTS rs_postings_lexeme ON rs_postings (lexeme) INCLUDE (part, chunk, seqs, tfs);
     CREATE TABLE IF NOT EXISTS rs_generations (
         id bigserial PRIMARY KEY, meta jsonb NOT NULL, compounds jsonb NOT NULL, parts bigint[] NOT NULL,
         passages int NOT NULL, avg_len real NOT NULL, followups jsonb, storage int NOT NULL DEFAULT 1);
@@ -257,6 +261,7 @@ def _write(conn, built: Built) -> str:  # noqa: ANN001
             (generation, generation),
         )
     _remove_old(conn, generation)
+    conn.execute("VACUUM rs_postings")  # marks the new rows visible to all, so lexemes are read from the index alone
     return name
 
 
@@ -293,10 +298,13 @@ POSTINGS = """
     lengths AS (
         UPDATE rs_passages p SET len = l.len FROM (SELECT seq, sum(tf) AS len FROM v GROUP BY seq) AS l
         WHERE p.part = %(part)s AND p.seq = l.seq)
-    INSERT INTO rs_postings (part, lexeme, seqs, tfs)
-    SELECT %(part)s, lexeme, string_agg(int4send(seq::int), '' ORDER BY seq), string_agg(int2send(tf::int2), '' ORDER BY seq)
-    FROM v GROUP BY lexeme
-    """
+    INSERT INTO rs_postings (part, lexeme, chunk, seqs, tfs)
+    SELECT %(part)s, lexeme, chunk, string_agg(int4send(seq::int), '' ORDER BY seq),
+           string_agg(int2send(tf::int2), '' ORDER BY seq)
+    FROM (SELECT *, (row_number() OVER (PARTITION BY lexeme ORDER BY seq) - 1) / {chunk} AS chunk FROM v
+          WHERE length(lexeme) <= {longest}) AS c
+    GROUP BY lexeme, chunk
+    """.format(chunk=POSTINGS_CHUNK, longest=LONGEST_LEXEME)
 
 
 def _remove_old(conn, generation: int) -> None:
@@ -471,8 +479,8 @@ class PostgresTerms(Lexical):
             ):
                 lexemes[n - 1].append(lexeme)
             postings = conn.execute(  # one row per lexeme: numpy unpacks it whole
-                "SELECT lexeme, array_agg(part ORDER BY part), array_agg(length(tfs) / 2 ORDER BY part),"
-                " string_agg(seqs, '' ORDER BY part), string_agg(tfs, '' ORDER BY part)"
+                "SELECT lexeme, array_agg(part ORDER BY part, chunk), array_agg(length(tfs) / 2 ORDER BY part, chunk),"
+                " string_agg(seqs, '' ORDER BY part, chunk), string_agg(tfs, '' ORDER BY part, chunk)"
                 " FROM rs_postings WHERE lexeme = ANY(%s) GROUP BY lexeme",
                 (sorted({y for term in lexemes for x in term for y in [x, *self._compounds.get(x, [])]}),),
             ).fetchall()
