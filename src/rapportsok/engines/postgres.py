@@ -291,7 +291,7 @@ def _write_part(conn, key: str, passages: list[Passage], vectors: np.ndarray, se
 
 
 # a part's lexemes: each passage's length in lexemes, and per lexeme its passages and counts, packed
-POSTINGS = """
+POSTINGS = f"""
     WITH v AS (
         SELECT c.n - 1 AS seq, t.lexeme, cardinality(t.positions) AS tf
         FROM unnest(%(texts)s::text[]) WITH ORDINALITY AS c(text, n), unnest(to_tsvector('norwegian', c.text)) AS t),
@@ -301,10 +301,10 @@ POSTINGS = """
     INSERT INTO rs_postings (part, lexeme, chunk, seqs, tfs)
     SELECT %(part)s, lexeme, chunk, string_agg(int4send(seq::int), '' ORDER BY seq),
            string_agg(int2send(tf::int2), '' ORDER BY seq)
-    FROM (SELECT *, (row_number() OVER (PARTITION BY lexeme ORDER BY seq) - 1) / {chunk} AS chunk FROM v
-          WHERE length(lexeme) <= {longest}) AS c
+    FROM (SELECT *, (row_number() OVER (PARTITION BY lexeme ORDER BY seq) - 1) / {POSTINGS_CHUNK} AS chunk FROM v
+          WHERE length(lexeme) <= {LONGEST_LEXEME}) AS c
     GROUP BY lexeme, chunk
-    """.format(chunk=POSTINGS_CHUNK, longest=LONGEST_LEXEME)
+    """
 
 
 def _remove_old(conn, generation: int) -> None:
@@ -409,7 +409,8 @@ class PostgresBuild:
             if part in self._passage_offset:  # else a part of an older generation, or of a killed build
                 found[kind].append(((self._passage_offset, self._sentence_offset)[kind][part] + seq, score))
         return tuple(
-            scattered(total, np.array([r for r, _ in rows], dtype=np.int64), np.array([s for _, s in rows], dtype=np.float32))
+            scattered(total, np.array([r for r, _ in rows], dtype=np.int64),
+                      np.array([s for _, s in rows], dtype=np.float32))
             for total, rows in ((len(self.passages), found[0]), (len(self.sentence_table), found[1]))
         )
 
@@ -454,8 +455,8 @@ class PostgresTerms(Lexical):
                 stems.setdefault(word, []).append(lexeme)
         found: dict[str, set[str]] = {}
         for word, parts in split.items():
-            for part in {x for part in parts for x in stems.get(part, [])}:
-                found.setdefault(part, set()).update(x for x in stems.get(word, []) if x != part)
+            for stem in {x for part in parts for x in stems.get(part, [])}:
+                found.setdefault(stem, set()).update(x for x in stems.get(word, []) if x != stem)
         return {part: sorted(compounds) for part, compounds in found.items()}
 
     def _weighted(self, query: str) -> tuple[list[str], list[float], int]:
@@ -497,7 +498,8 @@ class PostgresTerms(Lexical):
             rows = np.concatenate([r for r, _ in group]) if group else np.zeros(0, dtype=np.int64)
             if len(rows):  # a passage's count is the sum over the lexeme and its compounds
                 unique, at = np.unique(rows, return_inverse=True)
-                found[lexeme] = (unique, np.bincount(at, weights=np.concatenate([t for _, t in group])).astype(np.float32))
+                counts = np.bincount(at, weights=np.concatenate([t for _, t in group]))
+                found[lexeme] = (unique, counts.astype(np.float32))
         return lexemes, found
 
     def scores(self, query: str) -> np.ndarray:
@@ -506,7 +508,7 @@ class PostgresTerms(Lexical):
         _, weights, _ = self._weighted(query)
         lexemes, postings = self._matched(query)
         weight: dict[str, float] = {}
-        for term_lexemes, w in zip(lexemes, weights):
+        for term_lexemes, w in zip(lexemes, weights, strict=True):
             for lexeme in term_lexemes:
                 weight[lexeme] = weight.get(lexeme, 0.0) + w
         n, lengths = len(self.build.passages), self.build.lengths
