@@ -52,8 +52,9 @@ class DatabaseError(RapportsokError):
 def _connect(url: str):  # noqa: ANN202  (psycopg is an optional dependency)
     """A connection of its own (the builder's lock), set up as every pooled one."""
     try:
+        import pgvector.psycopg  # noqa: F401  (checked here with the pool, so a missing extra says so at once)
         import psycopg
-        import psycopg_pool  # noqa: F401  (the readers' pool: checked here, so a missing extra says so at once)
+        import psycopg_pool  # noqa: F401
     except ImportError:
         raise DatabaseError("the PostgreSQL engine needs `pip install 'rapportsok[postgres]'`") from None
     try:
