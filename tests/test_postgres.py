@@ -12,11 +12,13 @@ import uuid
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from serving import clone_index, serve, shared
 
-from rapportsok.errors import BuildLocked
+from rapportsok.errors import BuildLocked, IndexMissing
 from rapportsok.index import Index, build
+from rapportsok.lexical import STOPWORDS, words
 from rapportsok.search import search
 from rapportsok.settings import Settings
 
@@ -178,3 +180,124 @@ def test_two_servers_on_one_database_answer_from_a_new_build(settings: Settings,
                 time.sleep(0.2)
             hits = httpx.get(server.url + "/search", params={"q": "Kvasirenselsesprogrammet", "k": 3}).json()["hits"]
             assert hits and "Kvasirenselsesprogrammet" in hits[0]["text"], server.output()
+
+
+def test_lexical_scores_are_bm25_over_postgres_norwegian_stems(settings: Settings) -> None:
+    """The stored postings give the scores BM25 gives over each passage's own to_tsvector, a query
+    lexeme matching also the corpus' compounds with a part of that stem (as local passages hold parts)."""
+    import psycopg
+
+    append(settings, MANDATE, "Et sykehus kan gi opphold. Sykehus og sykehus gir opphold. Sykehusopphold for"
+                              " rusavhengige er ofte korte, og sykehusopphold bør planlegges.")
+    build(settings)
+    index = Index.open(settings, update=False)
+    lexical = index.lexical
+    texts = [p.context() for p in index.passages]
+    with psycopg.connect(settings.database) as conn:
+        counts: dict[str, dict[int, int]] = {}
+        for row, lexeme, tf in conn.execute(
+            "SELECT c.n - 1, v.lexeme, cardinality(v.positions) FROM unnest(%s::text[]) WITH ORDINALITY AS c(t, n),"
+            " unnest(to_tsvector('norwegian', c.t)) AS v", (texts,)):
+            counts.setdefault(lexeme, {})[row] = tf
+
+        def stems(word: str) -> list[str]:
+            return [x for (x,) in conn.execute("SELECT lexeme FROM unnest(to_tsvector('norwegian', %s))", (word,))]
+
+        compounds: dict[str, set[str]] = {}
+        for word in lexical.decompounder.counts:
+            for part in lexical.decompounder.parts(word):
+                for stem in stems(part):
+                    compounds.setdefault(stem, set()).update(set(stems(word)) - {stem})
+        lengths = np.zeros(len(texts))
+        for rows in counts.values():
+            for row, tf in rows.items():
+                lengths[row] += tf
+        n, avg = len(texts), lengths.mean()
+        compound = "sykehusopphold"
+        assert lexical.decompounder.parts(compound) == ("sykehus", "opphold")
+        assert stems(compound)[0] in compounds[stems("sykehus")[0]]
+        for query in [*QUERIES, compound, lexical.decompounder.parts(compound)[0], "Kvasirenselsesprogrammet"]:
+            whole = [w for w in words(query) if w not in STOPWORDS]
+            terms = [(w, 1.0) for w in whole] + [(x, 0.5) for w in whole for x in lexical.decompounder.parts(w)]
+            expected = np.zeros(n)
+            for word, weight in terms:
+                for lexeme in stems(word):
+                    tf = np.zeros(n)
+                    for x in {lexeme} | compounds.get(lexeme, set()):
+                        for row, count in counts.get(x, {}).items():
+                            tf[row] += count
+                    df = (tf > 0).sum()
+                    idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+                    expected += weight * idf * tf * 2.5 / (tf + 1.5 * (0.25 + 0.75 * lengths / avg))
+            assert np.allclose(lexical.scores(query), expected, rtol=1e-4), query
+            assert (expected > 0).any() or query == "Kvasirenselsesprogrammet"
+
+
+def test_a_generation_stored_by_an_older_version_is_rebuilt(settings: Settings) -> None:
+    import psycopg
+
+    build(settings)
+    with psycopg.connect(settings.database, autocommit=True) as conn:
+        conn.execute("UPDATE rs_generations SET storage = 1")  # as the version before rs_postings left it
+    with pytest.raises(IndexMissing):
+        Index.open(settings, update=False)
+    report = build(settings)
+    assert report.added == 2 and report.embedded == 0  # read again, embedded from the cache
+    index = Index.open(settings, update=False)
+    assert search(index, "heroinassistert behandling", k=3).hits
+
+
+def test_big_generations_score_the_sentences_of_the_nearest_passages(settings: Settings, monkeypatch) -> None:
+    """Past EXACT_UP_TO passages the HNSW's nearest passages and their sentences are scored, nothing else."""
+    from rapportsok.engines import postgres
+
+    build(settings)
+    exact = Index.open(settings, update=False)
+    monkeypatch.setattr(postgres, "EXACT_UP_TO", 0)
+    monkeypatch.setattr(postgres, "CANDIDATES", 5)
+    nearest = Index.open(settings, update=False, embedder=exact.embedder)
+    assert not nearest.store.exact
+    for query in QUERIES:
+        vector = exact.query_vector(query)
+        passages, sentences = exact.store.passage_scores(vector), exact.store.sentence_scores(vector)
+        top = set(np.argsort(-passages)[:5].tolist())
+        scored = nearest.store.passage_scores(vector)
+        assert set(np.flatnonzero(scored > scored.min()).tolist()) <= top  # (the fifth is the floor)
+        owners = nearest.sentence_table[:, 0]
+        at = np.isin(owners, list(top))
+        assert np.allclose(nearest.store.sentence_scores(vector)[at], sentences[at], atol=1e-5)
+        assert (nearest.store.sentence_scores(vector)[~at] <= sentences[at].min() + 1e-6).all()
+        assert search(nearest, query, k=1).hits[0].passage == search(exact, query, k=1).hits[0].passage
+
+
+def test_a_search_does_not_wait_for_another_threads_query(settings: Settings) -> None:
+    """A server's threads share a pool of connections: one busy connection holds no other reader up."""
+    import psycopg
+
+    from rapportsok.engines import engine_for
+
+    build(settings)
+    index = Index.open(settings, update=False)
+    search(index, "narkotika", k=3)  # the model and the relevance floor's tables loaded
+    busy = threading.Event()
+    pids: list[int] = []
+
+    def hold() -> None:
+        with engine_for(settings).connection() as conn:
+            pids.append(conn.info.backend_pid)
+            busy.set()
+            with pytest.raises(psycopg.errors.QueryCanceled):
+                conn.execute("SELECT pg_sleep(60)")
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert busy.wait(30)
+    try:
+        for query in QUERIES:  # a new query each: nothing answered from a cache
+            assert search(index, query, k=3).hits
+        assert index.is_current()
+        assert holder.is_alive()  # all of it while the other connection was still busy
+    finally:
+        with psycopg.connect(settings.database, autocommit=True) as conn:
+            conn.execute("SELECT pg_cancel_backend(%s)", (pids[0],))
+        holder.join(30)
