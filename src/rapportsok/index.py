@@ -231,7 +231,9 @@ def _read_changes(
     return documents, passages, unreadable
 
 
-def _followups(passages: list[Passage], vectors: np.ndarray, lexical: Lexical, meta: dict, previous: dict | None) -> dict:
+def _followups(
+    passages: list[Passage], vectors: np.ndarray, lexical: Lexical, meta: dict, previous: dict | None
+) -> dict:
     """The follow-up evidence of the new build, carried over from the `previous` build's where documents are unchanged."""
     from .followup import compute
 

@@ -28,7 +28,8 @@ class Built:
     vectors: np.ndarray  # one per passage
     sentences: np.ndarray  # one vector per row of table
     table: np.ndarray  # (passage row, start, end) of each sentence, passage by passage
-    lexical: Lexical  # BM25 over the passages (stored by the local engine when it writes a build whole; PostgreSQL ranks words itself)
+    # BM25 over the passages (stored by the local engine when it writes a build whole; PostgreSQL ranks words itself)
+    lexical: Lexical
     links: dict  # follow-up evidence (followup.compute)
 
 
