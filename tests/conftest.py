@@ -1,4 +1,4 @@
-"""Shared fixtures: the real corpus folder and a maker of small text-layer PDFs."""
+"""Shared fixtures: the real corpus folder, a copy of the shipped index and a maker of small text-layer PDFs."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 from fpdf import FPDF
 from pypdf import PdfWriter
+from serving import shared
+
+from rapportsok.settings import Settings
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -46,3 +49,9 @@ def make_pdf() -> MakePdf:
         return path
 
     return make
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A copy of the shipped corpus and index, one per test module (serving.shared)."""
+    return shared("full", tmp_path_factory)

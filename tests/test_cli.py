@@ -13,18 +13,10 @@ import sys
 import termios
 import time
 
-import pytest
-from serving import shared
-
 from rapportsok.settings import Settings
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 STOLTENBERG = "stoltenberg-rapporten-2010"
-
-
-@pytest.fixture(scope="module")
-def full(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return shared("full", tmp_path_factory)
 
 
 def where(settings: Settings) -> list[str]:

@@ -6,7 +6,6 @@ import json
 import subprocess
 
 import pytest
-from serving import shared
 
 from rapportsok.compare import compare
 from rapportsok.errors import QueryError
@@ -15,11 +14,6 @@ from rapportsok.settings import Settings
 
 WHITE_PAPER = "meld-st-5-2024-2025"
 LAR_WORDS = ("legemiddelassistert", "lar", "metadon", "substitusjon", "legemidler", "medikamentell")
-
-
-@pytest.fixture(scope="module")
-def full(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return shared("full", tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

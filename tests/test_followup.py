@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from serving import WHITE_PAPER, clone_index, shared
+from serving import WHITE_PAPER, clone_index
 
 from rapportsok.errors import IndexMissing, NotFound, QueryError
 from rapportsok.followup import followup, followups
@@ -17,11 +17,6 @@ from rapportsok.settings import Settings
 STOLTENBERG = "stoltenberg-rapporten-2010"
 WHITE_PAPER_DOC = WHITE_PAPER.removesuffix(".txt")
 HIT_FIELDS = {"rank", "score", "passage_id", "doc", "title", "section", "page", "proposal", "text", "source"}
-
-
-@pytest.fixture(scope="module")
-def full(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return shared("full", tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
