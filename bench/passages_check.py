@@ -14,8 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from rapportsok.index import PASSAGE_WORDS  # noqa: E402
-from rapportsok.passages import read_corpus  # noqa: E402
+from rapportsok.indexing.build import PASSAGE_WORDS  # noqa: E402
+from rapportsok.passages.cut import read_corpus  # noqa: E402
 
 DEFAULT_GOLD = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "dev.jsonl"
 # Leftovers that should never reach a passage.

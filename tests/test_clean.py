@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rapportsok.clean import join_lines, remove_running_heads, split_footnotes, strip_note_refs
-from rapportsok.ingest import SourceLine, read_lines
+from rapportsok.documents.files import read_lines
+from rapportsok.passages.clean import join_lines, remove_running_heads, split_footnotes, strip_note_refs
+from rapportsok.records import SourceLine
 
 
 def lines(*texts: str) -> list[SourceLine]:

@@ -7,9 +7,9 @@ import subprocess
 
 import pytest
 
-from rapportsok.compare import compare
 from rapportsok.errors import QueryError
-from rapportsok.index import Index
+from rapportsok.querying.compare import compare
+from rapportsok.querying.index import Index
 from rapportsok.settings import Settings
 
 WHITE_PAPER = "meld-st-5-2024-2025"
@@ -18,7 +18,7 @@ LAR_WORDS = ("legemiddelassistert", "lar", "metadon", "substitusjon", "legemidle
 
 @pytest.fixture(scope="module")
 def index(full: Settings) -> Index:
-    return Index.open(full, update=False)
+    return Index.load(full)
 
 
 def test_nalokson_is_discussed_only_in_the_white_paper(index: Index) -> None:

@@ -15,12 +15,14 @@ from pathlib import Path
 import pytest
 from serving import CORPUS, clone_index, shared
 
-from rapportsok.embed import Embedder, load_embedder
-from rapportsok.errors import IndexMissing
-from rapportsok.index import Index, build, current_build
-from rapportsok.search import search
+from rapportsok.embedding import Embedder, load_embedder
+from rapportsok.engines.local.engine import current_build
+from rapportsok.engines.local.files import SENTENCES
+from rapportsok.errors import IndexDamaged, IndexMissing
+from rapportsok.indexing.build import build
+from rapportsok.querying.index import Index
+from rapportsok.querying.search import search
 from rapportsok.settings import Settings
-from rapportsok.validate import SENTENCES, IndexDamaged
 
 MANDATE = "mandat-stoltenberg-utvalget-2009.txt"
 
@@ -99,14 +101,14 @@ def test_a_damaged_build_is_refused_cleanly_and_index_repairs_it_from_the_cache(
     damaged = current_build(settings.index)
     BUILD_DAMAGE[damage](settings.index, damaged)
     with pytest.raises(IndexMissing):  # IndexDamaged or "no usable index": never KeyError, IndexError, ...
-        Index.open(settings, update=False, embedder=embedder)
+        Index.load(settings, embedder=embedder)
 
     report = build(settings, embedder=embedder)
 
     assert report.unchanged == 0 and report.added == 2  # never "unchanged" over a damaged build
     assert (report.embedded, report.sentences) == (0, 0)  # every vector came from the cache
-    index = Index.open(settings, update=False, embedder=embedder)
-    assert index.build_dir != damaged and search(index, "mandat for utvalget", k=3).hits
+    index = Index.load(settings, embedder=embedder)
+    assert index.store.build_dir != damaged and search(index, "mandat for utvalget", k=3).hits
     builds = [p.name for p in (settings.index / "builds").iterdir()]
     assert len(builds) <= 2 and not [n for n in builds if n.startswith(".")]  # no orphans, no leftovers
     assert build(settings, embedder=embedder).unchanged == 2  # and it stays repaired
@@ -148,7 +150,7 @@ def test_search_repairs_a_damaged_build_when_the_cache_holds_every_vector(settin
     result = cli(settings, "search", "mandat for utvalget", "--json")
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     assert json.loads(result.stdout)["hits"]
-    Index.open(settings, update=False)  # repaired on disk
+    Index.load(settings)  # repaired on disk
 
 
 def test_a_damaged_build_that_needs_embedding_is_one_line_naming_rapportsok_index(settings: Settings) -> None:
@@ -159,7 +161,7 @@ def test_a_damaged_build_that_needs_embedding_is_one_line_naming_rapportsok_inde
     assert result.returncode == 1 and len(lines) == 1, result.stderr
     assert "damaged" in lines[0] and "rapportsok index" in lines[0]
     with pytest.raises(IndexDamaged):
-        Index.open(settings, update=False)
+        Index.load(settings)
 
 
 # ---------------------------------------------------------------- search never waits for a long rebuild

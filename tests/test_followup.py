@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from serving import WHITE_PAPER, clone_index
 
+from rapportsok.engines.local.engine import FOLLOWUPS, current_build
 from rapportsok.errors import IndexMissing, NotFound, QueryError
-from rapportsok.followup import followup, followups
-from rapportsok.index import FOLLOWUPS, Index, build, current_build
+from rapportsok.indexing.build import build
+from rapportsok.querying.followup import followup, followups
+from rapportsok.querying.index import Index
 from rapportsok.settings import Settings
 
 STOLTENBERG = "stoltenberg-rapporten-2010"
@@ -21,7 +23,7 @@ HIT_FIELDS = {"rank", "score", "passage_id", "doc", "title", "section", "page", 
 
 @pytest.fixture(scope="module")
 def index(full: Settings) -> Index:
-    return Index.open(full, update=False)
+    return Index.load(full)
 
 
 def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess:
@@ -122,7 +124,7 @@ def test_editing_the_white_paper_recomputes_only_the_links_into_it(full: Setting
     after = _targets(current_build(settings.index), 9)
 
     # the new passage is found and leads proposal 9's links
-    first = followup(Index.open(settings, update=False), STOLTENBERG, 9, k=3).links[0].hit.passage
+    first = followup(Index.load(settings), STOLTENBERG, 9, k=3).links[0].hit.passage
     assert "etablert i alle landets fylker" in first.text
 
     # links into the white paper were recomputed: even its unchanged passages' lexical evidence
@@ -140,10 +142,10 @@ def test_a_build_without_readable_links_says_how_to_get_them(full: Settings, tmp
     links = current_build(settings.index) / FOLLOWUPS
     links.write_text(links.read_text(encoding="utf-8")[:1000], encoding="utf-8")  # truncated
     with pytest.raises(IndexMissing, match="cannot be read"):
-        followup(Index.open(settings, update=False), STOLTENBERG, 9)
+        followup(Index.load(settings), STOLTENBERG, 9)
     links.write_text(json.dumps({"version": 1, "proposals": []}), encoding="utf-8")  # an older version's
     with pytest.raises(IndexMissing, match="another version; update the index"):
-        followup(Index.open(settings, update=False), STOLTENBERG, 9)
+        followup(Index.load(settings), STOLTENBERG, 9)
     links.unlink()  # a build from before follow-up links
     with pytest.raises(IndexMissing, match="has no follow-up links"):
-        followup(Index.open(settings, update=False), STOLTENBERG, 9)
+        followup(Index.load(settings), STOLTENBERG, 9)

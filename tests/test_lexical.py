@@ -1,6 +1,7 @@
 """Lexical ranking: Norwegian stemming, stop words and compound splitting."""
 
-from rapportsok.lexical import Decompounder, Lexical
+from rapportsok.text.bm25 import Lexical
+from rapportsok.text.tokens import Decompounder
 
 TEXTS = [
     "Antallet overdosedødsfall har vært høyt i mange år.",

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from serving import Server, clone_index, serve, shared
 
-from rapportsok.index import build
-from rapportsok.limits import HEAVY_QUEUE, HEAVY_SLOTS
+from rapportsok.indexing.build import build
+from rapportsok.serving.limits import HEAVY_QUEUE, HEAVY_SLOTS
 from rapportsok.settings import Settings
 
 MANDATE = "mandat-stoltenberg-utvalget-2009"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rapportsok.passages import read_corpus, read_document
+from rapportsok.passages.cut import read_corpus, read_document
 from rapportsok.records import Corpus
 
 GOLD = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "dev.jsonl"

@@ -15,12 +15,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pdfgen import Layout, Para, Truth, sample_body, score, typeset  # noqa: E402
 from serving import Server, serve  # noqa: E402
 
-from rapportsok.answer import answer  # noqa: E402
-from rapportsok.index import Index, build  # noqa: E402
-from rapportsok.ingest import read_lines  # noqa: E402
-from rapportsok.passages import read_document  # noqa: E402
+from rapportsok.documents.files import read_lines  # noqa: E402
+from rapportsok.indexing.build import build  # noqa: E402
+from rapportsok.passages.cut import read_document  # noqa: E402
+from rapportsok.querying.answer import answer  # noqa: E402
+from rapportsok.querying.index import Index  # noqa: E402
 from rapportsok.settings import Settings  # noqa: E402
-from rapportsok.sentences import quotable  # noqa: E402
+from rapportsok.text.sentences import quotable  # noqa: E402
 
 LAYOUTS = {
     "one column, page labels, numbered running heads": Layout(columns=1),
@@ -122,7 +123,7 @@ def pdf_corpus(tmp_path_factory) -> tuple[Settings, Truth]:
 
 def test_ask_cites_the_page_of_its_quote(pdf_corpus) -> None:
     settings, truth = pdf_corpus
-    result = answer(Index.open(settings, update=False), "Hva er nalokson?").as_dict()
+    result = answer(Index.load(settings), "Hva er nalokson?").as_dict()
     citation = next(c for c in result["citations"] if "Nalokson er en motgift" in c["quote"])
     at = next(k for k, w in enumerate(truth.words) if w.text == "Nalokson")
     assert citation["page_label"] == truth.words[at].start

@@ -17,10 +17,11 @@ import pytest
 from serving import clone_index, serve, shared
 
 from rapportsok.errors import BuildLocked, IndexMissing
-from rapportsok.index import Index, build
-from rapportsok.lexical import STOPWORDS, words
-from rapportsok.search import search
+from rapportsok.indexing.build import build
+from rapportsok.querying.index import Index
+from rapportsok.querying.search import search
 from rapportsok.settings import Settings
+from rapportsok.text.tokens import STOPWORDS, words
 
 MANDATE = "mandat-stoltenberg-utvalget-2009.txt"
 REPO = Path(__file__).resolve().parent.parent
@@ -70,8 +71,8 @@ def parts(settings: Settings) -> int:
 def test_build_search_change_and_removal(settings: Settings) -> None:
     report = build(settings)
     assert report.added == 2 and report.embedded == 0  # vectors come from the local cache
-    index = Index.open(settings, update=False)
-    local = Index.open(dataclasses.replace(settings, database=None), update=False)
+    index = Index.load(settings)
+    local = Index.load(dataclasses.replace(settings, database=None))
     assert [p.passage_id for p in index.passages] == [p.passage_id for p in local.passages]
     assert len(index.sentence_table) == len(local.sentence_table)
     for query in QUERIES:  # the same blend over the same passages: the same best hits
@@ -86,7 +87,7 @@ def test_build_search_change_and_removal(settings: Settings) -> None:
     assert changed.changed == 1 and changed.unchanged == 1 and changed.embedded == 1
     assert parts(settings) == before + 1  # the unchanged document is not written again
     assert not index.is_current()
-    new = Index.open(settings, update=False, embedder=index.embedder)
+    new = Index.load(settings, embedder=index.embedder)
     hits = search(new, "Kvasirenselsesprogrammet", k=3, mode="lexical").hits
     assert hits and "Kvasirenselsesprogrammet" in hits[0].passage.text
     assert search(index, "utvalget", k=3).hits  # the old generation still answers
@@ -94,7 +95,7 @@ def test_build_search_change_and_removal(settings: Settings) -> None:
     (settings.corpus / MANDATE).unlink()
     removed = build(settings, embedder=index.embedder)
     assert removed.removed == 1
-    after = Index.open(settings, update=False, embedder=index.embedder)
+    after = Index.load(settings, embedder=index.embedder)
     assert {p.doc for p in after.passages} == {"hoeringsinnspill-narkotikapolitiforening"}
     assert all(h.passage.doc != "mandat-stoltenberg-utvalget-2009" for h in search(after, "utvalget", k=10).hits)
     assert parts(settings) <= 3  # generations older than the previous one are gone with their parts
@@ -112,7 +113,7 @@ def test_two_builders_cannot_run_at_once(settings: Settings) -> None:
 
 def test_a_killed_build_leaves_the_current_generation_in_use(settings: Settings) -> None:
     build(settings)
-    index = Index.open(settings, update=False)
+    index = Index.load(settings)
     generation = index.build_id
     (settings.corpus / "rusreformen-2004.txt").write_bytes((REPO / "corpus" / "rusreformen-2004.txt").read_bytes())
     builder = subprocess.Popen(
@@ -125,7 +126,7 @@ def test_a_killed_build_leaves_the_current_generation_in_use(settings: Settings)
     builder.send_signal(signal.SIGKILL)
     builder.wait()
 
-    again = Index.open(settings, update=False, embedder=index.embedder)
+    again = Index.load(settings, embedder=index.embedder)
     assert again.build_id == generation and {p.doc for p in again.passages} == {
         "mandat-stoltenberg-utvalget-2009", "hoeringsinnspill-narkotikapolitiforening"}
     assert search(again, "heroinassistert behandling", k=3).hits
@@ -136,7 +137,7 @@ def test_a_killed_build_leaves_the_current_generation_in_use(settings: Settings)
 
 def test_readers_see_one_whole_generation_while_a_build_commits(settings: Settings) -> None:
     build(settings)
-    index = Index.open(settings, update=False)
+    index = Index.load(settings)
     append(settings, MANDATE, "Kvasirenselsesprogrammet skal evalueres av utvalget hvert tredje år.")
     errors: list[Exception] = []
     seen: set[tuple[str, int]] = set()
@@ -145,7 +146,7 @@ def test_readers_see_one_whole_generation_while_a_build_commits(settings: Settin
     def read() -> None:
         while not stop.is_set():
             try:
-                current = Index.open(settings, update=False, embedder=index.embedder)
+                current = Index.load(settings, embedder=index.embedder)
                 hits = search(current, "Kvasirenselsesprogrammet utvalget", k=5).hits
                 new = any("Kvasirenselsesprogrammet" in h.passage.text for h in hits)
                 seen.add((current.build_id, new))
@@ -190,7 +191,7 @@ def test_lexical_scores_are_bm25_over_postgres_norwegian_stems(settings: Setting
     append(settings, MANDATE, "Et sykehus kan gi opphold. Sykehus og sykehus gir opphold. Sykehusopphold for"
                               " rusavhengige er ofte korte, og sykehusopphold bør planlegges.")
     build(settings)
-    index = Index.open(settings, update=False)
+    index = Index.load(settings)
     lexical = index.lexical
     texts = [p.context() for p in index.passages]
     with psycopg.connect(settings.database) as conn:
@@ -240,22 +241,22 @@ def test_a_generation_stored_by_an_older_version_is_rebuilt(settings: Settings) 
     with psycopg.connect(settings.database, autocommit=True) as conn:
         conn.execute("UPDATE rs_generations SET storage = 1")  # as the version before rs_postings left it
     with pytest.raises(IndexMissing):
-        Index.open(settings, update=False)
+        Index.load(settings)
     report = build(settings)
     assert report.added == 2 and report.embedded == 0  # read again, embedded from the cache
-    index = Index.open(settings, update=False)
+    index = Index.load(settings)
     assert search(index, "heroinassistert behandling", k=3).hits
 
 
 def test_big_generations_score_the_sentences_of_the_nearest_passages(settings: Settings, monkeypatch) -> None:
     """Past EXACT_UP_TO passages the HNSW's nearest passages and their sentences are scored, nothing else."""
-    from rapportsok.engines import postgres
+    from rapportsok.engines.postgres import engine as postgres
 
     build(settings)
-    exact = Index.open(settings, update=False)
+    exact = Index.load(settings)
     monkeypatch.setattr(postgres, "EXACT_UP_TO", 0)
     monkeypatch.setattr(postgres, "CANDIDATES", 5)
-    nearest = Index.open(settings, update=False, embedder=exact.embedder)
+    nearest = Index.load(settings, embedder=exact.embedder)
     assert not nearest.store.exact
     for query in QUERIES:
         vector = exact.query_vector(query)
@@ -277,7 +278,7 @@ def test_a_search_does_not_wait_for_another_threads_query(settings: Settings) ->
     from rapportsok.engines import engine_for
 
     build(settings)
-    index = Index.open(settings, update=False)
+    index = Index.load(settings)
     search(index, "narkotika", k=3)  # the model and the relevance floor's tables loaded
     busy = threading.Event()
     pids: list[int] = []

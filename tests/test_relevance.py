@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from rapportsok.index import Index
-from rapportsok.lexical import WORD
-from rapportsok.relevance import content_tokens
-from rapportsok.search import search
+from rapportsok.querying.index import Index
+from rapportsok.querying.relevance import content_tokens
+from rapportsok.querying.search import search
+from rapportsok.querying.snippets import SNIPPET_WORDS, snippet_span
 from rapportsok.settings import Settings
-from rapportsok.snippets import SNIPPET_WORDS, snippet_span
+from rapportsok.text.tokens import WORD
 
 REPO = Path(__file__).resolve().parent.parent
 OFF_TOPIC = [
@@ -22,7 +22,7 @@ OFF_TOPIC = [
 
 @pytest.fixture(scope="module")
 def index() -> Index:
-    return Index.open(Settings.resolve(REPO / "corpus", REPO / "index"), update=False)
+    return Index.load(Settings.resolve(REPO / "corpus", REPO / "index"))
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])

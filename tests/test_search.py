@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from rapportsok.errors import NotFound, QueryError
-from rapportsok.index import PASSAGE_SHARE, Index, is_stale
-from rapportsok.search import asked_proposals, search
+from rapportsok.indexing.freshness import is_stale
+from rapportsok.querying.index import PASSAGE_SHARE, Index
+from rapportsok.querying.search import asked_proposals, search
 from rapportsok.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -16,7 +17,7 @@ SHIPPED = Settings.resolve(REPO / "corpus", REPO / "index")
 
 @pytest.fixture(scope="module")
 def index() -> Index:
-    return Index.open(SHIPPED, update=False)
+    return Index.load(SHIPPED)
 
 
 def test_the_shipped_index_matches_the_shipped_corpus_and_code():
@@ -112,7 +113,7 @@ def test_a_passage_is_credited_with_its_best_sentence(index):
 
 def test_top_rows_is_the_head_of_a_stable_argsort():
     """Ranking a million passages partitions instead of sorting them all: same rows, same tie order."""
-    from rapportsok.search import top_rows
+    from rapportsok.querying.search import top_rows
 
     rng = np.random.default_rng(0)
     for _ in range(2000):

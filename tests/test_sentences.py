@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rapportsok.sentences import MAX_QUOTE_CHARS, MIN_SENTENCE_CHARS, quotable, split_sentences
+from rapportsok.text.sentences import MAX_QUOTE_CHARS, MIN_SENTENCE_CHARS, quotable, split_sentences
 
 
 def test_abbreviations_do_not_end_sentences() -> None:

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from rapportsok.clean import remove_running_heads, split_footnotes
-from rapportsok.ingest import SourceLine, read_lines
-from rapportsok.structure import find_numbered_headings, find_proposals, find_structure
+from rapportsok.documents.files import read_lines
+from rapportsok.passages.clean import remove_running_heads, split_footnotes
+from rapportsok.passages.structure import find_numbered_headings, find_proposals, find_structure
+from rapportsok.records import SourceLine
 
 
 def cleaned(corpus_dir: Path, name: str) -> list[SourceLine]:
@@ -105,7 +106,7 @@ def test_titled_parts_of_small_documents(corpus_dir: Path, name: str, expected: 
 
 def test_an_unnumbered_subheading_opens_a_subsection_of_its_numbered_section(corpus_dir: Path) -> None:
     # meld-st-5-2024-2025.txt lines 3580-3582: "Nalokson" alone between blank lines, then its paragraph
-    from rapportsok.passages import read_document
+    from rapportsok.passages.cut import read_document
 
     _, passages = read_document(corpus_dir / "meld-st-5-2024-2025.txt", None, 260)
     opening = next(p for p in passages if p.text.startswith("Nalokson er et legemiddel"))

@@ -12,11 +12,12 @@ import httpx
 import pytest
 from serving import clone_index, serve, shared, watch
 
-from rapportsok.api import LiveIndex
-from rapportsok.index import Index, build
-from rapportsok.search import search
+from rapportsok.indexing.build import build
+from rapportsok.indexing.watch import watch as watch_loop
+from rapportsok.querying.index import Index
+from rapportsok.querying.search import search
+from rapportsok.serving.app import LiveIndex
 from rapportsok.settings import Settings
-from rapportsok.watch import watch as watch_loop
 
 MANDATE = "mandat-stoltenberg-utvalget-2009.txt"
 
@@ -42,7 +43,7 @@ def lexical_texts(index: Index, word: str) -> list[str]:
 
 
 def test_live_index_swaps_in_a_new_build_and_the_old_one_keeps_answering(settings: Settings) -> None:
-    live = LiveIndex(Index.open(settings, update=False))
+    live = LiveIndex(Index.load(settings))
     old = live.current
     assert not live.refresh()  # nothing new on disk
 
@@ -56,7 +57,7 @@ def test_live_index_swaps_in_a_new_build_and_the_old_one_keeps_answering(setting
 
 
 def test_watch_loop_rebuilds_after_changes_and_stops(settings: Settings) -> None:
-    index = Index.open(settings, update=False)
+    index = Index.load(settings)
     stop = threading.Event()
     reports = []
     thread = threading.Thread(
@@ -75,7 +76,7 @@ def test_watch_loop_rebuilds_after_changes_and_stops(settings: Settings) -> None
         while len(reports) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
         assert len(reports) >= 2 and reports[-1].added == 1
-        assert lexical_texts(Index.open(settings, update=False, embedder=index.embedder), "Snøskredsikring")
+        assert lexical_texts(Index.load(settings, embedder=index.embedder), "Snøskredsikring")
     finally:
         stop.set()
         thread.join(timeout=10)
@@ -163,7 +164,7 @@ def test_serve_and_watch_follow_corpus_edits_without_a_failed_request(settings: 
 
 
 def test_watch_survives_a_file_whose_name_is_not_utf8(settings: Settings) -> None:
-    index = Index.open(settings, update=False)
+    index = Index.load(settings)
     stop = threading.Event()
     reports = []
     options = {"on_build": reports.append, "stop": stop, "embedder": index.embedder}
@@ -179,13 +180,13 @@ def test_watch_survives_a_file_whose_name_is_not_utf8(settings: Settings) -> Non
         while not any(r.added for r in reports) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert any(r.added == 1 for r in reports), reports
-        assert {d.doc for d in Index.open(settings, update=False).documents} >= {"navn-æøå"}
+        assert {d.doc for d in Index.load(settings).documents} >= {"navn-æøå"}
         (settings.corpus / "ny-rapport-2025.txt").write_text(
             "Ny rapport\n\nSnøskredsikring av lavterskeltilbud er et nytt tema.\n", encoding="utf-8"
         )  # and it still follows the corpus
-        while not lexical_texts(Index.open(settings, update=False), "Snøskredsikring") and time.monotonic() < deadline:
+        while not lexical_texts(Index.load(settings), "Snøskredsikring") and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert thread.is_alive() and lexical_texts(Index.open(settings, update=False), "Snøskredsikring")
+        assert thread.is_alive() and lexical_texts(Index.load(settings), "Snøskredsikring")
     finally:
         stop.set()
         thread.join(timeout=10)

@@ -1,5 +1,5 @@
 """`python -m rapportsok`: the same as the `rapportsok` command."""
 
-from .cli import main
+from .serving.cli import main
 
 main()

@@ -21,6 +21,14 @@ class IndexMissing(RapportsokError):
     status = 503
 
 
+class IndexDamaged(IndexMissing):
+    """A build whose files cannot be read or do not agree; `rapportsok index` replaces it."""
+
+    def __init__(self, build: object, cause: Exception | str) -> None:
+        reason = (str(cause).splitlines() or [""])[0] or type(cause).__name__
+        super().__init__(f"index build {build} is damaged ({reason}); rebuild it with `rapportsok index`")
+
+
 class WriteFailed(RapportsokError):
     """The index folder cannot be created or written (a file, read-only, no permission)."""
 
@@ -49,3 +57,15 @@ class NotFound(RapportsokError):
     """An unknown document or passage id."""
 
     status = 404
+
+
+class DatabaseError(RapportsokError):
+    """The database cannot be reached or lacks what the engine needs (pgvector)."""
+
+    status = 503
+
+
+class LLMError(RapportsokError):
+    """The endpoint could not be reached or answered something unusable."""
+
+    status = 502

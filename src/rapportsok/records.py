@@ -1,9 +1,22 @@
-"""The plain records that cross module boundaries: documents, passages, hits."""
+"""The plain records that cross stage boundaries: source lines, documents, passages, proposals, hits."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    """One line of extracted text with where it came from, so passages can cite it."""
+
+    text: str
+    lineno: int | None  # 1-based line in a text file; None for PDFs
+    page: int | None  # printed page number when known (an arabic one)
+    label: str | None = None  # the printed page label ("iii", "59") of a PDF page
+    sheet: int | None = None  # 1-based page of the PDF file, for links that open it there
+    role: str = "body"  # "body", "heading" or "note" where the PDF's layout tells
+    note: int | None = None  # the footnote a "note" line belongs to
 
 
 @dataclass(frozen=True)
@@ -137,6 +150,28 @@ class Proposal:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Hit:
+    rank: int
+    score: float
+    passage: Passage
+    weak: bool = False  # above the relevance floor, but without most of the query's words or a close dense match
+    snippet: tuple[int, int] | None = None  # (start, end) in passage.text of the sentences to show
+    marked: frozenset[str] = frozenset()  # the passage's words that match the query (lower case), to highlight
+
+    def snippet_text(self) -> str:
+        """The snippet on one line (the whole passage when there is none)."""
+        start, end = self.snippet or (0, len(self.passage.text))
+        return " ".join(self.passage.text[start:end].split())
+
+    def as_dict(self) -> dict[str, Any]:
+        return (
+            {"rank": self.rank, "score": round(self.score, 6)}
+            | self.passage.as_dict()
+            | {"weak": self.weak, "snippet": self.snippet_text()}
+        )
 
 
 @dataclass

@@ -1,0 +1,243 @@
+"""Reading corpus files (.txt, .pdf) into numbered source lines, plus their metadata."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import re
+import stat
+from pathlib import Path
+
+from ..errors import CorpusError
+from ..records import SourceLine
+from .metadata import read_metadata
+
+TEXT_SUFFIXES = {".txt"}
+PDF_SUFFIXES = {".pdf"}
+DOCUMENT_SUFFIXES = TEXT_SUFFIXES | PDF_SUFFIXES
+METADATA_FILE = "metadata.json"
+MAX_TEXT_ENV = "RAPPORTSOK_MAX_FILE_MB"
+# MB of text per file: 10 MB is ~1.5 million words, about an hour of embedding on two cores
+DEFAULT_MAX_TEXT_MB = 10.0
+UNSAFE_ID = re.compile(r"[^\w.-]+")  # \w is Unicode: "æøå" stay, "/", "?", "#", "%", spaces go
+MAX_ID_CHARS = 120
+
+YEAR_IN_NAME = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
+# Control characters other than tab/newline/carriage return/form feed mark a binary file.
+BINARY_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+
+logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns on every slightly odd PDF
+
+
+def is_document(path: Path) -> bool:
+    """Documents are .txt/.pdf files that are not the metadata file or a README."""
+    return (
+        path.is_file()
+        and path.suffix.lower() in DOCUMENT_SUFFIXES
+        and not path.name.upper().startswith("README")
+    )
+
+
+def shown(path: Path) -> str:
+    """The path for messages and the manifest: bytes that are not UTF-8 shown escaped (\\xe6)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def file_key(path: Path) -> str:
+    """The file's name as a build's manifest records it (see `shown`)."""
+    return shown(Path(path.name))
+
+
+def readable_name(path: Path) -> str:
+    """The file name as text: as on disk when UTF-8, else its bytes read as Windows-1252 (names
+    copied from old Windows shares are mostly that)."""
+    raw = os.fsencode(path.name)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", "replace")
+
+
+def doc_id(path: Path) -> str:
+    """The document id: the file name without extension, reduced to letters, digits, ".", "-" and
+    "_", so that it is safe in every path and URL; stable, as it depends on the name alone."""
+    safe = UNSAFE_ID.sub("-", Path(readable_name(path)).stem).strip(".-")[:MAX_ID_CHARS].strip(".-")
+    return safe or "dokument-" + hashlib.sha1(os.fsencode(path.name)).hexdigest()[:8]
+
+
+def max_text_bytes() -> int:
+    """The per-file text limit from RAPPORTSOK_MAX_FILE_MB, else the default."""
+    value = os.environ.get(MAX_TEXT_ENV) or str(DEFAULT_MAX_TEXT_MB)
+    try:
+        megabytes = float(value)
+    except ValueError:
+        megabytes = -1.0
+    if not 0 < megabytes < float("inf"):
+        raise CorpusError(f"{MAX_TEXT_ENV}={value!r} is not a positive number of megabytes")
+    return int(megabytes * 1_000_000)
+
+
+def outside_problem(path: Path) -> str | None:
+    """Why a corpus entry must not be read: a link leading out of its folder (or nowhere), or a
+    device, FIFO or socket; None when it is safe to read."""
+    try:
+        real = path.resolve(strict=True)
+        mode = real.stat().st_mode
+    except (OSError, RuntimeError):  # a dangling link, a loop, no permission
+        return "a broken link or unreadable entry"
+    if not real.is_relative_to(path.parent.resolve()):
+        return "a link to outside the corpus folder"
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        return "not a regular file (device, FIFO or socket)"
+    return None
+
+
+def list_documents(corpus_dir: Path) -> tuple[list[Path], list[str]]:
+    """The document files of a corpus folder by name, and a note for every other file it ignores.
+
+    Nothing outside the folder is ever listed: links leading out of it are skipped, as are
+    devices and FIFOs, and text files over the size limit are skipped before they are read."""
+    limit = max_text_bytes()
+    paths: list[Path] = []
+    notes: list[str] = []
+    ids: dict[str, Path] = {}
+    for path in sorted(corpus_dir.iterdir(), key=lambda p: os.fsencode(p.name)):
+        if path.name == METADATA_FILE or path.name.upper().startswith("README"):
+            continue
+        problem = outside_problem(path)
+        if problem:
+            notes.append(f"{shown(path)}: {problem}, skipped")
+        elif is_document(path):
+            if path.suffix.lower() in TEXT_SUFFIXES and path.stat().st_size > limit:
+                notes.append(_too_big(path, path.stat().st_size, limit))
+                continue
+            doc = doc_id(path)
+            if doc in ids:  # "x.txt" and "x.pdf" would be one document id
+                notes.append(f"{shown(path)}: same document id as {shown(ids[doc])}, ignored")
+                continue
+            ids[doc] = path
+            paths.append(path)
+        else:
+            kind = "a folder" if path.is_dir() else "not a .txt or .pdf file"
+            notes.append(f"{shown(path)}: {kind}, ignored")
+    return paths, notes
+
+
+def _too_big(path: Path, size: int, limit: int) -> str:
+    return (
+        f"{shown(path)}: {size / 1e6:.1f} MB of text, over the limit of {limit / 1e6:g} MB per file "
+        f"({MAX_TEXT_ENV}), skipped"
+    )
+
+
+def read_lines(path: Path) -> list[SourceLine]:
+    """The raw lines of one file; raises CorpusError with the reason when it cannot be read."""
+    suffix = path.suffix.lower()
+    if suffix in TEXT_SUFFIXES:
+        lines = read_text_lines(path)
+    elif suffix in PDF_SUFFIXES:
+        lines = read_pdf_lines(path)
+    else:
+        raise CorpusError(f"{shown(path)}: unsupported file type {suffix or '(none)'}")
+    size, limit = sum(len(line.text) + 1 for line in lines), max_text_bytes()
+    if size > limit:
+        raise CorpusError(_too_big(path, size, limit))
+    return lines
+
+
+def read_text_lines(path: Path) -> list[SourceLine]:
+    """A UTF-8 text file, refusing binary or otherwise encoded content rather than guessing."""
+    data = _read_bytes(path)
+    if not data.strip():
+        raise CorpusError(f"{shown(path)}: empty file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if b"\x00" in data:
+            raise CorpusError(f"{shown(path)}: binary file, not text") from exc
+        raise CorpusError(f"{shown(path)}: not UTF-8 text (byte {exc.start})") from exc
+    if BINARY_CHARS.search(text):
+        raise CorpusError(f"{shown(path)}: binary file, not text")
+    return [SourceLine(line, i, None) for i, line in enumerate(text.splitlines(), start=1)]
+
+
+def read_pdf_lines(path: Path) -> list[SourceLine]:
+    """The text layer of a PDF read by its layout (see pdflayout), pages numbered as printed."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError, PyPdfError
+
+    from .pdf import read_pdf_layout  # pdflayout builds SourceLines: imported when used
+
+    data = _read_bytes(path)
+    if not data.strip():
+        raise CorpusError(f"{shown(path)}: empty file")
+    try:
+        reader = PdfReader(io.BytesIO(data))  # the bytes already read: the path is not opened twice
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise CorpusError(f"{shown(path)}: encrypted PDF, skipped")
+        lines = read_pdf_layout(reader)
+    except CorpusError:
+        raise
+    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, OSError, ZeroDivisionError) as exc:
+        raise CorpusError(f"{shown(path)}: corrupt PDF ({type(exc).__name__}: {exc})") from exc
+    if not any(line.text.strip() for line in lines):
+        raise CorpusError(f"{shown(path)}: PDF has no text layer (scanned?), skipped")
+    return lines
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, refusing what lies outside its folder or is not a regular file (a FIFO
+    would block the reader)."""
+    problem = outside_problem(path)
+    if problem:
+        raise CorpusError(f"{shown(path)}: {problem}, skipped")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise CorpusError(f"{shown(path)}: not a regular file, skipped")
+            return handle.read()
+    except OSError as exc:
+        raise CorpusError(f"{shown(path)}: unreadable ({exc.strerror or exc})") from exc
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(_read_bytes(path)).hexdigest()
+
+
+def load_metadata(corpus_dir: Path) -> tuple[dict[str, dict], list[str]]:
+    """corpus/metadata.json keyed by doc id; a broken file or value is a warning, not a failure."""
+    path = corpus_dir / METADATA_FILE
+    if not path.is_file():
+        return {}, []
+    problem = outside_problem(path)
+    if problem:
+        return {}, [f"{shown(path)}: {problem}, ignored"]
+    return read_metadata(path)
+
+
+def metadata_for(metadata: dict[str, dict], path: Path) -> dict | None:
+    """A file's metadata entry: under its document id, else under its plain file stem."""
+    return metadata.get(doc_id(path)) or metadata.get(path.stem)
+
+
+def year_from_name(stem: str) -> int | None:
+    match = YEAR_IN_NAME.search(stem)
+    return int(match.group(1)) if match else None
+
+
+def original_pdf(corpus_dir: Path, documents: list, doc: str) -> Path:
+    """The PDF file of an indexed document, to be served read-only; NotFound for anything else.
+
+    Only a document of the index whose file is a .pdf lying directly in the corpus folder (a
+    symlink out of it does not count), so no request can reach another file."""
+    from ..errors import NotFound
+
+    found = next((d for d in documents if d.doc == doc and Path(d.path).suffix.lower() in PDF_SUFFIXES), None)
+    folder = Path(corpus_dir).resolve()
+    path = (folder / found.path).resolve() if found else None
+    if path is None or path.parent != folder or not path.is_file():
+        raise NotFound(f"no PDF in the corpus for document {doc!r}")
+    return path

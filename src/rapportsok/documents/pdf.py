@@ -1,0 +1,427 @@
+"""Reading a PDF's text layer by its layout: positions and type sizes, not blank lines.
+
+pypdf's visitor reports every text run with its position and size. From those this module
+rebuilds rows, columns and reading order; removes page furniture (running heads, page-number
+footers: rows at the page's top or bottom that recur across pages once numbers are masked) and
+learns the printed page numbers from it; lifts footnotes (small type at the page bottom) out of
+the running text and drops their superscript reference numbers; marks headings (larger or bold
+type); drops a table of contents and a table header row repeated on the next page. The result is
+a list of SourceLines: running text with blank lines between paragraphs, headings as lines of
+their own, footnote lines marked with their number."""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field, replace
+
+from pypdf import PdfReader
+
+from ..records import SourceLine
+
+ROW_TOLERANCE = 0.55  # runs whose baselines differ less than this share of the type size share a row
+SMALL_TYPE = 0.88  # footnotes and superscripts are set at most this share of the body size
+HEADING_TYPE = 1.12  # headings are set at least this share of the body size (or in bold)
+PARAGRAPH_GAP = 1.45  # a gap this many times the usual leading opens a paragraph
+CHAR_WIDTH = 0.5  # average glyph width as a share of the type size, to estimate where a run ends
+CELL_GAP = 1.5  # a horizontal gap this many type sizes wide separates table cells
+EDGE_ROWS = 2  # rows at the top and at the bottom of a page that may be furniture
+FURNITURE_SHARE = 0.25  # furniture recurs on at least this share of the pages (and on two)
+MAX_HEADING_WORDS = 16
+MIN_TOC_ROWS = 3
+MIN_COLUMN_ROWS = 3  # a second column starts at the same x on at least this many rows
+COLUMN_SHARE = 0.15  # ... and on at least this share of the page's rows
+GUTTER = 4.0  # the left column's text ends at most this many type sizes before the right one starts
+
+ROMAN = re.compile(r"^(?=[ivxlcdm]+$)m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$", re.I)
+NUMBER_TOKEN = re.compile(r"\b(\d{1,4}|[ivxlcdm]{1,7})\b", re.I)
+TOC_ROW = re.compile(r"(?:\.\s?){4,}\s*\S{1,6}$|…{2,}\s*\S{1,6}$")
+SENTENCE_END = re.compile(r"[.!?:»”)]\s*$")
+LIGATURES = re.compile("[\ufb00-\ufb06]")
+NOTE_START = re.compile(r"^(\d{1,3})\s*(\S.*)$")
+SUPERSCRIPT = re.compile(r"^[\d,–-]{1,9}$")
+
+
+@dataclass
+class Run:
+    """One piece of text as drawn: start position, type size, weight."""
+
+    x: float
+    y: float
+    size: float
+    bold: bool
+    text: str
+
+    @property
+    def end(self) -> float:
+        return self.x + CHAR_WIDTH * self.size * len(self.text)
+
+
+@dataclass
+class Row:
+    """Runs on one baseline, left to right."""
+
+    runs: list[Run] = field(default_factory=list)
+    role: str = "body"  # "body", "heading", "note", "table"
+
+    @property
+    def y(self) -> float:
+        return max(self.runs, key=lambda r: r.size).y
+
+    @property
+    def x(self) -> float:
+        return self.runs[0].x
+
+    @property
+    def size(self) -> float:
+        return max(r.size for r in self.runs)
+
+    @property
+    def bold(self) -> bool:
+        return all(r.bold for r in self.runs if r.text.strip())
+
+    @property
+    def text(self) -> str:
+        return " ".join(" ".join(r.text.split()) for r in self.runs if r.text.strip())
+
+    def segments(self) -> list[list[Run]]:
+        """The row's runs split where wide gaps separate columns or table cells."""
+        segments = [[self.runs[0]]]
+        for before, run in zip(self.runs, self.runs[1:]):
+            if run.x - before.end > CELL_GAP * run.size:
+                segments.append([])
+            segments[-1].append(run)
+        return segments
+
+    def cells(self) -> list[str]:
+        return [" ".join(" ".join(r.text.split()) for r in cell) for cell in self.segments()]
+
+
+@dataclass
+class Page:
+    """One PDF page: its columns of running-text rows and its footnote rows."""
+
+    index: int  # 0-based PDF page
+    width: float
+    rows: list[Row]  # all rows, furniture removed; then split into columns and notes
+    columns: list[list[Row]] = field(default_factory=list)
+    notes: list[Row] = field(default_factory=list)
+    label: str | None = None
+
+
+def read_pdf_layout(reader: PdfReader) -> list[SourceLine]:
+    """The document's lines in reading order, furniture removed, footnotes and headings marked."""
+    pages = [_page(reader, i) for i in range(len(reader.pages))]
+    body_size = _body_size(pages)
+    found_labels = _remove_furniture(pages)
+    labels = _pdf_labels(reader) or found_labels
+    for page, label in zip(pages, labels):
+        page.label = label
+        page.columns = _columns(page, body_size)
+        for column in page.columns:
+            page.notes += _take_notes(column, body_size)
+            _drop_superscripts(column)
+            _mark_rows(column, body_size)
+    _drop_toc(pages)
+    _drop_repeated_table_headers(pages)
+    return _lines(pages, body_size)
+
+
+# ---------------------------------------------------------------- runs and rows
+
+
+def _page(reader: PdfReader, index: int) -> Page:
+    runs: list[Run] = []
+
+    def visit(text, cm, tm, font, size) -> None:
+        text = _normalise(text.replace("\n", " "))
+        if not text.strip():
+            return
+        m = _multiply(tm, cm)
+        scale = math.hypot(m[2], m[3]) or 1.0
+        name = str((font or {}).get("/BaseFont", ""))
+        runs.append(Run(m[4], m[5], round(size * scale, 1), "bold" in name.lower(), text))
+
+    page = reader.pages[index]
+    page.extract_text(visitor_text=visit)
+    return Page(index, float(page.mediabox.width), _rows(runs))
+
+
+def _multiply(a: list[float], b: list[float]) -> list[float]:
+    """The product of two PDF matrices [a b c d e f]."""
+    return [
+        a[0] * b[0] + a[1] * b[2], a[0] * b[1] + a[1] * b[3],
+        a[2] * b[0] + a[3] * b[2], a[2] * b[1] + a[3] * b[3],
+        a[4] * b[0] + a[5] * b[2] + b[4], a[4] * b[1] + a[5] * b[3] + b[5],
+    ]
+
+
+def _normalise(text: str) -> str:
+    """Ligatures as letters; a soft hyphen at a line end is a hyphen, elsewhere nothing."""
+    text = LIGATURES.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
+    text = re.sub("\u00ad\\s*$", "-", text)
+    return text.replace("\u00ad", "")
+
+
+def _rows(runs: list[Run]) -> list[Row]:
+    """Runs grouped by baseline (a raised superscript joins the row it belongs to), top to bottom."""
+    rows: list[Row] = []
+    for run in sorted(runs, key=lambda r: (-r.y, r.x)):
+        for row in reversed(rows[-3:]):
+            if abs(row.y - run.y) <= ROW_TOLERANCE * max(row.size, run.size):
+                row.runs.append(run)
+                break
+        else:
+            rows.append(Row([run]))
+    for row in rows:
+        row.runs.sort(key=lambda r: r.x)
+    return sorted(rows, key=lambda r: -r.y)
+
+
+def _body_size(pages: list[Page]) -> float:
+    sizes: Counter[float] = Counter()
+    for page in pages:
+        for row in page.rows:
+            for run in row.runs:
+                sizes[round(run.size * 2) / 2] += len(run.text)
+    return sizes.most_common(1)[0][0] if sizes else 10.0
+
+
+# ---------------------------------------------------------------- furniture and page numbers
+
+
+def _furniture_key(place: str, row: Row) -> tuple[str, int, str]:
+    """Where the row stands and its text with numbers masked: equal on every page it recurs on."""
+    return place, round(row.y / 3), " ".join(NUMBER_TOKEN.sub("#", row.text.lower()).split())
+
+
+def _remove_furniture(pages: list[Page]) -> list[str]:
+    """Drop rows at page tops and bottoms that recur at the same height with the same text
+    (numbers masked, so lone page numbers too); return the printed labels they carry.
+
+    Pages without a number get their neighbour's number plus or minus one, else the 1-based
+    page index."""
+    seen: Counter[tuple[str, int, str]] = Counter()
+    for page in pages:
+        seen.update({_furniture_key(place, row) for place, row in _edge_rows(page)})
+    need = max(2, math.ceil(FURNITURE_SHARE * len(pages)))
+    printed: list[str | None] = [None] * len(pages)
+    for page in pages:
+        furniture = {
+            id(row)
+            for place, row in _edge_rows(page)
+            if seen[key := _furniture_key(place, row)] >= (2 if key[2] == "#" else need)  # a lone page number
+        }
+        for row in page.rows:
+            if id(row) in furniture:
+                printed[page.index] = printed[page.index] or _number_token(row.text)
+        page.rows = [row for row in page.rows if id(row) not in furniture]
+    return _fill_labels(printed)
+
+
+def _edge_rows(page: Page) -> list[tuple[str, Row]]:
+    return [("top", r) for r in page.rows[:EDGE_ROWS]] + [("bottom", r) for r in page.rows[-EDGE_ROWS:]]
+
+
+def _number_token(text: str) -> str | None:
+    """The page number a furniture row shows: its first arabic number, else a roman one."""
+    tokens = NUMBER_TOKEN.findall(text)
+    arabic = [t for t in tokens if t.isdigit() and not (len(t) == 4 and t[:2] in ("19", "20"))]
+    if arabic:
+        return arabic[0]
+    roman = [t for t in tokens if ROMAN.match(t)]
+    return roman[0].lower() if roman else None
+
+
+def _fill_labels(printed: list[str | None]) -> list[str]:
+    labels = list(printed)
+    for i in range(len(labels)):  # forward: next of an arabic number
+        if labels[i] is None and i and labels[i - 1] and labels[i - 1].isdigit():
+            labels[i] = str(int(labels[i - 1]) + 1)
+    for i in reversed(range(len(labels))):  # backward: one before an arabic number
+        if labels[i] is None and i + 1 < len(labels) and labels[i + 1] and labels[i + 1].isdigit():
+            labels[i] = str(int(labels[i + 1]) - 1) if int(labels[i + 1]) > 1 else None
+    return [label or str(i + 1) for i, label in enumerate(labels)]
+
+
+def _pdf_labels(reader: PdfReader) -> list[str] | None:
+    """The PDF's own page labels, when it defines them."""
+    try:
+        if "/PageLabels" not in reader.trailer["/Root"]:
+            return None
+        return [str(label) for label in reader.page_labels]
+    except (KeyError, ValueError, TypeError, IndexError):
+        return None
+
+
+# ---------------------------------------------------------------- footnotes, headings, tables
+
+
+def _take_notes(rows: list[Row], body_size: float) -> list[Row]:
+    """Small-type rows at the bottom of a column, below all its running text: the footnotes."""
+    k = len(rows)
+    while k and rows[k - 1].size <= SMALL_TYPE * body_size:
+        k -= 1
+    notes = rows[k:]
+    del rows[k:]
+    for row in notes:
+        row.role = "note"
+    return notes
+
+
+def _drop_superscripts(rows: list[Row]) -> None:
+    """Footnote reference numbers: small digits raised above their row's baseline."""
+    for row in rows:
+        base, size = row.y, row.size
+        kept = [
+            r for r in row.runs
+            if not (r.size <= SMALL_TYPE * size and r.y > base + 0.15 * size and SUPERSCRIPT.match(r.text.strip()))
+        ]
+        row.runs = kept or row.runs
+
+
+def _mark_rows(rows: list[Row], body_size: float) -> None:
+    """Rows of several cells are table rows; short rows in larger or bold type are headings."""
+    for row in rows:
+        if len(row.cells()) > 1:
+            row.role = "table"
+            continue
+        larger = row.size >= HEADING_TYPE * body_size
+        bold = row.bold and row.size >= SMALL_TYPE * body_size
+        text = row.text
+        if (larger or bold) and len(text.split()) <= MAX_HEADING_WORDS and not text.endswith((".", ",", ";")):
+            row.role = "heading"
+
+
+def _drop_toc(pages: list[Page]) -> None:
+    """A table of contents: a column with rows ending in dot leaders and a page number loses
+    those rows, the wrapped entry lines between them and the heading above them."""
+    for page in pages:
+        for k, rows in enumerate(page.columns):
+            toc = [i for i, row in enumerate(rows) if TOC_ROW.search(row.text)]
+            if len(toc) < MIN_TOC_ROWS:
+                continue
+            first, last = toc[0], toc[-1]
+            start = first - 1 if first and rows[first - 1].role == "heading" else first
+            page.columns[k] = rows[:start] + rows[last + 1 :]
+
+
+def _drop_repeated_table_headers(pages: list[Page]) -> None:
+    """A table row opening a page or column that repeats the (bold) header row of the table it continues."""
+    header: str | None = None
+    for page in pages:
+        for rows in page.columns:
+            if rows and rows[0].role == "table" and header is not None and rows[0].text == header:
+                rows.pop(0)
+            previous = "body"
+            for row in rows:
+                if row.role == "table" and previous != "table" and row.bold:
+                    header = row.text
+                previous = row.role
+
+
+# ---------------------------------------------------------------- reading order and lines
+
+
+def _columns(page: Page, body_size: float) -> list[list[Row]]:
+    """The page's rows as one or two columns, each top to bottom.
+
+    A second column starts where, past 40 % of the page width, runs of body type start at the
+    same x on many rows, each close after the run before it (table cells are far apart), and
+    hardly any run starts in the gutter just left of it (as words of one wide column do)."""
+    starts: Counter[int] = Counter()
+    gaps: dict[int, list[float]] = {}  # per start: how far the run before it ends from it
+    rows = [row for row in page.rows if row.size >= SMALL_TYPE * body_size]
+    for row in rows:
+        for before, run in zip([None, *row.runs], row.runs):
+            x = round(run.x / 2) * 2
+            if x > 0.4 * page.width and run.size >= SMALL_TYPE * body_size:
+                starts[x] += 1
+                gaps.setdefault(x, []).append(run.x - before.end if before else 0.0)
+    if starts:
+        x, count = starts.most_common(1)[0]
+        in_gutter = sum(1 for row in rows for run in row.runs if x - CELL_GAP * body_size < run.x < x - 2)
+        if (
+            count >= max(MIN_COLUMN_ROWS, COLUMN_SHARE * len(rows))
+            and statistics.median(gaps[x]) < GUTTER * body_size
+            and in_gutter <= 0.1 * count
+        ):
+            runs = [run for row in page.rows for run in row.runs]
+            return [_rows([r for r in runs if r.x < x - 2]), _rows([r for r in runs if r.x >= x - 2])]
+    return [page.rows]
+
+
+def _leading(pages: list[Page], body_size: float) -> float:
+    """The usual baseline distance of running text."""
+    gaps = [
+        a.y - b.y
+        for page in pages
+        for rows in page.columns
+        for a, b in zip(rows, rows[1:])
+        if a.role == b.role == "body" and abs(a.size - body_size) < 0.6 and 0 < a.y - b.y < 3 * body_size
+    ]
+    return statistics.median(gaps) if gaps else 1.2 * body_size
+
+
+def _lines(pages: list[Page], body_size: float) -> list[SourceLine]:
+    """Running text page by page and column by column, each page's footnotes after it.
+
+    Footnote lines are marked ("note", with their number): the cleaning step takes them out,
+    so the running text on either side of them, and a word hyphenated over them, stays whole."""
+    leading = _leading(pages, body_size)
+    lines: list[SourceLine] = []
+    note = 0
+    previous: Row | None = None
+    for page in pages:
+        label = page.label or str(page.index + 1)
+        where = {"lineno": None, "page": int(label) if label.isdigit() else None, "label": label, "sheet": page.index + 1}
+        for rows in page.columns:
+            above: Row | None = None  # the row above in this column
+            for row in rows:
+                text = " ".join(row.cells()) if row.role == "table" else row.text
+                if _continues_heading(row, previous, above):
+                    lines[-1] = replace(lines[-1], text=f"{lines[-1].text} {text}")
+                else:
+                    if _opens_block(row, previous, above, leading):
+                        lines.append(SourceLine("", **where))
+                    role = "heading" if row.role == "heading" else "body"
+                    lines.append(SourceLine(text, **where, role=role))
+                previous = above = row
+        for row in page.notes:
+            m = NOTE_START.match(row.text)
+            if m and (int(m.group(1)) in (note + 1, 1) or not note):
+                note = int(m.group(1))
+                lines.append(SourceLine(m.group(2), **where, role="note", note=note))
+            elif note:
+                lines.append(SourceLine(row.text, **where, role="note", note=note))
+    return lines
+
+
+def _continues_heading(row: Row, previous: Row | None, above: Row | None) -> bool:
+    """A heading's second line: same type, right under the first."""
+    return (
+        row.role == "heading"
+        and previous is not None
+        and previous is above
+        and previous.role == "heading"
+        and abs(previous.size - row.size) < 0.5
+        and previous.bold == row.bold
+        and previous.y - row.y < 1.6 * row.size
+    )
+
+
+def _opens_block(row: Row, previous: Row | None, above: Row | None, leading: float) -> bool:
+    """A blank line before and after a heading, around a table, and where a vertical gap or an
+    indent opens a paragraph; not at a column or page break, where running text goes on."""
+    if previous is None:
+        return False
+    if row.role != previous.role or row.role == "heading":
+        return True
+    if above is None:
+        return False
+    return above.y - row.y > PARAGRAPH_GAP * leading or (
+        row.x > above.x + row.size and bool(SENTENCE_END.search(above.text))
+    )

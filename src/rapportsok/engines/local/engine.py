@@ -1,0 +1,468 @@
+"""The local engine: each build a folder of files (FAISS, sentence vectors, BM25), named by CURRENT.
+
+A build is one part (its own files) or, after small changes, that part hard-linked from the
+previous build plus a part per change under deltas/ and the flags of the rows still in use."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from ...errors import BuildLocked, IndexDamaged, IndexMissing, WriteFailed
+from ...records import Passage
+from ...text.bm25 import COMPOUNDS_FILE, Lexical
+from ...text.tokens import Decompounder
+from ..base import Built, scattered
+from .files import (
+    DAMAGE,
+    DELTAS,
+    LEXICAL,
+    LIVE,
+    PART_DOCUMENTS,
+    SENTENCE_TABLE,
+    SENTENCES,
+    build_name,
+    part_documents,
+    part_folders,
+    read_build,
+    read_meta,
+)
+
+CURRENT = "CURRENT"  # names the build folder in use; replaced atomically
+BUILDS = "builds"
+FOLLOWUPS = "followups.json"  # evidence for the follow-up links of each proposal (followup.py)
+APPROXIMATE_FROM = 50_000  # passages; below this exact search is faster than building a graph
+EVERY_SENTENCE_UP_TO = 1000  # passages; past this only the sentences of the nearest CANDIDATES passages are scored
+CANDIDATES = 200  # nearest passages whose sentences are scored, and what HNSW returns (as the PostgreSQL engine)
+# a change is stored as a part of its own (the previous build's files hard-linked, the changed
+# documents' old rows retired) while the rows added or retired since the last whole write stay
+# under this share of the rows in use, and there are at most MAX_DELTAS parts; past that the
+# build is written whole again (which also drops the retired rows). Small corpora, where one
+# document is more than this share, are always written whole.
+DELTA_SHARE = 0.05
+MAX_DELTAS = 8
+
+def current_build(index_dir: Path) -> Path | None:
+    """The build folder CURRENT points at, or None when there is no complete build (or CURRENT
+    is not a file naming one)."""
+    try:
+        name = build_name((index_dir / CURRENT).read_bytes()[:200])
+    except OSError:
+        return None
+    folder = index_dir / BUILDS / name if name else None
+    return folder if folder and (folder / "meta.json").is_file() else None
+
+
+def _readable_build(index_dir: Path) -> tuple[Path | None, dict | None, list[Passage]]:
+    """The current build, its meta and passages, or nothing when they are missing or damaged."""
+    build_dir = current_build(index_dir)
+    if build_dir is None:
+        return None, None, []
+    try:
+        checked = read_build(build_dir)
+    except IndexDamaged:
+        return None, None, []
+    return build_dir, checked.meta, checked.passages
+
+
+def _set_aside_bad_pointer(index_dir: Path) -> list[str]:
+    """A CURRENT that is not a file (a folder, say) would refuse every new build: it is renamed
+    aside first, with a warning, so that no build is written only to be orphaned."""
+    pointer = index_dir / CURRENT
+    if not pointer.exists() or pointer.is_file() and not pointer.is_symlink():
+        return []
+    aside = index_dir / f"{CURRENT}.damaged-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}"
+    try:
+        pointer.rename(aside)
+    except OSError as exc:
+        raise WriteFailed(f"{pointer} is not a file and cannot be moved aside: {exc.strerror or exc}") from exc
+    return [f"{pointer} was not a file; moved to {aside.name}"]
+
+
+@contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """One builder at a time per index folder; the OS releases the lock if the builder dies."""
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        handle = (index_dir / ".lock").open("w")
+    except OSError as exc:
+        raise WriteFailed(f"cannot write the index folder {index_dir}: {exc.strerror or exc}") from exc
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildLocked(f"another build of {index_dir} is running; try again when it has finished") from None
+        yield
+
+
+def _dense_index(vectors: np.ndarray) -> faiss.Index:
+    """Exact inner product (cosine on normalised vectors); HNSW once exact search gets slow."""
+    dim = vectors.shape[1]
+    index = faiss.IndexFlatIP(dim) if len(vectors) < APPROXIMATE_FROM else faiss.IndexHNSWFlat(
+        dim, 32, faiss.METRIC_INNER_PRODUCT
+    )
+    if len(vectors):
+        index.add(vectors)
+    return index
+
+
+def _write_build(index_dir: Path, built: Built, trusted: Path | None) -> str:
+    """Writes the build and makes it current; as a part added to the previous build when that one
+    is `trusted` (read and checked whole, or written, by this engine) and the change is small."""
+    builds = index_dir / BUILDS
+    name = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    tmp = builds / f".{name}.tmp"
+    built = replace(built, meta=built.meta | {"build": name})
+    try:
+        previous = current_build(index_dir)
+        delta = _delta(previous, built) if previous and previous == trusted else None
+        if delta is None:
+            tmp.mkdir(parents=True)
+            _write_part(tmp, built.passages, built.vectors, built.sentences, built.table, built.lexical)
+        else:
+            _write_delta(tmp, previous, built, delta)
+        links = json.dumps(built.links, ensure_ascii=False, separators=(",", ":"))
+        (tmp / FOLLOWUPS).write_text(links, encoding="utf-8")
+        (tmp / "meta.json").write_text(json.dumps(built.meta, ensure_ascii=False, indent=1), encoding="utf-8")
+        for path in tmp.rglob("*"):
+            if path.is_file():
+                _fsync(path)
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise WriteFailed(f"cannot write the index in {index_dir}: {exc.strerror or exc}") from exc
+        raise
+    tmp.rename(builds / name)
+    pointer = index_dir / f".{CURRENT}.tmp"
+    try:
+        pointer.write_text(name + "\n")
+        _fsync(pointer)
+        os.replace(pointer, index_dir / CURRENT)
+    except OSError as exc:  # the build would be an orphan nothing names
+        shutil.rmtree(builds / name, ignore_errors=True)
+        raise WriteFailed(f"cannot write {index_dir / CURRENT}: {exc.strerror or exc}") from exc
+    _remove_old_builds(builds, keep={name})
+    return name
+
+
+def _write_part(
+    folder: Path, passages: list[Passage], vectors: np.ndarray, sentences: np.ndarray, table: np.ndarray,
+    lexical: Lexical, compounds: bool = True,
+) -> None:
+    """One part's files: passages, dense index, sentence vectors and table, postings, and where each document is."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "passages.jsonl").open("w", encoding="utf-8") as handle:
+        for passage in passages:
+            handle.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
+    (folder / PART_DOCUMENTS).write_text(json.dumps(part_documents(passages), ensure_ascii=False), encoding="utf-8")
+    faiss.write_index(_dense_index(vectors), str(folder / "dense.faiss"))
+    # float16 halves the largest file; dev ranking is unchanged (README, bench/scale); .npy files are
+    # memory-mapped when loaded, so a server holds only the sentences it has scored
+    np.save(folder / SENTENCES, sentences.astype(np.float16, copy=False))
+    np.save(folder / SENTENCE_TABLE, table)
+    lexical.save(folder / LEXICAL, compounds)
+
+
+@dataclass(frozen=True)
+class Delta:
+    """How a build extends the previous one: the rows it adds as a new part, the rows it retires."""
+
+    rows: np.ndarray  # rows of the build's passages that go into the new part (its changed and added documents)
+    live: np.ndarray  # the previous build's row flags, the rows of changed and removed documents cleared
+    parts: list[str]  # the parts the previous build had added
+
+
+def _delta(previous: Path, built: Built) -> Delta | None:
+    """The previous build's rows to keep and the new rows, or None when the build is to be written
+    whole (another model or ingestion, too many changes since the last whole write, damage)."""
+    try:
+        old_meta = read_meta(previous)
+        if any(old_meta[key] != built.meta[key] for key in ("format", "model", "dim", "params")):
+            return None
+        folders = part_folders(previous)
+        located: dict[str, tuple[int, int]] = {}  # doc -> (first row, passages) in the latest part holding it
+        sizes = []
+        for folder in folders:
+            documents = json.loads((folder / PART_DOCUMENTS).read_text(encoding="utf-8"))
+            for doc, first, count in documents:
+                located[doc] = (sum(sizes) + first, count)
+            sizes.append(sum(count for _, _, count in documents))
+        total = sum(sizes)
+        live = np.load(previous / LIVE) if (previous / LIVE).exists() else np.ones(total, dtype=bool)
+        spans = _spans(built.passages)
+        if live.shape != (total,) or spans is None:
+            return None
+    except (*DAMAGE, IndexDamaged):
+        return None
+    before = {d["doc"]: (d["sha256"], d["passages"]) for d in old_meta["documents"]}
+    kept = {
+        d["doc"] for d in built.meta["documents"]
+        if d["passages"] and before.get(d["doc"]) == (d["sha256"], d["passages"])
+        and d["doc"] in located and live[located[d["doc"]][0]]
+    }
+    for doc, (first, count) in located.items():
+        if doc not in kept:
+            live[first : first + count] = False
+    added = [np.arange(*span) for doc, span in spans.items() if doc not in kept]
+    rows = np.concatenate(added) if added else np.zeros(0, dtype=np.int64)
+    after, in_use = total + len(rows), int(live.sum()) + len(rows)
+    if len(folders) > MAX_DELTAS or (after - in_use) + (after - sizes[0]) > DELTA_SHARE * in_use:
+        return None
+    return Delta(rows, live, [f.name for f in folders[1:]])
+
+
+def _spans(passages: list[Passage]) -> dict[str, tuple[int, int]] | None:
+    """Each document's (first row, end row) in the build; None unless each document's passages are together."""
+    spans: dict[str, tuple[int, int]] = {}
+    start = 0
+    for row in range(1, len(passages) + 1):
+        if row == len(passages) or passages[row].doc != passages[start].doc:
+            if passages[start].doc in spans:
+                return None
+            spans[passages[start].doc] = (start, row)
+            start = row
+    return spans
+
+
+def _write_delta(tmp: Path, previous: Path, built: Built, delta: Delta) -> None:
+    """The previous build's files hard-linked (never modified: older builds share them), the
+    changed documents as a new part under deltas/, and which rows are in use."""
+    tmp.mkdir(parents=True)
+    per_build = {"meta.json", FOLLOWUPS, LIVE, DELTAS}
+    for path in sorted(previous.rglob("*")):
+        relative = path.relative_to(previous)
+        if relative.parts[0] in per_build:
+            continue
+        if path.is_dir():
+            (tmp / relative).mkdir()
+        else:
+            os.link(path, tmp / relative)
+    parts, rows = list(delta.parts), delta.rows
+    if len(rows):
+        sentence_rows = np.flatnonzero(np.isin(built.table[:, 0], rows))
+        table = built.table[sentence_rows]
+        table[:, 0] = np.searchsorted(rows, table[:, 0])  # rows ascend: each sentence's passage within the part
+        passages = [built.passages[i] for i in rows.tolist()]
+        counts = json.loads((previous / LEXICAL / COMPOUNDS_FILE).read_text(encoding="utf-8"))
+        # words split as in the build it extends, so that every part counts them alike
+        lexical = Lexical.build((p.context() for p in passages), Decompounder(counts))
+        parts.append(uuid.uuid4().hex[:12])
+        _write_part(tmp / "deltas" / parts[-1], passages, built.vectors[rows], built.sentences[sentence_rows], table,
+                    lexical, compounds=False)
+    np.save(tmp / LIVE, np.concatenate([delta.live, np.ones(len(rows), dtype=bool)]))
+    (tmp / DELTAS).write_text(json.dumps(parts), encoding="utf-8")
+
+
+def _read_followups(build_dir: Path) -> dict[str, Any]:
+    """A build's follow-up evidence as followup.compute wrote it."""
+    data = json.loads((build_dir / FOLLOWUPS).read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"{FOLLOWUPS} is not an object")
+    return data
+
+
+def _fsync(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _remove_old_builds(builds: Path, keep: set[str]) -> None:
+    """Drops earlier builds and leftovers of killed ones, keeping the newest previous build for readers still on it."""
+    finished = sorted((p for p in builds.iterdir() if not p.name.startswith(".")), key=lambda p: p.name)
+    keep = keep | {p.name for p in [p for p in finished if p.name not in keep][-1:]}
+    for path in builds.iterdir():
+        if path.name not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _all_scores(index: faiss.IndexFlat | None, query_vector: np.ndarray) -> np.ndarray:
+    """The query's inner product with every vector of an exact faiss index; a range search over
+    every vector returns them unsorted, 50x faster than asking for the top ntotal."""
+    total = index.ntotal if index is not None else 0
+    scores = np.full(total, -1.0, dtype=np.float32)
+    if total:
+        _, found, ids = index.range_search(query_vector.reshape(1, -1), -np.inf)
+        scores[ids] = found
+    return scores
+
+
+class LocalEngine:
+    """Builds as folders under the index folder; a file lock keeps builders apart."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+        self.where = str(index_dir)
+        self._trusted: Path | None = None  # the build this engine last read whole or wrote: a change may extend it
+
+    def lock(self) -> AbstractContextManager[None]:
+        return build_lock(self.index_dir)
+
+    def has_build(self) -> bool:
+        """True when a build is current, readable or not."""
+        return current_build(self.index_dir) is not None
+
+    def current_meta(self) -> dict | None:
+        """The current build's meta (None without a build); IndexDamaged when it cannot be read."""
+        build_dir = current_build(self.index_dir)
+        return None if build_dir is None else read_meta(build_dir)
+
+    def repair(self) -> list[str]:
+        """Clears what would stop a new build being made current; a warning for each thing done."""
+        return _set_aside_bad_pointer(self.index_dir)
+
+    def current_followups(self) -> dict | None:
+        """The current build's follow-up evidence, or None when there is none readable."""
+        build_dir = current_build(self.index_dir)
+        try:
+            return _read_followups(build_dir) if build_dir else None
+        except (OSError, ValueError):
+            return None
+
+    def readable(self) -> tuple[dict | None, list[Passage]]:
+        """The current build's meta and passages, or nothing when they are missing or damaged."""
+        self._trusted, meta, passages = _readable_build(self.index_dir)
+        return meta, passages
+
+    def write(self, built: Built) -> str:
+        name = _write_build(self.index_dir, built, self._trusted)
+        self._trusted = self.index_dir / BUILDS / name
+        return name
+
+    def load(self) -> LocalBuild:
+        build_dir = current_build(self.index_dir)
+        if build_dir is None:
+            raise IndexMissing(f"no usable index in {self.index_dir}; build one with `rapportsok index`")
+        return LocalBuild(self.index_dir, build_dir)
+
+
+class LocalBuild:
+    """One build folder, loaded: exact (or HNSW) FAISS over passages, sentence vectors, BM25, over
+    the rows in use of its parts (one, unless changes were added as parts of their own)."""
+
+    def __init__(self, index_dir: Path, build_dir: Path) -> None:
+        self.index_dir = index_dir
+        self.build_dir = build_dir
+        checked = read_build(build_dir)  # a build from before sentence vectors has none, and is still served
+        self.meta, self.passages, self.lexical = checked.meta, checked.passages, checked.lexical
+        self._followups: dict | None = None
+        parts = checked.parts
+        self._dense = [part.dense for part in parts]
+        self._row_offsets = np.cumsum([0] + [len(part.passages) for part in parts])
+        live = checked.live if checked.live is not None else np.ones(self._row_offsets[-1], dtype=bool)
+        self._live_rows = np.flatnonzero(live)  # the row of each passage in use among all parts' rows
+        self._in_use = np.where(live, np.cumsum(live) - 1, -1)  # and back: a part row's passage, -1 if retired
+        # sentences of the passages in use, passage by passage; their vectors stay in the parts' files
+        self._vectors = [part.sentence_vectors for part in parts]
+        self._sentence_offsets = np.cumsum([0] + [len(part.sentence_table) for part in parts])
+        offsets = self._row_offsets[:-1]
+        table = np.concatenate([part.sentence_table + (at, 0, 0) for part, at in zip(parts, offsets, strict=True)])
+        self._sentence_rows = np.flatnonzero(live[table[:, 0]])
+        table = table[self._sentence_rows]
+        table[:, 0] = self._in_use[table[:, 0]]
+        self.sentence_table = table.astype(np.int32, copy=False)
+        # few sentences: all scored by faiss, not numpy (a BLAS product leaves OpenBLAS threads
+        # spinning, which triples the time of the next query embedding on two cores); many: kept
+        # as float16 on disk and only the candidate passages' sentences scored (bench/scale)
+        self.every_sentence = len(self.passages) <= EVERY_SENTENCE_UP_TO
+        self._sentence_index = None
+        if self.every_sentence and len(self.sentence_table):
+            self._sentence_index = faiss.IndexFlatIP(int(self.meta["dim"]))
+            self._sentence_index.add(self._sentence_vectors_at(self._sentence_rows))
+        self.approximate = any(hasattr(dense, "hnsw") for dense in self._dense)  # written as HNSW past APPROXIMATE_FROM
+        self._sentence_bounds = np.searchsorted(self.sentence_table[:, 0], np.arange(len(self.passages) + 1))
+        self._last_candidates: tuple[bytes, tuple[np.ndarray, np.ndarray]] = (b"", (np.zeros(0, np.int64), np.zeros(0)))
+        self._last_sentences: tuple[bytes, np.ndarray] = (b"", np.zeros(0, np.float32))
+
+    def followups(self) -> dict[str, Any]:
+        """The build's follow-up evidence; IndexMissing when it has none or it cannot be read."""
+        if self._followups is None:
+            try:
+                self._followups = _read_followups(self.build_dir)
+            except FileNotFoundError:
+                raise IndexMissing(
+                    f"index build {self.build_dir} has no follow-up links; update it with `rapportsok index`"
+                ) from None
+            except (OSError, ValueError) as exc:
+                raise IndexMissing(
+                    f"the follow-up links of index build {self.build_dir} cannot be read ({exc}); "
+                    "rebuild with `rapportsok index --full`"
+                ) from exc
+        return self._followups
+
+    def passage_scores(self, query_vector: np.ndarray) -> np.ndarray:
+        if self.approximate:
+            return scattered(len(self.passages), *self._candidates(query_vector))
+        return np.concatenate([_all_scores(dense, query_vector) for dense in self._dense])[self._live_rows]
+
+    def sentence_scores(self, query_vector: np.ndarray) -> np.ndarray:
+        """Every sentence's cosine; past EVERY_SENTENCE_UP_TO passages only the nearest passages'
+        sentences are scored (all 8 of every passage cost 70 ms a query at 10k passages, seconds at 1M)."""
+        if self.every_sentence:
+            return _all_scores(self._sentence_index, query_vector)
+        key = query_vector.tobytes()
+        if self._last_sentences[0] != key:  # a search asks twice (passages, snippets)
+            self._last_sentences = (key, self._candidate_sentence_scores(query_vector))
+        return self._last_sentences[1]
+
+    def _candidate_sentence_scores(self, query_vector: np.ndarray) -> np.ndarray:
+        passages, _ = self._candidates(query_vector)
+        starts = self._sentence_bounds[passages]
+        lengths = self._sentence_bounds[passages + 1] - starts
+        rows = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())  # their spans
+        values = np.einsum("ij,j->i", self._sentence_vectors_at(self._sentence_rows[rows]), query_vector)
+        return scattered(len(self.sentence_table), rows, values)
+
+    def _sentence_vectors_at(self, rows: np.ndarray) -> np.ndarray:
+        """The vectors of sentences numbered across all parts, read from the parts' files, as float32."""
+        vectors = np.empty((len(rows), int(self.meta["dim"])), dtype=np.float32)
+        part_of = np.searchsorted(self._sentence_offsets, rows, side="right") - 1
+        for part in np.unique(part_of):
+            chosen = part_of == part
+            vectors[chosen] = self._vectors[part][rows[chosen] - self._sentence_offsets[part]]
+        return vectors
+
+    def _candidates(self, query_vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The CANDIDATES passages in use nearest the query, and their cosines; the last query's are
+        kept, as a search asks for them three times (passages, sentences, snippets)."""
+        key = query_vector.tobytes()
+        if self._last_candidates[0] != key:
+            self._last_candidates = (key, self._nearest(query_vector))
+        return self._last_candidates[1]
+
+    def _nearest(self, query_vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """HNSW's nearest in a part searched approximately, every row of a part searched exactly."""
+        found_rows, found_values = [], []
+        for dense, offset in zip(self._dense, self._row_offsets[:-1], strict=True):
+            if hasattr(dense, "hnsw"):
+                dense.hnsw.efSearch = CANDIDATES
+                values, ids = dense.search(query_vector.reshape(1, -1), CANDIDATES)
+                keep = ids[0] >= 0
+                rows, values = ids[0][keep], values[0][keep]
+            else:
+                values = _all_scores(dense, query_vector)
+                rows = np.arange(len(values))
+            found_rows.append(rows + offset)
+            found_values.append(values)
+        rows = self._in_use[np.concatenate(found_rows)]
+        values = np.concatenate(found_values)[rows >= 0]
+        rows = rows[rows >= 0]
+        if len(rows) > CANDIDATES:
+            top = np.argpartition(-values, CANDIDATES - 1)[:CANDIDATES]
+            rows, values = rows[top], values[top]
+        return rows, values
+
+    def is_current(self) -> bool:
+        """False once another build has been swapped in on disk."""
+        return current_build(self.index_dir) == self.build_dir

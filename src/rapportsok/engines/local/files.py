@@ -1,0 +1,197 @@
+"""Reading a build's files and checking that they agree with each other: damage of any kind is
+IndexDamaged (which `rapportsok index` repairs), never a traceback from deep inside a loader."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from ...errors import IndexDamaged
+from ...records import Document, Passage
+from ...text.bm25 import Lexical
+
+SENTENCES = "sentences.npy"  # sentence vectors (float16), memory-mapped when loaded
+SENTENCE_TABLE = "sentence_table.npy"  # (passage row, start, end) of each sentence
+LEXICAL = "lexical"  # folder of the saved BM25 index inside a build
+DELTAS = "deltas.json"  # the parts later changes added (folders under deltas/), in order; absent: none
+LIVE = "live.npy"  # which rows of the parts are in use, one flag a row; absent: all of them
+PART_NAME = re.compile(r"[0-9a-f]{12}")
+PART_DOCUMENTS = "documents.json"  # [doc, first row, passages] of each document of a part, for changes
+BUILD_NAME = re.compile(r"[0-9]{8}T[0-9]{6}-[0-9a-f]{6}")  # what CURRENT may name
+# what a truncated, edited or foreign file raises from json, numpy, faiss or pydantic
+DAMAGE = (
+    OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, RuntimeError, EOFError,
+    RecursionError, zipfile.BadZipFile, ValidationError,
+)
+
+
+class Meta(BaseModel):
+    """meta.json as a build writes it (index.build); further keys pass."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    format: int
+    params: dict[str, Any]
+    model: str
+    dim: int = Field(gt=0)
+    built_at: str
+    build: str
+    documents: list[dict[str, Any]]
+    unreadable: dict[str, str] = {}
+    warnings: list[str] = []
+
+
+_DOCUMENT = TypeAdapter(Document)
+_PASSAGE = TypeAdapter(Passage)
+_COUNT = TypeAdapter(int)
+
+
+@dataclass(frozen=True)
+class Part:
+    """The files of one part of a build: the whole build's, or those of the passages a change added."""
+
+    passages: list[Passage]  # every row, in use or not
+    dense: faiss.Index
+    sentence_vectors: np.ndarray  # memory-mapped
+    sentence_table: np.ndarray  # (row in the part, start, end) of each sentence
+
+
+@dataclass(frozen=True)
+class Build:
+    """Everything one build holds, read and checked."""
+
+    meta: dict[str, Any]
+    parts: list[Part]
+    live: np.ndarray | None  # which rows of the parts, numbered one after the other, are in use (None: all)
+    passages: list[Passage]  # the rows in use, in order
+    lexical: Lexical
+
+
+def build_name(pointer: bytes) -> str | None:
+    """The build a CURRENT file names, or None when its content is not a build name."""
+    name = pointer.decode("ascii", "replace").strip()
+    return name if BUILD_NAME.fullmatch(name) else None
+
+
+def read_meta(build: Path) -> dict[str, Any]:
+    """meta.json, checked: the keys and types a build writes, a document entry per document."""
+    try:
+        meta = Meta.model_validate(json.loads((build / "meta.json").read_text(encoding="utf-8"))).model_dump()
+        for document in meta["documents"]:
+            _DOCUMENT.validate_python({k: document.get(k) for k in Document.__dataclass_fields__})
+            if _COUNT.validate_python(document.get("passages"), strict=True) < 0:
+                raise ValueError(f"document {document['doc']!r} has a negative passage count")
+        if meta["build"] != build.name:
+            raise ValueError(f"meta.json names build {meta['build']!r}")
+    except DAMAGE as exc:
+        raise IndexDamaged(build, _reason("meta.json", exc)) from exc
+    return meta
+
+
+def read_build(build: Path) -> Build:
+    """Every file of a build, checked against meta.json and against each other."""
+    meta = read_meta(build)
+    try:
+        folders = part_folders(build)
+        parts = [_read_part(folder, meta) for folder in folders]
+        rows = [len(part.passages) for part in parts]
+        live = _read_live(build, sum(rows))
+        passages = [p for part in parts for p in part.passages]
+        if live is not None:
+            passages = [p for p, used in zip(passages, live.tolist(), strict=True) if used]
+        _check_passages(passages, meta)
+        lexical = Lexical.load([folder / LEXICAL for folder in folders], live)
+        lexical.check(rows)
+    except DAMAGE as exc:
+        raise IndexDamaged(build, _reason("", exc)) from exc
+    return Build(meta, parts, live, passages, lexical)
+
+
+def part_folders(build: Path) -> list[Path]:
+    """The folders of a build's parts: the build folder, then each part a change added."""
+    if not (build / DELTAS).exists():
+        return [build]
+    names = json.loads((build / DELTAS).read_text(encoding="utf-8"))
+    if not isinstance(names, list) or not all(isinstance(n, str) and PART_NAME.fullmatch(n) for n in names):
+        raise ValueError(f"{DELTAS} is not a list of part names")
+    return [build] + [build / "deltas" / name for name in names]
+
+
+def _read_live(build: Path, rows: int) -> np.ndarray | None:
+    if not (build / LIVE).exists():
+        return None
+    live = np.load(build / LIVE)
+    if live.dtype != np.bool_ or live.shape != (rows,):
+        raise ValueError(f"{LIVE} flags {live.shape} rows of {live.dtype}, not {rows}")
+    return live
+
+
+def _read_part(folder: Path, meta: dict[str, Any]) -> Part:
+    with (folder / "passages.jsonl").open(encoding="utf-8") as handle:
+        passages = [_PASSAGE.validate_json(line) for line in handle]
+    dense = faiss.read_index(str(folder / "dense.faiss"))
+    if (dense.ntotal, dense.d) != (len(passages), meta["dim"]):
+        raise ValueError(f"dense.faiss holds {dense.ntotal} vectors of {dense.d}, not {len(passages)} of {meta['dim']}")
+    if meta["format"] >= 3:
+        vectors, table = _read_sentences(folder, len(passages), meta["dim"])
+    else:  # a build from before sentence vectors
+        vectors, table = np.zeros((0, meta["dim"]), np.float32), np.zeros((0, 3), np.int32)
+    if json.loads((folder / PART_DOCUMENTS).read_text(encoding="utf-8")) != part_documents(passages):
+        raise ValueError(f"{PART_DOCUMENTS} does not list the passages' documents")
+    return Part(passages, dense, vectors, table)
+
+
+def part_documents(passages: list[Passage]) -> list[list]:
+    """[doc, first row, passages] of each run of one document's passages."""
+    documents: list[list] = []
+    for row, passage in enumerate(passages):
+        if documents and documents[-1][0] == passage.doc:
+            documents[-1][2] += 1
+        else:
+            documents.append([passage.doc, row, 1])
+    return documents
+
+
+def _check_passages(passages: list[Passage], meta: dict[str, Any]) -> None:
+    """As many passages per document as meta.json counts, ids unique."""
+    counts: dict[str, int] = {}
+    for passage in passages:
+        counts[passage.doc] = counts.get(passage.doc, 0) + 1
+    expected = {d["doc"]: d["passages"] for d in meta["documents"] if d["passages"]}
+    if counts != expected:
+        raise ValueError(f"passages.jsonl holds {len(passages)} passages, meta.json counts {sum(expected.values())}")
+    if len({p.passage_id for p in passages}) != len(passages):
+        raise ValueError("passages.jsonl repeats a passage id")
+
+
+def _read_sentences(build: Path, passages: int, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sentence vectors and their (passage row, start, end) table, stored passage by passage."""
+    vectors, table = np.load(build / SENTENCES, mmap_mode="r"), np.load(build / SENTENCE_TABLE)
+    if (
+        vectors.dtype not in (np.float32, np.float16) or vectors.ndim != 2 or vectors.shape[1:] != (dim,)
+        or table.shape != (len(vectors), 3)
+    ):
+        raise ValueError(f"{SENTENCES} has vectors {vectors.shape} and table {table.shape}")
+    rows = table[:, 0]
+    ordered = not np.any(np.diff(rows) < 0) and not np.any(table[:, 1] >= table[:, 2])
+    if len(table) and (rows.min() < 0 or rows.max() >= passages or not ordered):
+        raise ValueError(f"{SENTENCES} has a table that does not fit the passages")
+    return vectors, table.astype(np.int32, copy=False)
+
+
+def _reason(name: str, exc: BaseException) -> str:
+    """One line: which file, and what is wrong with it."""
+    if isinstance(exc, ValidationError):
+        error = exc.errors(include_input=False)[0]
+        text = f"{'.'.join(map(str, error['loc'])) or 'content'}: {error['msg']}"
+    else:
+        text = (str(exc).splitlines() or [""])[0] or type(exc).__name__
+    return f"{name}: {text}" if name else text

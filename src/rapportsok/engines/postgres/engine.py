@@ -1,0 +1,524 @@
+"""The PostgreSQL engine: passages, sentences and vectors in tables; pgvector HNSW for dense search,
+the built-in `norwegian` full-text configuration for lexical search, generations for atomic builds.
+
+A document's passages are stored once per content (a "part") and a generation lists the parts
+it is made of, so a one-document change writes one part and a new generation row; the new
+generation becomes current in the same transaction that writes its list, so a reader never sees
+half a build, and a killed build leaves only unreferenced parts that the next build removes.
+Any number of servers can read one database; each notices a new current generation by itself.
+
+Lexical search reads an inverted index kept beside the passages: for each of a document's
+lexemes (PostgreSQL's `norwegian` stems), the passages holding it and how often, packed in
+one row. A query reads only its words' rows, and BM25 is summed over them in numpy, so a
+search costs the same few milliseconds whether a word occurs in ten passages or in most.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import json
+import math
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from functools import cached_property, lru_cache
+
+import numpy as np
+
+from ...errors import BuildLocked, DatabaseError, IndexMissing
+from ...records import Passage
+from ...text.bm25 import Lexical
+from ...text.tokens import PART_WEIGHT, STOPWORDS, Decompounder, words
+from ..base import Built, scattered
+
+LOCK_KEY = 0x7261_7070  # advisory lock id for builders ("rapp")
+POOL_SIZE = 4  # connections per process and database: a server's concurrent searches each get one
+CANDIDATES = 200  # nearest passages asked of HNSW (its ef_search), whose sentences are scored (as the local engine)
+EXACT_UP_TO = 1000  # passages; up to this every passage and sentence is scored: HNSW missed a dev answer's sentence
+K1, B = 1.5, 0.75  # BM25 as bm25s computes it (Lucene variant), over PostgreSQL's Norwegian stems
+HNSW = "USING hnsw (embedding vector_ip_ops) WITH (m = 16, ef_construction = 64)"
+POSTINGS_CHUNK = 128  # passages per postings row (6 bytes each): rows stay small enough for a btree index
+LONGEST_LEXEME = 256  # longer "words" (a URL, a run of digits) are not indexed: no query asks for them
+STORAGE = 2  # how a generation is stored; 2: lexemes in rs_postings, no sentence HNSW (older ones are rebuilt)
+
+
+def _connect(url: str):  # noqa: ANN202  (psycopg is an optional dependency)
+    """A connection of its own (the builder's lock), set up as every pooled one."""
+    try:
+        import pgvector.psycopg  # noqa: F401  (checked here with the pool, so a missing extra says so at once)
+        import psycopg
+        import psycopg_pool  # noqa: F401
+    except ImportError:
+        raise DatabaseError("the PostgreSQL engine needs `pip install 'rapportsok[postgres]'`") from None
+    try:
+        conn = psycopg.connect(url, autocommit=True)
+        conn.execute("SET client_min_messages = warning")
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        _configure(conn)
+    except psycopg.Error as exc:
+        raise DatabaseError(f"cannot use the database: {str(exc).splitlines()[0] if str(exc) else exc}") from exc
+    return conn
+
+
+def _configure(conn) -> None:  # noqa: ANN001
+    from pgvector.psycopg import register_vector
+
+    conn.execute("SET client_min_messages = warning")
+    conn.execute(f"SET hnsw.ef_search = {CANDIDATES}")  # per session: queries stay single statements
+    register_vector(conn)
+
+
+_pools: dict[str, object] = {}
+_pools_lock = threading.Lock()
+
+
+def _pool(url: str):  # noqa: ANN202
+    """One pool of connections per database and process, shared by every engine object on it
+    (a server opens an Index per build), so a server's threads do not queue behind one connection."""
+    with _pools_lock:
+        if url not in _pools:
+            from psycopg_pool import ConnectionPool
+
+            _connect(url).close()  # a database that cannot be used fails here, at once and saying why
+            pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, kwargs={"autocommit": True},
+                                  configure=_configure, name="rapportsok", open=True)
+            atexit.register(pool.close)
+            _pools[url] = pool
+        return _pools[url]
+
+
+def _schema(dim: int) -> str:
+    return f"""
+    CREATE TABLE IF NOT EXISTS rs_parts (
+        id bigserial PRIMARY KEY, key text UNIQUE NOT NULL, passages int NOT NULL, sentences int NOT NULL);
+    CREATE TABLE IF NOT EXISTS rs_passages (
+        part bigint NOT NULL REFERENCES rs_parts ON DELETE CASCADE, seq int NOT NULL, passage jsonb NOT NULL,
+        len int NOT NULL DEFAULT 0, embedding vector({dim}) NOT NULL, PRIMARY KEY (part, seq));
+    CREATE TABLE IF NOT EXISTS rs_sentences (
+        part bigint NOT NULL REFERENCES rs_parts ON DELETE CASCADE, seq int NOT NULL, passage_seq int NOT NULL,
+        start_at int NOT NULL, end_at int NOT NULL, embedding vector({dim}) NOT NULL, PRIMARY KEY (part, seq));
+    CREATE INDEX IF NOT EXISTS rs_sentences_passage ON rs_sentences (part, passage_seq);
+    -- per document and lexeme, POSTINGS_CHUNK passages a row: their seq (int4) and the lexeme's count in each
+    -- (int2), packed big-endian; all of it in the lexeme index too, so a query reads a few index pages in a row
+    -- (index-only) instead of a heap page for every document
+    CREATE TABLE IF NOT EXISTS rs_postings (
+        part bigint NOT NULL REFERENCES rs_parts ON DELETE CASCADE, lexeme text NOT NULL, chunk int NOT NULL,
+        seqs bytea NOT NULL, tfs bytea NOT NULL, PRIMARY KEY (part, lexeme, chunk));
+    CREATE INDEX IF NOT EXISTS rs_postings_lexeme ON rs_postings (lexeme) INCLUDE (part, chunk, seqs, tfs);
+    CREATE TABLE IF NOT EXISTS rs_generations (
+        id bigserial PRIMARY KEY, meta jsonb NOT NULL, compounds jsonb NOT NULL, parts bigint[] NOT NULL,
+        passages int NOT NULL, avg_len real NOT NULL, followups jsonb, storage int NOT NULL DEFAULT 1);
+    ALTER TABLE rs_generations ADD COLUMN IF NOT EXISTS followups jsonb;
+    ALTER TABLE rs_generations ADD COLUMN IF NOT EXISTS storage int NOT NULL DEFAULT 1;
+    ALTER TABLE rs_passages DROP COLUMN IF EXISTS tsv;  -- storage 1's text search column and its GIN index
+    DROP INDEX IF EXISTS rs_sentences_hnsw;
+    CREATE TABLE IF NOT EXISTS rs_current (
+        one boolean PRIMARY KEY DEFAULT true CHECK (one), generation bigint NOT NULL REFERENCES rs_generations);
+    """
+
+
+# made after the first build's rows are in: building a graph at once is many times faster than row by row
+VECTOR_INDEXES = f"""
+    SET maintenance_work_mem = '2GB';
+    CREATE INDEX IF NOT EXISTS rs_passages_hnsw ON rs_passages {HNSW};
+    RESET maintenance_work_mem;
+    """
+
+
+def _part_key(model: str, passages: list[Passage]) -> str:
+    """Identifies a document's passages by content, so an unchanged document is stored once."""
+    digest = hashlib.sha256(f"{STORAGE}:{model}".encode())
+    for passage in passages:
+        digest.update(repr(passage).encode())  # every field; a fifth of the cost of asdict and json
+    return digest.hexdigest()
+
+
+def _doc_ranges(passages: list[Passage]) -> list[tuple[int, int]]:
+    """(first row, end row) of each document's run of passages, in order."""
+    ranges: list[tuple[int, int]] = []
+    for row, passage in enumerate(passages):
+        if row == 0 or passage.doc != passages[row - 1].doc:
+            ranges.append((row, row))
+        ranges[-1] = (ranges[-1][0], row + 1)
+    return ranges
+
+
+class PostgresEngine:
+    """Builds as generations in one PostgreSQL database; an advisory lock keeps builders apart."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.where = "the database"
+
+    @contextmanager
+    def connection(self) -> Iterator:
+        """A connection of the process's pool for this database, for one query or one write."""
+        with _pool(self.url).connection() as conn:
+            yield conn
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Held on a connection of its own, so the server releases it if the builder dies."""
+        conn = _connect(self.url)
+        try:
+            if not conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
+                raise BuildLocked("another build is writing to the database; try again when it has finished")
+            yield
+        finally:
+            conn.close()
+
+    def _current(self) -> tuple[int, dict] | None:
+        """The current generation; None when there is none or it is stored as an older version
+        wrote it (a build then reads every document again, embedding nothing new)."""
+        if not self._has_tables():
+            return None
+        with self.connection() as conn:
+            row = conn.execute(
+                "SELECT g.id, g.meta FROM rs_current c JOIN rs_generations g ON g.id = c.generation"
+                " WHERE g.storage = %s", (STORAGE,),
+            ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def _has_tables(self) -> bool:
+        """rs_postings is made in the same statement as every table and column this version reads."""
+        with self.connection() as conn:
+            return conn.execute("SELECT to_regclass('rs_postings') IS NOT NULL").fetchone()[0]
+
+    def has_build(self) -> bool:
+        return self._current() is not None
+
+    def current_meta(self) -> dict | None:
+        current = self._current()
+        return current[1] if current else None
+
+    def readable(self) -> tuple[dict | None, list[Passage]]:
+        current = self._current()
+        if current is None:
+            return None, []
+        with self.connection() as conn:
+            return current[1], _passages(conn, current[0])
+
+    def repair(self) -> list[str]:
+        """Nothing to clear: a generation is made current inside one transaction."""
+        return []
+
+    def current_followups(self) -> dict | None:
+        current = self._current()
+        if current is None:
+            return None
+        with self.connection() as conn:
+            return conn.execute("SELECT followups FROM rs_generations WHERE id = %s", (current[0],)).fetchone()[0]
+
+    def write(self, built: Built) -> str:
+        """Stores the parts the database lacks, then lists them in a generation made current at once.
+
+        `built.lexical` is not stored: the database ranks words with its own text search."""
+        with self.connection() as conn:
+            return _write(conn, built)
+
+    def load(self) -> PostgresBuild:
+        current = self._current()
+        if current is None:
+            raise IndexMissing("no index in the database; build one with `rapportsok --database URL index`")
+        return PostgresBuild(self, current[0])
+
+
+def _write(conn, built: Built) -> str:  # noqa: ANN001
+    """The parts the database lacks, then the generation listing them, made current at once."""
+    meta, passages, table = built.meta, built.passages, built.table
+    vectors, sentences = built.vectors, built.sentences
+    conn.execute(_schema(vectors.shape[1]))
+    sentence_bounds = np.searchsorted(table[:, 0], [start for start, _ in _doc_ranges(passages)] + [len(passages)])
+    parts: list[int] = []
+    for i, (start, end) in enumerate(_doc_ranges(passages)):
+        key = _part_key(meta["model"], passages[start:end])
+        found = conn.execute("SELECT id FROM rs_parts WHERE key = %s", (key,)).fetchone()
+        if found is None:
+            rows = slice(sentence_bounds[i], sentence_bounds[i + 1])
+            found = (_write_part(conn, key, passages[start:end], vectors[start:end], sentences[rows],
+                                 table[rows] - [start, 0, 0]),)
+        parts.append(found[0])
+    conn.execute(VECTOR_INDEXES)
+    compounds = built.lexical.decompounder.counts  # counted over the same texts
+    with conn.transaction():
+        generation = conn.execute(
+            "INSERT INTO rs_generations (meta, compounds, parts, passages, avg_len, followups, storage)"
+            " SELECT %s, %s, %s, %s, coalesce(avg(p.len), 0), %s, %s"
+            " FROM unnest(%s::bigint[]) AS u(part) JOIN rs_passages p ON p.part = u.part RETURNING id",
+            (json.dumps(meta), json.dumps(compounds), parts, len(passages), json.dumps(built.links), STORAGE, parts),
+        ).fetchone()[0]
+        name = str(generation)
+        conn.execute("UPDATE rs_generations SET meta = meta || %s WHERE id = %s",
+                     (json.dumps({"build": name}), generation))
+        conn.execute(
+            "INSERT INTO rs_current (generation) VALUES (%s) ON CONFLICT (one) DO UPDATE SET generation = %s",
+            (generation, generation),
+        )
+    _remove_old(conn, generation)
+    conn.execute("VACUUM rs_postings")  # marks the new rows visible to all, so lexemes are read from the index alone
+    return name
+
+
+def _write_part(conn, key: str, passages: list[Passage], vectors: np.ndarray, sentences: np.ndarray,
+                table: np.ndarray) -> int:
+    """One document's passages and sentences, with their vectors, in one transaction."""
+    from psycopg.types.json import Jsonb
+
+    with conn.transaction():
+        part = conn.execute(
+            "INSERT INTO rs_parts (key, passages, sentences) VALUES (%s, %s, %s) RETURNING id",
+            (key, len(passages), len(table)),
+        ).fetchone()[0]
+        # binary COPY: vectors as text cost 30x more (33 s against 1 s for 20k rows)
+        with conn.cursor().copy("COPY rs_passages (part, seq, passage, embedding) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["bigint", "integer", "jsonb", "vector"])
+            for seq, (passage, vector) in enumerate(zip(passages, vectors)):
+                copy.write_row((part, seq, Jsonb(asdict(passage)), vector))
+        conn.execute(POSTINGS, {"texts": [p.context() for p in passages], "part": part})
+        with conn.cursor().copy(
+            "COPY rs_sentences (part, seq, passage_seq, start_at, end_at, embedding) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(["bigint", "integer", "integer", "integer", "integer", "vector"])
+            for seq, ((row, start, end), vector) in enumerate(zip(table.tolist(), sentences)):
+                copy.write_row((part, seq, row, start, end, vector))
+    return part
+
+
+# a part's lexemes: each passage's length in lexemes, and per lexeme its passages and counts, packed
+POSTINGS = f"""
+    WITH v AS (
+        SELECT c.n - 1 AS seq, t.lexeme, cardinality(t.positions) AS tf
+        FROM unnest(%(texts)s::text[]) WITH ORDINALITY AS c(text, n), unnest(to_tsvector('norwegian', c.text)) AS t),
+    lengths AS (
+        UPDATE rs_passages p SET len = l.len FROM (SELECT seq, sum(tf) AS len FROM v GROUP BY seq) AS l
+        WHERE p.part = %(part)s AND p.seq = l.seq)
+    INSERT INTO rs_postings (part, lexeme, chunk, seqs, tfs)
+    SELECT %(part)s, lexeme, chunk, string_agg(int4send(seq::int), '' ORDER BY seq),
+           string_agg(int2send(tf::int2), '' ORDER BY seq)
+    FROM (SELECT *, (row_number() OVER (PARTITION BY lexeme ORDER BY seq) - 1) / {POSTINGS_CHUNK} AS chunk FROM v
+          WHERE length(lexeme) <= {LONGEST_LEXEME}) AS c
+    GROUP BY lexeme, chunk
+    """
+
+
+def _remove_old(conn, generation: int) -> None:
+    """Keeps the new and the previous generation (readers may still be on it) and the parts they use."""
+    with conn.transaction():
+        conn.execute("DELETE FROM rs_generations WHERE id < (SELECT max(id) FROM rs_generations WHERE id < %s)",
+                     (generation,))
+        conn.execute("DELETE FROM rs_parts WHERE id NOT IN (SELECT unnest(parts) FROM rs_generations)")
+
+
+def _passages(conn, generation: int) -> list[Passage]:
+    return [Passage(**passage) for passage in _passage_column(conn, generation, "passage")]
+
+
+def _passage_column(conn, generation: int, column: str) -> list:
+    """One column of rs_passages for a generation's passages, in row order."""
+    rows = conn.execute(
+        f"SELECT p.{column} FROM rs_generations g, unnest(g.parts) WITH ORDINALITY AS u(part, position)"
+        " JOIN rs_passages p ON p.part = u.part WHERE g.id = %s ORDER BY u.position, p.seq",
+        (generation,),
+    )
+    return [value for (value,) in rows]
+
+
+# dense scoring in one statement: (0 for a passage | 1 for a sentence, part, seq, cosine) of every row of a small
+# generation, else of the CANDIDATES passages nearest by HNSW and their sentences (as the local engine)
+EVERY_ROW = """
+    SELECT 0, part, seq, -(embedding <#> %(q)s) FROM rs_passages WHERE part = ANY(%(parts)s)
+    UNION ALL SELECT 1, part, seq, -(embedding <#> %(q)s) FROM rs_sentences WHERE part = ANY(%(parts)s)
+    """
+NEAREST = """
+    WITH c AS MATERIALIZED (
+        SELECT part, seq, -(embedding <#> %(q)s) AS score FROM rs_passages ORDER BY embedding <#> %(q)s LIMIT {n})
+    SELECT 0, part, seq, score FROM c
+    UNION ALL SELECT 1, s.part, s.seq, -(s.embedding <#> %(q)s) FROM c JOIN rs_sentences s
+                                                                     ON s.part = c.part AND s.passage_seq = c.seq
+    """
+
+
+class PostgresBuild:
+    """One generation, loaded: passages, their lengths and sentence positions in memory, vectors and
+    lexemes in the database."""
+
+    def __init__(self, engine: PostgresEngine, generation: int) -> None:
+        self.engine = engine
+        self.generation = generation
+        with engine.connection() as conn:
+            self._load(conn)
+
+    def _load(self, conn) -> None:  # noqa: ANN001
+        self.meta, compounds, self.parts, self.avg_len = conn.execute(
+            "SELECT meta, compounds, parts, avg_len FROM rs_generations WHERE id = %s", (self.generation,)
+        ).fetchone()
+        self.passages = _passages(conn, self.generation)
+        self.lengths = np.array(_passage_column(conn, self.generation, "len"), dtype=np.float32)
+        self.exact = len(self.passages) <= EXACT_UP_TO
+        self._scored = lru_cache(maxsize=4)(self._score)  # a search asks for sentences twice (ranking, marking)
+        counts = {part: (n, m) for part, n, m in conn.execute(
+            "SELECT id, passages, sentences FROM rs_parts WHERE id = ANY(%s)", (self.parts,))}
+        offsets = np.cumsum([0] + [counts[p][0] for p in self.parts])
+        sentence_offsets = np.cumsum([0] + [counts[p][1] for p in self.parts])
+        self._passage_offset = dict(zip(self.parts, offsets.tolist()))
+        self._sentence_offset = dict(zip(self.parts, sentence_offsets.tolist()))
+        rows = conn.execute(
+            "SELECT s.part, s.passage_seq, s.start_at, s.end_at FROM unnest(%s::bigint[]) WITH ORDINALITY AS u(part, n)"
+            " JOIN rs_sentences s ON s.part = u.part ORDER BY u.n, s.seq",
+            (self.parts,),
+        ).fetchall()
+        self.sentence_table = np.array(
+            [(self._passage_offset[part] + seq, start, end) for part, seq, start, end in rows], dtype=np.int32
+        ).reshape(-1, 3)
+        self.lexical = PostgresTerms(self, Decompounder(compounds))
+
+    def is_current(self) -> bool:
+        current = self.engine._current()
+        return current is not None and current[0] == self.generation
+
+    def followups(self) -> dict:
+        """The generation's follow-up evidence; IndexMissing when it has none."""
+        with self.engine.connection() as conn:
+            found = conn.execute("SELECT followups FROM rs_generations WHERE id = %s", (self.generation,)).fetchone()
+        if not found or not isinstance(found[0], dict):
+            raise IndexMissing("the index in the database has no follow-up links; update it with `rapportsok index`")
+        return found[0]
+
+    def passage_scores(self, query_vector: np.ndarray) -> np.ndarray:
+        return self._scored(query_vector.astype(np.float32).tobytes())[0]
+
+    def sentence_scores(self, query_vector: np.ndarray) -> np.ndarray:
+        return self._scored(query_vector.astype(np.float32).tobytes())[1]
+
+    def _score(self, query: bytes) -> tuple[np.ndarray, np.ndarray]:
+        """Cosines of the passages and sentences scored; any other row gets the lowest cosine found
+        (it ranks below them). Rows of parts outside this generation are dropped."""
+        with self.engine.connection() as conn:
+            rows = conn.execute(
+                EVERY_ROW if self.exact else NEAREST.format(n=CANDIDATES),  # a literal LIMIT: plans stay on HNSW
+                {"q": np.frombuffer(query, dtype=np.float32), "parts": self.parts},
+            ).fetchall()
+        found: tuple[list, list] = ([], [])
+        for kind, part, seq, score in rows:
+            if part in self._passage_offset:  # else a part of an older generation, or of a killed build
+                found[kind].append(((self._passage_offset, self._sentence_offset)[kind][part] + seq, score))
+        return tuple(
+            scattered(total, np.array([r for r, _ in rows], dtype=np.int64),
+                      np.array([s for _, s in rows], dtype=np.float32))
+            for total, rows in ((len(self.passages), found[0]), (len(self.sentence_table), found[1]))
+        )
+
+
+class PostgresTerms(Lexical):
+    """BM25 over PostgreSQL's Norwegian stems, from the postings of the query's lexemes. As the local
+    engine indexes a compound's parts as words of its passage, a query lexeme also reads the postings
+    of the corpus' compounds with a part stemming to it ("sykehus" finds "sykehusopphold"); and a
+    compound query word's parts count PART_WEIGHT."""
+
+    def __init__(self, build: PostgresBuild, decompounder: Decompounder) -> None:
+        super().__init__(None, decompounder)
+        self.build = build
+        self._matched = lru_cache(maxsize=8)(self._match)  # scores and coverage of one query read it once
+
+    @cached_property
+    def _rows_by_token(self) -> dict[str, np.ndarray]:
+        """Which passages hold each of our tokens (for the relevance floor), from the passages in memory."""
+        rows: dict[str, list[int]] = {}
+        for row, passage in enumerate(self.build.passages):
+            for token in set(self.tokens(passage.context())):
+                rows.setdefault(token, []).append(row)
+        return {token: np.array(found, dtype=np.int64) for token, found in rows.items()}
+
+    def containing(self, tokens: list[str]) -> np.ndarray:
+        """Per token, which passages contain it (as Lexical.containing)."""
+        present = np.zeros((len(tokens), len(self.build.passages)), dtype=bool)
+        for i, token in enumerate(tokens):
+            present[i, self._rows_by_token.get(token, [])] = True
+        return present
+
+    @cached_property
+    def _compounds(self) -> dict[str, list[str]]:
+        """Per lexeme, the lexemes of the corpus' compounds with a part that stems to it."""
+        split = {w: parts for w in self.decompounder.counts if (parts := self.decompounder.parts(w))}
+        stems: dict[str, list[str]] = {}
+        with self.build.engine.connection() as conn:
+            for word, lexeme in conn.execute(
+                "SELECT u.w, v.lexeme FROM unnest(%s::text[]) AS u(w), unnest(to_tsvector('norwegian', u.w)) AS v",
+                (sorted(set(split) | {part for parts in split.values() for part in parts}),),
+            ):
+                stems.setdefault(word, []).append(lexeme)
+        found: dict[str, set[str]] = {}
+        for word, parts in split.items():
+            for stem in {x for part in parts for x in stems.get(part, [])}:
+                found.setdefault(stem, set()).update(x for x in stems.get(word, []) if x != stem)
+        return {part: sorted(compounds) for part, compounds in found.items()}
+
+    def _weighted(self, query: str) -> tuple[list[str], list[float], int]:
+        """Query words with their weights (compound parts count PART_WEIGHT), and how many are whole words."""
+        kept = [w for w in words(query) if w not in STOPWORDS]
+        parts = [part for w in kept for part in self.decompounder.parts(w)]
+        return kept + parts, [1.0] * len(kept) + [PART_WEIGHT] * len(parts), len(kept)
+
+    def _match(self, query: str) -> tuple[list[list[str]], dict[str, tuple[np.ndarray, np.ndarray]]]:
+        """Each query term's lexemes, and the postings in this generation of each lexeme with its
+        compounds: (rows, counts)."""
+        terms, _, _ = self._weighted(query)
+        if not terms:
+            return [], {}
+        lexemes: list[list[str]] = [[] for _ in terms]
+        with self.build.engine.connection() as conn:
+            for n, lexeme in conn.execute(
+                "SELECT u.n, v.lexeme FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, n),"
+                " unnest(to_tsvector('norwegian', u.t)) AS v",
+                (terms,),
+            ):
+                lexemes[n - 1].append(lexeme)
+            postings = conn.execute(  # one row per lexeme: numpy unpacks it whole
+                "SELECT lexeme, array_agg(part ORDER BY part, chunk), array_agg(length(tfs) / 2 ORDER BY part, chunk),"
+                " string_agg(seqs, '' ORDER BY part, chunk), string_agg(tfs, '' ORDER BY part, chunk)"
+                " FROM rs_postings WHERE lexeme = ANY(%s) GROUP BY lexeme",
+                (sorted({y for term in lexemes for x in term for y in [x, *self._compounds.get(x, [])]}),),
+            ).fetchall()
+        offsets = self.build._passage_offset
+        read: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for lexeme, parts, counts, seqs, tfs in postings:
+            # -1: a part of an older generation, or of a killed build
+            first = np.repeat(np.array([offsets.get(part, -1) for part in parts], dtype=np.int64), counts)
+            keep = first >= 0
+            read[lexeme] = ((first + np.frombuffer(seqs, dtype=">i4"))[keep], np.frombuffer(tfs, dtype=">i2")[keep])
+        found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for lexeme in {x for term in lexemes for x in term}:
+            group = [read[x] for x in [lexeme, *self._compounds.get(lexeme, [])] if x in read]
+            rows = np.concatenate([r for r, _ in group]) if group else np.zeros(0, dtype=np.int64)
+            if len(rows):  # a passage's count is the sum over the lexeme and its compounds
+                unique, at = np.unique(rows, return_inverse=True)
+                counts = np.bincount(at, weights=np.concatenate([t for _, t in group]))
+                found[lexeme] = (unique, counts.astype(np.float32))
+        return lexemes, found
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 of every passage (bm25s's Lucene variant), a lexeme counting the weights of the
+        query terms that stem to it."""
+        _, weights, _ = self._weighted(query)
+        lexemes, postings = self._matched(query)
+        weight: dict[str, float] = {}
+        for term_lexemes, w in zip(lexemes, weights, strict=True):
+            for lexeme in term_lexemes:
+                weight[lexeme] = weight.get(lexeme, 0.0) + w
+        n, lengths = len(self.build.passages), self.build.lengths
+        norm = K1 * (1 - B + B * lengths / max(self.build.avg_len, 1.0))
+        scores = np.zeros(n, dtype=np.float32)
+        for lexeme, (rows, tf) in postings.items():
+            idf = math.log(1 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
+            scores[rows] += weight[lexeme] * idf * tf * (K1 + 1) / (tf + norm[rows])
+        return scores
+
+    def coverage(self, query: str) -> float:
+        """Share of the query's words whose stem occurs in a passage of this build."""
+        _, _, whole = self._weighted(query)
+        if not whole:
+            return 0.0
+        lexemes, postings = self._matched(query)
+        return sum(any(x in postings for x in found) for found in lexemes[:whole]) / whole

@@ -1,0 +1,286 @@
+"""Engine-neutral incremental builds: read what changed, embed through the cache, link follow-ups,
+and hand the result to the engine (engines/) that stores it."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..documents.files import METADATA_FILE, file_key, list_documents, load_metadata, metadata_for, sha256_of
+from ..embedding import Embedder, load_embedder
+from ..engines import engine_for
+from ..engines.base import FOLLOWUP_VERSION, Built
+from ..errors import CorpusError
+from ..records import Document, Passage
+from ..settings import Settings
+from ..text.bm25 import Lexical
+from ..text.sentences import quotable
+from .cache import EmbeddingCache, text_key
+from .followup_evidence import compute
+
+FORMAT = 5  # 3: sentence vectors, 4: follow-up links, 5: memory-mapped sentence vectors and term counts
+EMBED_BATCH = 8
+PASSAGE_WORDS = 260  # target passage size: dev MRR .68 at 200, .73 at 260, .71 at 330 words (bench/quality)
+# a change re-reads every document (vectors still come from the cache where a text is unchanged):
+# every module of these packages and files under the package, hashed in sorted order
+INGESTION_CODE = ("documents", "passages", "text/sentences.py")
+
+Progress = Callable[[int, int], None]  # (embedded so far, to embed)
+
+
+@dataclass
+class BuildReport:
+    """What a build did: document counts, total passages, and passages and sentences embedded in this run."""
+
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    passages: int = 0
+    embedded: int = 0
+    sentences: int = 0  # sentences embedded in this run
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, int | float]:
+        data = asdict(self)
+        del data["warnings"]
+        return data
+
+    def summary(self) -> str:
+        return (
+            f"{_count(self.passages, 'passage')}: {_count(self.added, 'document')} added, {self.changed} changed, "
+            f"{self.removed} removed, {self.unchanged} unchanged; {_count(self.embedded, 'passage')} and "
+            f"{_count(self.sentences, 'sentence')} embedded in {self.seconds:.1f} s"
+        )
+
+
+def _count(n: int, noun: str) -> str:
+    """A counted noun: 1 passage, 2 passages."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def corpus_state(corpus: Path) -> dict[str, str]:
+    """Document file name -> content hash, for every document file in the corpus folder."""
+    if not corpus.is_dir():
+        raise CorpusError(f"corpus folder {corpus} " + ("is not a folder" if corpus.exists() else "does not exist"))
+    return {file_key(path): sha256_of(path) for path in list_documents(corpus)[0]}
+
+
+def compatible(meta: dict | None, settings: Settings) -> bool:
+    """Whether a build's passages and vectors may be reused for this corpus and model: the same rules
+    for cutting and linking (build_params) and the same model. The one rule of builds and freshness."""
+    return meta is not None and meta["params"] == build_params(settings.corpus) and meta["model"] == settings.model
+
+
+def _built_state(meta: dict) -> dict[str, str]:
+    """File name -> content hash of every document file a build read (or found unreadable)."""
+    return {d["path"]: d["sha256"] for d in meta["documents"]} | meta.get("unreadable", {})
+
+
+def build_params(corpus: Path) -> dict[str, int | str]:
+    """What, besides the documents themselves, decides how they are cut and linked: a change
+    re-reads them all (nothing unchanged is embedded again)."""
+    code = hashlib.sha256()
+    for path in _ingestion_files():
+        code.update(path.read_bytes())
+    metadata = corpus / METADATA_FILE
+    return {
+        "format": FORMAT,
+        "passage_words": PASSAGE_WORDS,
+        "ingestion": code.hexdigest()[:16],
+        "metadata": _metadata_hash(metadata),
+        "followups": FOLLOWUP_VERSION,
+    }
+
+
+@lru_cache(maxsize=1)
+def _ingestion_files() -> tuple[Path, ...]:
+    """The source files whose change re-reads every document."""
+    package = Path(__file__).resolve().parent.parent
+    found: list[Path] = []
+    for name in INGESTION_CODE:
+        path = package / name
+        found += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    return tuple(found)
+
+
+def _metadata_hash(path: Path) -> str:
+    """The metadata file's hash; empty when there is none or it may not be read (a link out of the corpus)."""
+    try:
+        return sha256_of(path)[:16] if path.is_file() else ""
+    except CorpusError:
+        return ""
+
+
+def build(
+    settings: Settings, full: bool = False, progress: Progress | None = None, embedder: Embedder | None = None
+) -> BuildReport:
+    """Brings the index up to date with the corpus, re-embedding only passages whose text is new.
+
+    The engine stores the new build beside the current one and makes it current in one atomic
+    step, so a reader never sees half a build and a killed build leaves the old one in use.
+    """
+    started = time.perf_counter()
+    state = corpus_state(settings.corpus)
+    engine = engine_for(settings)
+    with engine.lock():
+        pointer_warning = engine.repair()
+        old_meta, old_passages = engine.readable()  # a damaged build is rebuilt
+        reuse = not full and compatible(old_meta, settings)
+        if reuse and _built_state(old_meta) == state:
+            return BuildReport(
+                unchanged=len(old_meta["documents"]),
+                passages=sum(d["passages"] for d in old_meta["documents"]),
+                seconds=round(time.perf_counter() - started, 3),
+                warnings=old_meta["warnings"],  # still true of the unchanged files
+            )
+        report = BuildReport()
+        documents, passages, unreadable = _read_changes(settings, state, old_meta, old_passages if reuse else None, report)
+        if not passages:
+            raise CorpusError(
+                f"no readable text in {settings.corpus}" + (f" ({'; '.join(report.warnings)})" if report.warnings else "")
+                + "; the previous index is kept"
+            )
+        embedder = embedder or load_embedder(settings.model)
+        cache = EmbeddingCache(settings.index / "cache", embedder.name)
+        report.warnings += cache.warnings
+        texts, table = embedded_texts(passages)
+        try:
+            vectors, fresh = _embed(texts, embedder, cache, full, progress)
+            cache.keep_only({text_key(t) for t in embedded_texts(old_passages)[0] + texts})
+        finally:
+            cache.close()
+        report.warnings += pointer_warning
+        report.embedded = sum(row < len(passages) for row in fresh)
+        report.sentences = len(fresh) - report.embedded
+        meta = {
+            "format": FORMAT,
+            "params": build_params(settings.corpus),
+            "model": embedder.name,
+            "dim": embedder.dim,
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "documents": [asdict(d) | {"passages": sum(p.doc == d.doc for p in passages)} for d in documents],
+            "unreadable": unreadable,
+            "warnings": report.warnings,
+        }
+        lexical = Lexical.build(p.context() for p in passages)
+        links = _followups(passages, vectors, lexical, meta, engine.current_followups() if reuse else None)
+        n = len(passages)
+        engine.write(Built(meta, passages, vectors[:n], vectors[n:], table, lexical, links))
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+
+def _read_changes(
+    settings: Settings,
+    state: dict[str, str],
+    old_meta: dict | None,
+    reusable: list[Passage] | None,
+    report: BuildReport,
+) -> tuple[list[Document], list[Passage], dict[str, str]]:
+    """Documents and passages for the new build: reused where a file is unchanged, else read anew.
+
+    With `reusable` None (another model, passage size or ingestion code) every file is read
+    again. Counts added, changed, removed and unchanged documents into the report, and a warning
+    for every file that could not be read."""
+    from ..passages import read_document  # the ingestion code: only a build that reads files needs it
+
+    old_docs = {d["path"]: d for d in old_meta["documents"]} if old_meta else {}
+    by_doc = _passages_by_doc(reusable or [])
+    metadata, report.warnings = load_metadata(settings.corpus)
+    paths, notes = list_documents(settings.corpus)
+    report.warnings += notes
+    files = {file_key(path): path for path in paths}
+    documents: list[Document] = []
+    passages: list[Passage] = []
+    unreadable: dict[str, str] = {}
+    for name, sha in state.items():
+        previous = old_docs.get(name)
+        if reusable is not None and previous and previous["sha256"] == sha:
+            report.unchanged += 1
+            documents.append(Document(**{k: previous[k] for k in Document.__dataclass_fields__}))
+            passages.extend(by_doc.get(previous["doc"], []))
+            continue
+        path = files.get(name, settings.corpus / name)  # the file is gone if it was removed meanwhile
+        try:
+            document, doc_passages = read_document(path, metadata_for(metadata, path), PASSAGE_WORDS)
+        except CorpusError as exc:
+            report.warnings.append(str(exc))
+            unreadable[name] = sha
+            continue
+        if previous is None:
+            report.added += 1
+        elif previous["sha256"] != sha:
+            report.changed += 1
+        else:
+            report.unchanged += 1
+        documents.append(document)
+        passages.extend(doc_passages)
+    report.removed = sum(1 for name in old_docs if name not in state)
+    report.passages = len(passages)
+    return documents, passages, unreadable
+
+
+def _followups(
+    passages: list[Passage], vectors: np.ndarray, lexical: Lexical, meta: dict, previous: dict | None
+) -> dict:
+    """The follow-up evidence of the new build, carried over from the `previous` build's where documents are unchanged."""
+    shas = {d["doc"]: d["sha256"] for d in meta["documents"]}
+    return compute(passages, vectors[: len(passages)], lexical, shas, previous)
+
+
+def _passages_by_doc(passages: list[Passage]) -> dict[str, list[Passage]]:
+    grouped: dict[str, list[Passage]] = {}
+    for passage in passages:
+        grouped.setdefault(passage.doc, []).append(passage)
+    return grouped
+
+
+def embedded_texts(passages: list[Passage]) -> tuple[list[str], np.ndarray]:
+    """What gets embedded: every passage, then every quotable sentence of the passages that are
+    ranked (not footnotes), under the passage's heading; with the (passage row, start, end) of
+    each sentence."""
+    table = [
+        (row, start, end)
+        for row, passage in enumerate(passages)
+        if passage.kind != "footnote"
+        for start, end in quotable(passage.text)
+    ]
+    texts = [p.context() for p in passages] + [passages[row].context(start, end) for row, start, end in table]
+    return texts, np.array(table, dtype=np.int32).reshape(-1, 3)
+
+
+def _embed(
+    texts: list[str], embedder: Embedder, cache: EmbeddingCache, full: bool, progress: Progress | None
+) -> tuple[np.ndarray, list[int]]:
+    """A vector for every text, from the cache where the text is known, else computed; and the
+    rows that were computed (one per distinct new text)."""
+    keys = [text_key(text) for text in texts]
+    known = {} if full else cache.get(keys, embedder.dim)
+    todo: dict[str, int] = {}  # one embedding per distinct text, at its first row (a passage before a sentence)
+    for row, key in enumerate(keys):
+        if key not in known:
+            todo.setdefault(key, row)
+    order = list(todo.items())
+    if progress:
+        progress(0, len(order))
+    for start in range(0, len(order), EMBED_BATCH):
+        batch = order[start : start + EMBED_BATCH]
+        vectors = embedder.embed_passages([texts[row] for _, row in batch])
+        fresh = {key: vector for (key, _), vector in zip(batch, vectors)}
+        cache.put(fresh)
+        known.update(fresh)
+        if progress:
+            progress(min(start + EMBED_BATCH, len(order)), len(order))
+    matrix = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    for row, key in enumerate(keys):
+        matrix[row] = known[key]
+    return matrix, [row for _, row in order]

@@ -1,0 +1,94 @@
+"""Keeps the index current while corpus files change: debounced incremental rebuilds with watchfiles."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from watchfiles import Change
+from watchfiles import watch as watch_changes
+from watchfiles._rust_notify import WatchfilesRustInternalError
+
+from ..embedding import Embedder, load_embedder
+from ..errors import BuildLocked, RapportsokError
+from ..settings import Settings
+from .build import BuildReport, build
+
+DEBOUNCE_MS = 800  # changes closer together than this are one rebuild (an editor's save is several events)
+LOCKED_RETRY_S = 1.0  # another process is building: try again after this long
+TEMP_SUFFIXES = ("~", ".swp", ".swx", ".tmp", ".part", ".crdownload")
+
+
+class StopFlag(Protocol):
+    def is_set(self) -> bool: ...
+
+
+def relevant(change: Change, path: str) -> bool:
+    """Corpus files, not editors' swap and backup files or hidden files."""
+    name = Path(path).name
+    return not name.startswith((".", "#")) and not name.endswith(TEMP_SUFFIXES)
+
+
+def rebuild(
+    settings: Settings,
+    embedder: Embedder | None = None,
+    stop: StopFlag | None = None,
+    on_error: Callable[[RapportsokError], None] | None = None,
+) -> BuildReport | None:
+    """One incremental build; waits while another process holds the build lock; None if it failed."""
+    while True:
+        try:
+            return build(settings, embedder=embedder)
+        except BuildLocked:
+            if stop is not None and stop.is_set():
+                return None
+            time.sleep(LOCKED_RETRY_S)
+        except RapportsokError as exc:  # e.g. the corpus folder vanished: say so and keep watching
+            if on_error:
+                on_error(exc)
+            return None
+
+
+def watch(
+    settings: Settings,
+    on_build: Callable[[BuildReport], None] | None = None,
+    on_error: Callable[[RapportsokError], None] | None = None,
+    stop: StopFlag | None = None,
+    debounce_ms: int = DEBOUNCE_MS,
+    embedder: Embedder | None = None,
+) -> None:
+    """Brings the index up to date, then rebuilds it after every burst of changes in the corpus, until stopped.
+
+    The model is loaded once; each rebuild embeds only passages whose text is new, and a server
+    reading the same index folder picks the new build up on its own (see api.LiveIndex).
+    """
+    if not settings.corpus.is_dir():
+        raise RapportsokError(f"corpus folder {settings.corpus} does not exist")
+    embedder = embedder or load_embedder(settings.model)
+    while True:
+        report = rebuild(settings, embedder, stop, on_error)
+        if report and on_build:
+            on_build(report)
+        try:
+            for _changes in watch_changes(
+                settings.corpus,
+                watch_filter=relevant,
+                debounce=debounce_ms,
+                step=100,
+                stop_event=stop,
+                recursive=False,
+                rust_timeout=1000,
+                yield_on_timeout=False,
+            ):
+                report = rebuild(settings, embedder, stop, on_error)
+                if report and on_build:
+                    on_build(report)
+            return  # stopped
+        except WatchfilesRustInternalError as exc:
+            # the watcher cannot name a file whose name is not UTF-8 and stops: something changed,
+            # so rebuild (the build reads such files) and watch again
+            if "decode" not in str(exc):
+                raise
+            time.sleep(debounce_ms / 1000)

@@ -1,0 +1,241 @@
+"""Cutting documents into citable passages along their structure; `read_corpus` is the entry point."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from itertools import groupby
+from pathlib import Path
+
+from ..documents.files import (
+    DOCUMENT_SUFFIXES,
+    PDF_SUFFIXES,
+    doc_id,
+    file_key,
+    list_documents,
+    load_metadata,
+    metadata_for,
+    read_lines,
+    readable_name,
+    sha256_of,
+    shown,
+    year_from_name,
+)
+from ..errors import CorpusError
+from ..records import Corpus, Document, PageMark, Passage, citation_of
+from .clean import lift_boxes, lift_layout_notes, remove_running_heads, split_footnotes
+from .structure import Block, build_blocks, numbered_heading_lines
+
+# Sentence ends before a capital, digit, quote or bullet: "... i Norge. Omtrent 8000 ..."
+SENTENCE_BREAK = re.compile(r"(?<=[.!?»”])\s+(?=[A-ZÆØÅ0-9«\"“(–•])|\s+(?=[–•]\s)")
+TINY_FRACTION = 4  # a piece under max_words / 4 words is merged with a neighbour
+OVERFLOW = 1.5  # merging a tiny piece may stretch a passage to this many times max_words
+MEANINGFUL = re.compile(r"[A-Za-zÆØÅæøå]{3,}")
+
+
+@dataclass
+class Piece:
+    """Text on its way into a passage, with the source span it covers."""
+
+    text: str
+    line_start: int | None
+    line_end: int | None
+    pages: tuple[PageMark, ...]  # the page at offset 0 and where each further page starts
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+    def part(self, start: int, end: int) -> "Piece":
+        """text[start:end] with the pages it stands on."""
+        inside = [m for m in self.pages if m.offset <= start][-1:] + [m for m in self.pages if start < m.offset < end]
+        return Piece(
+            self.text[start:end], self.line_start, self.line_end,
+            tuple(m._replace(offset=max(0, m.offset - start)) for m in inside),
+        )
+
+    def __add__(self, other: "Piece") -> "Piece":
+        return _joined([self, other], "\n\n")
+
+
+def read_corpus(corpus_dir: Path, max_words: int = 200) -> Corpus:
+    """Every .txt and .pdf in corpus_dir (not recursive, by name); unreadable files become warnings."""
+    corpus_dir = Path(corpus_dir)
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus folder not found: {corpus_dir}")
+    metadata, warnings = load_metadata(corpus_dir)
+    paths, notes = list_documents(corpus_dir)
+    corpus = Corpus(warnings=warnings + notes)
+    for path in paths:
+        try:
+            document, passages = read_document(path, metadata_for(metadata, path), max_words)
+        except CorpusError as exc:
+            corpus.warnings.append(str(exc))
+            continue
+        corpus.documents.append(document)
+        corpus.passages.extend(passages)
+    return corpus
+
+
+def read_document(path: Path, meta: dict | None, max_words: int = 200) -> tuple[Document, list[Passage]]:
+    """One file as a Document and its passages; raises CorpusError with the reason when unreadable."""
+    path = Path(path)
+    if path.suffix.lower() not in DOCUMENT_SUFFIXES:
+        raise CorpusError(f"{shown(path)}: not a .txt or .pdf file")
+    lines = read_lines(path)
+    if path.suffix.lower() in PDF_SUFFIXES:  # the layout told footnotes apart already
+        lines, notes = lift_layout_notes(lines)
+        boxes = []
+    else:
+        lines, boxes = lift_boxes(remove_running_heads(lines))
+        lines, notes = split_footnotes(lines, headings=numbered_heading_lines(lines))
+    blocks = build_blocks(lines, notes, boxes)
+    if not blocks:
+        raise CorpusError(f"{shown(path)}: no text found")
+    meta = meta or {}
+    stem = Path(readable_name(path)).stem
+    document = Document(
+        doc=doc_id(path),
+        title=str(meta.get("title") or _first_meaningful(blocks) or stem),
+        year=_int_or_none(meta.get("year")) if "year" in meta else year_from_name(stem),
+        kind=meta.get("kind"),
+        path=file_key(path),
+        sha256=sha256_of(path),
+    )
+    cite = citation_of(meta, document.title, document.year)
+    return document, make_passages(document, blocks, max_words, cite)
+
+
+def make_passages(document: Document, blocks: list[Block], max_words: int, cite: str | None = None) -> list[Passage]:
+    """Pack each run of blocks sharing section and proposal into passages of ~max_words words."""
+    passages: list[Passage] = []
+    seen: dict[str, int] = {}
+    units = groupby(blocks, key=lambda b: (b.section, b.proposal, b.headline, b.kind))
+    for (section, proposal, headline, kind), run in units:
+        for piece in pack(list(run), max_words):
+            pid = _passage_id(document.doc, piece.text, seen)
+            first, last = (piece.pages[0], piece.pages[-1]) if piece.pages else (None, None)
+            passages.append(
+                Passage(
+                    passage_id=pid,
+                    doc=document.doc,
+                    title=document.title,
+                    section=section,
+                    page=first.page if first else None,
+                    proposal=proposal,
+                    text=piece.text,
+                    line_start=piece.line_start,
+                    line_end=piece.line_end,
+                    headline=headline,
+                    kind=kind,
+                    page_end=last.page if last else None,
+                    page_label=first.label if first else None,
+                    page_end_label=last.label if last else None,
+                    sheet=first.sheet if first else None,
+                    pages=piece.pages[1:],
+                    cite=cite,
+                )
+            )
+    return passages
+
+
+def pack(blocks: list[Block], max_words: int) -> list[Piece]:
+    """Even runs of paragraphs; long paragraphs split at sentences; tiny rests merged."""
+    pieces: list[Piece] = []
+    lead: Piece | None = None
+    for block in blocks:
+        parts = split_long(Piece(block.text, block.line_start, block.line_end, block.pages), max_words)
+        if lead is not None:  # a proposal's headline always opens its first body piece
+            parts[0] = lead + parts[0]
+            lead = None
+        if block.lead:
+            lead = parts[0]
+            continue
+        pieces.extend(parts)
+    if lead is not None:
+        pieces.append(lead)
+    return merge_small([_joined(run, "\n\n") for run in _even_runs(pieces, max_words)], max_words)
+
+
+def split_long(piece: Piece, max_words: int) -> list[Piece]:
+    """A paragraph longer than max_words as runs of whole sentences (words, if it has none)."""
+    if piece.words <= max_words:
+        return [piece]
+    cuts = [0, *(m.end() for m in SENTENCE_BREAK.finditer(piece.text))]
+    if len(cuts) == 1:  # no sentence ends: cut after every max_words words
+        words = [m.start() for m in re.finditer(r"\S+", piece.text)]
+        cuts = words[::max_words]
+    spans = zip(cuts, [*cuts[1:], len(piece.text)])
+    parts = [_trimmed(piece.part(a, b)) for a, b in spans if piece.text[a:b].strip()]
+    return [_joined(run, " ") for run in _even_runs(parts, max_words)]
+
+
+def _trimmed(piece: Piece) -> Piece:
+    """Without trailing whitespace (a sentence cut keeps the spaces after it)."""
+    return Piece(piece.text.rstrip(), piece.line_start, piece.line_end, piece.pages)
+
+
+def _even_runs(pieces: list[Piece], max_words: int) -> list[list[Piece]]:
+    """Consecutive runs of at most max_words words, aiming at equal sizes rather than full runs
+    followed by a scrap: 300 words at max 250 become two runs of ~150, not 250 + 50."""
+    total = sum(p.words for p in pieces)
+    target = total / max(1, -(-total // max_words))
+    runs: list[list[Piece]] = [[]]
+    size = 0
+    for piece in pieces:
+        if runs[-1] and (size + piece.words > max_words or size >= target):
+            runs.append([])
+            size = 0
+        runs[-1].append(piece)
+        size += piece.words
+    return runs
+
+
+def _joined(run: list[Piece], sep: str) -> Piece:
+    """One piece from consecutive ones: their texts, first start line, last end line, their pages."""
+    starts = [p.line_start for p in run if p.line_start is not None]
+    ends = [p.line_end for p in run if p.line_end is not None]
+    marks: list[PageMark] = []
+    offset = 0
+    for p in run:
+        for m in p.pages:
+            if not marks or (m.label, m.sheet) != (marks[-1].label, marks[-1].sheet):
+                marks.append(m._replace(offset=offset + m.offset if marks else 0))
+        offset += len(p.text) + len(sep)
+    return Piece(sep.join(p.text for p in run), starts[0] if starts else None, ends[-1] if ends else None, tuple(marks))
+
+
+def merge_small(pieces: list[Piece], max_words: int) -> list[Piece]:
+    """Fold pieces under max_words/TINY_FRACTION words into the neighbour that has room."""
+    tiny = max_words // TINY_FRACTION
+    limit = int(max_words * OVERFLOW)
+    merged: list[Piece] = []
+    for piece in pieces:
+        if merged and (piece.words < tiny or merged[-1].words < tiny) and merged[-1].words + piece.words <= limit:
+            merged[-1] = merged[-1] + piece
+        else:
+            merged.append(piece)
+    return merged
+
+
+def _passage_id(doc: str, text: str, seen: dict[str, int]) -> str:
+    """doc:sha1(text)[:12], with -2, -3 ... for repeated text, so ids stay stable across rebuilds."""
+    base = f"{doc}:{hashlib.sha1(text.encode('utf-8')).hexdigest()[:12]}"
+    seen[base] = seen.get(base, 0) + 1
+    return base if seen[base] == 1 else f"{base}-{seen[base]}"
+
+
+def _first_meaningful(blocks: list[Block]) -> str | None:
+    for block in blocks:
+        candidate = block.section or block.text
+        if MEANINGFUL.search(candidate):
+            return candidate.split("\n")[0][:120].strip()
+    return None
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
