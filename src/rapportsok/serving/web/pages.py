@@ -18,6 +18,7 @@ from ...querying.compare import MAX_PER_DOC, compare
 from ...querying.followup import Link, followup
 from ...querying.search import MAX_K, search
 from ...querying.snippets import snippet_span
+from ...records import Proposal
 from .. import present
 from ..api import Current
 from .render import DEFAULT_K, State, context_link, error_page, message, render
@@ -57,10 +58,10 @@ def search_page(request: Request, index: Current) -> HTMLResponse:
         documents=index.documents,
         state=state,
         k=k if 1 <= k <= MAX_K else int(DEFAULT_K),
-        error=error and message(error),
+        error=message(error) if error else None,
         result=result,
         answered=answered,
-        links=answered and citation_links(answered, state),
+        links=citation_links(answered, state) if answered else {},
     )
 
 
@@ -108,7 +109,7 @@ def _span(quoted: str, length: int) -> tuple[int, int] | None:
 @router.get("/forslag", response_class=HTMLResponse)
 def proposals_page(request: Request, index: Current) -> HTMLResponse:
     """Every numbered proposal, by document, each linked to what became of it."""
-    by_doc: dict[str, list] = {}
+    by_doc: dict[str, list[Proposal]] = {}
     for p in index.proposals():
         by_doc.setdefault(p.doc, []).append(p)
     groups = [(index.document(doc).title, proposals) for doc, proposals in by_doc.items()]
