@@ -53,3 +53,58 @@ def test_compare_route_lists_documents_by_year(server: Server) -> None:
 )
 def test_bad_input_is_a_4xx(server: Server, path: str, params: dict, status: int) -> None:
     assert httpx.get(server.url + path, params=params, timeout=30).status_code == status
+
+
+def _undeclared(spec: dict, schema: dict, value: object, path: str) -> list[str]:
+    """The keys in value (recursively) that the OpenAPI schema does not declare."""
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    kind = {dict: "object", list: "array"}.get(type(value))
+    if kind is None:
+        return []
+    if "anyOf" in schema:
+        return min((_undeclared(spec, s, value, path) for s in schema["anyOf"]), key=len)
+    if schema.get("type") != kind:
+        return [f"{path}: {kind} where the schema says {schema.get('type')}"]
+    if isinstance(value, list):
+        return [
+            miss for i, item in enumerate(value) for miss in _undeclared(spec, schema["items"], item, f"{path}[{i}]")
+        ]
+    properties = schema.get("properties", {})
+    misses = [f"{path}.{key}" for key in value if key not in properties]
+    return misses + [
+        miss
+        for key, item in value.items()
+        if key in properties
+        for miss in _undeclared(spec, properties[key], item, f"{path}.{key}")
+    ]
+
+
+def test_openapi_declares_every_field_the_json_routes_answer_with(server: Server) -> None:
+    """/openapi.json lists every key of every JSON route's real answers, nested ones included."""
+    spec = httpx.get(f"{server.url}/openapi.json", timeout=30).json()
+    hit = httpx.get(f"{server.url}/search", params={"q": "nalokson", "k": 1}, timeout=30).json()["hits"][0]
+    calls = [
+        ("/search", "/search", {"q": "nalokson legemiddelassistert behandling", "k": 20}),
+        ("/ask", "/ask", {"q": "Hva er nalokson?"}),
+        ("/documents", "/documents", {}),
+        ("/documents/{doc}", f"/documents/{STOLTENBERG}", {}),
+        ("/passages/{passage_id}", f"/passages/{hit['passage_id']}", {}),
+        ("/proposals", "/proposals", {}),
+        ("/proposals/{doc}/{n}/followup", f"/proposals/{STOLTENBERG}/9/followup", {}),
+        ("/compare", "/compare", {"q": "legemiddelassistert behandling"}),
+        ("/health", "/health", {}),
+    ]
+    json_routes = {
+        path
+        for path, methods in spec["paths"].items()
+        if "application/json" in methods["get"]["responses"]["200"].get("content", {})
+    }
+    assert json_routes == {route for route, _, _ in calls}  # every JSON route is checked
+    misses = []
+    for route, url, params in calls:
+        response = httpx.get(server.url + url, params=params, timeout=60)
+        assert response.status_code == 200, (url, response.text)
+        schema = spec["paths"][route]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        misses += _undeclared(spec, schema, response.json(), route)
+    assert not misses, misses

@@ -7,7 +7,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -17,7 +17,8 @@ from .index import Index
 from .relevance import Floor, floor
 from .snippets import snippet_span
 
-MODES = ("hybrid", "dense", "lexical")
+Mode = Literal["hybrid", "dense", "lexical"]  # the ranking modes, also the API's enum
+MODES: tuple[str, ...] = get_args(Mode)
 SURROGATES = re.compile("[\ud800-\udfff\ufffd]")  # lone surrogates (a command line), U+FFFD (HTTP)
 MAX_QUERY_CHARS = 2000
 MAX_K = 100

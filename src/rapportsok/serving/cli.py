@@ -22,6 +22,7 @@ from typer.exceptions import TyperException
 
 from ..errors import RapportsokError
 from ..settings import Settings
+from . import present
 
 if TYPE_CHECKING:
     from ..indexing.build import BuildReport
@@ -216,16 +217,13 @@ def _print_hit(hit: Hit, full: bool) -> None:
     p, marked = hit.passage, set(hit.marked)
     weak = "  [yellow](svakere treff)[/yellow]" if hit.weak else ""
     out.print(f"[bold]{hit.rank}. {escape(p.title)}[/bold]  [cyan]{escape(p.doc)}[/cyan]{weak}")
-    where = " · ".join(p.location() + (["fotnote"] if p.kind == "footnote" else []))
+    where = present.where(p)
     out.print(_indented(Text(where, style="dim")) if where else "")
     if full:
         for paragraph in _paragraphs(p.text):
             out.print(_indented(highlighted(paragraph, marked)))
     else:
-        start, end = hit.snippet or (0, len(p.text))
-        before = "… " if p.text[:start].strip() else ""
-        after = " …" if p.text[end:].strip() else ""
-        out.print(_indented(highlighted(before + hit.snippet_text() + after, marked)))
+        out.print(_indented(highlighted(present.excerpt(p.text, *(hit.snippet or (0, len(p.text)))), marked)))
     out.print()
 
 
@@ -268,12 +266,9 @@ def ask(
 
 def highlighted(text: str, marked: set[str]) -> Text:
     """The text with the matching words in bold yellow."""
-    from ..text.tokens import WORD
-
     rich_text = Text(text)
-    for match in WORD.finditer(text):
-        if match.group().lower() in marked:
-            rich_text.stylize("bold yellow", match.start(), match.end())
+    for start, end in present.marked_spans(text, marked):
+        rich_text.stylize("bold yellow", start, end)
     return rich_text
 
 
@@ -399,7 +394,7 @@ def followup(
                 f"[cyan]{escape(' · '.join(p.location()))}[/cyan]  [dim]score {hit.score:.3f}[/dim]",
                 highlight=False,
             )
-            out.print(highlighted(_clipped(p.text), set(link.shared)))
+            out.print(highlighted(present.clipped(p.text), set(link.shared)))
             if link.shared:
                 out.print(f"      [dim]felles ord: {escape(', '.join(link.shared))}[/dim]", highlight=False)
         out.print()
@@ -432,15 +427,9 @@ def compare(
             p = hit.passage
             where = escape(" · ".join(p.location()))
             out.print(f"   {hit.rank}. [cyan]{where}[/cyan]  [dim]score {hit.score:.3f}[/dim]", highlight=False)
-            out.print(highlighted(_clipped(p.text), loaded.lexical.matching_words(result.query, p.text)))
+            out.print(highlighted(present.clipped(p.text), loaded.lexical.matching_words(result.query, p.text)))
         out.print()
     err.print(f"[dim]{len(result.documents)} dokumenter på {result.took_ms:.0f} ms[/dim]")
-
-
-def _clipped(text: str, words: int = 60) -> str:
-    """The start of a passage, for lists that show many."""
-    parts = text.split()
-    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
 
 
 @app.command()
