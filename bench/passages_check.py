@@ -1,4 +1,7 @@
-"""Passage statistics and dev-key coverage: how many gold snippets lie whole inside one passage."""
+"""Passage statistics and dev-key coverage: how many gold snippets lie whole inside one passage.
+
+    python bench/passages_check.py GOLD.jsonl [--corpus corpus] [--max-words 120 200 260 330]
+"""
 
 from __future__ import annotations
 
@@ -6,18 +9,15 @@ import argparse
 import json
 import re
 import statistics
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
+from rapportsok.indexing.build import PASSAGE_WORDS
+from rapportsok.passages.cut import read_corpus
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
 
-from rapportsok.indexing.build import PASSAGE_WORDS  # noqa: E402
-from rapportsok.passages.cut import read_corpus  # noqa: E402
-
-DEFAULT_GOLD = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "dev.jsonl"
 # Leftovers that should never reach a passage.
 LEFTOVERS = {
     "page header": re.compile(r"\d{4}–\d{4} Meld\. St\. 5 \d+|\d+ Meld\. St\. 5 \d{4}–\d{4}"),
@@ -81,7 +81,7 @@ def report(corpus_dir: Path, gold: Path, max_words: int, verbose: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
-    parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
+    parser.add_argument("gold", type=Path, help="a gold set (JSON lines), e.g. the evaluation data's dev.jsonl")
     parser.add_argument("--max-words", type=int, nargs="*", default=sorted({120, 200, PASSAGE_WORDS, 330}))
     args = parser.parse_args()
     for i, max_words in enumerate(args.max_words):

