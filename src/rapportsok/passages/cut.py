@@ -24,11 +24,10 @@ from ..documents.files import (
 )
 from ..errors import CorpusError
 from ..records import Corpus, Document, PageMark, Passage, citation_of
+from ..text.sentences import PASSAGE_BREAK
 from .clean import lift_boxes, lift_layout_notes, remove_running_heads, split_footnotes
 from .structure import Block, build_blocks, numbered_heading_lines
 
-# Sentence ends before a capital, digit, quote or bullet: "... i Norge. Omtrent 8000 ..."
-SENTENCE_BREAK = re.compile(r"(?<=[.!?»”])\s+(?=[A-ZÆØÅ0-9«\"“(–•])|\s+(?=[–•]\s)")
 TINY_FRACTION = 4  # a piece under max_words / 4 words is merged with a neighbour
 OVERFLOW = 1.5  # merging a tiny piece may stretch a passage to this many times max_words
 MEANINGFUL = re.compile(r"[A-Za-zÆØÅæøå]{3,}")
@@ -162,7 +161,7 @@ def split_long(piece: Piece, max_words: int) -> list[Piece]:
     """A paragraph longer than max_words as runs of whole sentences (words, if it has none)."""
     if piece.words <= max_words:
         return [piece]
-    cuts = [0, *(m.end() for m in SENTENCE_BREAK.finditer(piece.text))]
+    cuts = [0, *(m.end() for m in PASSAGE_BREAK.finditer(piece.text))]
     if len(cuts) == 1:  # no sentence ends: cut after every max_words words
         words = [m.start() for m in re.finditer(r"\S+", piece.text)]
         cuts = words[::max_words]
