@@ -13,8 +13,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from rapportsok.documents.files import list_documents, load_metadata, metadata_for
+from rapportsok.errors import CorpusError
 from rapportsok.indexing.build import PASSAGE_WORDS
-from rapportsok.passages.cut import read_corpus
+from rapportsok.passages import read_document
+from rapportsok.records import Passage
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,9 +45,24 @@ def load_keys(gold: Path) -> list[tuple[str, str, str]]:
     return keys
 
 
-def coverage(corpus, keys) -> tuple[int, list[tuple[str, str, str]]]:
+def read_corpus(corpus_dir: Path, max_words: int) -> tuple[list[Passage], list[str]]:
+    """The passages of every document in corpus_dir, cut at max_words as a build cuts them, and
+    one warning per file that is not read."""
+    metadata, warnings = load_metadata(corpus_dir)
+    paths, notes = list_documents(corpus_dir)
+    warnings += notes
+    passages: list[Passage] = []
+    for path in paths:
+        try:
+            passages += read_document(path, metadata_for(metadata, path), max_words)[1]
+        except CorpusError as exc:
+            warnings.append(str(exc))
+    return passages, warnings
+
+
+def coverage(passages: list[Passage], keys) -> tuple[int, list[tuple[str, str, str]]]:
     texts: dict[str, list[str]] = {}
-    for p in corpus.passages:
+    for p in passages:
         texts.setdefault(p.doc, []).append(norm(p.text))
     missed = [k for k in keys if not any(norm(k[2]) in t for t in texts.get(k[1], []))]
     return len(keys) - len(missed), missed
@@ -52,27 +70,27 @@ def coverage(corpus, keys) -> tuple[int, list[tuple[str, str, str]]]:
 
 def report(corpus_dir: Path, gold: Path, max_words: int, verbose: bool) -> None:
     start = time.perf_counter()
-    corpus = read_corpus(corpus_dir, max_words=max_words)
+    passages, warnings = read_corpus(corpus_dir, max_words)
     elapsed = time.perf_counter() - start
-    print(f"== max_words={max_words}: {len(corpus.passages)} passages in {elapsed:.2f}s")
+    print(f"== max_words={max_words}: {len(passages)} passages in {elapsed:.2f}s")
     if verbose:
-        for doc, n in Counter(p.doc for p in corpus.passages).items():
-            kinds = Counter(p.kind for p in corpus.passages if p.doc == doc)
+        for doc, n in Counter(p.doc for p in passages).items():
+            kinds = Counter(p.kind for p in passages if p.doc == doc)
             print(f"  {doc}: {n} passages {dict(kinds)}")
-        words = sorted(len(p.text.split()) for p in corpus.passages)
+        words = sorted(len(p.text.split()) for p in passages)
         q = statistics.quantiles(words, n=10)
         print(f"  words: min {words[0]}, p10 {q[0]:.0f}, median {statistics.median(words):.0f}, "
               f"p90 {q[-1]:.0f}, max {words[-1]}")
         for name, pattern in LEFTOVERS.items():
-            hits = [p for p in corpus.passages if pattern.search(p.text)]
+            hits = [p for p in passages if pattern.search(p.text)]
             print(f"  leftover {name}: {len(hits)}")
             for p in hits[:5]:
                 m = pattern.search(p.text)
                 print(f"    {p.passage_id}: …{p.text[max(0, m.start() - 30): m.end() + 30]!r}")
-        for w in corpus.warnings:
+        for w in warnings:
             print(f"  warning: {w}")
     keys = load_keys(gold)
-    found, missed = coverage(corpus, keys)
+    found, missed = coverage(passages, keys)
     print(f"  coverage: {found}/{len(keys)} = {found / len(keys):.1%}")
     for qid, doc, key in missed:
         print(f"    missed {qid} {doc}: {key}")

@@ -69,7 +69,6 @@ class Truth:
     toc: list[str] = field(default_factory=list)
     furniture: list[str] = field(default_factory=list)
     broken_over_pages: list[str] = field(default_factory=list)  # words hyphenated across a page break
-    tables_continued: int = 0
     pages: int = 0
 
 
@@ -270,7 +269,6 @@ class _Setter:
                 self.next_column()
                 if k:
                     self._set_row(table.rows[0], record=False)
-                    self.truth.tables_continued += 1
             self._set_row(row, record=True, bold=k == 0)
         self.y += 3
 
@@ -492,18 +490,3 @@ def truth_head(furniture: str) -> str:
     """The words of a running head without its page number."""
     return " ".join(t for t in furniture.split() if not t.isdigit())
 
-
-def mismatches(passages: list, truth: Truth) -> list[str]:
-    """For each text passage not found verbatim: where it departs from the truth (for debugging)."""
-    joined = " ".join(w.text for w in truth.words)
-    out = []
-    for p in passages:
-        text = _norm(p.text)
-        if p.kind != "text" or text in joined:
-            continue
-        words = text.split()
-        k = 1
-        while k <= len(words) and " ".join(words[:k]) in joined:
-            k += 1
-        out.append(f"{p.page_label}: …{' '.join(words[max(0, k - 8):k])} ⟂ {' '.join(words[k:k + 5])}")
-    return out

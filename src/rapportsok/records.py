@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
 
 
@@ -172,18 +172,6 @@ class Hit:
             | self.passage.as_dict()
             | {"weak": self.weak, "snippet": self.snippet_text()}
         )
-
-
-@dataclass
-class Corpus:
-    """Everything read from a corpus folder, plus one line per file that could not be read."""
-
-    documents: list[Document] = field(default_factory=list)
-    passages: list[Passage] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def proposals(self, doc: str | None = None) -> list[Proposal]:
-        return proposals_of(self.passages, doc)
 
 
 def proposals_of(passages: list[Passage], doc: str | None = None) -> list[Proposal]:

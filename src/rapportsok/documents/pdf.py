@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pypdf import PdfReader
 
 from ..records import SourceLine
+from ..text.sentences import LINE_END
 
 ROW_TOLERANCE = 0.55  # runs whose baselines differ less than this share of the type size share a row
 SMALL_TYPE = 0.88  # footnotes and superscripts are set at most this share of the body size
@@ -39,7 +40,6 @@ GUTTER = 4.0  # the left column's text ends at most this many type sizes before 
 ROMAN = re.compile(r"^(?=[ivxlcdm]+$)m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$", re.I)
 NUMBER_TOKEN = re.compile(r"\b(\d{1,4}|[ivxlcdm]{1,7})\b", re.I)
 TOC_ROW = re.compile(r"(?:\.\s?){4,}\s*\S{1,6}$|…{2,}\s*\S{1,6}$")
-SENTENCE_END = re.compile(r"[.!?:»”)]\s*$")
 LIGATURES = re.compile("[\ufb00-\ufb06]")
 NOTE_START = re.compile(r"^(\d{1,3})\s*(\S.*)$")
 SUPERSCRIPT = re.compile(r"^[\d,–-]{1,9}$")
@@ -423,5 +423,5 @@ def _opens_block(row: Row, previous: Row | None, above: Row | None, leading: flo
     if above is None:
         return False
     return above.y - row.y > PARAGRAPH_GAP * leading or (
-        row.x > above.x + row.size and bool(SENTENCE_END.search(above.text))
+        row.x > above.x + row.size and bool(LINE_END.search(above.text))
     )

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 from ..records import SourceLine
-from ..text.sentences import ABBREVIATIONS
+from ..text.sentences import ABBREVIATIONS, ends_sentence
 
 # "2024–2025 Meld. St. 5 59" (right-hand page) or "78 Meld. St. 5 2024–2025" (left-hand page).
 PAGE_HEADER = re.compile(
@@ -27,8 +27,6 @@ GLUED_FOOTNOTE = re.compile(r"^(?P<body>.*\S-)(?P<num>\d{1,3}) (?P<text>[A-ZÆØ
 LINE_END_HYPHEN = re.compile(r"(\w)-\s*$")
 SUSPENDED_HYPHEN_NEXT = re.compile(r"^(?:og|eller|samt|enn)\b|^/")
 SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]+")
-# "... tannhelsetjeneste.59": a sentence may end in a footnote reference.
-SENTENCE_END = re.compile(r"(?:[.!?:»”)\]]|(?<=[a-zæøå»”)])[.!?]\d{1,3})\s*$")
 
 # "Boks 3.5 Vestlandet i front i arbeidet": a fact box set apart from the running text.
 BOX_START = re.compile(r"^Boks \d{1,2}(?:\.\d{1,2})? +[A-ZÆØÅ«\"“]")
@@ -275,7 +273,3 @@ SPACED_NOTE_REF = re.compile(
 NOTE_REF = re.compile(
     r"(?:(?<=[a-zæøå»”)])|(?<=[a-zæøå»”)][.,;:])|(?<=[12]\d{3}[.,]))(\d{1,3})(?=[\s.,;:)]|$)"
 )
-
-
-def ends_sentence(text: str) -> bool:
-    return bool(SENTENCE_END.search(text))

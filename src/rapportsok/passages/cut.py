@@ -1,4 +1,4 @@
-"""Cutting documents into citable passages along their structure; `read_corpus` is the entry point."""
+"""Cutting a document into citable passages along its structure; `read_document` is the entry point."""
 
 from __future__ import annotations
 
@@ -13,9 +13,6 @@ from ..documents.files import (
     PDF_SUFFIXES,
     doc_id,
     file_key,
-    list_documents,
-    load_metadata,
-    metadata_for,
     read_lines,
     readable_name,
     sha256_of,
@@ -23,12 +20,11 @@ from ..documents.files import (
     year_from_name,
 )
 from ..errors import CorpusError
-from ..records import Corpus, Document, PageMark, Passage, citation_of
+from ..records import Document, PageMark, Passage, citation_of
+from ..text.sentences import PASSAGE_BREAK
 from .clean import lift_boxes, lift_layout_notes, remove_running_heads, split_footnotes
 from .structure import Block, build_blocks, numbered_heading_lines
 
-# Sentence ends before a capital, digit, quote or bullet: "... i Norge. Omtrent 8000 ..."
-SENTENCE_BREAK = re.compile(r"(?<=[.!?»”])\s+(?=[A-ZÆØÅ0-9«\"“(–•])|\s+(?=[–•]\s)")
 TINY_FRACTION = 4  # a piece under max_words / 4 words is merged with a neighbour
 OVERFLOW = 1.5  # merging a tiny piece may stretch a passage to this many times max_words
 MEANINGFUL = re.compile(r"[A-Za-zÆØÅæøå]{3,}")
@@ -57,25 +53,6 @@ class Piece:
 
     def __add__(self, other: "Piece") -> "Piece":
         return _joined([self, other], "\n\n")
-
-
-def read_corpus(corpus_dir: Path, max_words: int = 200) -> Corpus:
-    """Every .txt and .pdf in corpus_dir (not recursive, by name); unreadable files become warnings."""
-    corpus_dir = Path(corpus_dir)
-    if not corpus_dir.is_dir():
-        raise CorpusError(f"corpus folder not found: {corpus_dir}")
-    metadata, warnings = load_metadata(corpus_dir)
-    paths, notes = list_documents(corpus_dir)
-    corpus = Corpus(warnings=warnings + notes)
-    for path in paths:
-        try:
-            document, passages = read_document(path, metadata_for(metadata, path), max_words)
-        except CorpusError as exc:
-            corpus.warnings.append(str(exc))
-            continue
-        corpus.documents.append(document)
-        corpus.passages.extend(passages)
-    return corpus
 
 
 def read_document(path: Path, meta: dict | None, max_words: int = 200) -> tuple[Document, list[Passage]]:
@@ -162,7 +139,7 @@ def split_long(piece: Piece, max_words: int) -> list[Piece]:
     """A paragraph longer than max_words as runs of whole sentences (words, if it has none)."""
     if piece.words <= max_words:
         return [piece]
-    cuts = [0, *(m.end() for m in SENTENCE_BREAK.finditer(piece.text))]
+    cuts = [0, *(m.end() for m in PASSAGE_BREAK.finditer(piece.text))]
     if len(cuts) == 1:  # no sentence ends: cut after every max_words words
         words = [m.start() for m in re.finditer(r"\S+", piece.text)]
         cuts = words[::max_words]

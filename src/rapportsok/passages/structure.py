@@ -7,7 +7,9 @@ import statistics
 from dataclasses import dataclass, replace
 
 from ..records import PageMark, SourceLine
-from .clean import Box, Footnote, ends_sentence, join_lines, strip_note_refs
+from ..text.sentences import ends_sentence
+from ..text.tokens import WORD
+from .clean import Box, Footnote, join_lines, strip_note_refs
 
 # "4.3 Ny handlingsplan mot overdoser", " 1  Innledning", " 2. Staten overtar ansvar ..."
 NUMBERED_HEADING = re.compile(
@@ -20,7 +22,6 @@ PROPOSAL_START = re.compile(r"^\s*Forslag (?P<num>\d{1,2})\s*:?\s*(?P<rest>.*?)\
 BULLET = re.compile(r"^\s*(?:[•\uf0b7\u25aa▪●◦]|[–-] )")
 TITLE_END_PUNCT = re.compile(r"[.,;!]\s*$")
 TITLE_ABBREVIATION = re.compile(r"\b(?:mv|m\.m|mm|o\.l|osv)\.\s*$")
-WORD = re.compile(r"\w+")
 
 MAX_TITLE_WORDS = 20
 MAX_TITLE_LINES = 4

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..records import Hit
-from ..text.tokens import STOPWORDS, words
+from ..text.tokens import words
 from .citations import NOT_FOUND, Answer, Citation
 from .index import Index
-from .relevance import vocabulary
+from .relevance import DENSE_ADDRESSES, vocabulary
 from .search import asked_proposals, search, validate
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ KEEP_RELATIVE = 0.8  # a sentence joins the answer when its score is this close 
 W_DENSE, W_LEXICAL, W_PASSAGE = 0.5, 0.35, 0.15
 HEADLINE_BONUS = 0.5  # the headline of a proposal the question names
 # not-found rule, on the best few sentences (cosines on the e5 scale, tuned with bench/answer):
-FOUND_DENSE = 0.865  # resembles the question this much on its own
+# one resembles the question as much as relevance.DENSE_ADDRESSES on its own ...
 FOUND_DENSE_WITH_WORDS = 0.80  # ... or this much while sharing the question's rare words
 FOUND_COVERAGE = 0.3  # share of the question's word weight (IDF) found in the sentence
 FOUND_DENSE_FOREIGN = 0.82  # a question mostly in words the corpus lacks (English) has only the dense signal
@@ -183,7 +183,7 @@ def _is_answer(ranked: list[_Sentence], foreign: bool) -> bool:
         dense = s.dense
         if (
             s.headline
-            or dense >= FOUND_DENSE
+            or dense >= DENSE_ADDRESSES
             or (dense >= FOUND_DENSE_WITH_WORDS and s.lexical >= FOUND_COVERAGE)
             or (foreign and dense >= FOUND_DENSE_FOREIGN)
         ):
@@ -249,13 +249,3 @@ def _as_claim(quote: str) -> str:
 
 def _not_found(question: str, hits: list[Hit]) -> Answer:
     return Answer(question, NOT_FOUND, [], hits, found=False)
-
-
-def is_verbatim(citation: Citation) -> bool:
-    """True when the quote stands word for word in its passage."""
-    return bool(citation.quote) and citation.quote in citation.passage.text
-
-
-def words_of(text: str) -> set[str]:
-    """Content words of a text (for tests and the LLM checks)."""
-    return {w for w in words(text) if w not in STOPWORDS}

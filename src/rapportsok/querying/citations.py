@@ -1,6 +1,6 @@
 """What an answer is: its text with [n] markers and the numbered, verbatim citations behind them.
 
-Shared by the extractive answerer (answer.py) and the generated one (llm.py), so that neither
+Shared by the extractive answerer (answer.py) and the generated one (generate.py), so that neither
 imports the other's module."""
 
 from __future__ import annotations

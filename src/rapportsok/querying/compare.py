@@ -10,8 +10,8 @@ import numpy as np
 
 from ..errors import QueryError
 from ..records import Document, Hit
-from .answer import FOUND_DENSE
 from .index import Index
+from .relevance import DENSE_ADDRESSES
 from .search import NO_COVERAGE, score, validate
 
 MAX_PER_DOC = 20
@@ -22,7 +22,7 @@ FLOOR = 0.5
 KEEP_RELATIVE = 0.8  # a passage joins its document's column when it scores this close to the column's best
 # and in absolute terms: a passage addresses the question when it shares a word with it (a question
 # mostly in words the corpus lacks shares only chance words, as in search) or resembles it this much
-# on its own (as an answer sentence must, answer.FOUND_DENSE): the blended scale is
+# on its own (as an answer sentence must, relevance.DENSE_ADDRESSES): the blended scale is
 # relative, so a question no report discusses ("kvantefysikk i rommet") would otherwise fill columns
 
 
@@ -66,7 +66,7 @@ def compare(index: Index, query: str, per_doc: int = 3) -> Comparison:
     query = validate(index, query, 1, None, "hybrid")
     mask = index.searchable
     query_vector = index.query_vector(query)
-    addressed = index.dense_scores(query_vector) >= FOUND_DENSE
+    addressed = index.dense_scores(query_vector) >= DENSE_ADDRESSES
     if index.lexical.coverage(query) > NO_COVERAGE:  # shared words count when the corpus knows most of the query's
         addressed |= index.lexical.scores(query) > 0
     fused, _ = score(index, query, "hybrid", mask)  # compare's own floor decides what is kept

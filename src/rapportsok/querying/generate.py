@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ..errors import LLMError, RapportsokError
 from ..records import Hit
-from ..text.sentences import split_sentences
+from ..text.sentences import CLAIM_BREAK, split_sentences
 from ..text.tokens import words
 from .citations import NOT_FOUND, Answer, Citation
 
@@ -25,7 +25,6 @@ DEFAULT_TIMEOUT = 60.0  # seconds; local models on a CPU are slow
 MAX_TOKENS = 400
 MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 QUOTED = re.compile(r"«([^«»]{8,})»|“([^“”]{8,})”|\"([^\"]{8,})\"")
-CLAIM_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÆØÅ«\"“])")
 NOT_FOUND_REPLY = "IKKE_FUNNET"
 
 SYSTEM_PROMPT = f"""Du svarer på spørsmål om norske rusmiddelpolitiske rapporter.
@@ -131,7 +130,7 @@ def check(reply: str, hits: list[Hit]) -> tuple[str, list[Citation]] | str:
     Markers that point at no passage are removed; a claim left without any marker is dropped;
     a quotation not found word for word in a passage its claim cites rejects the whole reply.
     """
-    claims = [c.strip() for c in CLAIM_END.split(" ".join(reply.split())) if c.strip()]
+    claims = [c.strip() for c in CLAIM_BREAK.split(" ".join(reply.split())) if c.strip()]
     numbers: dict[int, int] = {}  # passage position (1-based) -> citation number
     quotes: dict[int, list[str]] = {}
     kept: list[str] = []

@@ -37,6 +37,9 @@ DENSE_FOREIGN = 0.80  # a question mostly in words the reports lack (English, ny
 FOREIGN_KNOWN = 0.6  # at or below this share of known content words a question counts as foreign
 STRONG_COVER = 0.5  # a shown hit is "weak" unless it has this much of the content-word weight ...
 DENSE_STRONG = 0.89  # ... or this dense score
+# A sentence (answers) or passage (compare) this close to the question on its own addresses it,
+# shared words or not: answers and compare must move together (tuned with bench/answer).
+DENSE_ADDRESSES = 0.865
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
-"""Sentences of a passage: where they start and end, so that every quote is verbatim.
+"""Where sentences end, and the sentences of a passage, so that every quote is verbatim.
 
 The index embeds each quotable sentence (with its passage's heading), search credits a passage
-with its best sentence, and answers quote them."""
+with its best sentence, and answers quote them. The same rule, in the variants below, also
+tells where a long paragraph may be cut into passages, where a line of a document finishes a
+sentence, and where a generated answer's claims end."""
 
 from __future__ import annotations
 
@@ -17,13 +19,60 @@ ABBREVIATIONS = frozenset(
     inkl ekskl gj.sn mv m.v ifm ca jf. kl
     """.split()
 )
+
+# ---------------------------------------------------------------- where a sentence ends
+# The rule: a sentence ends at a stop, which closing quotes or brackets may follow; the next one
+# starts after whitespace, perhaps behind an opening quote or bracket, with a capital or a digit.
+# Each stage reads it in one of the variants below, all built from these parts. Their
+# differences are kept on purpose: passages (their ids and embeddings) and quotable sentences
+# are cut by them, so a change re-cuts the corpus and is a change of results, not of code.
+STOPS = ".!?"
+CLOSING_QUOTES = "»”"
+OPENING_QUOTES = "«“"
+CLOSERS = CLOSING_QUOTES + "\"')\\]"  # may follow the stop
+OPENERS = OPENING_QUOTES + "\"(\\["  # may open the next sentence
+CAPITALS = "A-ZÆØÅ"
+DIGITS = "0-9"
+BULLETS = "–•"  # en dash and bullet; a hyphen is added last in a class, where it is literal
+
 BOUNDARY = re.compile(
-    r"[.!?][»”\"')\]]*(?P<stop>\s+)(?=[«“\"(\[]?[A-ZÆØÅ0-9–-])"  # end of a sentence
+    rf"[{STOPS}][{CLOSERS}]*(?P<stop>\s+)(?=[{OPENERS}]?[{CAPITALS}{DIGITS}–-])"  # end of a sentence
     r"|(?P<para>\n[ \t]*\n\s*)"  # a blank line
-    r"|(?P<item>\n[ \t]*)(?=[–•-]\s)"  # a dash bullet on a new line
+    rf"|(?P<item>\n[ \t]*)(?=[{BULLETS}-]\s)"  # a dash bullet on a new line
 )
-FOOTNOTE_LEAD = re.compile(r"\d{1,3}\s+(?=[A-ZÆØÅ])")
-BULLET_LEAD = re.compile(r"[–•-]\s+")
+"""The sentences that are quoted and embedded (split_sentences): the rule, with a dash also
+opening a sentence, blank lines and dash bullets as ends too, and abbreviations and initials
+("bl.a.", "St.", "K.") not ending one (checked in split_sentences, which needs the word)."""
+
+PASSAGE_BREAK = re.compile(
+    rf"(?<=[{STOPS}{CLOSING_QUOTES}])\s+(?=[{CAPITALS}{DIGITS}{OPENING_QUOTES}\"({BULLETS}])"
+    rf"|\s+(?=[{BULLETS}]\s)"
+)
+"""Where a paragraph too long for one passage may be cut (after the match). Looser than
+BOUNDARY: one character on either side decides, so a closing quote ends a sentence without a
+stop and an opening one starts a sentence whatever follows; abbreviations are not excepted and
+a hyphen is no bullet. It only has to find a place to cut, and the shipped passages, their ids
+and their embeddings are cut by it."""
+
+CLAIM_BREAK = re.compile(rf"(?<=[{STOPS}])\s+(?=[{CAPITALS}{OPENING_QUOTES}\"])")
+"""Where a claim of a generated answer ends, each claim to carry its own [n] marker: a stop
+right before the space (not a closing quote or bracket) and a capital or opening quote after
+it (not a digit or bracket). Abbreviations are not excepted: the model is asked for short
+sentences, and its checked replies stay what they were."""
+
+LINE_END = re.compile(rf"[{STOPS}:{CLOSING_QUOTES})]\s*$")
+"""A PDF row that finishes its text (then an indented row below opens a paragraph): the
+stop, a colon (a list follows) or a closing quote or parenthesis at the row's end."""
+
+TEXT_LINE_END = re.compile(
+    rf"(?:[{STOPS}:{CLOSING_QUOTES})\]]|(?<=[a-zæøå{CLOSING_QUOTES})])[{STOPS}]\d{{1,3}})\s*$"
+)
+"""A line of running text that finishes a sentence (see ends_sentence): LINE_END, also after a
+closing bracket, or with a footnote number glued to the stop ("tannhelsetjeneste.59"), which a
+text file keeps and the PDF reader has already dropped as a superscript."""
+
+FOOTNOTE_LEAD = re.compile(rf"\d{{1,3}}\s+(?=[{CAPITALS}])")
+BULLET_LEAD = re.compile(rf"[{BULLETS}-]\s+")
 TOKEN_BEFORE = re.compile(r"(\S+)\.\Z")
 
 
@@ -88,3 +137,9 @@ def _cut(text: str) -> int:
         return at
     space = window.rstrip().rfind(" ")
     return space if space > 0 else MAX_QUOTE_CHARS
+
+
+def ends_sentence(line: str) -> bool:
+    """Whether a line of running text finishes a sentence, so that what follows may open a
+    footnote, a paragraph or a new item."""
+    return bool(TEXT_LINE_END.search(line))
