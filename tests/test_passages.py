@@ -20,10 +20,6 @@ PDF_PAGES = [
 ]
 
 
-def norm(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
-
-
 def read_passages(corpus_dir: Path, max_words: int) -> list[Passage]:
     """Every document of the folder cut into passages, with its metadata, as a build reads it."""
     metadata, _ = load_metadata(corpus_dir)
