@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rapportsok.querying.index import Index
-from rapportsok.text.bm25 import B, K1, Lexical
+from rapportsok.text.bm25 import K1, B, Lexical
 from rapportsok.text.tokens import PART_WEIGHT, Decompounder
 
 TEXTS = [
