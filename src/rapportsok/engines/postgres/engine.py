@@ -20,7 +20,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict
 from functools import lru_cache
 
@@ -371,6 +371,10 @@ class PostgresBuild:
             [(self._passage_offset[part] + seq, start, end) for part, seq, start, end in rows], dtype=np.int32
         ).reshape(-1, 3)
         self.lexical = PostgresTerms(self, Decompounder(compounds))
+
+    def connection(self) -> AbstractContextManager:
+        """A connection of the engine's pool, for one query."""
+        return self.engine.connection()
 
     def first_rows(self, parts: list[int]) -> np.ndarray:
         """Each part's first row among this generation's passages; -1 for a part outside it

@@ -3,16 +3,26 @@ the postings of the query's lexemes (engines/postgres/engine.py stores them)."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 
+from ...records import Passage
 from ...text.bm25 import K1, B, idf
 from ...text.tokens import PART_WEIGHT, STOPWORDS, Analyzer, Decompounder, words
 
-if TYPE_CHECKING:
-    from .engine import PostgresBuild
+
+class Generation(Protocol):
+    """What lexical scoring reads of a loaded generation (engine.PostgresBuild)."""
+
+    passages: list[Passage]
+    lengths: np.ndarray  # of each passage, in lexemes
+    avg_len: float
+
+    def connection(self) -> AbstractContextManager[Any]: ...
+    def first_rows(self, parts: list[int]) -> np.ndarray: ...
 
 
 class PostgresTerms:
@@ -21,7 +31,7 @@ class PostgresTerms:
     of the corpus' compounds with a part stemming to it ("sykehus" finds "sykehusopphold"); and a
     compound query word's parts count PART_WEIGHT."""
 
-    def __init__(self, build: PostgresBuild, decompounder: Decompounder) -> None:
+    def __init__(self, build: Generation, decompounder: Decompounder) -> None:
         self.analyzer = Analyzer(decompounder)  # as the local engine splits words (relevance floor, highlighting)
         self.build = build
         self._matched = lru_cache(maxsize=8)(self._match)  # scores and coverage of one query read it once
@@ -56,7 +66,7 @@ class PostgresTerms:
         decompounder = self.analyzer.decompounder
         split = {w: parts for w in decompounder.counts if (parts := decompounder.parts(w))}
         stems: dict[str, list[str]] = {}
-        with self.build.engine.connection() as conn:
+        with self.build.connection() as conn:
             for word, lexeme in conn.execute(
                 "SELECT u.w, v.lexeme FROM unnest(%s::text[]) AS u(w), unnest(to_tsvector('norwegian', u.w)) AS v",
                 (sorted(set(split) | {part for parts in split.values() for part in parts}),),
@@ -81,7 +91,7 @@ class PostgresTerms:
         if not terms:
             return [], {}
         lexemes: list[list[str]] = [[] for _ in terms]
-        with self.build.engine.connection() as conn:
+        with self.build.connection() as conn:
             for n, lexeme in conn.execute(
                 "SELECT u.n, v.lexeme FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, n),"
                 " unnest(to_tsvector('norwegian', u.t)) AS v",
