@@ -11,7 +11,6 @@ from serving import WHITE_PAPER, clone_index
 
 from rapportsok.engines.local.engine import FOLLOWUPS, current_build
 from rapportsok.errors import IndexMissing, NotFound, QueryError
-from rapportsok.indexing.build import build
 from rapportsok.querying.followup import followup, followups
 from rapportsok.querying.index import Index
 from rapportsok.settings import Settings
@@ -100,41 +99,6 @@ def test_cli_bad_input_is_one_line_and_a_failure(full: Settings, args: list[str]
     result = _cli(full, "followup", *args)
     assert result.returncode != 0 and result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1 and "error" in result.stderr
-
-
-NEW_PARAGRAPH = (
-    "\nMottaks- og oppfølgingssentre (MO-sentre) er nå etablert i alle landets fylker, slik "
-    "Stoltenberg-utvalget foreslo: sentrene gir rask tilgang til hjelp og samler mottak, behandling "
-    "og langsiktig individuell oppfølging i ett tverrfaglig miljø.\n"
-)
-
-
-def _targets(build_dir: Path, number: int) -> dict:
-    data = json.loads((build_dir / FOLLOWUPS).read_text(encoding="utf-8"))
-    return next(e for e in data["proposals"] if e["doc"] == STOLTENBERG and e["proposal"] == number)["targets"]
-
-
-def test_editing_the_white_paper_recomputes_only_the_links_into_it(full: Settings, tmp_path: Path) -> None:
-    settings = clone_index(full, tmp_path)
-    before = _targets(current_build(settings.index), 9)
-    with (settings.corpus / WHITE_PAPER).open("a", encoding="utf-8") as handle:
-        handle.write(NEW_PARAGRAPH)
-    report = build(settings)
-    assert report.changed == 1 and report.embedded <= 2 and report.sentences <= 3  # only the new text is embedded
-    after = _targets(current_build(settings.index), 9)
-
-    # the new passage is found and leads proposal 9's links
-    first = followup(Index.load(settings), STOLTENBERG, 9, k=3).links[0].hit.passage
-    assert "etablert i alle landets fylker" in first.text
-
-    # links into the white paper were recomputed: even its unchanged passages' lexical evidence
-    # moved with the corpus statistics ...
-    old = {c[0]: c[2] for c in before[WHITE_PAPER_DOC]["candidates"]}
-    new = {c[0]: c[2] for c in after[WHITE_PAPER_DOC]["candidates"]}
-    assert any(old[pid] != new[pid] for pid in old.keys() & new.keys() if old[pid] > 0)
-    # ... while the links into the unchanged documents were carried over as they were
-    for doc in before.keys() - {WHITE_PAPER_DOC}:
-        assert after[doc] == before[doc]
 
 
 def test_a_build_without_readable_links_says_how_to_get_them(full: Settings, tmp_path: Path) -> None:

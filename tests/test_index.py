@@ -2,11 +2,9 @@
 
 import json
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +13,7 @@ import pytest
 from rapportsok.engines.local import engine as local
 from rapportsok.engines.local.engine import build_lock, current_build
 from rapportsok.engines.local.files import DELTAS, LIVE, SENTENCES
-from rapportsok.errors import BuildLocked, CorpusError, IndexDamaged, ModelMismatch
+from rapportsok.errors import CorpusError, IndexDamaged, ModelMismatch
 from rapportsok.facade import open_index
 from rapportsok.indexing.build import build
 from rapportsok.indexing.freshness import is_stale
@@ -123,15 +121,9 @@ def test_a_changed_document_is_stored_as_a_part_of_its_own_and_ranks_as_in_a_who
     for name in ("passages.jsonl", "dense.faiss", SENTENCES, "lexical/docs.npy"):  # shared, not copied
         assert (part_build / name).stat().st_ino == (before / name).stat().st_ino
     shutil.rmtree(before)  # removing the older build leaves the new one whole
-    parts, full = Index.load(fresh), Index.load(whole)
+    parts, full = Index.load(fresh), Index.load(whole)  # they rank alike: tests/engines/contract.py
     assert sorted(p.passage_id for p in parts.passages) == sorted(p.passage_id for p in full.passages)
     assert len(parts.sentence_table) == len(full.sentence_table)
-    for query in ("Kvasirenselsesprogrammet", "utvalget skal vurdere narkotikapolitikken", "politiets erfaringer"):
-        for mode in ("lexical", "hybrid", "dense"):
-            found = [[(h.passage.passage_id, round(h.score, 4)) for h in search(index, query, k=5, mode=mode).hits]
-                     for index in (parts, full)]
-            assert found[0] == found[1]
-    assert "Kvasirenselsesprogrammet" in search(parts, "Kvasirenselsesprogrammet", k=1).hits[0].passage.text
 
     (part_build / DELTAS).write_text("[1]")  # damage to the part list is damage like any other
     with pytest.raises(IndexDamaged):
@@ -149,45 +141,7 @@ def test_a_removed_document_is_retired_from_a_build_in_parts(fresh, monkeypatch)
     live = np.load(after / LIVE)
     assert json.loads((after / DELTAS).read_text()) == [] and 0 < live.sum() < len(live)
     assert (after / "passages.jsonl").stat().st_ino == (before / "passages.jsonl").stat().st_ino
-    index = Index.load(fresh)
-    assert {p.doc for p in index.passages} == {"mandat-stoltenberg-utvalget-2009"} == {d.doc for d in index.documents}
-    assert len(index.passages) == live.sum() and len(index.lexical.scores("politiet")) == live.sum()
-    hits = search(index, "narkotikapolitiforening politiet", k=5).hits
-    assert hits and all(h.passage.doc == "mandat-stoltenberg-utvalget-2009" for h in hits)
-
-
-def test_a_killed_build_leaves_the_previous_index_usable(fresh):
-    before = current_build(fresh.index)
-    rows_before = cache_rows(fresh)
-    shutil.copy(REPO / "corpus" / "rusreformen-2004.txt", fresh.corpus)
-    builder = subprocess.Popen(
-        [sys.executable, "-m", "rapportsok", "index", "--corpus", str(fresh.corpus), "--index", str(fresh.index)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while cache_rows(fresh) < rows_before + 8 and time.monotonic() < deadline:  # some batches are done
-        time.sleep(0.2)
-    builder.send_signal(signal.SIGKILL)
-    builder.wait()
-    assert cache_rows(fresh) > rows_before, "the build never got to embedding"
-
-    assert current_build(fresh.index) == before
-    old = Index.load(fresh)
-    assert {p.doc for p in old.passages} == set(Path(n).stem for n in SMALL)
-    assert search(old, "heroinassistert behandling", k=3).hits
-
-    (fresh.corpus / "rusreformen-2004.txt").unlink()
-    with build_lock(fresh.index):  # the dead builder's lock is free again
-        pass
-    assert build(fresh).embedded == 0
-
-
-def test_two_builders_cannot_run_at_once(fresh):
-    with build_lock(fresh.index):
-        (fresh.corpus / SMALL[1]).unlink()
-        with pytest.raises(BuildLocked):
-            build(fresh)
+    assert len(Index.load(fresh).passages) == live.sum()  # what else retiring means: tests/engines/contract.py
 
 
 def test_an_index_built_by_one_model_is_refused_by_another(fresh):

@@ -1,7 +1,11 @@
 """Lexical ranking: Norwegian stemming, stop words and compound splitting."""
 
-from rapportsok.text.bm25 import Lexical
-from rapportsok.text.tokens import Decompounder
+import numpy as np
+import pytest
+
+from rapportsok.querying.index import Index
+from rapportsok.text.bm25 import K1, B, Lexical
+from rapportsok.text.tokens import PART_WEIGHT, Decompounder
 
 TEXTS = [
     "Antallet overdosedødsfall har vært høyt i mange år.",
@@ -39,3 +43,27 @@ def test_inflected_forms_match_by_stem():
     lexical = Lexical.build(TEXTS)
     assert lexical.scores("kommune")[3] > 0
     assert lexical.matching_words("kommune", TEXTS[3]) == {"kommunene"}
+
+
+def test_bm25_is_bm25s_lucene_over_the_same_tokens(full):
+    """Lexical's scores are bm25s's (Lucene variant, k1 1.5, b .75) over the tokens its analyzer
+    gives the shipped passages; a query's compound parts count PART_WEIGHT, in bm25s as here."""
+    bm25s = pytest.importorskip("bm25s", reason="bm25s is not installed (pip install -e '.[test]')")
+    passages = Index.load(full).passages
+    lexical = Lexical.build(p.context() for p in passages)
+    analyzer = lexical.analyzer
+    reference = bm25s.BM25(method="lucene", k1=K1, b=B)
+    reference.index([analyzer.tokens(p.context()) for p in passages], show_progress=False)
+    known = reference.vocab_dict
+
+    def expected(tokens: list[str]) -> np.ndarray:
+        ids = [known[t] for t in tokens if t in known]
+        return reference.get_scores(ids) if ids else np.zeros(len(passages))
+
+    queries = ["nalokson", "sprøyterom", "forslag 9", "police", "hva sier rapporten om LAR",
+               "overdosedødsfall blant unge", "heroinassistert behandling og LAR", "rusreform straff straff"]
+    for query in queries:
+        whole, parts = analyzer.split(query)
+        ours = lexical.scores(query)
+        assert ours.any() or query == "police"
+        np.testing.assert_allclose(ours, expected(whole) + PART_WEIGHT * expected(parts), rtol=0, atol=1e-5)

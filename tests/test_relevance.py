@@ -51,7 +51,7 @@ def test_weaker_hits_are_flagged_not_hidden(index):
     assert weak and len(weak) < len(hits)
     for hit in weak:  # a weak hit lacks most of the query's content words
         found = {t for t in content_tokens(index, "behandling av rusavhengige i fengsel")
-                 if t in index.lexical.tokens(hit.passage.context())}
+                 if t in index.lexical.analyzer.tokens(hit.passage.context())}
         assert len(found) <= 1
 
 

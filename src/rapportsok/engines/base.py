@@ -6,47 +6,149 @@ scores queries against it. Search and answer talk to `querying.index.Index`, nev
 
 from __future__ import annotations
 
+import json
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..records import Passage
+from ..errors import IndexMissing
+from ..records import Document, Passage
 
 if TYPE_CHECKING:
     from ..text.bm25 import Lexical
+    from ..text.tokens import Analyzer
 
 FOLLOWUP_VERSION = 3  # of the follow-up evidence's layout: another version is recomputed
+CANDIDATES = 200  # nearest passages an approximate dense search returns, whose sentences are scored (both engines)
+
+
+class BuiltDocument(BaseModel):
+    """One document of a build as meta.json (or the generation's meta) lists it: the document and its passage count."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    doc: str
+    title: str
+    year: int | None
+    kind: str | None
+    path: str
+    sha256: str
+    passages: int = Field(ge=0)
+
+    @classmethod
+    def of(cls, document: Document, passages: int) -> BuiltDocument:
+        return cls(**asdict(document), passages=passages)
+
+    def document(self) -> Document:
+        return Document(**{name: getattr(self, name) for name in Document.__dataclass_fields__})
+
+
+class BuildMeta(BaseModel):
+    """What a build records about itself (meta.json; the meta column of a PostgreSQL generation).
+    Further keys pass, and the fields are written in this order, as builds always wrote them."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    format: int
+    params: dict[str, Any]  # what decides how documents are cut and linked (indexing.build.build_params)
+    model: str
+    dim: int = Field(gt=0)
+    built_at: str
+    documents: list[BuiltDocument]
+    unreadable: dict[str, str] = {}  # file name -> content hash of each file that could not be read
+    warnings: list[str] = []
+    build: str = ""  # its name, given by the engine that stores it
+
+    def state(self) -> dict[str, str]:
+        """File name -> content hash of every document file the build read (or found unreadable)."""
+        return {d.path: d.sha256 for d in self.documents} | self.unreadable
+
+    def stored(self) -> str:
+        """The text of meta.json: in field order, indented by one, non-ASCII kept."""
+        return json.dumps(self.model_dump(), ensure_ascii=False, indent=1)
+
+
+class Target(BaseModel):
+    """A proposal's evidence in one other document (indexing/followup_evidence.py)."""
+
+    sha: str  # the target document's content hash when it was computed
+    moments: list[float] = Field(min_length=5, max_length=5)  # passages, and sum and sum of squares of each signal
+    candidates: list[tuple[str, float, float]]  # [passage_id, dense, lexical] of the passages that lead on either
+
+
+class ProposalEvidence(BaseModel):
+    """One proposal's evidence: per other document, the passages that may take it up."""
+
+    doc: str
+    proposal: int
+    headline: str
+    sha: str  # the proposal's document's content hash when it was computed
+    targets: dict[str, Target]
+
+
+class FollowupEvidence(BaseModel):
+    """A build's follow-up evidence (followups.json; the followups column of a generation)."""
+
+    version: int
+    proposals: list[ProposalEvidence]
+
+    @classmethod
+    def read(cls, data: object, build: str) -> FollowupEvidence:
+        """The evidence stored as `data`; IndexMissing, saying how to get it, when it is of another
+        version or not evidence at all."""
+        if isinstance(data, dict) and "version" in data and data["version"] != FOLLOWUP_VERSION:
+            raise IndexMissing(
+                f"the follow-up links of index build {build} are of another version; "
+                "update the index with `rapportsok index`"
+            )
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            error = exc.errors(include_input=False)[0]
+            raise IndexMissing(
+                f"the follow-up links of index build {build} cannot be read "
+                f"({'.'.join(map(str, error['loc'])) or 'content'}: {error['msg']}); "
+                "rebuild with `rapportsok index --full`"
+            ) from exc
+
+    def stored(self) -> str:
+        """The text of followups.json: compact, non-ASCII kept."""
+        return json.dumps(self.model_dump(), ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
 class Built:
     """What a build hands to an engine to store and make current."""
 
-    meta: dict
+    meta: BuildMeta
     passages: list[Passage]
     vectors: np.ndarray  # one per passage
     sentences: np.ndarray  # one vector per row of table
     table: np.ndarray  # (passage row, start, end) of each sentence, passage by passage
     # BM25 over the passages (stored by the local engine when it writes a build whole; PostgreSQL ranks words itself)
     lexical: Lexical
-    links: dict  # follow-up evidence (followup.compute)
+    links: FollowupEvidence
 
 
 class Terms(Protocol):
-    """Lexical scoring of one build (lexical.Lexical for the local engine)."""
+    """Lexical scoring of one build: text.bm25.Lexical (local engine), PostgresTerms (PostgreSQL)."""
 
-    def tokens(self, text: str) -> list[str]: ...
-    def scores(self, query: str) -> np.ndarray: ...
-    def coverage(self, query: str) -> float: ...
-    def matching_words(self, query: str, text: str) -> set[str]: ...
+    analyzer: Analyzer  # how the build's words are stemmed and split
+
+    def scores(self, query: str) -> np.ndarray: ...  # BM25 of every passage, in row order
+    def coverage(self, query: str) -> float: ...  # share of the query's words the build knows
+    def containing(self, tokens: list[str]) -> np.ndarray: ...  # (token, passage) -> holds it, of the analyzer's tokens
+    def document_frequency(self, tokens: list[str]) -> np.ndarray: ...  # per analyzer token, passages holding it
+    def matching_words(self, query: str, text: str) -> set[str]: ...  # for highlighting
 
 
 class Loaded(Protocol):
     """One build, loaded for searching: its meta, passages (in row order) and sentence table."""
 
-    meta: dict
+    meta: BuildMeta
     passages: list[Passage]
     sentence_table: np.ndarray  # (passage row, start, end) of every sentence with a vector, passage by passage
 
@@ -55,7 +157,7 @@ class Loaded(Protocol):
     def passage_scores(self, query_vector: np.ndarray) -> np.ndarray: ...
     def sentence_scores(self, query_vector: np.ndarray) -> np.ndarray: ...
     def is_current(self) -> bool: ...
-    def followups(self) -> dict: ...  # follow-up evidence (followup.py); IndexMissing when absent
+    def followups(self) -> FollowupEvidence: ...  # IndexMissing when absent, unreadable or of another version
 
 
 class Engine(Protocol):
@@ -64,13 +166,23 @@ class Engine(Protocol):
     where: str  # for messages: the index folder or the database
 
     def lock(self) -> AbstractContextManager[None]: ...
-    def has_build(self) -> bool: ...
-    def current_meta(self) -> dict | None: ...
-    def readable(self) -> tuple[dict | None, list[Passage]]: ...
+    def current_meta(self) -> BuildMeta | None: ...
+    def readable(self) -> tuple[BuildMeta | None, list[Passage]]: ...
     def repair(self) -> list[str]: ...  # clears what would stop a new build being made current
-    def current_followups(self) -> dict | None: ...
+    def current_followups(self) -> FollowupEvidence | None: ...  # None when absent, unreadable or of another version
     def write(self, built: Built) -> str: ...
     def load(self) -> Loaded: ...
+
+
+def document_runs(passages: list[Passage]) -> list[tuple[str, int, int]]:
+    """(doc, first row, end row) of each run of one document's passages, in order."""
+    runs: list[tuple[str, int, int]] = []
+    for row, passage in enumerate(passages):
+        if runs and runs[-1][0] == passage.doc:
+            runs[-1] = (passage.doc, runs[-1][1], row + 1)
+        else:
+            runs.append((passage.doc, row, row + 1))
+    return runs
 
 
 def scattered(total: int, rows: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ import numpy as np
 from ..documents.files import METADATA_FILE, file_key, list_documents, load_metadata, metadata_for, sha256_of
 from ..embedding import Embedder, load_embedder
 from ..engines import engine_for
-from ..engines.base import FOLLOWUP_VERSION, Built
+from ..engines.base import FOLLOWUP_VERSION, BuildMeta, Built, BuiltDocument, FollowupEvidence
 from ..errors import CorpusError
 from ..records import Document, Passage
 from ..settings import Settings
@@ -74,15 +74,10 @@ def corpus_state(corpus: Path) -> dict[str, str]:
     return {file_key(path): sha256_of(path) for path in list_documents(corpus)[0]}
 
 
-def compatible(meta: dict | None, settings: Settings) -> bool:
+def compatible(meta: BuildMeta | None, settings: Settings) -> bool:
     """Whether a build's passages and vectors may be reused for this corpus and model: the same rules
     for cutting and linking (build_params) and the same model. The one rule of builds and freshness."""
-    return meta is not None and meta["params"] == build_params(settings.corpus) and meta["model"] == settings.model
-
-
-def _built_state(meta: dict) -> dict[str, str]:
-    """File name -> content hash of every document file a build read (or found unreadable)."""
-    return {d["path"]: d["sha256"] for d in meta["documents"]} | meta.get("unreadable", {})
+    return meta is not None and meta.params == build_params(settings.corpus) and meta.model == settings.model
 
 
 def build_params(corpus: Path) -> dict[str, int | str]:
@@ -135,12 +130,12 @@ def build(
         pointer_warning = engine.repair()
         old_meta, old_passages = engine.readable()  # a damaged build is rebuilt
         reuse = not full and compatible(old_meta, settings)
-        if reuse and _built_state(old_meta) == state:
+        if reuse and old_meta.state() == state:
             return BuildReport(
-                unchanged=len(old_meta["documents"]),
-                passages=sum(d["passages"] for d in old_meta["documents"]),
+                unchanged=len(old_meta.documents),
+                passages=sum(d.passages for d in old_meta.documents),
                 seconds=round(time.perf_counter() - started, 3),
-                warnings=old_meta["warnings"],  # still true of the unchanged files
+                warnings=old_meta.warnings,  # still true of the unchanged files
             )
         report = BuildReport()
         documents, passages, unreadable = _read_changes(settings, state, old_meta, old_passages if reuse else None, report)
@@ -161,16 +156,16 @@ def build(
         report.warnings += pointer_warning
         report.embedded = sum(row < len(passages) for row in fresh)
         report.sentences = len(fresh) - report.embedded
-        meta = {
-            "format": FORMAT,
-            "params": build_params(settings.corpus),
-            "model": embedder.name,
-            "dim": embedder.dim,
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "documents": [asdict(d) | {"passages": sum(p.doc == d.doc for p in passages)} for d in documents],
-            "unreadable": unreadable,
-            "warnings": report.warnings,
-        }
+        meta = BuildMeta(
+            format=FORMAT,
+            params=build_params(settings.corpus),
+            model=embedder.name,
+            dim=embedder.dim,
+            built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            documents=[BuiltDocument.of(d, sum(p.doc == d.doc for p in passages)) for d in documents],
+            unreadable=unreadable,
+            warnings=report.warnings,
+        )
         lexical = Lexical.build(p.context() for p in passages)
         links = _followups(passages, vectors, lexical, meta, engine.current_followups() if reuse else None)
         n = len(passages)
@@ -182,7 +177,7 @@ def build(
 def _read_changes(
     settings: Settings,
     state: dict[str, str],
-    old_meta: dict | None,
+    old_meta: BuildMeta | None,
     reusable: list[Passage] | None,
     report: BuildReport,
 ) -> tuple[list[Document], list[Passage], dict[str, str]]:
@@ -193,7 +188,7 @@ def _read_changes(
     for every file that could not be read."""
     from ..passages import read_document  # the ingestion code: only a build that reads files needs it
 
-    old_docs = {d["path"]: d for d in old_meta["documents"]} if old_meta else {}
+    old_docs = {d.path: d for d in old_meta.documents} if old_meta else {}
     by_doc = _passages_by_doc(reusable or [])
     metadata, report.warnings = load_metadata(settings.corpus)
     paths, notes = list_documents(settings.corpus)
@@ -204,10 +199,10 @@ def _read_changes(
     unreadable: dict[str, str] = {}
     for name, sha in state.items():
         previous = old_docs.get(name)
-        if reusable is not None and previous and previous["sha256"] == sha:
+        if reusable is not None and previous and previous.sha256 == sha:
             report.unchanged += 1
-            documents.append(Document(**{k: previous[k] for k in Document.__dataclass_fields__}))
-            passages.extend(by_doc.get(previous["doc"], []))
+            documents.append(previous.document())
+            passages.extend(by_doc.get(previous.doc, []))
             continue
         path = files.get(name, settings.corpus / name)  # the file is gone if it was removed meanwhile
         try:
@@ -218,7 +213,7 @@ def _read_changes(
             continue
         if previous is None:
             report.added += 1
-        elif previous["sha256"] != sha:
+        elif previous.sha256 != sha:
             report.changed += 1
         else:
             report.unchanged += 1
@@ -230,10 +225,10 @@ def _read_changes(
 
 
 def _followups(
-    passages: list[Passage], vectors: np.ndarray, lexical: Lexical, meta: dict, previous: dict | None
-) -> dict:
+    passages: list[Passage], vectors: np.ndarray, lexical: Lexical, meta: BuildMeta, previous: FollowupEvidence | None
+) -> FollowupEvidence:
     """The follow-up evidence of the new build, carried over from the `previous` build's where documents are unchanged."""
-    shas = {d["doc"]: d["sha256"] for d in meta["documents"]}
+    shas = {d.doc: d.sha256 for d in meta.documents}
     return compute(passages, vectors[: len(passages)], lexical, shas, previous)
 
 

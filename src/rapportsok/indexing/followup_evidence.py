@@ -4,11 +4,9 @@ pairs whose source or target document changed (querying/followup.py ranks it whe
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from ..engines.base import FOLLOWUP_VERSION as VERSION
+from ..engines.base import FOLLOWUP_VERSION, FollowupEvidence, ProposalEvidence, Target
 from ..records import Passage, proposals_of
 from ..text.bm25 import Lexical
 
@@ -20,11 +18,11 @@ def compute(
     passage_vectors: np.ndarray,
     lexical: Lexical,
     shas: dict[str, str],
-    previous: dict[str, Any] | None,
-) -> dict[str, Any]:
+    previous: FollowupEvidence | None,
+) -> FollowupEvidence:
     """The evidence for every (proposal, other document) pair, reused from the previous build's
     where neither document changed (`shas`: doc -> content hash of this build)."""
-    reusable = _reusable(previous)
+    reusable = {(e.doc, e.proposal): e for e in previous.proposals} if previous else {}
     ranked = np.array([p.kind != "footnote" for p in passages])
     docs = np.array([p.doc for p in passages], dtype=object)
     entries = []
@@ -35,37 +33,22 @@ def compute(
         if not rows:  # a proposal with nothing but footnotes has no text to compare
             continue
         old = reusable.get((proposal.doc, proposal.proposal))
-        old_targets = old["targets"] if old and old["sha"] == shas[proposal.doc] else {}
-        targets: dict[str, Any] = {}
+        old_targets = old.targets if old and old.sha == shas[proposal.doc] else {}
+        targets: dict[str, Target] = {}
         evidence = None
         for target in sorted(set(docs[ranked]) - {proposal.doc}):
-            if target in old_targets and old_targets[target]["sha"] == shas[target]:
+            if target in old_targets and old_targets[target].sha == shas[target]:
                 targets[target] = old_targets[target]
                 continue
             if evidence is None:  # computed once per proposal, only when some pair needs it
                 evidence = _evidence(rows, passages, passage_vectors, lexical)
             in_target = np.flatnonzero(ranked & (docs == target))
             targets[target] = _target(shas[target], in_target, evidence, passages)
-        entries.append(
-            {
-                "doc": proposal.doc,
-                "proposal": proposal.proposal,
-                "headline": proposal.headline,
-                "sha": shas[proposal.doc],
-                "targets": targets,
-            }
-        )
-    return {"version": VERSION, "proposals": entries}
-
-
-def _reusable(previous: dict[str, Any] | None) -> dict[tuple[str, int], dict[str, Any]]:
-    """The previous build's entries by (doc, proposal); none when it has none of this version."""
-    if not previous or previous.get("version") != VERSION:
-        return {}
-    try:
-        return {(e["doc"], e["proposal"]): e for e in previous["proposals"]}
-    except (KeyError, TypeError):
-        return {}
+        entries.append(ProposalEvidence(
+            doc=proposal.doc, proposal=proposal.proposal, headline=proposal.headline, sha=shas[proposal.doc],
+            targets=targets,
+        ))
+    return FollowupEvidence(version=FOLLOWUP_VERSION, proposals=entries)
 
 
 def _evidence(
@@ -80,7 +63,9 @@ def _evidence(
     return passage_vectors @ centre, lexical.scores(" ".join(passages[i].text for i in rows))
 
 
-def _target(sha: str, in_target: np.ndarray, evidence: tuple[np.ndarray, np.ndarray], passages: list[Passage]) -> dict:
+def _target(
+    sha: str, in_target: np.ndarray, evidence: tuple[np.ndarray, np.ndarray], passages: list[Passage]
+) -> Target:
     """A target document's evidence: [passage_id, dense, lexical] of its passages that lead on
     either signal, and each signal's count, sum and sum of squares over all its passages (so that
     asking can standardise over every passage of the other documents, kept or not)."""
@@ -88,8 +73,8 @@ def _target(sha: str, in_target: np.ndarray, evidence: tuple[np.ndarray, np.ndar
     chosen = set(in_target[np.argsort(-dense[in_target], kind="stable")[:CANDIDATES]].tolist())
     chosen |= set(in_target[np.argsort(-words[in_target], kind="stable")[:CANDIDATES]].tolist())
     d, w = dense[in_target].astype(float), words[in_target].astype(float)
-    return {
-        "sha": sha,
-        "moments": [float(len(in_target)), d.sum(), (d * d).sum(), w.sum(), (w * w).sum()],
-        "candidates": [[passages[i].passage_id, float(dense[i]), float(words[i])] for i in sorted(chosen)],
-    }
+    return Target(
+        sha=sha,
+        moments=[float(len(in_target)), d.sum(), (d * d).sum(), w.sum(), (w * w).sum()],
+        candidates=[(passages[i].passage_id, float(dense[i]), float(words[i])) for i in sorted(chosen)],
+    )

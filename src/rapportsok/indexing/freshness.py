@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..documents.files import PDF_SUFFIXES, file_key, list_documents, load_metadata, metadata_for
 from ..engines import engine_for
+from ..engines.base import BuildMeta
 from ..errors import CorpusError, IndexDamaged
 from ..settings import Settings
 from .build import PASSAGE_WORDS, compatible, corpus_state, embedded_texts
@@ -30,13 +31,13 @@ class Changes:
     stale: bool
 
 
-def changes(settings: Settings, meta: dict | None) -> Changes:
+def changes(settings: Settings, meta: BuildMeta | None) -> Changes:
     """What an update of the build with this meta (None: no readable build) would have to do."""
     state = corpus_state(settings.corpus)
     files = {file_key(path): path for path in list_documents(settings.corpus)[0]}
     same = compatible(meta, settings)
-    built = {d["path"]: d["sha256"] for d in meta["documents"]} if same else {}
-    unreadable = meta.get("unreadable", {}) if same else {}
+    built = {d.path: d.sha256 for d in meta.documents} if same else {}
+    unreadable = meta.unreadable if same else {}
     reread = [files[n] for n, sha in state.items() if n in files and sha not in (built.get(n), unreadable.get(n))]
     removed = sum(name not in state for name in built | unreadable)
     new = {path for path in reread if file_key(path) not in built}
@@ -72,5 +73,5 @@ def is_stale(settings: Settings) -> bool:
     """True when there is no (readable) index, or an update would change it."""
     try:
         return changes(settings, engine_for(settings).current_meta()).stale
-    except (IndexDamaged, KeyError, TypeError):
+    except IndexDamaged:
         return True

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import time
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..records import Hit
+from ..text.bm25 import idf
 from ..text.tokens import words
 from .citations import NOT_FOUND, Answer, Citation
 from .index import Index
@@ -51,13 +51,17 @@ class _Sentence:
 
 
 class _Stats:
-    """Per index: document frequency of every token (for IDF) and the tokens that name documents."""
+    """Per index: document frequency of every token over the passages' text, the words the corpus
+    uses, and the tokens that name documents or ask questions.
+
+    Sentences are weighed against the passages' text alone: the lexical index's frequencies
+    (Terms.document_frequency) also count the headings it indexes, and would change answers."""
 
     def __init__(self, index: Index) -> None:
-        lexical = index.lexical
+        analyzer = index.lexical.analyzer
         df: dict[str, int] = {}
         for p in index.passages:
-            for token in set(lexical.tokens(p.text)):
+            for token in set(analyzer.tokens(p.text)):
                 df[token] = df.get(token, 0) + 1
         self.df = df
         self.vocabulary = {w for p in index.passages for w in words(p.text)}
@@ -65,8 +69,9 @@ class _Stats:
         self.generic = vocabulary(index).generic
         self.meta = vocabulary(index).meta
 
-    def idf(self, token: str) -> float:
-        return math.log(1 + (self.n - self.df.get(token, 0) + 0.5) / (self.df.get(token, 0) + 0.5))
+    def idf(self, tokens: list[str]) -> dict[str, float]:
+        """Each token's IDF over the passages' text."""
+        return {t: idf(self.n, self.df.get(t, 0)) for t in tokens}
 
 
 _STATS: "weakref.WeakKeyDictionary[Index, _Stats]" = weakref.WeakKeyDictionary()
@@ -120,11 +125,11 @@ def _extractive(index: Index, question: str, k: int, docs: list[str] | None) -> 
     candidates = result.hits
     hits = candidates[:k]
     stats = _stats(index)
-    lexical = index.lexical
-    wanted = [t for t in dict.fromkeys(lexical.tokens(question)) if t not in stats.meta]
+    analyzer = index.lexical.analyzer
+    wanted = [t for t in dict.fromkeys(analyzer.tokens(question)) if t not in stats.meta]
     if not wanted:  # a question made only of document names and question words: keep them
-        wanted = [t for t in dict.fromkeys(lexical.tokens(question)) if t not in stats.generic]
-    weights = {t: stats.idf(t) for t in wanted}
+        wanted = [t for t in dict.fromkeys(analyzer.tokens(question)) if t not in stats.generic]
+    weights = stats.idf(wanted)
     total = sum(weights.values()) or 1.0
     proposals = asked_proposals(question)
     if proposals and not proposals & set(index.proposal_numbers.tolist()):
@@ -138,7 +143,7 @@ def _extractive(index: Index, question: str, k: int, docs: list[str] | None) -> 
         headline = (passage.headline or "").strip().rstrip(".")
         for row, start, end in index.sentences(passage.passage_id):
             text = passage.text[start:end]
-            tokens = set(lexical.tokens(text))
+            tokens = set(analyzer.tokens(text))
             s = _Sentence(position, start, end, text, tokens, dense=float(similarity[row]))
             s.lexical = sum(w for t, w in weights.items() if t in tokens) / total
             s.headline = bool(headline and passage.proposal in proposals and headline.lower() in text.lower())

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from ..engines.base import FOLLOWUP_VERSION as VERSION
-from ..errors import IndexMissing, NotFound, QueryError
+from ..engines.base import ProposalEvidence
+from ..errors import NotFound, QueryError
 from ..records import Hit
 from ..text.tokens import MIN_PART
 from .index import Index
@@ -52,21 +52,9 @@ class FollowUp:
         }
 
 
-def _entries(index: Index) -> dict[tuple[str, int], dict[str, Any]]:
-    """The build's entries by (doc, proposal); IndexMissing when they are of another version."""
-    stored = index.followups()
-    try:
-        if stored["version"] != VERSION:
-            raise IndexMissing(
-                f"the follow-up links of index build {index.build_id} are of another version; "
-                "update the index with `rapportsok index`"
-            )
-        return {(e["doc"], e["proposal"]): e for e in stored["proposals"]}
-    except (KeyError, TypeError) as exc:
-        raise IndexMissing(
-            f"the follow-up links of index build {index.build_id} cannot be read ({exc}); "
-            "rebuild with `rapportsok index --full`"
-        ) from exc
+def _entries(index: Index) -> dict[tuple[str, int], ProposalEvidence]:
+    """The build's evidence by (doc, proposal); IndexMissing when it has none of this version."""
+    return {(e.doc, e.proposal): e for e in index.followups().proposals}
 
 
 def followup(index: Index, doc: str, proposal: int, k: int = 5) -> FollowUp:
@@ -85,9 +73,9 @@ def followup(index: Index, doc: str, proposal: int, k: int = 5) -> FollowUp:
     links = []
     for rank, (i, score) in enumerate(zip(order, scores, strict=True), start=1):
         passage = index.passage(ids[i])
-        shared = _shared(index, entry["headline"], text, passage.text)
+        shared = _shared(index, entry.headline, text, passage.text)
         links.append(Link(Hit(rank, score, passage), index.document(passage.doc).year, shared))
-    return FollowUp(doc, proposal, entry["headline"], links)
+    return FollowUp(doc, proposal, entry.headline, links)
 
 
 def proposal_doc(index: Index, doc: str | None, proposal: int) -> str:
@@ -107,10 +95,10 @@ def followups(index: Index, doc: str | None = None, k: int = 3) -> list[FollowUp
     return [followup(index, p.doc, p.proposal, k) for p in index.proposals(doc)]
 
 
-def _gather(entry: dict[str, Any]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+def _gather(entry: ProposalEvidence) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     """Candidate ids, dense and lexical evidence, and each target's signal moments (one row per target)."""
-    rows = [c for target in entry["targets"].values() for c in target["candidates"]]
-    moments = np.array([target["moments"] for target in entry["targets"].values()], float).reshape(-1, 5)
+    rows = [c for target in entry.targets.values() for c in target.candidates]
+    moments = np.array([target.moments for target in entry.targets.values()], float).reshape(-1, 5)
     return [r[0] for r in rows], np.array([r[1] for r in rows], float), np.array([r[2] for r in rows], float), moments
 
 
@@ -149,9 +137,9 @@ def _diverse(scores: np.ndarray, docs: list[str], k: int) -> tuple[list[int], li
 def _shared(index: Index, headline: str, body: str, text: str) -> list[str]:
     """The words of the linked passage that match the proposal's: those of its headline first,
     then the body's rarest (a body shares common words with almost anything)."""
-    lexical = index.lexical
-    in_headline = lexical.matching_words(headline, text)
-    in_body = lexical.matching_words(body, text) - in_headline
-    counts = lexical.decompounder.counts  # words of MIN_PART letters or more seen twice or more
-    rarest = sorted((w for w in in_body if len(w) >= MIN_PART and not w.isdigit()), key=lambda w: (counts.get(w, 1), w))
+    analyzer = index.lexical.analyzer
+    in_headline = analyzer.matching_words(headline, text)
+    in_body = analyzer.matching_words(body, text) - in_headline
+    rare = (w for w in in_body if len(w) >= MIN_PART and not w.isdigit())
+    rarest = sorted(rare, key=lambda w: (analyzer.frequency(w), w))
     return (sorted(in_headline) + rarest)[:SHARED_WORDS]

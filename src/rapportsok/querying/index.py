@@ -9,7 +9,7 @@ import numpy as np
 
 from ..embedding import Embedder, load_embedder
 from ..engines import engine_for
-from ..engines.base import Loaded, Terms
+from ..engines.base import BuildMeta, FollowupEvidence, Loaded, Terms
 from ..errors import ModelMismatch, NotFound
 from ..records import Document, Passage, Proposal, proposals_of
 from ..settings import Settings
@@ -39,7 +39,7 @@ class Index:
         self._sentence_rows = {
             int(owner): range(bounds[i], bounds[i + 1]) for i, owner in enumerate(self._sentence_owners)
         }
-        self.documents = [Document(**{k: d[k] for k in Document.__dataclass_fields__}) for d in self.meta["documents"]]
+        self.documents = [d.document() for d in self.meta.documents]
         self._position = {p.passage_id: i for i, p in enumerate(self.passages)}
         # per-passage arrays for vectorised filtering and boosting in search
         self.doc_ids = np.array([p.doc for p in self.passages], dtype=object)
@@ -56,7 +56,7 @@ class Index:
 
     @property
     def build_id(self) -> str:
-        return self.meta["build"]
+        return self.meta.build
 
     @property
     def embedder(self) -> Embedder:
@@ -76,8 +76,9 @@ class Index:
     def _query_vectors(self) -> Callable[[str], np.ndarray]:
         return lru_cache(maxsize=QUERY_CACHE)(lambda query: self.embedder.embed_queries([query])[0])
 
-    def followups(self) -> dict:
-        """The build's follow-up evidence (indexing/followup_evidence.py); IndexMissing when it has none."""
+    def followups(self) -> FollowupEvidence:
+        """The build's follow-up evidence (indexing/followup_evidence.py); IndexMissing when it has none
+        of this version."""
         return self.store.followups()
 
     def is_current(self) -> bool:
@@ -161,10 +162,10 @@ def best_per_passage(values: np.ndarray, owners: np.ndarray, starts: np.ndarray,
     return best
 
 
-def _check_model(settings: Settings, meta: dict | None) -> None:
+def _check_model(settings: Settings, meta: BuildMeta) -> None:
     """An index answers only queries embedded by the model that built it."""
-    if meta is not None and meta["model"] != settings.model:
+    if meta.model != settings.model:
         raise ModelMismatch(
-            f"index {engine_for(settings).where} was built with model {meta['model']!r}, not {settings.model!r}; "
-            f"rebuild it with `rapportsok index --full --model ...` or search with --model {meta['model']}"
+            f"index {engine_for(settings).where} was built with model {meta.model!r}, not {settings.model!r}; "
+            f"rebuild it with `rapportsok index --full --model ...` or search with --model {meta.model}"
         )

@@ -9,12 +9,13 @@ question on the e5 cosine scale. Thresholds are tuned on the dev set and on off-
 
 from __future__ import annotations
 
-import math
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from ..text.bm25 import idf
 
 if TYPE_CHECKING:
     from .index import Index
@@ -54,8 +55,7 @@ class Vocabulary:
     """Per index: the tokens that only say how a question is asked or which report it names."""
 
     def __init__(self, index: Index) -> None:
-        lexical = index.lexical
-        self.generic = set(lexical.tokens(" ".join(QUESTION_WORDS)))
+        self.generic = set(index.lexical.analyzer.tokens(" ".join(QUESTION_WORDS)))
         self.meta = self.generic | doc_words(index)
 
 
@@ -63,7 +63,7 @@ def doc_words(index: Index) -> set[str]:
     """Tokens of document ids (the names users call the reports by: "stoltenberg", "meld", "rusreform")."""
     ids = " ".join(d.doc.replace("-", " ") for d in index.documents)
     spelled = ids.replace("oe", "ø").replace("aa", "å").replace("ae", "æ")  # "hoeringsinnspill": ASCII for ø
-    return {t for t in index.lexical.tokens(f"{ids} {spelled}") if not t.isdigit()}
+    return {t for t in index.lexical.analyzer.tokens(f"{ids} {spelled}") if not t.isdigit()}
 
 
 _VOCABULARIES: weakref.WeakKeyDictionary[Index, Vocabulary] = weakref.WeakKeyDictionary()
@@ -80,7 +80,7 @@ def content_tokens(index: Index, query: str) -> list[str]:
     """The query's tokens that say what it is about (question words and report names left out,
     unless nothing else is left)."""
     known = vocabulary(index)
-    tokens = list(dict.fromkeys(index.lexical.tokens(query)))
+    tokens = list(dict.fromkeys(index.lexical.analyzer.tokens(query)))
     return [t for t in tokens if t not in known.meta] or [t for t in tokens if t not in known.generic]
 
 
@@ -93,8 +93,8 @@ def cover(index: Index, tokens: list[str]) -> tuple[np.ndarray, float]:
     present = index.lexical.containing(tokens)
     n = len(index.passages)
     df = present.sum(axis=1)
-    idf = np.array([math.log(1 + (n - d + 0.5) / (d + 0.5)) for d in df])
-    return (idf @ present) / idf.sum(), float((df > 0).mean())
+    weights = np.array([idf(n, d) for d in df.tolist()])
+    return (weights @ present) / weights.sum(), float((df > 0).mean())
 
 
 def floor(index: Index, query: str, mode: str, lexical: np.ndarray | None, dense: np.ndarray | None,

@@ -119,8 +119,8 @@ def health_route(index: Current) -> dict[str, Any]:
     return {
         "status": "ok",
         "passages": len(index.passages),
-        "model": index.meta["model"],
-        "built_at": index.meta["built_at"],
+        "model": index.meta.model,
+        "built_at": index.meta.built_at,
         "build": index.build_id,
     }
 

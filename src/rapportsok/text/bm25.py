@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import chain
@@ -10,11 +11,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .tokens import PART_WEIGHT, STOPWORDS, Decompounder, split, stem_words, tokens_of, words
+from .tokens import PART_WEIGHT, Analyzer, Decompounder, words
 
 COMPOUNDS_FILE = "compounds.json"
 K1, B = 1.5, 0.75  # BM25 as bm25s computes it (Lucene variant; the PostgreSQL engine uses the same)
 BUILD_CHUNK = 5_000  # texts read at a time while building (bounds the memory their words take)
+
+
+def idf(n: int, df: int) -> float:
+    """BM25's inverse document frequency of a token `df` of `n` texts hold (bm25s's Lucene
+    variant, never negative); the one weight of a word for ranking, the relevance floor and answers."""
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
 class Postings:
@@ -120,7 +127,7 @@ class Lexical:
     def __init__(
         self, parts: list[Postings] | None, decompounder: Decompounder, live: np.ndarray | None = None
     ) -> None:
-        self.decompounder = decompounder
+        self.analyzer = Analyzer(decompounder)
         self._parts = parts or []
         self._offsets = np.cumsum([0] + [part.n for part in self._parts])
         self._live = live
@@ -149,9 +156,9 @@ class Lexical:
             for flat, _ in chunks:
                 counts += np.bincount(flat, minlength=len(surface))
             decompounder = Decompounder({w: n for w, n in zip(surface, counts.tolist(), strict=True) if n >= 2})
+        analyzer = Analyzer(decompounder)
         vocab: dict[str, int] = {}
-        expansion = [[vocab.setdefault(token, len(vocab)) for token in whole + parts]
-                     for whole, parts in (split(word, decompounder) for word in surface)]
+        expansion = [[vocab.setdefault(token, len(vocab)) for token in analyzer.tokens(word)] for word in surface]
         per_word = np.fromiter(map(len, expansion), dtype=np.int64, count=len(expansion))  # tokens of each word
         first = np.cumsum(per_word) - per_word
         tokens = np.fromiter(chain.from_iterable(expansion), dtype=np.int64, count=int(per_word.sum()))
@@ -175,7 +182,7 @@ class Lexical:
         (part,) = self._parts
         part.save(folder)
         if compounds:
-            (folder / COMPOUNDS_FILE).write_text(json.dumps(self.decompounder.counts, ensure_ascii=False))
+            (folder / COMPOUNDS_FILE).write_text(json.dumps(self.analyzer.decompounder.counts, ensure_ascii=False))
 
     @classmethod
     def load(cls, folders: list[Path], live: np.ndarray | None = None) -> Lexical:
@@ -192,22 +199,15 @@ class Lexical:
         for part, count in zip(self._parts, rows, strict=True):
             part.check(count)
 
-    def tokens(self, text: str) -> list[str]:
-        """Stems of the non-stop words, plus stems of compound parts."""
-        return tokens_of(text, self.decompounder)
-
-    def _split(self, text: str) -> tuple[list[str], list[str]]:
-        return split(text, self.decompounder)
-
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for the query; a query word's compound parts count half."""
-        whole, parts = self._split(query)
+        whole, parts = self.analyzer.split(query)
         return self._bm25_scores(whole) + PART_WEIGHT * self._bm25_scores(parts)
 
     def coverage(self, query: str) -> float:
         """Share of the query's words that occur in the corpus: low for English or nynorsk
         questions, whose words BM25 cannot match."""
-        whole, _ = self._split(query)
+        whole, _ = self.analyzer.split(query)
         return sum(any(t in part.vocab for part in self._parts) for t in whole) / len(whole) if whole else 0.0
 
     def containing(self, tokens: list[str]) -> np.ndarray:
@@ -218,6 +218,10 @@ class Lexical:
             if found is not None:
                 present[i, found[0]] = True
         return present if self._live_rows is None else present[:, self._live_rows]
+
+    def document_frequency(self, tokens: list[str]) -> np.ndarray:
+        """Per token, how many passages in use contain it (0 for an unknown token)."""
+        return np.array([0 if (found := self._live_postings(t)) is None else len(found[0]) for t in tokens], np.int64)
 
     def _live_postings(self, token: str) -> tuple[np.ndarray, np.ndarray] | None:
         """The rows in use (numbered across the parts) that hold the token, and how often each does."""
@@ -244,7 +248,7 @@ class Lexical:
                 continue
             docs, tf = found[0], found[1].astype(np.float32)
             weight = tf / (self._norm[docs] + tf)
-            weight *= np.float32(repeats * np.log(1 + (self.n - len(docs) + 0.5) / (len(docs) + 0.5)))
+            weight *= np.float32(repeats * idf(self.n, len(docs)))
             if len(docs) > len(scores) // 16:  # a common word: one pass in C beats gathering and scattering
                 np.add(scores, np.bincount(docs, weight, minlength=len(scores)), out=scores, casting="unsafe")
             else:
@@ -252,11 +256,5 @@ class Lexical:
         return scores if self._live_rows is None else scores[self._live_rows]
 
     def matching_words(self, query: str, text: str) -> set[str]:
-        """The words of text that match a query term (for highlighting); stemmed in one call each,
-        as search marks every hit it returns."""
-        wanted = set(self.tokens(query))
-        distinct = [w for w in set(words(text)) if w not in STOPWORDS]
-        found = {w for w, s in zip(distinct, stem_words(distinct), strict=True) if s in wanted}
-        rest = [(w, part) for w in distinct if w not in found for part in self.decompounder.parts(w)]
-        stems = stem_words([part for _, part in rest])
-        return found | {w for (w, _), s in zip(rest, stems, strict=True) if s in wanted}
+        """The words of text that match a query term (for highlighting)."""
+        return self.analyzer.matching_words(query, text)

@@ -61,13 +61,36 @@ class Decompounder:
         return best
 
 
-def split(text: str, decompounder: Decompounder) -> tuple[list[str], list[str]]:
-    """Stems of the non-stop words, and stems of their compound parts."""
-    kept = [w for w in words(text) if w not in STOPWORDS]
-    parts = [part for w in kept for part in decompounder.parts(w)]
-    return _stemmer().stemWords(kept), _stemmer().stemWords(parts)
+class Analyzer:
+    """Text as one build's lexical index sees it: stems without stop words, and stems of the
+    compound parts its decompounder knows. Every engine's lexical side analyses with one, so
+    that scoring, the relevance floor, answers and highlighting agree on what a word is."""
 
+    def __init__(self, decompounder: Decompounder) -> None:
+        self.decompounder = decompounder
 
-def tokens_of(text: str, decompounder: Decompounder) -> list[str]:
-    whole, parts = split(text, decompounder)
-    return whole + parts
+    def split(self, text: str) -> tuple[list[str], list[str]]:
+        """Stems of the non-stop words, and stems of their compound parts."""
+        kept = [w for w in words(text) if w not in STOPWORDS]
+        parts = [part for w in kept for part in self.decompounder.parts(w)]
+        return _stemmer().stemWords(kept), _stemmer().stemWords(parts)
+
+    def tokens(self, text: str) -> list[str]:
+        """Stems of the non-stop words, then stems of their compound parts."""
+        whole, parts = self.split(text)
+        return whole + parts
+
+    def frequency(self, word: str) -> int:
+        """How often the corpus uses the word: counted for words of MIN_PART letters or more seen
+        twice or more, 1 for any other."""
+        return self.decompounder.counts.get(word, 1)
+
+    def matching_words(self, query: str, text: str) -> set[str]:
+        """The words of text that match a query term (for highlighting); stemmed in one call each,
+        as search marks every hit it returns."""
+        wanted = set(self.tokens(query))
+        distinct = [w for w in set(words(text)) if w not in STOPWORDS]
+        found = {w for w, s in zip(distinct, stem_words(distinct), strict=True) if s in wanted}
+        rest = [(w, part) for w in distinct if w not in found for part in self.decompounder.parts(w)]
+        stems = stem_words([part for _, part in rest])
+        return found | {w for (w, _), s in zip(rest, stems, strict=True) if s in wanted}

@@ -15,7 +15,6 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import faiss
 import numpy as np
@@ -24,7 +23,7 @@ from ...errors import BuildLocked, IndexDamaged, IndexMissing, WriteFailed
 from ...records import Passage
 from ...text.bm25 import COMPOUNDS_FILE, Lexical
 from ...text.tokens import Decompounder
-from ..base import Built, scattered
+from ..base import CANDIDATES, BuildMeta, Built, FollowupEvidence, document_runs, scattered
 from .files import (
     DAMAGE,
     DELTAS,
@@ -45,7 +44,6 @@ BUILDS = "builds"
 FOLLOWUPS = "followups.json"  # evidence for the follow-up links of each proposal (followup.py)
 APPROXIMATE_FROM = 50_000  # passages; below this exact search is faster than building a graph
 EVERY_SENTENCE_UP_TO = 1000  # passages; past this only the sentences of the nearest CANDIDATES passages are scored
-CANDIDATES = 200  # nearest passages whose sentences are scored, and what HNSW returns (as the PostgreSQL engine)
 # a change is stored as a part of its own (the previous build's files hard-linked, the changed
 # documents' old rows retired) while the rows added or retired since the last whole write stay
 # under this share of the rows in use, and there are at most MAX_DELTAS parts; past that the
@@ -65,7 +63,7 @@ def current_build(index_dir: Path) -> Path | None:
     return folder if folder and (folder / "meta.json").is_file() else None
 
 
-def _readable_build(index_dir: Path) -> tuple[Path | None, dict | None, list[Passage]]:
+def _readable_build(index_dir: Path) -> tuple[Path | None, BuildMeta | None, list[Passage]]:
     """The current build, its meta and passages, or nothing when they are missing or damaged."""
     build_dir = current_build(index_dir)
     if build_dir is None:
@@ -124,7 +122,7 @@ def _write_build(index_dir: Path, built: Built, trusted: Path | None) -> str:
     builds = index_dir / BUILDS
     name = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     tmp = builds / f".{name}.tmp"
-    built = replace(built, meta=built.meta | {"build": name})
+    built = replace(built, meta=built.meta.model_copy(update={"build": name}))
     try:
         previous = current_build(index_dir)
         delta = _delta(previous, built) if previous and previous == trusted else None
@@ -133,9 +131,8 @@ def _write_build(index_dir: Path, built: Built, trusted: Path | None) -> str:
             _write_part(tmp, built.passages, built.vectors, built.sentences, built.table, built.lexical)
         else:
             _write_delta(tmp, previous, built, delta)
-        links = json.dumps(built.links, ensure_ascii=False, separators=(",", ":"))
-        (tmp / FOLLOWUPS).write_text(links, encoding="utf-8")
-        (tmp / "meta.json").write_text(json.dumps(built.meta, ensure_ascii=False, indent=1), encoding="utf-8")
+        (tmp / FOLLOWUPS).write_text(built.links.stored(), encoding="utf-8")
+        (tmp / "meta.json").write_text(built.meta.stored(), encoding="utf-8")
         for path in tmp.rglob("*"):
             if path.is_file():
                 _fsync(path)
@@ -189,7 +186,7 @@ def _delta(previous: Path, built: Built) -> Delta | None:
     whole (another model or ingestion, too many changes since the last whole write, damage)."""
     try:
         old_meta = read_meta(previous)
-        if any(old_meta[key] != built.meta[key] for key in ("format", "model", "dim", "params")):
+        if any(getattr(old_meta, key) != getattr(built.meta, key) for key in ("format", "model", "dim", "params")):
             return None
         folders = part_folders(previous)
         located: dict[str, tuple[int, int]] = {}  # doc -> (first row, passages) in the latest part holding it
@@ -206,11 +203,10 @@ def _delta(previous: Path, built: Built) -> Delta | None:
             return None
     except (*DAMAGE, IndexDamaged):
         return None
-    before = {d["doc"]: (d["sha256"], d["passages"]) for d in old_meta["documents"]}
+    before = {d.doc: (d.sha256, d.passages) for d in old_meta.documents}
     kept = {
-        d["doc"] for d in built.meta["documents"]
-        if d["passages"] and before.get(d["doc"]) == (d["sha256"], d["passages"])
-        and d["doc"] in located and live[located[d["doc"]][0]]
+        d.doc for d in built.meta.documents
+        if d.passages and before.get(d.doc) == (d.sha256, d.passages) and d.doc in located and live[located[d.doc][0]]
     }
     for doc, (first, count) in located.items():
         if doc not in kept:
@@ -225,15 +221,9 @@ def _delta(previous: Path, built: Built) -> Delta | None:
 
 def _spans(passages: list[Passage]) -> dict[str, tuple[int, int]] | None:
     """Each document's (first row, end row) in the build; None unless each document's passages are together."""
-    spans: dict[str, tuple[int, int]] = {}
-    start = 0
-    for row in range(1, len(passages) + 1):
-        if row == len(passages) or passages[row].doc != passages[start].doc:
-            if passages[start].doc in spans:
-                return None
-            spans[passages[start].doc] = (start, row)
-            start = row
-    return spans
+    runs = document_runs(passages)
+    spans = {doc: (start, end) for doc, start, end in runs}
+    return spans if len(spans) == len(runs) else None
 
 
 def _write_delta(tmp: Path, previous: Path, built: Built, delta: Delta) -> None:
@@ -265,12 +255,20 @@ def _write_delta(tmp: Path, previous: Path, built: Built, delta: Delta) -> None:
     (tmp / DELTAS).write_text(json.dumps(parts), encoding="utf-8")
 
 
-def _read_followups(build_dir: Path) -> dict[str, Any]:
-    """A build's follow-up evidence as followup.compute wrote it."""
-    data = json.loads((build_dir / FOLLOWUPS).read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise ValueError(f"{FOLLOWUPS} is not an object")
-    return data
+def _read_followups(build_dir: Path) -> FollowupEvidence:
+    """A build's follow-up evidence; IndexMissing when it has none, it cannot be read or is of another version."""
+    try:
+        data = json.loads((build_dir / FOLLOWUPS).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IndexMissing(
+            f"index build {build_dir} has no follow-up links; update it with `rapportsok index`"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise IndexMissing(
+            f"the follow-up links of index build {build_dir} cannot be read ({exc}); "
+            "rebuild with `rapportsok index --full`"
+        ) from exc
+    return FollowupEvidence.read(data, build_dir.name)
 
 
 def _fsync(path: Path) -> None:
@@ -309,11 +307,7 @@ class LocalEngine:
     def lock(self) -> AbstractContextManager[None]:
         return build_lock(self.index_dir)
 
-    def has_build(self) -> bool:
-        """True when a build is current, readable or not."""
-        return current_build(self.index_dir) is not None
-
-    def current_meta(self) -> dict | None:
+    def current_meta(self) -> BuildMeta | None:
         """The current build's meta (None without a build); IndexDamaged when it cannot be read."""
         build_dir = current_build(self.index_dir)
         return None if build_dir is None else read_meta(build_dir)
@@ -322,15 +316,15 @@ class LocalEngine:
         """Clears what would stop a new build being made current; a warning for each thing done."""
         return _set_aside_bad_pointer(self.index_dir)
 
-    def current_followups(self) -> dict | None:
-        """The current build's follow-up evidence, or None when there is none readable."""
+    def current_followups(self) -> FollowupEvidence | None:
+        """The current build's follow-up evidence, or None when there is none readable of this version."""
         build_dir = current_build(self.index_dir)
         try:
             return _read_followups(build_dir) if build_dir else None
-        except (OSError, ValueError):
+        except IndexMissing:
             return None
 
-    def readable(self) -> tuple[dict | None, list[Passage]]:
+    def readable(self) -> tuple[BuildMeta | None, list[Passage]]:
         """The current build's meta and passages, or nothing when they are missing or damaged."""
         self._trusted, meta, passages = _readable_build(self.index_dir)
         return meta, passages
@@ -356,7 +350,7 @@ class LocalBuild:
         self.build_dir = build_dir
         checked = read_build(build_dir)  # a build from before sentence vectors has none, and is still served
         self.meta, self.passages, self.lexical = checked.meta, checked.passages, checked.lexical
-        self._followups: dict | None = None
+        self._followups: FollowupEvidence | None = None
         parts = checked.parts
         self._dense = [part.dense for part in parts]
         self._row_offsets = np.cumsum([0] + [len(part.passages) for part in parts])
@@ -378,27 +372,17 @@ class LocalBuild:
         self.every_sentence = len(self.passages) <= EVERY_SENTENCE_UP_TO
         self._sentence_index = None
         if self.every_sentence and len(self.sentence_table):
-            self._sentence_index = faiss.IndexFlatIP(int(self.meta["dim"]))
+            self._sentence_index = faiss.IndexFlatIP(int(self.meta.dim))
             self._sentence_index.add(self._sentence_vectors_at(self._sentence_rows))
         self.approximate = any(hasattr(dense, "hnsw") for dense in self._dense)  # written as HNSW past APPROXIMATE_FROM
         self._sentence_bounds = np.searchsorted(self.sentence_table[:, 0], np.arange(len(self.passages) + 1))
         self._last_candidates: tuple[bytes, tuple[np.ndarray, np.ndarray]] = (b"", (np.zeros(0, np.int64), np.zeros(0)))
         self._last_sentences: tuple[bytes, np.ndarray] = (b"", np.zeros(0, np.float32))
 
-    def followups(self) -> dict[str, Any]:
-        """The build's follow-up evidence; IndexMissing when it has none or it cannot be read."""
+    def followups(self) -> FollowupEvidence:
+        """The build's follow-up evidence; IndexMissing when it has none, it cannot be read or is of another version."""
         if self._followups is None:
-            try:
-                self._followups = _read_followups(self.build_dir)
-            except FileNotFoundError:
-                raise IndexMissing(
-                    f"index build {self.build_dir} has no follow-up links; update it with `rapportsok index`"
-                ) from None
-            except (OSError, ValueError) as exc:
-                raise IndexMissing(
-                    f"the follow-up links of index build {self.build_dir} cannot be read ({exc}); "
-                    "rebuild with `rapportsok index --full`"
-                ) from exc
+            self._followups = _read_followups(self.build_dir)
         return self._followups
 
     def passage_scores(self, query_vector: np.ndarray) -> np.ndarray:
@@ -426,7 +410,7 @@ class LocalBuild:
 
     def _sentence_vectors_at(self, rows: np.ndarray) -> np.ndarray:
         """The vectors of sentences numbered across all parts, read from the parts' files, as float32."""
-        vectors = np.empty((len(rows), int(self.meta["dim"])), dtype=np.float32)
+        vectors = np.empty((len(rows), int(self.meta.dim)), dtype=np.float32)
         part_of = np.searchsorted(self._sentence_offsets, rows, side="right") - 1
         for part in np.unique(part_of):
             chosen = part_of == part

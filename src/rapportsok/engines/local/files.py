@@ -8,15 +8,15 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import faiss
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from ...errors import IndexDamaged
-from ...records import Document, Passage
+from ...records import Passage
 from ...text.bm25 import Lexical
+from ..base import BuildMeta, document_runs
 
 SENTENCES = "sentences.npy"  # sentence vectors (float16), memory-mapped when loaded
 SENTENCE_TABLE = "sentence_table.npy"  # (passage row, start, end) of each sentence
@@ -33,25 +33,7 @@ DAMAGE = (
 )
 
 
-class Meta(BaseModel):
-    """meta.json as a build writes it (index.build); further keys pass."""
-
-    model_config = ConfigDict(extra="allow", strict=True)
-
-    format: int
-    params: dict[str, Any]
-    model: str
-    dim: int = Field(gt=0)
-    built_at: str
-    build: str
-    documents: list[dict[str, Any]]
-    unreadable: dict[str, str] = {}
-    warnings: list[str] = []
-
-
-_DOCUMENT = TypeAdapter(Document)
 _PASSAGE = TypeAdapter(Passage)
-_COUNT = TypeAdapter(int)
 
 
 @dataclass(frozen=True)
@@ -68,7 +50,7 @@ class Part:
 class Build:
     """Everything one build holds, read and checked."""
 
-    meta: dict[str, Any]
+    meta: BuildMeta
     parts: list[Part]
     live: np.ndarray | None  # which rows of the parts, numbered one after the other, are in use (None: all)
     passages: list[Passage]  # the rows in use, in order
@@ -81,16 +63,12 @@ def build_name(pointer: bytes) -> str | None:
     return name if BUILD_NAME.fullmatch(name) else None
 
 
-def read_meta(build: Path) -> dict[str, Any]:
+def read_meta(build: Path) -> BuildMeta:
     """meta.json, checked: the keys and types a build writes, a document entry per document."""
     try:
-        meta = Meta.model_validate(json.loads((build / "meta.json").read_text(encoding="utf-8"))).model_dump()
-        for document in meta["documents"]:
-            _DOCUMENT.validate_python({k: document.get(k) for k in Document.__dataclass_fields__})
-            if _COUNT.validate_python(document.get("passages"), strict=True) < 0:
-                raise ValueError(f"document {document['doc']!r} has a negative passage count")
-        if meta["build"] != build.name:
-            raise ValueError(f"meta.json names build {meta['build']!r}")
+        meta = BuildMeta.model_validate_json((build / "meta.json").read_bytes())
+        if meta.build != build.name:
+            raise ValueError(f"meta.json names build {meta.build!r}")
     except DAMAGE as exc:
         raise IndexDamaged(build, _reason("meta.json", exc)) from exc
     return meta
@@ -134,38 +112,32 @@ def _read_live(build: Path, rows: int) -> np.ndarray | None:
     return live
 
 
-def _read_part(folder: Path, meta: dict[str, Any]) -> Part:
+def _read_part(folder: Path, meta: BuildMeta) -> Part:
     with (folder / "passages.jsonl").open(encoding="utf-8") as handle:
         passages = [_PASSAGE.validate_json(line) for line in handle]
     dense = faiss.read_index(str(folder / "dense.faiss"))
-    if (dense.ntotal, dense.d) != (len(passages), meta["dim"]):
-        raise ValueError(f"dense.faiss holds {dense.ntotal} vectors of {dense.d}, not {len(passages)} of {meta['dim']}")
-    if meta["format"] >= 3:
-        vectors, table = _read_sentences(folder, len(passages), meta["dim"])
+    if (dense.ntotal, dense.d) != (len(passages), meta.dim):
+        raise ValueError(f"dense.faiss holds {dense.ntotal} vectors of {dense.d}, not {len(passages)} of {meta.dim}")
+    if meta.format >= 3:
+        vectors, table = _read_sentences(folder, len(passages), meta.dim)
     else:  # a build from before sentence vectors
-        vectors, table = np.zeros((0, meta["dim"]), np.float32), np.zeros((0, 3), np.int32)
+        vectors, table = np.zeros((0, meta.dim), np.float32), np.zeros((0, 3), np.int32)
     if json.loads((folder / PART_DOCUMENTS).read_text(encoding="utf-8")) != part_documents(passages):
         raise ValueError(f"{PART_DOCUMENTS} does not list the passages' documents")
     return Part(passages, dense, vectors, table)
 
 
 def part_documents(passages: list[Passage]) -> list[list]:
-    """[doc, first row, passages] of each run of one document's passages."""
-    documents: list[list] = []
-    for row, passage in enumerate(passages):
-        if documents and documents[-1][0] == passage.doc:
-            documents[-1][2] += 1
-        else:
-            documents.append([passage.doc, row, 1])
-    return documents
+    """[doc, first row, passages] of each run of one document's passages (documents.json)."""
+    return [[doc, start, end - start] for doc, start, end in document_runs(passages)]
 
 
-def _check_passages(passages: list[Passage], meta: dict[str, Any]) -> None:
+def _check_passages(passages: list[Passage], meta: BuildMeta) -> None:
     """As many passages per document as meta.json counts, ids unique."""
     counts: dict[str, int] = {}
     for passage in passages:
         counts[passage.doc] = counts.get(passage.doc, 0) + 1
-    expected = {d["doc"]: d["passages"] for d in meta["documents"] if d["passages"]}
+    expected = {d.doc: d.passages for d in meta.documents if d.passages}
     if counts != expected:
         raise ValueError(f"passages.jsonl holds {len(passages)} passages, meta.json counts {sum(expected.values())}")
     if len({p.passage_id for p in passages}) != len(passages):

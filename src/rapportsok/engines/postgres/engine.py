@@ -18,26 +18,23 @@ from __future__ import annotations
 import atexit
 import hashlib
 import json
-import math
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 import numpy as np
 
 from ...errors import BuildLocked, DatabaseError, IndexMissing
 from ...records import Passage
-from ...text.bm25 import Lexical
-from ...text.tokens import PART_WEIGHT, STOPWORDS, Decompounder, words
-from ..base import Built, scattered
+from ...text.tokens import Decompounder
+from ..base import CANDIDATES, BuildMeta, Built, FollowupEvidence, document_runs, scattered
+from .terms import PostgresTerms
 
 LOCK_KEY = 0x7261_7070  # advisory lock id for builders ("rapp")
 POOL_SIZE = 4  # connections per process and database: a server's concurrent searches each get one
-CANDIDATES = 200  # nearest passages asked of HNSW (its ef_search), whose sentences are scored (as the local engine)
 EXACT_UP_TO = 1000  # passages; up to this every passage and sentence is scored: HNSW missed a dev answer's sentence
-K1, B = 1.5, 0.75  # BM25 as bm25s computes it (Lucene variant), over PostgreSQL's Norwegian stems
 HNSW = "USING hnsw (embedding vector_ip_ops) WITH (m = 16, ef_construction = 64)"
 POSTINGS_CHUNK = 128  # passages per postings row (6 bytes each): rows stay small enough for a btree index
 LONGEST_LEXEME = 256  # longer "words" (a URL, a run of digits) are not indexed: no query asks for them
@@ -135,16 +132,6 @@ def _part_key(model: str, passages: list[Passage]) -> str:
     return digest.hexdigest()
 
 
-def _doc_ranges(passages: list[Passage]) -> list[tuple[int, int]]:
-    """(first row, end row) of each document's run of passages, in order."""
-    ranges: list[tuple[int, int]] = []
-    for row, passage in enumerate(passages):
-        if row == 0 or passage.doc != passages[row - 1].doc:
-            ranges.append((row, row))
-        ranges[-1] = (ranges[-1][0], row + 1)
-    return ranges
-
-
 class PostgresEngine:
     """Builds as generations in one PostgreSQL database; an advisory lock keeps builders apart."""
 
@@ -169,9 +156,9 @@ class PostgresEngine:
         finally:
             conn.close()
 
-    def _current(self) -> tuple[int, dict] | None:
-        """The current generation; None when there is none or it is stored as an older version
-        wrote it (a build then reads every document again, embedding nothing new)."""
+    def current(self) -> tuple[int, BuildMeta] | None:
+        """The current generation and its meta; None when there is none or it is stored as an older
+        version wrote it (a build then reads every document again, embedding nothing new)."""
         if not self._has_tables():
             return None
         with self.connection() as conn:
@@ -179,22 +166,19 @@ class PostgresEngine:
                 "SELECT g.id, g.meta FROM rs_current c JOIN rs_generations g ON g.id = c.generation"
                 " WHERE g.storage = %s", (STORAGE,),
             ).fetchone()
-        return (row[0], row[1]) if row else None
+        return (row[0], BuildMeta.model_validate(row[1])) if row else None
 
     def _has_tables(self) -> bool:
         """rs_postings is made in the same statement as every table and column this version reads."""
         with self.connection() as conn:
             return conn.execute("SELECT to_regclass('rs_postings') IS NOT NULL").fetchone()[0]
 
-    def has_build(self) -> bool:
-        return self._current() is not None
-
-    def current_meta(self) -> dict | None:
-        current = self._current()
+    def current_meta(self) -> BuildMeta | None:
+        current = self.current()
         return current[1] if current else None
 
-    def readable(self) -> tuple[dict | None, list[Passage]]:
-        current = self._current()
+    def readable(self) -> tuple[BuildMeta | None, list[Passage]]:
+        current = self.current()
         if current is None:
             return None, []
         with self.connection() as conn:
@@ -204,12 +188,23 @@ class PostgresEngine:
         """Nothing to clear: a generation is made current inside one transaction."""
         return []
 
-    def current_followups(self) -> dict | None:
-        current = self._current()
+    def current_followups(self) -> FollowupEvidence | None:
+        """The current generation's follow-up evidence; None when it has none of this version."""
+        current = self.current()
         if current is None:
             return None
+        try:
+            return self.followups(*current)
+        except IndexMissing:
+            return None
+
+    def followups(self, generation: int, meta: BuildMeta) -> FollowupEvidence:
+        """A generation's follow-up evidence; IndexMissing when it has none, or none of this version."""
         with self.connection() as conn:
-            return conn.execute("SELECT followups FROM rs_generations WHERE id = %s", (current[0],)).fetchone()[0]
+            found = conn.execute("SELECT followups FROM rs_generations WHERE id = %s", (generation,)).fetchone()
+        if not found or found[0] is None:
+            raise IndexMissing("the index in the database has no follow-up links; update it with `rapportsok index`")
+        return FollowupEvidence.read(found[0], meta.build)
 
     def write(self, built: Built) -> str:
         """Stores the parts the database lacks, then lists them in a generation made current at once.
@@ -219,7 +214,7 @@ class PostgresEngine:
             return _write(conn, built)
 
     def load(self) -> PostgresBuild:
-        current = self._current()
+        current = self.current()
         if current is None:
             raise IndexMissing("no index in the database; build one with `rapportsok --database URL index`")
         return PostgresBuild(self, current[0])
@@ -230,10 +225,11 @@ def _write(conn, built: Built) -> str:  # noqa: ANN001
     meta, passages, table = built.meta, built.passages, built.table
     vectors, sentences = built.vectors, built.sentences
     conn.execute(_schema(vectors.shape[1]))
-    sentence_bounds = np.searchsorted(table[:, 0], [start for start, _ in _doc_ranges(passages)] + [len(passages)])
+    runs = document_runs(passages)
+    sentence_bounds = np.searchsorted(table[:, 0], [start for _, start, _ in runs] + [len(passages)])
     parts: list[int] = []
-    for i, (start, end) in enumerate(_doc_ranges(passages)):
-        key = _part_key(meta["model"], passages[start:end])
+    for i, (_, start, end) in enumerate(runs):
+        key = _part_key(meta.model, passages[start:end])
         found = conn.execute("SELECT id FROM rs_parts WHERE key = %s", (key,)).fetchone()
         if found is None:
             rows = slice(sentence_bounds[i], sentence_bounds[i + 1])
@@ -241,13 +237,14 @@ def _write(conn, built: Built) -> str:  # noqa: ANN001
                                  table[rows] - [start, 0, 0]),)
         parts.append(found[0])
     conn.execute(VECTOR_INDEXES)
-    compounds = built.lexical.decompounder.counts  # counted over the same texts
+    compounds = built.lexical.analyzer.decompounder.counts  # counted over the same texts
     with conn.transaction():
         generation = conn.execute(
             "INSERT INTO rs_generations (meta, compounds, parts, passages, avg_len, followups, storage)"
             " SELECT %s, %s, %s, %s, coalesce(avg(p.len), 0), %s, %s"
             " FROM unnest(%s::bigint[]) AS u(part) JOIN rs_passages p ON p.part = u.part RETURNING id",
-            (json.dumps(meta), json.dumps(compounds), parts, len(passages), json.dumps(built.links), STORAGE, parts),
+            (json.dumps(meta.model_dump()), json.dumps(compounds), parts, len(passages),
+             json.dumps(built.links.model_dump()), STORAGE, parts),
         ).fetchone()[0]
         name = str(generation)
         conn.execute("UPDATE rs_generations SET meta = meta || %s WHERE id = %s",
@@ -351,9 +348,10 @@ class PostgresBuild:
             self._load(conn)
 
     def _load(self, conn) -> None:  # noqa: ANN001
-        self.meta, compounds, self.parts, self.avg_len = conn.execute(
+        meta, compounds, self.parts, self.avg_len = conn.execute(
             "SELECT meta, compounds, parts, avg_len FROM rs_generations WHERE id = %s", (self.generation,)
         ).fetchone()
+        self.meta = BuildMeta.model_validate(meta)
         self.passages = _passages(conn, self.generation)
         self.lengths = np.array(_passage_column(conn, self.generation, "len"), dtype=np.float32)
         self.exact = len(self.passages) <= EXACT_UP_TO
@@ -374,17 +372,22 @@ class PostgresBuild:
         ).reshape(-1, 3)
         self.lexical = PostgresTerms(self, Decompounder(compounds))
 
+    def connection(self) -> AbstractContextManager:
+        """A connection of the engine's pool, for one query."""
+        return self.engine.connection()
+
+    def first_rows(self, parts: list[int]) -> np.ndarray:
+        """Each part's first row among this generation's passages; -1 for a part outside it
+        (of an older generation, or of a killed build)."""
+        return np.array([self._passage_offset.get(part, -1) for part in parts], dtype=np.int64)
+
     def is_current(self) -> bool:
-        current = self.engine._current()
+        current = self.engine.current()
         return current is not None and current[0] == self.generation
 
-    def followups(self) -> dict:
-        """The generation's follow-up evidence; IndexMissing when it has none."""
-        with self.engine.connection() as conn:
-            found = conn.execute("SELECT followups FROM rs_generations WHERE id = %s", (self.generation,)).fetchone()
-        if not found or not isinstance(found[0], dict):
-            raise IndexMissing("the index in the database has no follow-up links; update it with `rapportsok index`")
-        return found[0]
+    def followups(self) -> FollowupEvidence:
+        """The generation's follow-up evidence; IndexMissing when it has none, or none of this version."""
+        return self.engine.followups(self.generation, self.meta)
 
     def passage_scores(self, query_vector: np.ndarray) -> np.ndarray:
         return self._scored(query_vector.astype(np.float32).tobytes())[0]
@@ -409,116 +412,3 @@ class PostgresBuild:
                       np.array([s for _, s in rows], dtype=np.float32))
             for total, rows in ((len(self.passages), found[0]), (len(self.sentence_table), found[1]))
         )
-
-
-class PostgresTerms(Lexical):
-    """BM25 over PostgreSQL's Norwegian stems, from the postings of the query's lexemes. As the local
-    engine indexes a compound's parts as words of its passage, a query lexeme also reads the postings
-    of the corpus' compounds with a part stemming to it ("sykehus" finds "sykehusopphold"); and a
-    compound query word's parts count PART_WEIGHT."""
-
-    def __init__(self, build: PostgresBuild, decompounder: Decompounder) -> None:
-        super().__init__(None, decompounder)
-        self.build = build
-        self._matched = lru_cache(maxsize=8)(self._match)  # scores and coverage of one query read it once
-
-    @cached_property
-    def _rows_by_token(self) -> dict[str, np.ndarray]:
-        """Which passages hold each of our tokens (for the relevance floor), from the passages in memory."""
-        rows: dict[str, list[int]] = {}
-        for row, passage in enumerate(self.build.passages):
-            for token in set(self.tokens(passage.context())):
-                rows.setdefault(token, []).append(row)
-        return {token: np.array(found, dtype=np.int64) for token, found in rows.items()}
-
-    def containing(self, tokens: list[str]) -> np.ndarray:
-        """Per token, which passages contain it (as Lexical.containing)."""
-        present = np.zeros((len(tokens), len(self.build.passages)), dtype=bool)
-        for i, token in enumerate(tokens):
-            present[i, self._rows_by_token.get(token, [])] = True
-        return present
-
-    @cached_property
-    def _compounds(self) -> dict[str, list[str]]:
-        """Per lexeme, the lexemes of the corpus' compounds with a part that stems to it."""
-        split = {w: parts for w in self.decompounder.counts if (parts := self.decompounder.parts(w))}
-        stems: dict[str, list[str]] = {}
-        with self.build.engine.connection() as conn:
-            for word, lexeme in conn.execute(
-                "SELECT u.w, v.lexeme FROM unnest(%s::text[]) AS u(w), unnest(to_tsvector('norwegian', u.w)) AS v",
-                (sorted(set(split) | {part for parts in split.values() for part in parts}),),
-            ):
-                stems.setdefault(word, []).append(lexeme)
-        found: dict[str, set[str]] = {}
-        for word, parts in split.items():
-            for stem in {x for part in parts for x in stems.get(part, [])}:
-                found.setdefault(stem, set()).update(x for x in stems.get(word, []) if x != stem)
-        return {part: sorted(compounds) for part, compounds in found.items()}
-
-    def _weighted(self, query: str) -> tuple[list[str], list[float], int]:
-        """Query words with their weights (compound parts count PART_WEIGHT), and how many are whole words."""
-        kept = [w for w in words(query) if w not in STOPWORDS]
-        parts = [part for w in kept for part in self.decompounder.parts(w)]
-        return kept + parts, [1.0] * len(kept) + [PART_WEIGHT] * len(parts), len(kept)
-
-    def _match(self, query: str) -> tuple[list[list[str]], dict[str, tuple[np.ndarray, np.ndarray]]]:
-        """Each query term's lexemes, and the postings in this generation of each lexeme with its
-        compounds: (rows, counts)."""
-        terms, _, _ = self._weighted(query)
-        if not terms:
-            return [], {}
-        lexemes: list[list[str]] = [[] for _ in terms]
-        with self.build.engine.connection() as conn:
-            for n, lexeme in conn.execute(
-                "SELECT u.n, v.lexeme FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, n),"
-                " unnest(to_tsvector('norwegian', u.t)) AS v",
-                (terms,),
-            ):
-                lexemes[n - 1].append(lexeme)
-            postings = conn.execute(  # one row per lexeme: numpy unpacks it whole
-                "SELECT lexeme, array_agg(part ORDER BY part, chunk), array_agg(length(tfs) / 2 ORDER BY part, chunk),"
-                " string_agg(seqs, '' ORDER BY part, chunk), string_agg(tfs, '' ORDER BY part, chunk)"
-                " FROM rs_postings WHERE lexeme = ANY(%s) GROUP BY lexeme",
-                (sorted({y for term in lexemes for x in term for y in [x, *self._compounds.get(x, [])]}),),
-            ).fetchall()
-        offsets = self.build._passage_offset
-        read: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for lexeme, parts, counts, seqs, tfs in postings:
-            # -1: a part of an older generation, or of a killed build
-            first = np.repeat(np.array([offsets.get(part, -1) for part in parts], dtype=np.int64), counts)
-            keep = first >= 0
-            read[lexeme] = ((first + np.frombuffer(seqs, dtype=">i4"))[keep], np.frombuffer(tfs, dtype=">i2")[keep])
-        found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for lexeme in {x for term in lexemes for x in term}:
-            group = [read[x] for x in [lexeme, *self._compounds.get(lexeme, [])] if x in read]
-            rows = np.concatenate([r for r, _ in group]) if group else np.zeros(0, dtype=np.int64)
-            if len(rows):  # a passage's count is the sum over the lexeme and its compounds
-                unique, at = np.unique(rows, return_inverse=True)
-                counts = np.bincount(at, weights=np.concatenate([t for _, t in group]))
-                found[lexeme] = (unique, counts.astype(np.float32))
-        return lexemes, found
-
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 of every passage (bm25s's Lucene variant), a lexeme counting the weights of the
-        query terms that stem to it."""
-        _, weights, _ = self._weighted(query)
-        lexemes, postings = self._matched(query)
-        weight: dict[str, float] = {}
-        for term_lexemes, w in zip(lexemes, weights, strict=True):
-            for lexeme in term_lexemes:
-                weight[lexeme] = weight.get(lexeme, 0.0) + w
-        n, lengths = len(self.build.passages), self.build.lengths
-        norm = K1 * (1 - B + B * lengths / max(self.build.avg_len, 1.0))
-        scores = np.zeros(n, dtype=np.float32)
-        for lexeme, (rows, tf) in postings.items():
-            idf = math.log(1 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
-            scores[rows] += weight[lexeme] * idf * tf * (K1 + 1) / (tf + norm[rows])
-        return scores
-
-    def coverage(self, query: str) -> float:
-        """Share of the query's words whose stem occurs in a passage of this build."""
-        _, _, whole = self._weighted(query)
-        if not whole:
-            return 0.0
-        lexemes, postings = self._matched(query)
-        return sum(any(x in postings for x in found) for found in lexemes[:whole]) / whole
