@@ -73,7 +73,7 @@ def asked_proposals(query: str) -> set[int]:
     return {int(n) for n in PROPOSAL_QUERY.findall(query)}
 
 
-def _normalised(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def normalised(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Min-max over the passages in play, so the two score scales can be blended."""
     if not mask.any():
         return scores
@@ -81,7 +81,7 @@ def _normalised(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return (scores - low) / (high - low) if high > low else np.zeros_like(scores)
 
 
-def _trust(coverage: float) -> float:
+def lexical_trust(coverage: float) -> float:
     """How far to trust BM25 for a query, from the share of its words the corpus knows."""
     return float(np.clip((coverage - NO_COVERAGE) / (FULL_COVERAGE - NO_COVERAGE), 0.0, 1.0))
 
@@ -96,8 +96,8 @@ def score(index: Index, query: str, mode: str, mask: np.ndarray) -> tuple[np.nda
     elif mode == "dense":
         fused = dense
     else:
-        weight = LEXICAL_WEIGHT * _trust(index.lexical.coverage(query))
-        fused = weight * _normalised(lexical, mask) + (1 - weight) * _normalised(dense, mask)
+        weight = LEXICAL_WEIGHT * lexical_trust(index.lexical.coverage(query))
+        fused = weight * normalised(lexical, mask) + (1 - weight) * normalised(dense, mask)
         wanted = list(asked_proposals(query))
         if wanted:
             boosted = np.isin(index.proposal_numbers, wanted)
