@@ -9,6 +9,7 @@ from itertools import groupby
 from pathlib import Path
 
 from ..documents.files import (
+    DEFAULT_MAX_BYTES,
     DOCUMENT_SUFFIXES,
     PDF_SUFFIXES,
     doc_id,
@@ -59,17 +60,17 @@ class Piece:
         return _joined([self, other], "\n\n")
 
 
-def read_corpus(corpus_dir: Path, max_words: int = 200) -> Corpus:
+def read_corpus(corpus_dir: Path, max_words: int = 200, max_bytes: int = DEFAULT_MAX_BYTES) -> Corpus:
     """Every .txt and .pdf in corpus_dir (not recursive, by name); unreadable files become warnings."""
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder not found: {corpus_dir}")
     metadata, warnings = load_metadata(corpus_dir)
-    paths, notes = list_documents(corpus_dir)
+    paths, notes = list_documents(corpus_dir, max_bytes)
     corpus = Corpus(warnings=warnings + notes)
     for path in paths:
         try:
-            document, passages = read_document(path, metadata_for(metadata, path), max_words)
+            document, passages = read_document(path, metadata_for(metadata, path), max_words, max_bytes)
         except CorpusError as exc:
             corpus.warnings.append(str(exc))
             continue
@@ -78,12 +79,14 @@ def read_corpus(corpus_dir: Path, max_words: int = 200) -> Corpus:
     return corpus
 
 
-def read_document(path: Path, meta: dict | None, max_words: int = 200) -> tuple[Document, list[Passage]]:
+def read_document(
+    path: Path, meta: dict | None, max_words: int = 200, max_bytes: int = DEFAULT_MAX_BYTES
+) -> tuple[Document, list[Passage]]:
     """One file as a Document and its passages; raises CorpusError with the reason when unreadable."""
     path = Path(path)
     if path.suffix.lower() not in DOCUMENT_SUFFIXES:
         raise CorpusError(f"{shown(path)}: not a .txt or .pdf file")
-    lines = read_lines(path)
+    lines = read_lines(path, max_bytes)
     if path.suffix.lower() in PDF_SUFFIXES:  # the layout told footnotes apart already
         lines, notes = lift_layout_notes(lines)
         boxes = []
