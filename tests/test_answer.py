@@ -10,14 +10,16 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
+import httpx
 import pytest
+from serving import serve
 
 from rapportsok.errors import QueryError
 from rapportsok.querying.answer import NOT_FOUND, Answer, answer
-from rapportsok.querying.generate import LLMSettings
 from rapportsok.querying.index import Index
-from rapportsok.settings import Settings
+from rapportsok.settings import LLMSettings, Settings
 
 MARKER = re.compile(r"\[(\d+)\]")
 CITATION_KEYS = {"n", "passage_id", "doc", "title", "section", "page", "proposal", "quote"}
@@ -227,24 +229,41 @@ def test_unreachable_endpoint_falls_back(index: Index, llm: FakeLLM) -> None:
     assert_well_cited(result)
 
 
-def test_nothing_is_sent_without_the_setting(index: Index, llm: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("RAPPORTSOK_LLM_URL", raising=False)
-    monkeypatch.setenv("RAPPORTSOK_LLM_MODEL", "m")
-    assert LLMSettings.from_env() is None
-    result = answer(index, QUESTION)
-    assert result.method == "extractive" and llm.requests == []
+def test_nothing_is_sent_without_the_setting(index: Index, llm: FakeLLM) -> None:
+    settings = Settings.resolve(environ={"RAPPORTSOK_LLM_MODEL": "m"})  # a model but no URL
+    assert settings.llm is None
+    result = answer(index, QUESTION, llm=settings.llm)
+    assert result.method == "extractive" and answer(index, QUESTION).method == "extractive" and llm.requests == []
 
 
-def test_environment_selects_the_endpoint(index: Index, llm: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_selects_the_endpoint(index: Index, llm: FakeLLM) -> None:
+    """`rapportsok ask` passes the endpoint that RAPPORTSOK_LLM_URL and RAPPORTSOK_LLM_MODEL name."""
     n = nalokson_position(answer(index, QUESTION, llm=None))
     llm.reply = f"Nalokson kan gis som nesespray av lekpersoner [{n}]."
-    monkeypatch.setenv("RAPPORTSOK_LLM_URL", llm.url.removesuffix("/v1"))
-    monkeypatch.setenv("RAPPORTSOK_LLM_MODEL", "env-model")
-    monkeypatch.delenv("RAPPORTSOK_LLM_KEY", raising=False)
-    result = answer(index, QUESTION)
-    assert result.method == "llm:env-model"
+    environment = {k: v for k, v in os.environ.items() if "LLM" not in k}
+    environment |= {"RAPPORTSOK_LLM_URL": llm.url.removesuffix("/v1"), "RAPPORTSOK_LLM_MODEL": "env-model"}
+    out = subprocess.run(
+        ["rapportsok", "ask", QUESTION, "--json", "--corpus", str(index.settings.corpus), "--index",
+         str(index.settings.index)],
+        capture_output=True, text=True, timeout=300, env=environment,
+    )
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["method"] == "llm:env-model" and llm.requests[-1]["body"]["model"] == "env-model"
     assert "Authorization" not in llm.requests[-1]["headers"]
-    assert_well_cited(result)
+
+
+def test_a_server_asks_the_endpoint_its_environment_names(index: Index, llm: FakeLLM, tmp_path: Path) -> None:
+    """`rapportsok serve` reads RAPPORTSOK_LLM_* once and its /ask and web answer go through that model."""
+    n = nalokson_position(answer(index, QUESTION, llm=None))
+    llm.reply = f"Nalokson kan gis som nesespray av lekpersoner [{n}]."
+    environment = {"RAPPORTSOK_LLM_URL": llm.url, "RAPPORTSOK_LLM_MODEL": "served-model"}
+    with serve(index.settings, tmp_path / "serve.log", environment) as server:
+        body = httpx.get(server.url + "/ask", params={"q": QUESTION}, timeout=120).json()
+        assert body["method"] == "llm:served-model" and llm.requests[-1]["body"]["model"] == "served-model"
+        asked = len(llm.requests)
+        page = httpx.get(server.url + "/", params={"q": QUESTION, "svar": "1"}, timeout=120)
+        assert page.status_code == 200 and len(llm.requests) == asked + 1
 
 
 def test_no_answer_from_the_model_is_not_found(index: Index, llm: FakeLLM) -> None:

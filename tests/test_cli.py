@@ -12,7 +12,11 @@ import subprocess
 import sys
 import termios
 import time
+from pathlib import Path
 
+import pytest
+
+from rapportsok.serving.cli import main
 from rapportsok.settings import Settings
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -109,6 +113,10 @@ def test_version_and_short_help() -> None:
     assert version.returncode == 0 and re.fullmatch(r"rapportsok \S+\n", version.stdout)
     short = run("search", "-h")
     assert short.returncode == 0 and "--full" in short.stdout and "--color" in short.stdout
+    assert all(f"env var: RAPPORTSOK_{name}]" in short.stdout for name in ("CORPUS", "INDEX", "MODEL"))
+    main_help = run("-h").stdout
+    assert "env var: RAPPORTSOK_DATABASE_URL]" in main_help
+    assert all(name in main_help for name in ("RAPPORTSOK_MAX_FILE_MB", "RAPPORTSOK_LLM_URL", "RAPPORTSOK_LLM_TIMEOUT"))
     assert "--doc" in run("ask", "-h").stdout
 
 
@@ -136,3 +144,43 @@ def test_a_search_imports_no_ingestion_code(full: Settings) -> None:
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "LOADED []" in out.stderr
+
+
+DEAD_DATABASE = "postgresql://127.0.0.1:1/rapportsok"  # nothing listens on port 1
+
+
+def test_database_reaches_the_settings_without_touching_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("RAPPORTSOK_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)  # no index folder here: without a database the error names that
+    assert "index folder index does not exist" in run("search", "nalokson").stderr
+    refused = run("--database", DEAD_DATABASE, "search", "nalokson")
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1, refused.stderr
+    assert refused.stderr.startswith("rapportsok: error: cannot use the database") and "port 1 failed" in refused.stderr
+    by_variable = run("search", "nalokson", env={"RAPPORTSOK_DATABASE_URL": DEAD_DATABASE.replace(":1/", ":2/")})
+    assert "port 2 failed" in by_variable.stderr
+    flag_first = run("--database", DEAD_DATABASE, "search", "nalokson", env={"RAPPORTSOK_DATABASE_URL": "x"})
+    assert "port 1 failed" in flag_first.stderr
+
+    monkeypatch.setattr(sys, "argv", ["rapportsok", "--database", DEAD_DATABASE, "search", "nalokson"])
+    with pytest.raises(SystemExit) as exited:  # the same in this process, which then reads the environment
+        main()
+    assert exited.value.code == 1 and "port 1 failed" in capsys.readouterr().err
+    assert "RAPPORTSOK_DATABASE_URL" not in os.environ and Settings.resolve().database is None
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        ({"RAPPORTSOK_MAX_FILE_MB": "lots"}, "RAPPORTSOK_MAX_FILE_MB='lots' is not a positive number of megabytes"),
+        (
+            {"RAPPORTSOK_LLM_URL": "http://127.0.0.1:1/v1", "RAPPORTSOK_LLM_MODEL": "m", "RAPPORTSOK_LLM_TIMEOUT": "x"},
+            "RAPPORTSOK_LLM_TIMEOUT must be a number of seconds",
+        ),
+    ],
+)
+def test_an_unusable_setting_is_one_line_and_a_failure(full: Settings, environment: dict, message: str) -> None:
+    for command in (["search", "nalokson"], ["ask", "nalokson"], ["docs"]):
+        out = run(*command, *where(full), env=environment)
+        assert out.returncode == 1 and out.stdout == "" and out.stderr == f"rapportsok: error: {message}\n"

@@ -11,11 +11,20 @@ from urllib.parse import quote
 import pytest
 from pypdf import PdfWriter
 
-from rapportsok.documents.files import doc_id, list_documents, load_metadata, metadata_for, read_lines, year_from_name
+from rapportsok.documents.files import (
+    DEFAULT_MAX_BYTES,
+    doc_id,
+    list_documents,
+    load_metadata,
+    metadata_for,
+    read_lines,
+    year_from_name,
+)
 from rapportsok.errors import CorpusError
 from rapportsok.indexing.build import corpus_state
 from rapportsok.passages import read_document
 from rapportsok.records import Document, Passage
+from rapportsok.settings import Settings
 
 GOOD_TEXT = "Bakgrunn\n\nDette er en kort tekst om rusreformen og behandling av rusmiddelmisbrukere.\n"
 
@@ -26,15 +35,15 @@ class Folder(NamedTuple):
     warnings: list[str]
 
 
-def read_folder(folder: Path) -> Folder:
+def read_folder(folder: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Folder:
     """Every document of a corpus folder through read_document, as a build reads them, and one
     warning for each file that is not read."""
     metadata, warnings = load_metadata(folder)
-    paths, notes = list_documents(folder)
+    paths, notes = list_documents(folder, max_bytes)
     read = Folder([], [], warnings + notes)
     for path in paths:
         try:
-            document, passages = read_document(path, metadata_for(metadata, path))
+            document, passages = read_document(path, metadata_for(metadata, path), max_bytes=max_bytes)
         except CorpusError as exc:
             read.warnings.append(str(exc))
             continue
@@ -82,10 +91,10 @@ def test_broken_metadata_is_a_warning(tmp_path: Path) -> None:
 
 def test_missing_corpus_folder_is_a_corpus_error(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match="does not exist"):
-        corpus_state(tmp_path / "nope")
+        corpus_state(Settings.resolve(tmp_path / "nope", tmp_path / "index"))
     (tmp_path / "file.txt").write_text("x", encoding="utf-8")
     with pytest.raises(CorpusError, match="is not a folder"):
-        corpus_state(tmp_path / "file.txt")
+        corpus_state(Settings.resolve(tmp_path / "file.txt", tmp_path / "index"))
 
 
 def _bad_inputs(folder: Path, make_pdf) -> dict[str, str]:
@@ -221,14 +230,12 @@ def test_metadata_nested_too_deeply_is_one_warning(tmp_path: Path) -> None:
     assert len(corpus.warnings) == 1 and "nested too deeply" in corpus.warnings[0]
 
 
-def test_files_over_the_size_limit_are_skipped_with_a_warning(tmp_path: Path, make_pdf, monkeypatch) -> None:
-    monkeypatch.setenv("RAPPORTSOK_MAX_FILE_MB", "0.01")
+def test_files_over_the_size_limit_are_skipped_with_a_warning(tmp_path: Path, make_pdf) -> None:
     (tmp_path / "stor.txt").write_text("Ord om rusreformen. " * 1000, encoding="utf-8")  # 20 KB
     make_pdf(tmp_path / "stor.pdf", ["Ord om rusreformen. " * 100] * 8)  # ~16 KB of text
     (tmp_path / "liten.txt").write_text(GOOD_TEXT, encoding="utf-8")
-    corpus = read_folder(tmp_path)
+    limit = Settings.resolve(environ={"RAPPORTSOK_MAX_FILE_MB": "0.01"}).max_file_bytes
+    corpus = read_folder(tmp_path, limit)
     assert [d.doc for d in corpus.documents] == ["liten"]
     assert len(corpus.warnings) == 2 and all("over the limit of 0.01 MB" in w for w in corpus.warnings)
-    monkeypatch.setenv("RAPPORTSOK_MAX_FILE_MB", "lots")
-    with pytest.raises(CorpusError, match="RAPPORTSOK_MAX_FILE_MB"):
-        read_folder(tmp_path)
+    assert [d.doc for d in read_folder(tmp_path).documents] == ["liten", "stor"]  # the default limit, 10 MB

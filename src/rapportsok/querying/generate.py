@@ -1,6 +1,7 @@
 """Generated answers from an OpenAI-compatible chat endpoint, with every citation checked against the passages.
 
-Nothing is sent anywhere unless the operator sets RAPPORTSOK_LLM_URL (and RAPPORTSOK_LLM_MODEL).
+Nothing is sent anywhere unless the caller passes LLMSettings (the CLI and the server pass
+`Settings.llm`, set by RAPPORTSOK_LLM_URL and RAPPORTSOK_LLM_MODEL).
 The model sees only the retrieved passages; its [n] markers must point at them and anything it
 puts in quotation marks must stand word for word in a passage it cites, else the extractive
 answer is used instead.
@@ -9,19 +10,17 @@ answer is used instead.
 from __future__ import annotations
 
 import json
-import os
 import re
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 
-from ..errors import LLMError, RapportsokError
+from ..errors import LLMError
 from ..records import Hit
+from ..settings import LLMSettings
 from ..text.sentences import CLAIM_BREAK, split_sentences
 from ..text.tokens import words
 from .citations import NOT_FOUND, Answer, Citation
 
-DEFAULT_TIMEOUT = 60.0  # seconds; local models on a CPU are slow
 MAX_TOKENS = 400
 MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 QUOTED = re.compile(r"«([^«»]{8,})»|“([^“”]{8,})”|\"([^\"]{8,})\"")
@@ -32,39 +31,6 @@ Bruk bare kildene du får, aldri annen kunnskap. Svar på norsk bokmål med høy
 Sett kildens nummer i hakeparentes, for eksempel [2], rett etter hver påstand.
 Når du siterer ordrett, bruk «» og skriv av teksten nøyaktig slik den står i kilden.
 Hvis kildene ikke svarer på spørsmålet, svar bare: {NOT_FOUND_REPLY}"""
-
-
-@dataclass(frozen=True)
-class LLMSettings:
-    """Where the OpenAI-compatible endpoint is (base URL ending in /v1, or the full chat URL) and which model."""
-
-    url: str
-    model: str
-    key: str | None = None
-    timeout: float = DEFAULT_TIMEOUT
-
-    @classmethod
-    def from_env(cls) -> "LLMSettings | None":
-        """RAPPORTSOK_LLM_URL, RAPPORTSOK_LLM_MODEL, optional RAPPORTSOK_LLM_KEY and RAPPORTSOK_LLM_TIMEOUT;
-        None when no URL is set (then nothing is ever sent)."""
-        url = os.environ.get("RAPPORTSOK_LLM_URL", "").strip()
-        if not url:
-            return None
-        model = os.environ.get("RAPPORTSOK_LLM_MODEL", "").strip()
-        if not model:
-            raise RapportsokError("RAPPORTSOK_LLM_URL is set but RAPPORTSOK_LLM_MODEL is not: name the model to ask")
-        try:
-            timeout = float(os.environ.get("RAPPORTSOK_LLM_TIMEOUT") or DEFAULT_TIMEOUT)
-        except ValueError:
-            raise RapportsokError("RAPPORTSOK_LLM_TIMEOUT must be a number of seconds") from None
-        return cls(url, model, os.environ.get("RAPPORTSOK_LLM_KEY") or None, timeout)
-
-    @property
-    def endpoint(self) -> str:
-        url = self.url.rstrip("/")
-        if url.endswith("/chat/completions"):
-            return url
-        return url + ("/chat/completions" if url.endswith("/v1") else "/v1/chat/completions")
 
 
 def chat(settings: LLMSettings, messages: list[dict[str, str]]) -> str:

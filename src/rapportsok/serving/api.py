@@ -56,7 +56,7 @@ def ask_route(
     doc: Annotated[list[str] | None, Query(description="answer only from these document ids (repeatable)")] = None,
 ) -> dict[str, Any]:
     """An answer with numbered citations: the same object as `rapportsok ask --json`."""
-    return answer(index, q, k=k, docs=doc).as_dict()
+    return answer(index, q, k=k, llm=index.settings.llm, docs=doc).as_dict()
 
 
 @router.get("/documents", response_model=list[DocumentSummary], tags=["corpus"])

@@ -48,7 +48,7 @@ def search_page(request: Request, index: Current) -> HTMLResponse:
         try:
             result = search(index, state.query, k=k, docs=list(state.docs) or None, mode=state.mode)
             if state.ask:
-                answered = answer(index, state.query, docs=list(state.docs) or None)
+                answered = answer(index, state.query, llm=index.settings.llm, docs=list(state.docs) or None)
         except RapportsokError as exc:
             error = exc
     return render(
