@@ -9,7 +9,7 @@ The library the CLI and the HTTP API both call. The names below are loaded on fi
     build(settings)                       # incremental: embeds only new text
     index = open_index(settings)          # brought up to date first when that is quick
     search(index, "hva sier rapporten om nalokson", k=5).hits
-    answer(index, "Hvor mange døde av overdose i Norge i 2023?").text
+    answer(index, "Hvor mange døde av overdose i Norge i 2023?", llm=settings.llm).text
 """
 
 from __future__ import annotations

@@ -57,7 +57,8 @@ class SentenceTransformerModel:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # the optional extra is not installed
             raise RapportsokError(
-                f"model {spec!r} needs sentence-transformers: pip install torch==2.13.0 'rapportsok[st]'"
+                f"model {spec!r} needs sentence-transformers: install the CPU build of torch first "
+                "(pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu), then 'rapportsok[st]'"
             ) from exc
         try:
             self._model = SentenceTransformer(spec, device="cpu")
