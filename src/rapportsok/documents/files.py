@@ -213,18 +213,3 @@ def metadata_for(metadata: dict[str, dict], path: Path) -> dict | None:
 def year_from_name(stem: str) -> int | None:
     match = YEAR_IN_NAME.search(stem)
     return int(match.group(1)) if match else None
-
-
-def original_pdf(corpus_dir: Path, documents: list, doc: str) -> Path:
-    """The PDF file of an indexed document, to be served read-only; NotFound for anything else.
-
-    Only a document of the index whose file is a .pdf lying directly in the corpus folder (a
-    symlink out of it does not count), so no request can reach another file."""
-    from ..errors import NotFound
-
-    found = next((d for d in documents if d.doc == doc and Path(d.path).suffix.lower() in PDF_SUFFIXES), None)
-    folder = Path(corpus_dir).resolve()
-    path = (folder / found.path).resolve() if found else None
-    if path is None or path.parent != folder or not path.is_file():
-        raise NotFound(f"no PDF in the corpus for document {doc!r}")
-    return path

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
 
-from ..documents.files import original_pdf
+from ..documents.files import PDF_SUFFIXES
+from ..errors import NotFound
 from ..querying.answer import answer
 from ..querying.compare import MAX_PER_DOC, compare
 from ..querying.followup import followup
 from ..querying.index import Index
 from ..querying.search import MAX_K, MAX_QUERY_CHARS, Mode, search
-from ..records import Proposal
+from ..records import Document, Proposal
 from .schemas import (
     ERRORS,
     AnswerResponse,
@@ -86,6 +88,19 @@ def proposals_route(
 ) -> list[dict[str, Any]]:
     """The numbered proposals ("Forslag N") found in the corpus."""
     return [p.as_dict() for p in index.proposals(doc)]
+
+
+def original_pdf(corpus_dir: Path, documents: list[Document], doc: str) -> Path:
+    """The PDF file of an indexed document, to be served read-only; NotFound for anything else.
+
+    Only a document of the index whose file is a .pdf lying directly in the corpus folder (a
+    symlink out of it does not count), so no request can reach another file."""
+    found = next((d for d in documents if d.doc == doc and Path(d.path).suffix.lower() in PDF_SUFFIXES), None)
+    folder = Path(corpus_dir).resolve()
+    path = (folder / found.path).resolve() if found else None
+    if path is None or path.parent != folder or not path.is_file():
+        raise NotFound(f"no PDF in the corpus for document {doc!r}")
+    return path
 
 
 @router.get("/files/{doc}.pdf", response_class=FileResponse, responses=ERRORS, tags=["corpus"])
