@@ -151,11 +151,11 @@ def read_text_lines(path: Path) -> list[SourceLine]:
 
 
 def read_pdf_lines(path: Path) -> list[SourceLine]:
-    """The text layer of a PDF read by its layout (see pdflayout), pages numbered as printed."""
+    """The text layer of a PDF read by its layout (documents/pdf.py), pages numbered as printed."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError, PyPdfError
 
-    from .pdf import read_pdf_layout  # pdflayout builds SourceLines: imported when used
+    from .pdf import read_pdf_layout  # pypdf is loaded only when a PDF is read
 
     data = _read_bytes(path)
     if not data.strip():
