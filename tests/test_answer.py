@@ -42,7 +42,7 @@ def assert_well_cited(result: Answer) -> None:
     numbers = [c["n"] for c in data["citations"]]
     assert numbers == list(range(1, len(numbers) + 1))
     assert markers == set(numbers)
-    for citation, shown in zip(result.citations, data["citations"]):
+    for citation, shown in zip(result.citations, data["citations"], strict=True):
         assert set(shown) >= CITATION_KEYS
         assert shown["quote"] and shown["quote"] in citation.passage.text
         assert shown["passage_id"] == citation.passage.passage_id

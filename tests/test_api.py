@@ -187,30 +187,35 @@ def test_schema_fuzzing_finds_no_server_error(server: Server, tmp_path: Path) ->
     checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
     failures: list[str] = []
     tested = 0
+
+    def fuzz(strategy: object, where: str) -> None:
+        """One operation in one mode; `where` comes in as an argument, so `run` binds no loop variable."""
+
+        @hypothesis_settings(
+            max_examples=25,
+            deadline=None,
+            database=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(case=strategy)
+        def run(case: schemathesis.Case) -> None:
+            nonlocal tested
+            tested += 1
+            response = case.call(timeout=30)
+            try:
+                case.validate_response(response, checks=checks)
+            except Exception as exc:  # collect every failing operation, not only the first
+                failures.append(f"{where}: {str(exc)[:500]}")
+
+        run()
+
     for result in schema.get_all_operations():
         operation = result.ok()
         for mode in ("positive", "negative"):
             strategy = operation.as_strategy(generation_mode=schemathesis.GenerationMode(mode))
-
-            @hypothesis_settings(
-                max_examples=25,
-                deadline=None,
-                database=None,
-                phases=[Phase.explicit, Phase.generate],
-                suppress_health_check=list(HealthCheck),
-            )
-            @given(case=strategy)
-            def run(case: schemathesis.Case) -> None:
-                nonlocal tested
-                tested += 1
-                response = case.call(timeout=30)
-                try:
-                    case.validate_response(response, checks=checks)
-                except Exception as exc:  # collect every failing operation, not only the first
-                    failures.append(f"{operation.label} {mode}: {str(exc)[:500]}")
-
             try:
-                run()
+                fuzz(strategy, f"{operation.label} {mode}")
             except Unsatisfiable:  # no parameter to get wrong (e.g. GET /health)
                 assert mode == "negative", operation.label
     assert tested > 100

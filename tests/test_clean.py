@@ -15,7 +15,9 @@ def lines(*texts: str) -> list[SourceLine]:
 
 def test_word_hyphenated_across_lines_is_rejoined() -> None:
     # stoltenberg-rapporten-2010.txt
-    assert join_lines(["Hva er god hjelp for en som er avhengig av narko-", "tika? Kan sykdommen «avhengighet» forebygges? "]) == (
+    assert join_lines(
+        ["Hva er god hjelp for en som er avhengig av narko-", "tika? Kan sykdommen «avhengighet» forebygges? "]
+    ) == (
         "Hva er god hjelp for en som er avhengig av narkotika? Kan sykdommen «avhengighet» forebygges?"
     )
     # meld-st-5-2024-2025.txt, with the stray space after the hyphen some lines have
@@ -26,7 +28,9 @@ def test_word_hyphenated_across_lines_is_rejoined() -> None:
 
 def test_suspended_hyphen_survives_a_line_break() -> None:
     # meld-st-5-2024-2025.txt: the line breaks right after "helse-"
-    assert join_lines(["på rusmiddelrelaterte problemstillinger på helse- ", "og velferdsområdet. Meldingen må ses i sammen-"]) == (
+    assert join_lines(
+        ["på rusmiddelrelaterte problemstillinger på helse- ", "og velferdsområdet. Meldingen må ses i sammen-"]
+    ) == (
         "på rusmiddelrelaterte problemstillinger på helse- og velferdsområdet. Meldingen må ses i sammen-"
     )
     # mandat-stoltenberg-utvalget-2009.txt: suspended hyphen inside the line, a broken word at its end
@@ -105,11 +109,13 @@ def test_footnotes_inside_a_hyphenated_word_are_lifted_out(corpus_dir: Path) -> 
     source = read_lines(corpus_dir / "stoltenberg-rapporten-2010.txt")[:306]
     assert source[298].text.endswith("narkotika-") and source[305].text.startswith("bruk.11")
     body, notes = split_footnotes(source)
-    text = strip_note_refs(join_lines([line.text for line in body if line.lineno >= 299]), {n.number for n in notes} | {11})
+    joined = join_lines([line.text for line in body if line.lineno >= 299])
+    text = strip_note_refs(joined, {n.number for n in notes} | {11})
     assert text == "som gir opplysninger om narkotika og narkotikabruk. For å treffe ungdom må informasjonen"
     assert [(n.number, join_lines([line.text for line in n.lines])) for n in notes[-2:]] == [
         (9, "Medietilsynet (2010): Barn og digitale medier 2010."),
-        (10, "I denne aldersgruppen er Facebook og Nettby de mest brukte. Facebook ble etablert i 2004, Nettby i 2006."),
+        (10, "I denne aldersgruppen er Facebook og Nettby de mest brukte."
+             " Facebook ble etablert i 2004, Nettby i 2006."),
     ]
 
 
@@ -128,8 +134,11 @@ def test_footnote_glued_to_a_line_end_is_lifted_out() -> None:
 
 def test_note_refs_go_but_real_numbers_stay() -> None:
     notes = {1, 3, 8}
-    assert strip_note_refs("injiserer heroin i Norge.1 Bruken av sprøyter", notes) == "injiserer heroin i Norge. Bruken av sprøyter"
-    assert strip_note_refs("brukte heroin sporadisk i 2008.8 Hvordan kan vi", notes) == "brukte heroin sporadisk i 2008. Hvordan kan vi"
-    assert strip_note_refs("I et historisk perspektiv3 har rusmiddelproblemer", notes) == "I et historisk perspektiv har rusmiddelproblemer"
+    assert (strip_note_refs("injiserer heroin i Norge.1 Bruken av sprøyter", notes)
+            == "injiserer heroin i Norge. Bruken av sprøyter")
+    assert (strip_note_refs("brukte heroin sporadisk i 2008.8 Hvordan kan vi", notes)
+            == "brukte heroin sporadisk i 2008. Hvordan kan vi")
+    assert (strip_note_refs("I et historisk perspektiv3 har rusmiddelproblemer", notes)
+            == "I et historisk perspektiv har rusmiddelproblemer")
     for kept in ["jf. boks 3.1 og kapittel 8", "rundt 8000 personer", "kapasitet (176).", "15–20 år", "§ 6-2a"]:
         assert strip_note_refs(kept, notes) == kept

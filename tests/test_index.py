@@ -83,7 +83,9 @@ def test_add_change_remove_reembeds_exactly_what_changed(tmp_path):
     text = mandate.read_text(encoding="utf-8")
     sentence = "Det nedsettes et utvalg for å utrede disse"
     assert sentence in text
-    mandate.write_text(text.replace(sentence, "Regjeringen nedsetter et utvalg som skal utrede disse"), encoding="utf-8")
+    mandate.write_text(
+        text.replace(sentence, "Regjeringen nedsetter et utvalg som skal utrede disse"), encoding="utf-8"
+    )
     changed = build(settings)
     after_change = ids(settings)
     fresh_ids = set(after_change) - set(after_add)

@@ -41,7 +41,9 @@ def test_pdf_passages_carry_printed_page_section_and_proposal(tmp_path: Path, ma
     assert " ".join(first.text.split()).startswith(
         "Forslag 1: Etabler mottaks- og oppfolgingssentre over hele landet. Sentrene skal"
     )
-    assert (first.page, first.section, first.headline) == (18, "2 Forslag", "Etabler mottaks- og oppfolgingssentre over hele landet")
+    assert (first.page, first.section, first.headline) == (
+        18, "2 Forslag", "Etabler mottaks- og oppfolgingssentre over hele landet"
+    )
     assert (first.line_start, first.line_end) == (None, None)
     assert (by_proposal[2].page, by_proposal[2].headline) == (19, "Avvikle egenandelene for behandling")
     assert by_proposal[None].page == 17 and by_proposal[None].section.startswith("1")
@@ -71,7 +73,8 @@ def test_passages_never_cross_a_proposal_or_section(passages: list[Passage]) -> 
 
 def test_text_is_clean(passages: list[Passage]) -> None:
     text = "\n".join(p.text for p in passages)
-    for leftover in ["Meld. St. 5 59", "78 Meld. St. 5", "Trygghet, fellesskap og verdighet\n", "Rapport om narkotika |",
+    for leftover in ["Meld. St. 5 59", "78 Meld. St. 5", "Trygghet, fellesskap og verdighet\n",
+                     "Rapport om narkotika |",
                      "narko- tika", "narkotika- bruk", "Medietilsynet (2010): Barn og digitale medier 2010. bruk"]:
         assert leftover not in text
     assert re.search(r"\n\d{1,3}\n", text) is None  # lone page numbers
@@ -133,7 +136,10 @@ def test_boxes_and_footnote_numbers_leave_the_running_text(passages: list[Passag
     joined = "\n".join(texts)
     assert "Den forebyggende innsatsen overfor barn og unge er derfor avgjørende." in joined
     assert "Hensikten er å bidra til å senke terskelen for psykisk helsehjelp." in joined
-    assert any(t.startswith("Boks 1.1 Sentrale begreper Rusmidler omfatter") or "Boks 1.1 Sentrale begreper" in t for t in texts)
+    assert any(
+        t.startswith("Boks 1.1 Sentrale begreper Rusmidler omfatter") or "Boks 1.1 Sentrale begreper" in t
+        for t in texts
+    )
     assert "forebyg-Boks" not in joined and "Hensikten Boks" not in joined
     assert "internasjonal sammenheng.» Urinprøver ble i 2007" in joined
     assert "tannhelsetjeneste.59" not in joined and "LAR. 82 Et" not in joined

@@ -79,7 +79,10 @@ def test_proposal_keeps_headline_and_page(typeset_report) -> None:
     _, truth, passages = typeset_report
     proposal = next(p for p in passages if p.proposal == 1)
     headline_words = proposal.headline.split()
-    at = next(k for k in range(len(truth.words)) if [w.text for w in truth.words[k : k + 3]] == ["Forslag", "1:", headline_words[0]])
+    at = next(
+        k for k in range(len(truth.words))
+        if [w.text for w in truth.words[k : k + 3]] == ["Forslag", "1:", headline_words[0]]
+    )
     assert proposal.text.startswith(f"Forslag 1: {proposal.headline}.")
     assert proposal.page_label == truth.words[at].start
 

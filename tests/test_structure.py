@@ -51,7 +51,9 @@ def test_numbered_lists_and_years_are_not_headings(white_paper: dict[int, str], 
 
 
 def test_numbering_must_continue() -> None:
-    texts = ["1 Innledning", "Tekst.", "1.1 Bakgrunn", "3 Tabellrad", "1.2 Mål", "12 Kommuner har svart", "2 Behandling"]
+    texts = [
+        "1 Innledning", "Tekst.", "1.1 Bakgrunn", "3 Tabellrad", "1.2 Mål", "12 Kommuner har svart", "2 Behandling"
+    ]
     lines = [SourceLine(t, i, None) for i, t in enumerate(texts, start=1)]
     found = find_numbered_headings(lines, skip={})
     assert [m.title for _, m in sorted(found.items())] == ["1 Innledning", "1.1 Bakgrunn", "1.2 Mål", "2 Behandling"]
@@ -82,7 +84,9 @@ def test_2010_proposals_1_to_22_with_headlines(corpus_dir: Path) -> None:
     headline = {m.proposal: m.headline for m in proposals}
     assert headline[9] == "Etabler mottaks- og oppfølgingssentre over hele landet (MO-sentre)"
     assert headline[7] == "Intensiver kampen mot omsetning av narkotiske stoffer på internett"  # " Forslag 7:"
-    assert headline[4] == "Etabler tverrfaglige nemnder som vurderer tiltak for personer som pågripes for bruk og besittelse av narkotika"
+    assert headline[4] == (
+        "Etabler tverrfaglige nemnder som vurderer tiltak for personer som pågripes for bruk og besittelse av narkotika"
+    )
     assert headline[22].startswith("Åpne for et tidsbegrenset forsøksprosjekt der behandling med heroin")
     assert proposals[21].note == "(fra Andresen, Haga, Hagen, Skog Hansen og Stoltenberg)"
 

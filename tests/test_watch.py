@@ -61,7 +61,9 @@ def test_watch_loop_rebuilds_after_changes_and_stops(settings: Settings) -> None
     stop = threading.Event()
     reports = []
     thread = threading.Thread(
-        target=watch_loop, args=(settings,), kwargs={"on_build": reports.append, "stop": stop, "embedder": index.embedder}
+        target=watch_loop,
+        args=(settings,),
+        kwargs={"on_build": reports.append, "stop": stop, "embedder": index.embedder},
     )
     thread.start()
     try:
@@ -109,7 +111,7 @@ class Traffic:
                     self.failures.append(repr(exc))
                 i += 1
 
-    def __enter__(self) -> "Traffic":
+    def __enter__(self) -> Traffic:
         for thread in self._threads:
             thread.start()
         return self

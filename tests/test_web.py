@@ -75,7 +75,8 @@ def tab_to(page, text: str, limit: int = 60) -> None:
     """Presses Tab until the focused element's text is `text`, as a keyboard user would."""
     for _ in range(limit):
         page.keyboard.press("Tab")
-        if (page.evaluate("document.activeElement && document.activeElement.textContent") or "").strip().startswith(text):
+        focused = page.evaluate("document.activeElement && document.activeElement.textContent") or ""
+        if focused.strip().startswith(text):
             return
     pytest.fail(f"could not reach {text!r} with Tab")
 

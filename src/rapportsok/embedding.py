@@ -65,7 +65,8 @@ class SentenceTransformerModel:
         except Exception as exc:  # hub lookups fail offline with many exception types
             raise RapportsokError(f"cannot load embedding model {spec!r}: {str(exc).splitlines()[0]}") from exc
         self.name = model_name(spec)
-        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dimension = (getattr(self._model, "get_embedding_dimension", None)
+                     or self._model.get_sentence_embedding_dimension)
         self.dim = int(dimension())
         self._query_prefix, self._passage_prefix = _prefixes(spec, self._model.prompts)
 

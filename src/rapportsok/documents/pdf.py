@@ -90,7 +90,7 @@ class Row:
     def segments(self) -> list[list[Run]]:
         """The row's runs split where wide gaps separate columns or table cells."""
         segments = [[self.runs[0]]]
-        for before, run in zip(self.runs, self.runs[1:]):
+        for before, run in zip(self.runs, self.runs[1:], strict=False):
             if run.x - before.end > CELL_GAP * run.size:
                 segments.append([])
             segments[-1].append(run)
@@ -118,7 +118,7 @@ def read_pdf_layout(reader: PdfReader) -> list[SourceLine]:
     body_size = _body_size(pages)
     found_labels = _remove_furniture(pages)
     labels = _pdf_labels(reader) or found_labels
-    for page, label in zip(pages, labels):
+    for page, label in zip(pages, labels, strict=False):
         page.label = label
         page.columns = _columns(page, body_size)
         for column in page.columns:
@@ -336,7 +336,7 @@ def _columns(page: Page, body_size: float) -> list[list[Row]]:
     gaps: dict[int, list[float]] = {}  # per start: how far the run before it ends from it
     rows = [row for row in page.rows if row.size >= SMALL_TYPE * body_size]
     for row in rows:
-        for before, run in zip([None, *row.runs], row.runs):
+        for before, run in zip([None, *row.runs], row.runs, strict=False):
             x = round(run.x / 2) * 2
             if x > 0.4 * page.width and run.size >= SMALL_TYPE * body_size:
                 starts[x] += 1
@@ -360,7 +360,7 @@ def _leading(pages: list[Page], body_size: float) -> float:
         a.y - b.y
         for page in pages
         for rows in page.columns
-        for a, b in zip(rows, rows[1:])
+        for a, b in zip(rows, rows[1:], strict=False)
         if a.role == b.role == "body" and abs(a.size - body_size) < 0.6 and 0 < a.y - b.y < 3 * body_size
     ]
     return statistics.median(gaps) if gaps else 1.2 * body_size
@@ -377,7 +377,9 @@ def _lines(pages: list[Page], body_size: float) -> list[SourceLine]:
     previous: Row | None = None
     for page in pages:
         label = page.label or str(page.index + 1)
-        where = {"lineno": None, "page": int(label) if label.isdigit() else None, "label": label, "sheet": page.index + 1}
+        where = {
+            "lineno": None, "page": int(label) if label.isdigit() else None, "label": label, "sheet": page.index + 1
+        }
         for rows in page.columns:
             above: Row | None = None  # the row above in this column
             for row in rows:

@@ -7,7 +7,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -139,10 +139,13 @@ def build(
                 warnings=old_meta.warnings,  # still true of the unchanged files
             )
         report = BuildReport()
-        documents, passages, unreadable = _read_changes(settings, state, old_meta, old_passages if reuse else None, report)
+        documents, passages, unreadable = _read_changes(
+            settings, state, old_meta, old_passages if reuse else None, report
+        )
         if not passages:
             raise CorpusError(
-                f"no readable text in {settings.corpus}" + (f" ({'; '.join(report.warnings)})" if report.warnings else "")
+                f"no readable text in {settings.corpus}"
+                + (f" ({'; '.join(report.warnings)})" if report.warnings else "")
                 + "; the previous index is kept"
             )
         embedder = embedder or load_embedder(settings.model)
@@ -162,7 +165,7 @@ def build(
             params=build_params(settings.corpus),
             model=embedder.name,
             dim=embedder.dim,
-            built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             documents=[BuiltDocument.of(d, sum(p.doc == d.doc for p in passages)) for d in documents],
             unreadable=unreadable,
             warnings=report.warnings,
@@ -230,7 +233,8 @@ def _read_changes(
 def _followups(
     passages: list[Passage], vectors: np.ndarray, lexical: Lexical, meta: BuildMeta, previous: FollowupEvidence | None
 ) -> FollowupEvidence:
-    """The follow-up evidence of the new build, carried over from the `previous` build's where documents are unchanged."""
+    """The follow-up evidence of the new build, carried over from the `previous` build's where documents are
+    unchanged."""
     shas = {d.doc: d.sha256 for d in meta.documents}
     return compute(passages, vectors[: len(passages)], lexical, shas, previous)
 
@@ -273,7 +277,7 @@ def _embed(
     for start in range(0, len(order), EMBED_BATCH):
         batch = order[start : start + EMBED_BATCH]
         vectors = embedder.embed_passages([texts[row] for _, row in batch])
-        fresh = {key: vector for (key, _), vector in zip(batch, vectors)}
+        fresh = {key: vector for (key, _), vector in zip(batch, vectors, strict=False)}
         cache.put(fresh)
         known.update(fresh)
         if progress:

@@ -6,7 +6,7 @@ import hashlib
 import re
 import sqlite3
 from contextlib import closing
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +52,7 @@ class EmbeddingCache:
         except sqlite3.OperationalError:  # locked or unwritable: not damage
             raise
         except sqlite3.DatabaseError as exc:  # garbage or truncated: keep it for inspection, start afresh
-            aside = self.path.with_name(f"{self.path.name}.damaged-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}")
+            aside = self.path.with_name(f"{self.path.name}.damaged-{datetime.now(UTC):%Y%m%dT%H%M%S}")
             self.path.rename(aside)
             self.warnings.append(f"embedding cache {self.path} was unreadable ({exc}); moved to {aside.name}, rebuilt")
             self._db = _open(self.path)

@@ -88,7 +88,7 @@ def assign_pages(lines: list[SourceLine], headers: dict[int, int]) -> list[Sourc
     if not headers:
         return lines
     marks = sorted(headers.items())
-    spans = [(b - a) / (pb - pa) for (a, pa), (b, pb) in zip(marks, marks[1:]) if pb > pa]
+    spans = [(b - a) / (pb - pa) for (a, pa), (b, pb) in zip(marks, marks[1:], strict=False) if pb > pa]
     span = int(min(spans)) if spans else 0
     pages: list[int | None] = [line.page for line in lines]
     for index, page in marks:
@@ -98,7 +98,7 @@ def assign_pages(lines: list[SourceLine], headers: dict[int, int]) -> list[Sourc
         for j in range(max(0, index - span), index):
             if pages[j] is None:
                 pages[j] = page - 1
-    return [replace(line, page=p) for line, p in zip(lines, pages)]
+    return [replace(line, page=p) for line, p in zip(lines, pages, strict=True)]
 
 
 def split_footnotes(
@@ -155,7 +155,7 @@ def _continues_footnote(previous: str, lines: list[SourceLine], i: int) -> bool:
         return False
     if text.strip():
         return True
-    nxt = next((l.text for l in lines[i + 1 :] if l.text.strip()), "")
+    nxt = next((line.text for line in lines[i + 1 :] if line.text.strip()), "")
     return not ends_sentence(previous) and nxt[:1].islower()
 
 

@@ -44,7 +44,7 @@ class Piece:
     def words(self) -> int:
         return len(self.text.split())
 
-    def part(self, start: int, end: int) -> "Piece":
+    def part(self, start: int, end: int) -> Piece:
         """text[start:end] with the pages it stands on."""
         inside = [m for m in self.pages if m.offset <= start][-1:] + [m for m in self.pages if start < m.offset < end]
         return Piece(
@@ -52,7 +52,7 @@ class Piece:
             tuple(m._replace(offset=max(0, m.offset - start)) for m in inside),
         )
 
-    def __add__(self, other: "Piece") -> "Piece":
+    def __add__(self, other: Piece) -> Piece:
         return _joined([self, other], "\n\n")
 
 
@@ -146,7 +146,7 @@ def split_long(piece: Piece, max_words: int) -> list[Piece]:
     if len(cuts) == 1:  # no sentence ends: cut after every max_words words
         words = [m.start() for m in re.finditer(r"\S+", piece.text)]
         cuts = words[::max_words]
-    spans = zip(cuts, [*cuts[1:], len(piece.text)])
+    spans = zip(cuts, [*cuts[1:], len(piece.text)], strict=True)
     parts = [_trimmed(piece.part(a, b)) for a, b in spans if piece.text[a:b].strip()]
     return [_joined(run, " ") for run in _even_runs(parts, max_words)]
 

@@ -318,7 +318,9 @@ def build_blocks(lines: list[SourceLine], notes: list[Footnote], boxes: list[Box
         if not text:
             pending_break = bool(para)
         else:
-            if para and (BULLET.match(text) or (pending_break and ends_sentence(para[-1].text) and not text[:1].islower())):
+            if para and (
+                BULLET.match(text) or (pending_break and ends_sentence(para[-1].text) and not text[:1].islower())
+            ):
                 flush()
             para.append(line)
             pending_break = False

@@ -71,7 +71,7 @@ class _Stats:
         return {t: idf(self.n, self.df.get(t, 0)) for t in tokens}
 
 
-_STATS: "weakref.WeakKeyDictionary[Index, _Stats]" = weakref.WeakKeyDictionary()
+_STATS: weakref.WeakKeyDictionary[Index, _Stats] = weakref.WeakKeyDictionary()
 
 
 def _stats(index: Index) -> _Stats:

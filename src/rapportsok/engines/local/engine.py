@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import faiss
@@ -81,7 +81,7 @@ def _set_aside_bad_pointer(index_dir: Path) -> list[str]:
     pointer = index_dir / CURRENT
     if not pointer.exists() or pointer.is_file() and not pointer.is_symlink():
         return []
-    aside = index_dir / f"{CURRENT}.damaged-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}"
+    aside = index_dir / f"{CURRENT}.damaged-{datetime.now(UTC):%Y%m%dT%H%M%S}"
     try:
         pointer.rename(aside)
     except OSError as exc:
@@ -120,7 +120,7 @@ def _write_build(index_dir: Path, built: Built, trusted: Path | None) -> str:
     """Writes the build and makes it current; as a part added to the previous build when that one
     is `trusted` (read and checked whole, or written, by this engine) and the change is small."""
     builds = index_dir / BUILDS
-    name = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     tmp = builds / f".{name}.tmp"
     built = replace(built, meta=built.meta.model_copy(update={"build": name}))
     try:
