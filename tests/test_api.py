@@ -1,4 +1,4 @@
-"""The HTTP API over a real server on loopback: routes and shapes as in interface.md, 4xx for bad input, fuzzing."""
+"""The HTTP API over a real server on loopback: routes and shapes as in docs/http.md, 4xx for bad input, fuzzing."""
 
 from __future__ import annotations
 

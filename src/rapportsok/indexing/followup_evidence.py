@@ -10,7 +10,7 @@ from ..engines.base import FOLLOWUP_VERSION, FollowupEvidence, ProposalEvidence,
 from ..records import Passage, proposals_of
 from ..text.bm25 import Lexical
 
-CANDIDATES = 25  # per target document, the best this many by the dense and by the lexical evidence
+TARGET_CANDIDATES = 25  # per target document, the best this many by the dense and by the lexical evidence
 
 
 def compute(
@@ -70,8 +70,8 @@ def _target(
     either signal, and each signal's count, sum and sum of squares over all its passages (so that
     asking can standardise over every passage of the other documents, kept or not)."""
     dense, words = evidence
-    chosen = set(in_target[np.argsort(-dense[in_target], kind="stable")[:CANDIDATES]].tolist())
-    chosen |= set(in_target[np.argsort(-words[in_target], kind="stable")[:CANDIDATES]].tolist())
+    chosen = set(in_target[np.argsort(-dense[in_target], kind="stable")[:TARGET_CANDIDATES]].tolist())
+    chosen |= set(in_target[np.argsort(-words[in_target], kind="stable")[:TARGET_CANDIDATES]].tolist())
     d, w = dense[in_target].astype(float), words[in_target].astype(float)
     return Target(
         sha=sha,

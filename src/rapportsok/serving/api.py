@@ -1,4 +1,4 @@
-"""The JSON routes (interface.md): each answers the same object as the CLI's `--json`, shaped by schemas.py."""
+"""The JSON routes (docs/http.md): each answers the same object as the CLI's `--json`, shaped by schemas.py."""
 
 from __future__ import annotations
 

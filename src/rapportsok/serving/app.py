@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
@@ -20,7 +19,7 @@ from ..errors import RapportsokError
 from ..facade import open_index
 from ..querying.index import Index
 from ..settings import Settings
-from . import api
+from . import api, package_version
 from .limits import Limits
 from .live import REFRESH_SECONDS, LiveIndex, log
 from .web import pages
@@ -47,7 +46,7 @@ def create_app(settings: Settings, index: Index | None = None, refresh_seconds: 
 
     app = FastAPI(
         title="rapportsok",
-        version=_version(),
+        version=package_version(),
         description="Søk i norske rusmiddelpolitiske rapporter / search Norwegian drug-policy reports.",
         lifespan=lifespan,
         docs_url=None,  # Swagger UI and ReDoc load from a CDN; these machines are offline: /docs is web/pages.py's
@@ -85,13 +84,6 @@ async def bad_parameters(request: Request, exc: RequestValidationError) -> Respo
 def wants_html(request: Request) -> bool:
     """A person's browser asks for HTML first; API clients (curl, httpx, fetch) do not."""
     return "text/html" in request.headers.get("accept", "")
-
-
-def _version() -> str:
-    try:
-        return version("rapportsok")
-    except PackageNotFoundError:
-        return "0"
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:

@@ -1,7 +1,7 @@
 """The `rapportsok` command: a thin Typer layer that calls the library and prints its results.
 
 Only what a command uses is imported, and only when it runs: `--version`, `-h` and a search
-of an up-to-date index never load the ingestion code, pypdf or bm25s. Every option that has an
+of an up-to-date index never load the ingestion code, pypdf or SciPy. Every option that has an
 environment fallback declares it (`--help` lists them); each command resolves its `Settings`
 once from its flags and passes them down. How output looks is `terminal.Output`'s business."""
 
@@ -19,7 +19,7 @@ from typer.exceptions import TyperException
 
 from ..errors import RapportsokError
 from ..settings import Settings
-from . import present
+from . import package_version, present
 from .terminal import Output, paragraphs
 
 if TYPE_CHECKING:
@@ -60,13 +60,7 @@ ColorOpt = Annotated[
 
 def _version(value: bool) -> None:
     if value:
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            number = version("rapportsok")
-        except PackageNotFoundError:
-            number = "unknown"
-        sys.stdout.write(f"rapportsok {number}\n")
+        sys.stdout.write(f"rapportsok {package_version()}\n")
         raise typer.Exit()
 
 

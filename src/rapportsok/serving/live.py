@@ -24,7 +24,6 @@ class LiveIndex:
         warm(index)
         self.current = index
         self.interval = interval
-        self.swaps = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -38,7 +37,6 @@ class LiveIndex:
             fresh = Index.load(old.settings, embedder=old.embedder)
             warm(fresh)
             self.current = fresh  # one reference assignment: atomic for every reader
-            self.swaps += 1
             log.info("serving build %s (%d passages)", fresh.build_id, len(fresh.passages))
             return True
 

@@ -148,5 +148,7 @@ class ValidationDetail(BaseModel):
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorDetail, "description": "unknown document or passage"},
+    409: {"model": ErrorDetail, "description": "the index was built by another embedding model"},
     422: {"model": ValidationDetail, "description": "bad parameters"},
+    503: {"model": ErrorDetail, "description": "no usable index (none yet, or damaged)"},
 }
