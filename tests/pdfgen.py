@@ -6,7 +6,7 @@ row repeated after a page break, a table of contents with dot leaders, roman-num
 matter, running heads alternating between even and odd pages (with or without page numbers,
 then with page-number footers), in one or two columns. It records where every word of the
 running text, every heading and every footnote ended up, so tests and bench/pdf can check
-passages against the truth. Used by tests/test_pdflayout.py and bench/pdf."""
+passages against the truth. Used by tests/test_pdf.py and bench/pdf."""
 
 from __future__ import annotations
 

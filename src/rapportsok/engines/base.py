@@ -141,7 +141,6 @@ class Terms(Protocol):
     def scores(self, query: str) -> np.ndarray: ...  # BM25 of every passage, in row order
     def coverage(self, query: str) -> float: ...  # share of the query's words the build knows
     def containing(self, tokens: list[str]) -> np.ndarray: ...  # (token, passage) -> holds it, of the analyzer's tokens
-    def document_frequency(self, tokens: list[str]) -> np.ndarray: ...  # per analyzer token, passages holding it
     def matching_words(self, query: str, text: str) -> set[str]: ...  # for highlighting
 
 

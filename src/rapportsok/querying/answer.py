@@ -51,8 +51,8 @@ class _Stats:
     """Per index: document frequency of every token over the passages' text, the words the corpus
     uses, and the tokens that name documents or ask questions.
 
-    Sentences are weighed against the passages' text alone: the lexical index's frequencies
-    (Terms.document_frequency) also count the headings it indexes, and would change answers."""
+    Sentences are weighed against the passages' text alone: the lexical index's postings also
+    count the headings it indexes (`Passage.context`), which would change answers."""
 
     def __init__(self, index: Index) -> None:
         analyzer = index.lexical.analyzer

@@ -219,10 +219,6 @@ class Lexical:
                 present[i, found[0]] = True
         return present if self._live_rows is None else present[:, self._live_rows]
 
-    def document_frequency(self, tokens: list[str]) -> np.ndarray:
-        """Per token, how many passages in use contain it (0 for an unknown token)."""
-        return np.array([0 if (found := self._live_postings(t)) is None else len(found[0]) for t in tokens], np.int64)
-
     def _live_postings(self, token: str) -> tuple[np.ndarray, np.ndarray] | None:
         """The rows in use (numbered across the parts) that hold the token, and how often each does."""
         found = []

@@ -52,10 +52,6 @@ class PostgresTerms:
             present[i, self._rows_by_token.get(token, [])] = True
         return present
 
-    def document_frequency(self, tokens: list[str]) -> np.ndarray:
-        """Per token, how many passages contain it (as Lexical.document_frequency)."""
-        return np.array([len(self._rows_by_token.get(token, ())) for token in tokens], dtype=np.int64)
-
     def matching_words(self, query: str, text: str) -> set[str]:
         """The words of text that match a query term (for highlighting)."""
         return self.analyzer.matching_words(query, text)
