@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 from ..records import SourceLine
-from ..text.sentences import ABBREVIATIONS, ends_sentence
+from ..text.sentences import CAPITALS, CLOSING_QUOTES, STOPS, ends_sentence, is_abbreviation
 
 # "2024–2025 Meld. St. 5 59" (right-hand page) or "78 Meld. St. 5 2024–2025" (left-hand page).
 PAGE_HEADER = re.compile(
@@ -260,15 +260,14 @@ def strip_note_refs(text: str, numbers: set[int]) -> str:
     limit = max(numbers) + MAX_LOST_FOOTNOTES
 
     def between(m: re.Match) -> str:
-        word = m.group("word").lstrip("(«\"“").lower()
-        keep = int(m.group("num")) > limit or word in ABBREVIATIONS or len(word) == 1
+        keep = int(m.group("num")) > limit or is_abbreviation(m.group("word"))
         return m.group(0) if keep else m.group("end")
 
     return SPACED_NOTE_REF.sub(between, text)
 
 
 SPACED_NOTE_REF = re.compile(
-    r"(?P<end>(?P<word>\S*?[A-Za-zÆØÅæøå])[.!?][»”]?) ?(?P<num>\d{1,3})(?=\s+[A-ZÆØÅ«])"
+    rf"(?P<end>(?P<word>\S*?[A-Za-zÆØÅæøå])[{STOPS}][{CLOSING_QUOTES}]?) ?(?P<num>\d{{1,3}})(?=\s+[{CAPITALS}«])"
 )
 NOTE_REF = re.compile(
     r"(?:(?<=[a-zæøå»”)])|(?<=[a-zæøå»”)][.,;:])|(?<=[12]\d{3}[.,]))(\d{1,3})(?=[\s.,;:)]|$)"

@@ -17,7 +17,7 @@ import urllib.request
 from ..errors import LLMError
 from ..records import Hit
 from ..settings import LLMSettings
-from ..text.sentences import CLAIM_BREAK, split_sentences
+from ..text.sentences import CLAIM_BREAK, STOPS, split_sentences
 from ..text.tokens import words
 from .citations import NOT_FOUND, Answer, Citation
 
@@ -114,8 +114,9 @@ def check(reply: str, hits: list[Hit]) -> tuple[str, list[Citation]] | str:
         for n in valid:
             numbers.setdefault(n, len(numbers) + 1)
             quotes.setdefault(n, []).append(body)
-        end = body[-1] if body[-1:] in ".!?" else "."
-        core = body[:-1].rstrip() if body[-1:] in ".!?" else body
+        stopped = body.endswith(tuple(STOPS))
+        end = body[-1] if stopped else "."
+        core = body[:-1].rstrip() if stopped else body
         kept.append(f"{core} {''.join(f'[{numbers[n]}]' for n in valid)}{end}")
     if not numbers:
         return "no claim cites a retrieved passage"

@@ -89,7 +89,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         gap = next(name for name in ("stop", "para", "item") if match.group(name) is not None)
         if gap == "stop" and "\n" not in match.group(gap):
             word = TOKEN_BEFORE.search(text, start, match.start() + 1)
-            if word and _is_abbreviation(word.group(1)):
+            if word and is_abbreviation(word.group(1)):
                 continue
         end = match.start(gap)
         if text[start:end].strip():
@@ -100,7 +100,8 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return [_trim(text, s, e) for s, e in spans]
 
 
-def _is_abbreviation(word: str) -> bool:
+def is_abbreviation(word: str) -> bool:
+    """Whether a word before a full stop is an abbreviation ("bl.a", "St", "nr") or one letter, not a sentence's end."""
     word = word.lstrip("(«\"“[").lower()
     return word in ABBREVIATIONS or (len(word) == 1 and word.isalpha())
 
