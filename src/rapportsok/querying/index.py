@@ -115,6 +115,12 @@ class Index:
             f"Finner ikke dokumentet «{doc}».",
         )
 
+    def passage_counts(self) -> dict[str, int]:
+        """Passages per document, in document order (the `docs` listing of the CLI and the API)."""
+        docs, counts = np.unique(self.doc_ids.astype(str), return_counts=True)
+        found = dict(zip(docs.tolist(), counts.tolist(), strict=True))
+        return {d.doc: found.get(d.doc, 0) for d in self.documents}
+
     def doc_passages(self, doc: str | None = None) -> list[Passage]:
         if doc is not None:
             self.document(doc)

@@ -64,13 +64,14 @@ def ask_route(
 @router.get("/documents", response_model=list[DocumentSummary], tags=["corpus"])
 def documents_route(index: Current) -> list[dict[str, Any]]:
     """The indexed documents."""
-    return [_document_summary(index, d.doc) for d in index.documents]
+    counts = index.passage_counts()
+    return [_document_summary(d, counts[d.doc]) for d in index.documents]
 
 
 @router.get("/documents/{doc}", response_model=DocumentDetail, responses=ERRORS, tags=["corpus"])
 def document_route(index: Current, doc: str) -> dict[str, Any]:
     """One document with its sections and proposals."""
-    summary = _document_summary(index, doc)
+    summary = _document_summary(index.document(doc), index.passage_counts()[doc])
     return summary | {"sections": _sections(index, doc), "proposals": [p.as_dict() for p in index.proposals(doc)]}
 
 
@@ -140,14 +141,13 @@ def health_route(index: Current) -> dict[str, Any]:
     }
 
 
-def _document_summary(index: Index, doc: str) -> dict[str, Any]:
-    document = index.document(doc)
+def _document_summary(document: Document, passages: int) -> dict[str, Any]:
     return {
         "doc": document.doc,
         "title": document.title,
         "year": document.year,
         "kind": document.kind,
-        "passages": sum(p.doc == doc for p in index.passages),
+        "passages": passages,
     }
 
 

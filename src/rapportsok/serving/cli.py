@@ -223,9 +223,7 @@ def docs(
 ) -> None:
     """The indexed documents, with the ids that --doc takes."""
     with _opened(ctx, corpus, index, model, color) as (term, loaded):
-        counts = {d.doc: 0 for d in loaded.documents}
-        for p in loaded.passages:
-            counts[p.doc] += 1
+        counts = loaded.passage_counts()
         rows = [{"doc": d.doc, "title": d.title, "year": d.year, "passages": counts[d.doc]} for d in loaded.documents]
         if as_json:
             term.json(rows)
