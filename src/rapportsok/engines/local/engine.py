@@ -352,7 +352,7 @@ class LocalBuild:
         self.meta, self.passages, self.lexical = checked.meta, checked.passages, checked.lexical
         self._followups: FollowupEvidence | None = None
         parts = checked.parts
-        self._dense = [part.dense for part in parts]
+        self.dense_indexes = [part.dense for part in parts]  # one FAISS index per part, in row order
         self._row_offsets = np.cumsum([0] + [len(part.passages) for part in parts])
         live = checked.live if checked.live is not None else np.ones(self._row_offsets[-1], dtype=bool)
         self._live_rows = np.flatnonzero(live)  # the row of each passage in use among all parts' rows
@@ -374,7 +374,8 @@ class LocalBuild:
         if self.every_sentence and len(self.sentence_table):
             self._sentence_index = faiss.IndexFlatIP(int(self.meta.dim))
             self._sentence_index.add(self._sentence_vectors_at(self._sentence_rows))
-        self.approximate = any(hasattr(dense, "hnsw") for dense in self._dense)  # written as HNSW past APPROXIMATE_FROM
+        # written as HNSW past APPROXIMATE_FROM
+        self.approximate = any(hasattr(dense, "hnsw") for dense in self.dense_indexes)
         self._sentence_bounds = np.searchsorted(self.sentence_table[:, 0], np.arange(len(self.passages) + 1))
         self._last_candidates: tuple[bytes, tuple[np.ndarray, np.ndarray]] = (b"", (np.zeros(0, np.int64), np.zeros(0)))
         self._last_sentences: tuple[bytes, np.ndarray] = (b"", np.zeros(0, np.float32))
@@ -388,7 +389,7 @@ class LocalBuild:
     def passage_scores(self, query_vector: np.ndarray) -> np.ndarray:
         if self.approximate:
             return scattered(len(self.passages), *self._candidates(query_vector))
-        return np.concatenate([_all_scores(dense, query_vector) for dense in self._dense])[self._live_rows]
+        return np.concatenate([_all_scores(dense, query_vector) for dense in self.dense_indexes])[self._live_rows]
 
     def sentence_scores(self, query_vector: np.ndarray) -> np.ndarray:
         """Every sentence's cosine; past EVERY_SENTENCE_UP_TO passages only the nearest passages'
@@ -428,7 +429,7 @@ class LocalBuild:
     def _nearest(self, query_vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """HNSW's nearest in a part searched approximately, every row of a part searched exactly."""
         found_rows, found_values = [], []
-        for dense, offset in zip(self._dense, self._row_offsets[:-1], strict=True):
+        for dense, offset in zip(self.dense_indexes, self._row_offsets[:-1], strict=True):
             if hasattr(dense, "hnsw"):
                 dense.hnsw.efSearch = CANDIDATES
                 values, ids = dense.search(query_vector.reshape(1, -1), CANDIDATES)
