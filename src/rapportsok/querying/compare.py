@@ -14,6 +14,7 @@ from .index import Index
 from .relevance import DENSE_ADDRESSES
 from .search import NO_COVERAGE, score, validate
 
+PER_DOC = 3  # passages per document shown unless asked otherwise
 MAX_PER_DOC = 20
 # on search's blended scale (the best passage of the corpus is 1): a document whose best passage
 # stays below this does not discuss the question, it merely resembles it (nalokson: the white
@@ -55,7 +56,7 @@ class Comparison:
         return {"query": self.query, "took_ms": self.took_ms, "documents": [c.as_dict() for c in self.documents]}
 
 
-def compare(index: Index, query: str, per_doc: int = 3) -> Comparison:
+def compare(index: Index, query: str, per_doc: int = PER_DOC) -> Comparison:
     """Per document that addresses the query, up to per_doc passages that do, documents by year.
 
     Scores are search's (normalised over the whole corpus), so a document's column holds only

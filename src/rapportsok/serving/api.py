@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 from ..documents.files import PDF_SUFFIXES
 from ..errors import NotFound
 from ..querying.answer import answer
-from ..querying.compare import MAX_PER_DOC, compare
+from ..querying.compare import MAX_PER_DOC, PER_DOC, compare
 from ..querying.followup import followup
 from ..querying.index import Index
 from ..querying.search import MAX_K, MAX_QUERY_CHARS, Mode, search
@@ -123,7 +123,7 @@ def followup_route(
 def compare_route(
     index: Current,
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="the question")],
-    k: Annotated[int, Query(ge=1, le=MAX_PER_DOC, description="passages per document, at most")] = 3,
+    k: Annotated[int, Query(ge=1, le=MAX_PER_DOC, description="passages per document, at most")] = PER_DOC,
 ) -> dict[str, Any]:
     """One question over the years: the same object as `rapportsok compare --json`."""
     return compare(index, q, per_doc=k).as_dict()

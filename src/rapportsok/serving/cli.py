@@ -320,6 +320,7 @@ def followup(
 def compare(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="A question or topic to follow across the reports")],
+    # querying.compare.PER_DOC, written out: the module is imported only when the command runs
     k: Annotated[int, typer.Option("-k", help="Passages per document, at most")] = 3,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from ...errors import QueryError, RapportsokError
 from ...querying.answer import answer
 from ...querying.citations import Answer
-from ...querying.compare import MAX_PER_DOC, compare
+from ...querying.compare import MAX_PER_DOC, PER_DOC, compare
 from ...querying.followup import Link, followup
 from ...querying.search import MAX_K, search
 from ...querying.snippets import snippet_span
@@ -143,13 +143,13 @@ def _by_year(link: Link) -> tuple[bool, int, str]:
 @router.get("/per-rapport", response_class=HTMLResponse)
 def compare_page(request: Request, index: Current) -> HTMLResponse:
     """The form, then one column per document that addresses the question, by year."""
-    query, k_raw = request.query_params.get("q", ""), request.query_params.get("k", "3")
+    query, k_raw = request.query_params.get("q", ""), request.query_params.get("k", str(PER_DOC))
     try:
         k = int(k_raw)
     except ValueError:
         error = QueryError(f"antall passasjer må være et tall mellom 1 og {MAX_PER_DOC}")
-        return render(request, "compare.html", error.status, query=query, k=3, error=str(error))
-    shown_k = k if 1 <= k <= MAX_PER_DOC else 3
+        return render(request, "compare.html", error.status, query=query, k=PER_DOC, error=str(error))
+    shown_k = k if 1 <= k <= MAX_PER_DOC else PER_DOC
     if not query.strip():
         return render(request, "compare.html", query=query, k=shown_k)
     try:
