@@ -61,11 +61,19 @@ def write_docx(path: Path, body: list, title: str = "", year: int | None = None,
     if auto_numbers:
         _number_headings(document)
     notes: list[str] = []
+    counters = [0, 0, 0]
     for item in body:
         if isinstance(item, Heading):
             level, number, title_text = depth(item)
-            text = title_text if (auto_numbers and number) else item.text
-            document.add_paragraph(text, style=f"Heading {min(level, 4)}")
+            expected = counters[: level - 1] + [counters[level - 1] + 1] if level <= 3 else []
+            if auto_numbers and number and number == ".".join(map(str, expected)):
+                counters = expected + [0] * (3 - level)
+                document.add_paragraph(title_text, style=f"Heading {level}")
+            else:  # Word's count would not print this number: the number as text, the list numbering off
+                paragraph = document.add_paragraph(item.text, style=f"Heading {min(level, 4)}")
+                if level <= 3:
+                    ppr = paragraph._p.get_or_add_pPr()
+                    ppr.append(parse_xml(f'<w:numPr xmlns:w="{W}"><w:numId w:val="0"/></w:numPr>'))
         elif isinstance(item, Table):
             table = document.add_table(rows=len(item.rows), cols=len(item.rows[0]))
             for r, row in enumerate(item.rows):

@@ -52,7 +52,7 @@ class Outline:
         if any(rows):
             self._add("", None)
         for number, note in self.pending:
-            self._add(f"{number} {note}", None, "note", number)
+            self._add(note, None, "note", number)  # the footnote's block puts its number before it
         self.pending.clear()
 
     def note(self, text: str) -> int:

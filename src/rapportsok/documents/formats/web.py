@@ -223,9 +223,12 @@ def _drop(element: etree._Element) -> None:
 
 def _note_text(note: etree._Element) -> str:
     """A note's text without its back links ("↩", its own number linking back to the text)."""
-    copy = lxml.html.fromstring(etree.tostring(note))
+    copy = lxml.html.fromstring(etree.tostring(note, with_tail=False))
     for link in copy.xpath(".//a[starts-with(@href, '#')]"):
         _drop(link)
+    for element in copy.iter():
+        if element.tag in BLOCKS or element.tag == "br":  # "overdoser.</p><p>Andre" is two sentences
+            element.tail = " " + (element.tail or "")
     return _squeezed(copy.text_content())
 
 

@@ -1,0 +1,232 @@
+"""Word, OpenDocument, web pages and Markdown: fixtures written here with the same libraries (and a
+hand-made footnotes part for Word), read back with their headings, footnotes, proposals and tables."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from formatgen import NAVIGATION, notes_of, write_docx, write_html, write_markdown, write_odt
+from pdfgen import Heading, Para, Table, sample_body
+from serving import clone_index, shared
+
+from rapportsok.documents.files import list_documents
+from rapportsok.errors import CorpusError
+from rapportsok.indexing.build import build
+from rapportsok.indexing.watch import watch as watch_loop
+from rapportsok.passages.cut import read_document
+from rapportsok.querying.index import Index
+from rapportsok.querying.search import search
+from rapportsok.records import proposals_of
+from rapportsok.settings import Settings
+
+PROPOSALS = [
+    Heading("4 Utvalgets forslag", 1),
+    Para("Utvalget foreslår følgende tiltak for å styrke oppfølgingen.{fn:Se mandatet punkt 3 om tiltak.}"),
+    Para("Forslag 2: Gi kommunene et lovfestet ansvar for oppfølging etter behandling."),
+    Para("Kommunene skal ha ansvar for bolig og aktivitet etter utskrivning."),
+    Para("Forslag 3: Opprett lavterskel helsetilbud i alle storbyer."),
+    Para("Tilbudet skal være åpent hele døgnet."),
+    Para("• Oppfølging i bolig"),
+    Para("• Arbeid og aktivitet"),
+    Table([["Tiltak", "Kostnad"], ["Ruskoordinator", "12 mill"], ["Brukerstyrte senger", "30 mill"]]),
+]
+BODY = sample_body(seed=2, chapters=3) + PROPOSALS
+WRITE = {
+    "docx": lambda path: write_docx(path, BODY, "Rapport om oppfølging", 2012),
+    "odt": lambda path: write_odt(path, BODY, "Rapport om oppfølging", 2012),
+    "html": lambda path: write_html(path, BODY, "Rapport om oppfølging", 2012),
+}
+
+
+def notes_in(body: list) -> list[str]:
+    return [note for item in body if isinstance(item, Para) for note in notes_of(item.text)[1]]
+
+
+@pytest.mark.parametrize("fmt", ["docx", "odt", "html"])
+def test_structure_notes_proposals_and_tables_are_read(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / f"rapport.{fmt}"
+    WRITE[fmt](path)
+    document, passages = read_document(path, None)
+    assert (document.title, document.year) == ("Rapport om oppfølging", 2012)  # from the file's properties
+    sections = {part for p in passages if p.section for part in p.section.split(" — ")}
+    headings = [h.text for h in BODY if isinstance(h, Heading)]
+    assert set(headings) <= sections  # Word's automatic numbers included ("2.1 ...")
+    running = " ".join(p.text for p in passages if p.kind == "text")
+    footnotes = " ".join(p.text for p in passages if p.kind == "footnote")
+    notes = notes_in(BODY)
+    assert notes and all(note in footnotes and note not in running for note in notes)
+    assert [(p.proposal, p.headline) for p in proposals_of(passages)][1:] == [  # 1 is in sample_body's chapter 2
+        (2, "Gi kommunene et lovfestet ansvar for oppfølging etter behandling"),
+        (3, "Opprett lavterskel helsetilbud i alle storbyer"),
+    ]
+    assert "Ruskoordinator | 12 mill" in running and "• Oppfølging i bolig" in running
+    cited = next(p for p in passages if p.proposal == 3)
+    assert cited.source().startswith("Rapport om oppfølging (2012), kap. 4 Utvalgets forslag, Forslag 3")
+    assert cited.line_start is None and "linje" not in cited.source()  # paragraph order is not a location
+    assert cited.page is None
+
+
+def test_a_footnote_stays_in_the_section_that_refers_to_it(tmp_path: Path) -> None:
+    path = tmp_path / "rapport.docx"
+    WRITE["docx"](path)
+    _, passages = read_document(path, None)
+    note = next(p for p in passages if p.kind == "footnote" and "Se mandatet punkt 3" in p.text)
+    assert note.section == "4 Utvalgets forslag"
+
+
+def test_word_numbering_is_computed_as_word_prints_it(tmp_path: Path) -> None:
+    body = [Heading("1 Innledning", 1), Para("Tekst."), Heading("1.1 Bakgrunn", 2), Para("Mer."),
+            Heading("1.2 Mandat", 2), Para("Mer."), Heading("2 Tiltak", 1), Para("Tekst."),
+            Heading("2.1 Forebygging", 2), Para("Slutt.")]  # fmt: skip
+    path = tmp_path / "numbered.docx"
+    write_docx(path, body, auto_numbers=True)
+    with zipfile.ZipFile(path) as archive:
+        assert "Forebygging</w:t>" in archive.read("word/document.xml").decode()  # no number in the text
+        assert "2.1 Forebygging" not in archive.read("word/document.xml").decode()
+    _, passages = read_document(path, None)
+    sections = ["1 Innledning", "1.1 Bakgrunn", "1.2 Mandat", "2 Tiltak", "2.1 Forebygging"]
+    assert [p.section for p in passages] == sections
+
+
+def test_a_web_page_keeps_its_content_and_section_ids_and_drops_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "meld.html"
+    WRITE["html"](path)
+    _, passages = read_document(path, None)
+    text = " ".join(p.text for p in passages) + " ".join(p.section or "" for p in passages)
+    assert not [n for n in NAVIGATION if n in text]
+    assert "window.dataLayer" not in text and "Godta" not in text
+    section = next(p for p in passages if p.section and p.section.startswith("2.1 "))
+    assert section.link == "meld.html#kap2-1"
+    assert section.source().endswith(", meld.html#kap2-1")
+    url = "https://www.regjeringen.no/no/dokumenter/meld.-st.-5-20242025/id3055424/"
+    _, linked = read_document(path, {"url": url, "citation": "Meld. St. 5 (2024–2025)"})
+    section = next(p for p in linked if p.section and p.section.startswith("2.1 "))
+    assert section.link == f"{url}#kap2-1"
+    assert section.source().startswith("Meld. St. 5 (2024–2025), kap. 2.1 ") and section.source().endswith("#kap2-1")
+
+
+@pytest.mark.parametrize(
+    ("ref", "note"),
+    [
+        (  # LibreOffice's export
+            '<a class="sdfootnoteanc" name="sdfootnote1anc" href="#sdfootnote1sym"><sup>1</sup></a>',
+            '<div id="sdfootnote1"><p><a class="sdfootnotesym" name="sdfootnote1sym" href="#sdfootnote1anc">1</a>'
+            "Helsedirektoratet (2023): Tall om overdoser.</p><p>Andre avsnitt av noten.</p></div>",
+        ),
+        (  # Word's "save as web page"
+            '<a href="#_ftn1" name="_ftnref1"><span class="MsoFootnoteReference">[1]</span></a>',
+            '<div style="mso-element:footnote-list"><div id="ftn1"><p><a href="#_ftnref1" name="_ftn1">[1]</a>'
+            " Helsedirektoratet (2023): Tall om overdoser.</p><p>Andre avsnitt av noten.</p></div></div>",
+        ),
+    ],
+)
+def test_exported_web_pages_keep_their_footnotes_apart(tmp_path: Path, ref: str, note: str) -> None:
+    page = (
+        '<html><head><meta charset="utf-8"><title>Notat</title></head><body>'
+        '<h1 id="tittel">Notat om overdoser</h1><h2 id="kap1">1 Overdoser</h2>'
+        f"<p>Overdosetallene har vært stabile de siste årene.{ref} Det er fortsatt for mange.</p>"
+        '<h2 id="kap2">2 Tiltak</h2><p>Nalokson bør deles ut bredt.</p>'
+        f"{note}</body></html>"
+    )
+    path = tmp_path / "notat.html"
+    path.write_text(page, encoding="utf-8")
+    _, passages = read_document(path, None)
+    body = [p for p in passages if p.kind == "text"]
+    notes = [p for p in passages if p.kind == "footnote"]
+    assert body[0].text == "Overdosetallene har vært stabile de siste årene. Det er fortsatt for mange."
+    assert not any("Helsedirektoratet" in p.text for p in body)
+    assert len(notes) == 1 and notes[0].text == "1 Helsedirektoratet (2023): Tall om overdoser. Andre avsnitt av noten."
+    assert notes[0].section == "1 Overdoser" and notes[0].link == "notat.html#kap1"
+
+
+def test_markdown_headings_lists_and_line_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "notat.md"
+    write_markdown(path, BODY, "Notat om oppfølging")
+    document, passages = read_document(path, None)
+    assert document.title == "Notat om oppfølging"
+    sections = {part for p in passages if p.section for part in p.section.split(" — ")}
+    assert {h.text for h in BODY if isinstance(h, Heading)} <= sections
+    assert [p.proposal for p in proposals_of(passages)] == [1, 2, 3]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    item = next(p for p in passages if "• Oppfølging i bolig" in p.text)
+    assert "- Oppfølging i bolig" in lines[item.line_start - 1 : item.line_end]  # lines of the file itself
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("tom.docx", b"PK\x05\x06" + b"\0" * 18, "corrupt docx file"),
+        ("skadet.docx", b"not a zip at all", "corrupt file (not a zip archive)"),
+        ("skadet.odt", b"PK\x03\x04 truncated", "corrupt file (not a zip archive)"),
+        ("tom.html", b"<html><body><nav><a href='/'>Forsiden</a></nav></body></html>", "no text found"),
+    ],
+)
+def test_damaged_files_are_one_clear_error(tmp_path: Path, name: str, data: bytes, reason: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(CorpusError) as error:
+        read_document(path, None)
+    assert reason in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path: Path) -> None:
+    path = tmp_path / "bombe.docx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"<" + b"a" * 3_000_000 + b"/>")
+    with pytest.raises(CorpusError, match="unpacks to over"):
+        read_document(path, None, max_bytes=100_000)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return shared("small", tmp_path_factory)
+
+
+def test_every_format_goes_through_the_incremental_index(built: Settings, tmp_path: Path) -> None:
+    settings = clone_index(built, tmp_path)
+    WRITE["docx"](settings.corpus / "rapport-word-2012.docx")
+    WRITE["odt"](settings.corpus / "rapport-odt-2012.odt")
+    WRITE["html"](settings.corpus / "meld-web.html")
+    write_markdown(settings.corpus / "notat.md", BODY, "Notat om oppfølging")
+    url = "https://www.regjeringen.no/no/dokumenter/meld-web/id1/"
+    metadata = json.loads((settings.corpus / "metadata.json").read_text(encoding="utf-8"))
+    metadata["meld-web"] = {"url": url, "citation": "Meld. St. 99 (2012–2013)"}
+    (settings.corpus / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
+    assert len(list_documents(settings.corpus)[0]) == 6
+    report = build(settings)
+    assert report.added == 4 and report.unchanged == 2  # the two text reports are not read again
+    index = Index.load(settings)
+    hits = search(index, "lavterskel helsetilbud i alle storbyer", k=10).hits
+    docs = {h.passage.doc for h in hits if h.passage.proposal == 3}
+    assert {"rapport-word-2012", "rapport-odt-2012", "meld-web", "notat"} <= docs
+    web = next(h for h in hits if h.passage.doc == "meld-web")
+    assert web.as_dict()["link"] == f"{url}#kap4" and web.as_dict()["source"].endswith(f"{url}#kap4")
+
+
+def test_watch_picks_up_a_word_file(built: Settings, tmp_path: Path) -> None:
+    settings = clone_index(built, tmp_path)
+    index = Index.load(settings)
+    stop = threading.Event()
+    reports = []
+    kwargs = {"on_build": reports.append, "stop": stop, "embedder": index.embedder}
+    thread = threading.Thread(target=watch_loop, args=(settings,), kwargs=kwargs)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not reports and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.3)
+        write_docx(settings.corpus / "notat-2025.docx", [Heading("1 Snøskred", 1), Para("Snøskredsikring av hytter.")])
+        while len(reports) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(reports) >= 2 and reports[-1].added == 1
+        hit = search(Index.load(settings, embedder=index.embedder), "snøskredsikring", k=1).hits[0]
+        assert hit.passage.doc == "notat-2025" and hit.passage.section == "1 Snøskred"
+    finally:
+        stop.set()
+        thread.join(timeout=10)
