@@ -9,10 +9,11 @@ import time
 import zipfile
 from pathlib import Path
 
+import httpx
 import pytest
 from formatgen import NAVIGATION, notes_of, write_docx, write_html, write_markdown, write_odt
 from pdfgen import Heading, Para, Table, sample_body
-from serving import clone_index, shared
+from serving import clone_index, serve, shared
 
 from rapportsok.documents.files import list_documents
 from rapportsok.errors import CorpusError
@@ -206,6 +207,14 @@ def test_every_format_goes_through_the_incremental_index(built: Settings, tmp_pa
     assert {"rapport-word-2012", "rapport-odt-2012", "meld-web", "notat"} <= docs
     web = next(h for h in hits if h.passage.doc == "meld-web")
     assert web.as_dict()["link"] == f"{url}#kap4" and web.as_dict()["source"].endswith(f"{url}#kap4")
+    with serve(settings, tmp_path / "serve.log") as server:  # the JSON and the page a person reads
+        query = {"q": "lavterskel helsetilbud i alle storbyer", "k": 10}
+        found = httpx.get(server.url + "/search", params=query, timeout=60).json()["hits"]
+        assert {h["link"] for h in found if h["doc"] == "meld-web"} == {f"{url}#kap4"}
+        assert {h["link"] for h in found if h["doc"] == "rapport-word-2012"} == {None}
+        page = httpx.get(server.url + "/", params=query, timeout=60).text
+        assert f'<a class="web" href="{url}#kap4" rel="noopener">Åpne avsnittet på nettet</a>' in page
+        assert f'data-source="Meld. St. 99 (2012–2013), kap. 4 Utvalgets forslag, Forslag 3, {url}#kap4"' in page
 
 
 def test_watch_picks_up_a_word_file(built: Settings, tmp_path: Path) -> None:
