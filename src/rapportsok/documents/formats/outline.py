@@ -13,6 +13,12 @@ from ...records import SourceLine
 SPACES = re.compile(r"\s+")
 BULLET = "•"  # passages/structure.py's BULLET opens a paragraph at it
 ZIP_INFLATION = 20  # a Word or OpenDocument file's XML may hold this many times its text, not more
+# Titles that programs put in a file's properties by themselves: not the document's title.
+PLACEHOLDER_TITLE = re.compile(
+    r"^(?:word document|microsoft word - .*|document ?\d*|dokument ?\d*|untitled.*|uten tittel.*|title|tittel)$",
+    re.IGNORECASE,
+)
+MAX_LEVEL = 10
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,28 @@ class Outline:
     def _add(self, text: str, lineno: int | None, role: str = "body", note: int | None = None) -> None:
         number = lineno if lineno is not None else (self.lines[-1].lineno or 0) + 1 if self.lines else 1
         self.lines.append(SourceLine(text, number, None, role=role, note=note, anchor=self.anchor))
+
+
+@dataclass
+class Numbers:
+    """Heading numbers counted by level ("4", "4.1", "4.2", "5"), for headings that a format numbers
+    when it shows them without writing the number (a numbered list around them)."""
+
+    counters: list[int] = field(default_factory=lambda: [0] * (MAX_LEVEL + 1))
+
+    def next(self, level: int, value: int | None = None, shown: int = MAX_LEVEL) -> str:
+        """The number of the next heading at `level` (or of one whose count is `value`), showing
+        the last `shown` levels."""
+        level = min(max(level, 1), MAX_LEVEL)
+        self.counters[level] = value if value is not None else self.counters[level] + 1
+        self.counters[level + 1 :] = [0] * (MAX_LEVEL - level)
+        return ".".join(str(n) for n in self.counters[max(1, level - shown + 1) : level + 1] if n)
+
+
+def title_of(value: str | None) -> str | None:
+    """A title from a file's properties, unless it is empty or a program's placeholder."""
+    title = SPACES.sub(" ", value or "").strip()
+    return title if title and not PLACEHOLDER_TITLE.match(title) else None
 
 
 def open_zip(data: bytes, name: str, max_bytes: int) -> zipfile.ZipFile:

@@ -14,7 +14,7 @@ import lxml.html
 from lxml import etree
 
 from ...errors import CorpusError
-from .outline import BULLET, Outline, Source, year_of
+from .outline import BULLET, Numbers, Outline, Source, title_of, year_of
 
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 BLOCKS = {
@@ -32,10 +32,12 @@ FURNITURE = re.compile(
     re.IGNORECASE,
 )
 NOTE_MARKED = re.compile(r"foot-?note|end-?note|fotnote|sluttnote", re.IGNORECASE)
+NUMBERED = re.compile(r"^\d{1,2}(?:\.\d{1,2})*\.?\s")
 NOTE_NUMBER = re.compile(r"^\s*[\[(]?\d{1,3}[\])]?\s*$")
 NOTE_HOLDERS = {"li", "p", "div", "aside", "section", "dd", "dt", "td", "span"}
 LINK_LIST_SHARE = 0.8  # a list whose text is mostly links is navigation
 MIN_LINKS = 3
+SITE_NAME = re.compile(r"\s+[-|–—]\s+[\w.-]+\.[a-z]{2,}\s*$")  # " - regjeringen.no"
 DATE_META = ("dcterms.issued", "dcterms.date", "dc.date", "dc.date.issued", "date", "article:published_time")
 
 
@@ -56,9 +58,7 @@ def read_web(data: bytes, name: str) -> Source:
     _clean(main, notes)
     page = _Page(notes)
     page.walk(main)
-    first = next((h for h in main.iter("h1")), None)
-    title = _squeezed(first.text_content()) if first is not None else _squeezed(root.findtext(".//title") or "")
-    return Source(page.outline.lines, title or None, _year(root))
+    return Source(page.outline.lines, _title(root, main), _year(root))
 
 
 class _Page:
@@ -66,12 +66,17 @@ class _Page:
         self.outline = Outline()
         self.notes = notes  # reference link -> the note it points to
         self.given: set[etree._Element] = set()
+        self.numbers = Numbers()
 
     def walk(self, element: etree._Element, bullet: str = "") -> None:
         """Block by block; inline runs between blocks are paragraphs (a list item's first opens with a bullet)."""
         tag = element.tag if isinstance(element.tag, str) else ""
         if tag in HEADINGS:
-            self.outline.heading(self.inline(element), _anchor(element))
+            text = _squeezed(self.inline(element))
+            count = _list_count(element)
+            if count is not None and not NUMBERED.match(text):  # "<ol start="2"><li><h2>": LibreOffice's export
+                text = f"{self.numbers.next(HEADINGS[tag], count)} {text}"
+            self.outline.heading(text, _anchor(element))
             return
         if tag == "tr":
             cells = [self.inline(cell) for cell in element if cell.tag in ("td", "th")]
@@ -117,6 +122,20 @@ class _Page:
                 parts.append(self.inline(child))
             parts.append(child.tail or "")
         return "".join(parts)
+
+
+def _list_count(heading: etree._Element) -> int | None:
+    """The number a browser shows before a heading that is the first thing in an item of an <ol>."""
+    item = heading.getparent()
+    if item is None or item.tag != "li" or item.index(heading) != 0 or _squeezed(item.text or ""):
+        return None
+    numbered = item.getparent()
+    if numbered is None or numbered.tag != "ol":
+        return None
+    if (item.get("value") or "").isdigit():
+        return int(item.get("value"))
+    start = int(numbered.get("start")) if (numbered.get("start") or "").isdigit() else 1
+    return start + [el for el in numbered if el.tag == "li"].index(item)
 
 
 def _footnotes(root: etree._Element) -> dict[etree._Element, etree._Element]:
@@ -250,6 +269,14 @@ def _anchor(heading: etree._Element) -> str | None:
 
 def _names(element: etree._Element) -> str:
     return f"{element.get('class') or ''} {element.get('id') or ''} {element.get('role') or ''}"
+
+
+def _title(root: etree._Element, main: etree._Element) -> str | None:
+    """The page's <title> without the site's name after it ("Meld. St. 5 - regjeringen.no"), else
+    its one <h1>."""
+    title = title_of(SITE_NAME.sub("", root.findtext(".//title") or ""))
+    first = main.findall(".//h1")
+    return title or (_squeezed(first[0].text_content()) if len(first) == 1 else None)
 
 
 def _year(root: etree._Element) -> int | None:

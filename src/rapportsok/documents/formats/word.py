@@ -12,7 +12,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from lxml import etree
 
-from .outline import BULLET, Outline, Source, open_zip, year_of
+from .outline import BULLET, Outline, Source, open_zip, title_of, year_of
 
 W_P = qn("w:p")
 HEADING_STYLE = re.compile(r"^(?:heading|overskrift)\s*(\d)$", re.IGNORECASE)
@@ -49,7 +49,7 @@ def read_word(data: bytes, name: str, max_bytes: int) -> Source:
         else:
             outline.paragraph(f"{label} {text}" if label else text)
     props = document.core_properties
-    return Source(outline.lines, (props.title or "").strip() or None, year_of(props.created))
+    return Source(outline.lines, title_of(props.title), year_of(props.created))
 
 
 def _notes(part, reltype: str) -> dict[str, str]:
