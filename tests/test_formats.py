@@ -4,6 +4,8 @@ hand-made footnotes part for Word), read back with their headings, footnotes, pr
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import threading
 import time
 import zipfile
@@ -239,3 +241,63 @@ def test_watch_picks_up_a_word_file(built: Settings, tmp_path: Path) -> None:
     finally:
         stop.set()
         thread.join(timeout=10)
+
+
+def test_headings_numbered_by_a_list_around_them_get_their_number(tmp_path: Path) -> None:
+    """LibreOffice keeps Word's heading numbering as a numbered list around the headings."""
+    from odf.opendocument import OpenDocumentText
+    from odf.text import H, List, ListItem, ListLevelStyleNumber, ListStyle, P
+
+    document = OpenDocumentText()
+    style = ListStyle(name="WWNum1")
+    for level in (1, 2):
+        style.addElement(ListLevelStyleNumber(level=level, numformat="1", displaylevels=level))
+    document.automaticstyles.addElement(style)
+
+    def heading(level: int, title: str) -> None:
+        outer = List(stylename="WWNum1")
+        item = ListItem()
+        if level == 2:
+            inner = List()
+            inner_item = ListItem()
+            inner_item.addElement(H(outlinelevel=2, text=title))
+            inner.addElement(inner_item)
+            item.addElement(inner)
+        else:
+            item.addElement(H(outlinelevel=1, text=title))
+        outer.addElement(item)
+        document.text.addElement(outer)
+        document.text.addElement(P(text=f"Tekst om {title.lower()}."))
+
+    for level, title in [(1, "Innledning"), (2, "Bakgrunn"), (2, "Mandat"), (1, "Tiltak"), (2, "Forebygging")]:
+        heading(level, title)
+    document.save(str(tmp_path / "liste.odt"))
+    page = (
+        "<html><body><ol><li><h1>Innledning</h1></li></ol><p>Tekst om innledning.</p>"
+        '<ol><ol><li><h2 id="b">Bakgrunn</h2></li></ol></ol><p>Tekst om bakgrunn.</p>'
+        '<ol><ol start="2"><li><h2>Mandat</h2></li></ol></ol><p>Tekst om mandat.</p>'
+        '<ol start="2"><li><h1>Tiltak</h1></li></ol><p>Tekst om tiltak.</p>'
+        "<ol><ol><li><h2>Forebygging</h2></li></ol></ol><p>Tekst om forebygging.</p></body></html>"
+    )
+    (tmp_path / "liste.html").write_text(page, encoding="utf-8")
+    for name in ("liste.odt", "liste.html"):
+        _, passages = read_document(tmp_path / name, None)
+        sections = ["1 Innledning", "1.1 Bakgrunn", "1.2 Mandat", "2 Tiltak", "2.1 Forebygging"]
+        assert [p.section for p in passages] == sections, name
+
+
+@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice (soffice) is not installed")
+@pytest.mark.parametrize(("source", "target"), [("docx", "odt"), ("docx", "html"), ("odt", "docx")])
+def test_libreoffice_exports_are_read_alike(tmp_path: Path, source: str, target: str) -> None:
+    """Word's numbering and footnotes as LibreOffice writes them into another format."""
+    path = tmp_path / f"rapport.{source}"
+    WRITE[source](path)
+    subprocess.run(["soffice", "--headless", "--convert-to", target, "--outdir", str(tmp_path / "ut"), str(path)],
+                   check=True, capture_output=True, timeout=300)  # fmt: skip
+    _, passages = read_document(tmp_path / "ut" / f"rapport.{target}", None)
+    sections = {part for p in passages if p.section for part in p.section.split(" — ")}
+    assert {h.text for h in BODY if isinstance(h, Heading)} <= sections
+    running = " ".join(p.text for p in passages if p.kind == "text")
+    footnotes = " ".join(p.text for p in passages if p.kind == "footnote")
+    assert all(note in footnotes and note not in running for note in notes_in(BODY))
+    assert [p.proposal for p in proposals_of(passages)] == [1, 2, 3]
