@@ -301,3 +301,31 @@ def test_libreoffice_exports_are_read_alike(tmp_path: Path, source: str, target:
     footnotes = " ".join(p.text for p in passages if p.kind == "footnote")
     assert all(note in footnotes and note not in running for note in notes_in(BODY))
     assert [p.proposal for p in proposals_of(passages)] == [1, 2, 3]
+
+
+def test_a_word_proposal_list_numbered_by_word_is_found(tmp_path: Path) -> None:
+    """A numbered list whose number reads "Forslag 1:" (Word's lvlText "Forslag %1:")."""
+    from docx import Document
+    from docx.oxml import parse_xml
+
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    document = Document()
+    numbering = document.part.numbering_part.element
+    numbering.insert(0, parse_xml(
+        f'<w:abstractNum xmlns:w="{w}" w:abstractNumId="80"><w:lvl w:ilvl="0"><w:start w:val="1"/>'
+        '<w:numFmt w:val="decimal"/><w:lvlText w:val="Forslag %1:"/></w:lvl></w:abstractNum>'
+    ))  # fmt: skip
+    numbering.append(parse_xml(f'<w:num xmlns:w="{w}" w:numId="80"><w:abstractNumId w:val="80"/></w:num>'))
+    document.add_paragraph("Forslagene", style="Heading 1")
+    for headline, body in [("Styrk oppfølgingen etter behandling.", "Kommunene har ansvaret."),
+                           ("Del ut nalokson til alle som trenger det.", "Nesespray redder liv.")]:  # fmt: skip
+        paragraph = document.add_paragraph(headline)
+        paragraph._p.get_or_add_pPr().append(
+            parse_xml(f'<w:numPr xmlns:w="{w}"><w:ilvl w:val="0"/><w:numId w:val="80"/></w:numPr>')
+        )
+        document.add_paragraph(body)
+    document.save(tmp_path / "forslag.docx")
+    _, passages = read_document(tmp_path / "forslag.docx", None)
+    assert [(p.proposal, p.headline) for p in proposals_of(passages)] == [
+        (1, "Styrk oppfølgingen etter behandling"), (2, "Del ut nalokson til alle som trenger det")
+    ]
