@@ -329,3 +329,34 @@ def test_a_word_proposal_list_numbered_by_word_is_found(tmp_path: Path) -> None:
     assert [(p.proposal, p.headline) for p in proposals_of(passages)] == [
         (1, "Styrk oppfølgingen etter behandling"), (2, "Del ut nalokson til alle som trenger det")
     ]
+
+
+def test_a_word_table_of_contents_is_left_out(tmp_path: Path) -> None:
+    """Word's table of contents: a content control of the "Table of Contents" gallery, or lines in TOC styles."""
+    from docx import Document
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import qn
+
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    document = Document()
+    end = document.element.body.find(qn("w:sectPr"))
+
+    def control(gallery: str, text: str) -> None:
+        properties = f'<w:docPartObj><w:docPartGallery w:val="{gallery}"/></w:docPartObj>' if gallery else ""
+        end.addprevious(parse_xml(
+            f'<w:sdt xmlns:w="{w}"><w:sdtPr>{properties}</w:sdtPr>'
+            f"<w:sdtContent><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:sdtContent></w:sdt>"
+        ))  # fmt: skip
+
+    document.add_paragraph("Innhold", style="Heading 1")
+    control("Table of Contents", "1 Innledning ........ 5")
+    document.add_paragraph("2 Tiltak ........ 9", style=document.styles.add_style("toc 1", WD_STYLE_TYPE.PARAGRAPH))
+    control("", "Tekst i en innholdskontroll.")
+    document.add_paragraph("1 Innledning", style="Heading 1")
+    document.add_paragraph("Brødtekst om innledningen.")
+    document.save(tmp_path / "innhold.docx")
+    _, passages = read_document(tmp_path / "innhold.docx", None)
+    text = " ".join(p.text for p in passages)
+    assert "........" not in text
+    assert "Tekst i en innholdskontroll." in text and "Brødtekst om innledningen." in text

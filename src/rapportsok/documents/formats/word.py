@@ -17,6 +17,7 @@ from .outline import BULLET, Outline, Source, open_zip, title_of, year_of
 W_P = qn("w:p")
 HEADING_STYLE = re.compile(r"^(?:heading|overskrift)\s*(\d)$", re.IGNORECASE)
 TITLE_STYLES = {"title", "tittel"}
+TOC_STYLE = re.compile(r"^(?:toc|innholdsfortegnelse) ?\d", re.IGNORECASE)
 BODY_LEVEL = 9  # w:outlineLvl 9 is body text; 0-8 are heading levels 1-9
 ROMAN = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
          (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]  # fmt: skip
@@ -31,13 +32,15 @@ def read_word(data: bytes, name: str, max_bytes: int) -> Source:
     notes = {kind: _notes(document.part, rel) for kind, rel in (("footnote", RT.FOOTNOTES), ("endnote", RT.ENDNOTES))}
     numbering = Numbering(document.part)
     outline = Outline()
-    for block in document.element.body.iterchildren(qn("w:p"), qn("w:tbl")):
+    for block in _blocks(document.element.body):
         if block.tag == qn("w:tbl"):
             for row in block.iter(qn("w:tr")):
                 cells = [_text(p, notes, outline) for cell in row.iterchildren(qn("w:tc")) for p in cell.iter(W_P)]
                 outline.paragraph(" | ".join(cell for cell in cells if cell.strip()))
             continue
         styles = _style_chain(document, block)
+        if any(TOC_STYLE.match(style.name_val or "") for style in styles[:1]):
+            continue  # a table of contents typed in TOC styles: navigation
         label = numbering.label(block, styles)
         text = _text(block, notes, outline)
         if not text.strip():
@@ -50,6 +53,19 @@ def read_word(data: bytes, name: str, max_bytes: int) -> Source:
             outline.paragraph(f"{label} {text}" if label else text)
     props = document.core_properties
     return Source(outline.lines, title_of(props.title), year_of(props.created))
+
+
+def _blocks(container):
+    """Paragraphs and tables in order, also inside content controls, but not in a table of contents
+    (Word puts it in a content control of the "Table of Contents" gallery)."""
+    for child in container.iterchildren(qn("w:p"), qn("w:tbl"), qn("w:sdt")):
+        if child.tag != qn("w:sdt"):
+            yield child
+            continue
+        gallery = child.find(f"{qn('w:sdtPr')}/{qn('w:docPartObj')}/{qn('w:docPartGallery')}")
+        content = child.find(qn("w:sdtContent"))
+        if content is not None and (gallery is None or "contents" not in (gallery.get(qn("w:val")) or "").lower()):
+            yield from _blocks(content)
 
 
 def _notes(part, reltype: str) -> dict[str, str]:
