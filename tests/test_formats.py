@@ -360,3 +360,15 @@ def test_a_word_table_of_contents_is_left_out(tmp_path: Path) -> None:
     text = " ".join(p.text for p in passages)
     assert "........" not in text
     assert "Tekst i en innholdskontroll." in text and "Brødtekst om innledningen." in text
+
+
+def test_a_metadata_url_must_be_a_web_address(tmp_path: Path) -> None:
+    from rapportsok.documents.metadata import read_metadata
+
+    path = tmp_path / "metadata.json"
+    good = "https://www.regjeringen.no/no/dokumenter/nou-2019-26/id2682370/"
+    entries = {"a": {"url": good}, "b": {"url": "javascript:alert(1)", "year": 2019}}
+    path.write_text(json.dumps(entries), encoding="utf-8")
+    entries, warnings = read_metadata(path)
+    assert entries == {"a": {"url": good}, "b": {"year": 2019}}
+    assert len(warnings) == 1 and "'b'" in warnings[0] and "url" in warnings[0]
