@@ -372,3 +372,10 @@ def test_a_metadata_url_must_be_a_web_address(tmp_path: Path) -> None:
     entries, warnings = read_metadata(path)
     assert entries == {"a": {"url": good}, "b": {"year": 2019}}
     assert len(warnings) == 1 and "'b'" in warnings[0] and "url" in warnings[0]
+
+
+def test_word_lock_files_are_not_documents(tmp_path: Path) -> None:
+    WRITE["docx"](tmp_path / "rapport.docx")
+    (tmp_path / "~$rapport.docx").write_bytes(b"\x0bOla Nordmann" + b"\0" * 150)  # Word's owner file while open
+    paths, notes = list_documents(tmp_path)
+    assert [p.name for p in paths] == ["rapport.docx"] and notes == []

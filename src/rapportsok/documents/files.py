@@ -29,6 +29,7 @@ LAID_OUT_SUFFIXES = PDF_SUFFIXES | ORDERED_SUFFIXES | MARKDOWN_SUFFIXES
 DOCUMENT_SUFFIXES = TEXT_SUFFIXES | LAID_OUT_SUFFIXES
 KINDS = "a .txt, .pdf, .docx, .odt, .html or .md file"
 METADATA_FILE = "metadata.json"
+OFFICE_LOCK = "~$"  # "~$rapport.docx": Word's owner file while the document is open, not a document
 DEFAULT_MAX_BYTES = int(DEFAULT_MAX_FILE_MB * MB)  # of text per file; Settings.max_file_bytes sets it
 UNSAFE_ID = re.compile(r"[^\w.-]+")  # \w is Unicode: "æøå" stay, "/", "?", "#", "%", spaces go
 MAX_ID_CHARS = 120
@@ -46,6 +47,7 @@ def is_document(path: Path) -> bool:
         path.is_file()
         and path.suffix.lower() in DOCUMENT_SUFFIXES
         and not path.name.upper().startswith("README")
+        and not path.name.startswith(OFFICE_LOCK)
     )
 
 
@@ -100,7 +102,7 @@ def list_documents(corpus_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tupl
     notes: list[str] = []
     ids: dict[str, Path] = {}
     for path in sorted(corpus_dir.iterdir(), key=lambda p: os.fsencode(p.name)):
-        if path.name == METADATA_FILE or path.name.upper().startswith("README"):
+        if path.name == METADATA_FILE or path.name.upper().startswith("README") or path.name.startswith(OFFICE_LOCK):
             continue
         problem = outside_problem(path)
         if problem:
