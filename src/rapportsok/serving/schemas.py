@@ -41,8 +41,8 @@ class Passage(Declared):
     page_end_label: str | None = Field(description="printed label of the last page")
     sheet: int | None = Field(description="1-based page of the PDF file where the passage starts")
     link: str | None = Field(
-        description='where the passage\'s section is on the web: "https://…/page#kap4-2" (url of metadata.json), '
-        '"page.html#kap4-2" for a web page without one',
+        description='where the passage\'s section is on the web: its url in metadata.json with "#kap4-2", '
+        'or "page.html#kap4-2" for a web page without one',
     )
 
 
