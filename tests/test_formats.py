@@ -114,21 +114,36 @@ def test_a_web_page_keeps_its_content_and_section_ids_and_drops_the_rest(tmp_pat
 
 
 @pytest.mark.parametrize(
-    ("ref", "note"),
+    ("ref", "note", "section"),
     [
         (  # LibreOffice's export
             '<a class="sdfootnoteanc" name="sdfootnote1anc" href="#sdfootnote1sym"><sup>1</sup></a>',
             '<div id="sdfootnote1"><p><a class="sdfootnotesym" name="sdfootnote1sym" href="#sdfootnote1anc">1</a>'
             "Helsedirektoratet (2023): Tall om overdoser.</p><p>Andre avsnitt av noten.</p></div>",
+            "1 Overdoser",
         ),
         (  # Word's "save as web page"
             '<a href="#_ftn1" name="_ftnref1"><span class="MsoFootnoteReference">[1]</span></a>',
             '<div style="mso-element:footnote-list"><div id="ftn1"><p><a href="#_ftnref1" name="_ftn1">[1]</a>'
             " Helsedirektoratet (2023): Tall om overdoser.</p><p>Andre avsnitt av noten.</p></div></div>",
+            "1 Overdoser",
+        ),
+        (  # pandoc's
+            '<a href="#fn1" class="footnote-ref" id="fnref1" role="doc-noteref"><sup>1</sup></a>',
+            '<section id="footnotes" class="footnotes" role="doc-endnotes"><hr><ol><li id="fn1"><p>Helsedirektoratet'
+            ' (2023): Tall om overdoser.</p><p>Andre avsnitt av noten.<a href="#fnref1" class="footnote-back">↩︎</a>'
+            "</p></li></ol></section>",
+            "1 Overdoser",
+        ),
+        (  # no link to it: a note by its class
+            "<sup>1</sup>",
+            '<aside class="footnote"><p>1 Helsedirektoratet (2023): Tall om overdoser.</p><p>Andre avsnitt av noten.'
+            "</p></aside>",
+            "2 Tiltak",  # where it stands
         ),
     ],
 )
-def test_exported_web_pages_keep_their_footnotes_apart(tmp_path: Path, ref: str, note: str) -> None:
+def test_exported_web_pages_keep_their_footnotes_apart(tmp_path: Path, ref: str, note: str, section: str) -> None:
     page = (
         '<html><head><meta charset="utf-8"><title>Notat</title></head><body>'
         '<h1 id="tittel">Notat om overdoser</h1><h2 id="kap1">1 Overdoser</h2>'
@@ -144,7 +159,7 @@ def test_exported_web_pages_keep_their_footnotes_apart(tmp_path: Path, ref: str,
     assert body[0].text == "Overdosetallene har vært stabile de siste årene. Det er fortsatt for mange."
     assert not any("Helsedirektoratet" in p.text for p in body)
     assert len(notes) == 1 and notes[0].text == "1 Helsedirektoratet (2023): Tall om overdoser. Andre avsnitt av noten."
-    assert notes[0].section == "1 Overdoser" and notes[0].link == "notat.html#kap1"
+    assert notes[0].section == section and notes[0].link == f"notat.html#kap{section[0]}"
 
 
 def test_markdown_headings_lists_and_line_numbers(tmp_path: Path) -> None:

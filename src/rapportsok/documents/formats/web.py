@@ -34,6 +34,7 @@ FURNITURE = re.compile(
 NOTE_MARKED = re.compile(r"foot-?note|end-?note|fotnote|sluttnote", re.IGNORECASE)
 NUMBERED = re.compile(r"^\d{1,2}(?:\.\d{1,2})*\.?\s")
 NOTE_NUMBER = re.compile(r"^\s*[\[(]?\d{1,3}[\])]?\s*$")
+NOTE_LEAD = re.compile(r"^[\[(]?\d{1,3}[\]).]?\s+")  # a note's own number before its text
 NOTE_HOLDERS = {"li", "p", "div", "aside", "section", "dd", "dt", "td", "span"}
 LINK_LIST_SHARE = 0.8  # a list whose text is mostly links is navigation
 MIN_LINKS = 3
@@ -83,8 +84,10 @@ class _Page:
             self.outline.paragraph(" | ".join(c for c in cells if c.strip()))
             return
         if tag in NOTE_HOLDERS and NOTE_MARKED.search(_names(element)):  # a note with no link to it
-            self.outline.note(self.inline(element))
-            self.outline.paragraph("")
+            text = NOTE_LEAD.sub("", _note_text(element))
+            if text:  # not the emptied list of notes read where they were referred to
+                self.outline.note(text)
+                self.outline.paragraph("")
             return
         bullet = BULLET if tag == "li" else bullet
         run = [element.text or ""]
@@ -192,10 +195,10 @@ def _clean(main: etree._Element, notes: dict[etree._Element, etree._Element]) ->
     for element in list(main.iter()):
         if not isinstance(element.tag, str) or element in keep or element.getparent() is None:
             continue
-        furniture = (
+        furniture = not NOTE_MARKED.search(_names(element)) and (
             element.get("role") in FURNITURE_ROLES
             or (element.tag in ("header", "footer", "aside") and not _holds_heading(element))
-            or (FURNITURE.search(_names(element)) and not NOTE_MARKED.search(_names(element)))
+            or FURNITURE.search(_names(element))
         )  # by its name only: never what holds most of the page ("content has-sidebar")
         if (
             element.tag in NOT_CONTENT
