@@ -394,3 +394,22 @@ def test_word_lock_files_are_not_documents(tmp_path: Path) -> None:
     (tmp_path / "~$rapport.docx").write_bytes(b"\x0bOla Nordmann" + b"\0" * 150)  # Word's owner file while open
     paths, notes = list_documents(tmp_path)
     assert [p.name for p in paths] == ["rapport.docx"] and notes == []
+
+
+def test_opendocument_outline_numbering_is_counted(tmp_path: Path) -> None:
+    """Headings numbered by the document's outline numbering (Tools > Chapter numbering), no number in the text."""
+    from odf.opendocument import OpenDocumentText
+    from odf.text import H, OutlineLevelStyle, OutlineStyle, P
+
+    document = OpenDocumentText()
+    outline = OutlineStyle(name="Outline")
+    for level in (1, 2):
+        outline.addElement(OutlineLevelStyle(level=level, numformat="1", displaylevels=level))
+    document.styles.addElement(outline)
+    for level, title in [(1, "Innledning"), (2, "Bakgrunn"), (1, "Tiltak"), (2, "Forebygging"), (2, "Behandling")]:
+        document.text.addElement(H(outlinelevel=level, text=title))
+        document.text.addElement(P(text=f"Tekst om {title.lower()}."))
+    document.save(str(tmp_path / "kapitler.odt"))
+    _, passages = read_document(tmp_path / "kapitler.odt", None)
+    sections = ["1 Innledning", "1.1 Bakgrunn", "2 Tiltak", "2.1 Forebygging", "2.2 Behandling"]
+    assert [p.section for p in passages] == sections
