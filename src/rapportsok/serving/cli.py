@@ -74,14 +74,23 @@ def _options(
         str | None,
         typer.Option("--database", envvar="RAPPORTSOK_DATABASE_URL", help="PostgreSQL URL to keep the index in"),
     ] = None,
+    database_file: Annotated[
+        str | None,
+        typer.Option(
+            "--database-file",
+            envvar="RAPPORTSOK_DATABASE_URL_FILE",
+            help="A file holding the PostgreSQL URL (keeps the password out of `ps` and the shell history)",
+        ),
+    ] = None,
 ) -> None:
     """Søk i norske rusmiddelpolitiske rapporter / search Norwegian drug-policy reports."""
-    ctx.obj = database  # for every command: `rapportsok --database postgresql://... search ...`
+    ctx.obj = (database, database_file)  # for every command: `rapportsok --database postgresql://... search ...`
 
 
 def _settings(ctx: typer.Context, corpus: str | None, index: str | None, model: str | None) -> Settings:
     """The settings of this invocation: the command's flags and the --database given before it."""
-    return Settings.resolve(corpus, index, model, database=ctx.obj)
+    database, database_file = ctx.obj
+    return Settings.resolve(corpus, index, model, database=database, database_file=database_file)
 
 
 @contextmanager
