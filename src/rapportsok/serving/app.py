@@ -20,7 +20,7 @@ from ..facade import open_index
 from ..querying.index import Index
 from ..settings import Settings
 from . import api, package_version
-from .connections import limit_log_repeats, protocol_with_cap, raise_open_file_limit
+from .connections import ACCEPT_BATCH, limit_log_repeats, protocol_with_cap, raise_open_file_limit
 from .limits import RETRY_AFTER_S, Limits
 from .live import REFRESH_SECONDS, LiveIndex, log
 from .web import pages
@@ -109,4 +109,5 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
     cap = raise_open_file_limit()
     limit_log_repeats(log, logging.getLogger("asyncio"), logging.getLogger("uvicorn.error"))
     app = create_app(settings)
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info", http=protocol_with_cap(cap))
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info",
+                http=protocol_with_cap(cap), backlog=ACCEPT_BATCH)

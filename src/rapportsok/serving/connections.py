@@ -18,6 +18,11 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 HEAD_TIMEOUT_S = 10.0  # a connection must send a whole request head within this long (after its last response)
 FILES_RESERVED = 256  # open files kept for the index, the model, the database and the log
 MIN_CONNECTIONS = 64
+# connections asyncio accepts in one turn of the loop (it takes up to the listen backlog at once, before
+# any is set up): the cap leaves room for a few batches, so accepting a burst never runs out of files
+# before the cap has closed idle connections to make room
+ACCEPT_BATCH = 64
+ACCEPTS_IN_FLIGHT = 4 * ACCEPT_BATCH  # accepted, not yet set up (a connection is set up a few turns later)
 MAX_OPEN_FILES = 65_536  # the soft limit is raised to the hard one, but no further than this
 LOG_REPEATS = 5  # the same log message this many times per LOG_WINDOW_S, then one summary line
 LOG_WINDOW_S = 60.0
@@ -34,7 +39,7 @@ def raise_open_file_limit() -> int:
             soft = wanted
         except (ValueError, OSError):
             pass
-    return max(MIN_CONNECTIONS, soft - FILES_RESERVED)
+    return max(MIN_CONNECTIONS, soft - FILES_RESERVED - ACCEPTS_IN_FLIGHT)
 
 
 class GuardedProtocol(H11Protocol):

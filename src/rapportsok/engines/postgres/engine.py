@@ -18,6 +18,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -26,7 +27,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ...errors import BuildLocked, DatabaseError, IndexMissing, mask_secrets
+from ...errors import BuildLocked, DatabaseError, IndexMissing
 from ...records import Passage
 from ...text.tokens import Decompounder
 from ..base import CANDIDATES, BuildMeta, Built, FollowupEvidence, document_runs, scattered
@@ -56,15 +57,26 @@ def _connect(url: str):  # noqa: ANN202  (psycopg is an optional dependency)
         conn.execute("SET client_min_messages = warning")
         conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
         _configure(conn)
+    except psycopg.ProgrammingError as exc:  # libpq quotes the URL, or the part it stumbled on: the password too
+        raise DatabaseError(
+            "cannot read the database URL; write it as postgresql://user:password@host:port/database "
+            "(percent-encode @, /, : and spaces in the password)"
+        ) from exc
     except psycopg.Error as exc:
-        raise _unavailable(exc) from exc
+        raise _unavailable(exc, url) from exc
     return conn
 
 
-def _unavailable(exc: Exception) -> DatabaseError:
-    """The driver's first line, passwords masked: it may quote the URL it could not parse."""
+URL_SECRET = re.compile(r"^[^:]*:/*[^:/@]*:(?P<password>.+)@[^@]*$")  # what stands where a URL's password does
+
+
+def _unavailable(exc: Exception, url: str) -> DatabaseError:
+    """The driver's first line, with the URL's password masked wherever the driver quoted it."""
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return DatabaseError(f"cannot use the database: {mask_secrets(first)}")
+    password = URL_SECRET.match(url)
+    if password:
+        first = first.replace(password["password"], "***")
+    return DatabaseError(f"cannot use the database: {first}")
 
 
 def _configure(conn) -> None:  # noqa: ANN001
@@ -169,7 +181,7 @@ class PostgresEngine:
                 yield conn
         except psycopg.OperationalError as exc:  # the server went away, or no connection in POOL_WAIT_S
             _drop_pool(self.url)
-            raise _unavailable(exc) from exc
+            raise _unavailable(exc, self.url) from exc
 
     @contextmanager
     def lock(self) -> Iterator[None]:
