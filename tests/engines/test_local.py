@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import pytest
-from serving import clone_index
+from serving import clone_index, shared
 
 from rapportsok.engines.local import engine as local
+from rapportsok.indexing.build import build
+from rapportsok.querying.index import Index
+from rapportsok.querying.search import search
 from rapportsok.settings import Settings
 
-from .contract import EngineContract, ToEngine
+from .contract import MANDATE, NEW_SENTENCE, EngineContract, ToEngine, append
 
 
 class TestLocalEngine(EngineContract):
@@ -25,3 +29,39 @@ class TestLocalEngine(EngineContract):
     def older(self, full: Settings, tmp_path: Path) -> Settings:
         """A copy of the shipped index: written before BuildMeta and FollowupEvidence (the files are the same)."""
         return clone_index(full, tmp_path)
+
+
+def test_a_build_never_deletes_what_it_did_not_make(settings_local: Settings) -> None:
+    builds = settings_local.index / "builds"
+    kept = builds / "kopi-før-oppdatering"
+    kept.mkdir()
+    (kept / "notat.txt").write_text("mitt\n")
+    (builds / "20250101T000000-abcdefg").mkdir()  # looks like a build name, is not one
+    for sentence in ("Første endring i mandatet.", "Andre endring i mandatet."):
+        append(settings_local, MANDATE, sentence)
+        build(settings_local)
+    assert (kept / "notat.txt").read_text() == "mitt\n"
+    assert (builds / "20250101T000000-abcdefg").is_dir()
+    assert len([p for p in builds.iterdir() if local.BUILD_NAME.fullmatch(p.name)]) == 2  # current and previous
+
+
+def test_without_hard_links_a_change_is_stored_by_copying(
+    settings_local: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Some file systems (FAT, some network shares) refuse hard links: the part is copied instead."""
+
+    def refuse(*_args: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(local, "DELTA_SHARE", 10.0)  # a change is stored as a part even in a small corpus
+    monkeypatch.setattr(local.os, "link", refuse)
+    append(settings_local, MANDATE, NEW_SENTENCE)
+    build(settings_local)
+    hits = search(Index.load(settings_local), "Kvasirenselsesprogrammet", k=1).hits
+    assert NEW_SENTENCE[:30] in hits[0].passage.text
+    assert (local.current_build(settings_local.index) / local.DELTAS).is_file()  # stored as a part, copied
+
+
+@pytest.fixture
+def settings_local(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Settings:
+    return clone_index(shared("small", tmp_path_factory), tmp_path)

@@ -5,9 +5,11 @@ previous build plus a part per change under deltas/ and the flags of the rows st
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -25,6 +27,7 @@ from ...text.bm25 import COMPOUNDS_FILE, Lexical
 from ...text.tokens import Decompounder
 from ..base import CANDIDATES, BuildMeta, Built, FollowupEvidence, document_runs, scattered
 from .files import (
+    BUILD_NAME,
     DAMAGE,
     DELTAS,
     LEXICAL,
@@ -41,6 +44,7 @@ from .files import (
 
 CURRENT = "CURRENT"  # names the build folder in use; replaced atomically
 BUILDS = "builds"
+BUILD_IN_MAKING = re.compile(rf"\.{BUILD_NAME.pattern}\.tmp")  # a build being written (or left by a killed one)
 FOLLOWUPS = "followups.json"  # evidence for the follow-up links of each proposal (followup.py)
 APPROXIMATE_FROM = 50_000  # passages; below this exact search is faster than building a graph
 EVERY_SENTENCE_UP_TO = 1000  # passages; past this only the sentences of the nearest CANDIDATES passages are scored
@@ -238,7 +242,7 @@ def _write_delta(tmp: Path, previous: Path, built: Built, delta: Delta) -> None:
         if path.is_dir():
             (tmp / relative).mkdir()
         else:
-            os.link(path, tmp / relative)
+            _link_or_copy(path, tmp / relative)
     parts, rows = list(delta.parts), delta.rows
     if len(rows):
         sentence_rows = np.flatnonzero(np.isin(built.table[:, 0], rows))
@@ -277,12 +281,25 @@ def _fsync(path: Path) -> None:
 
 
 def _remove_old_builds(builds: Path, keep: set[str]) -> None:
-    """Drops earlier builds and leftovers of killed ones, keeping the newest previous build for readers still on it."""
-    finished = sorted((p for p in builds.iterdir() if not p.name.startswith(".")), key=lambda p: p.name)
+    """Drops earlier builds and leftovers of killed ones, keeping the newest previous build for readers
+    still on it. Only what a build names as its own (a build name, or one in the making): anything else
+    someone put there (a backup, a copy kept for comparison) is never ours to delete."""
+    finished = sorted((p for p in builds.iterdir() if BUILD_NAME.fullmatch(p.name)), key=lambda p: p.name)
     keep = keep | {p.name for p in [p for p in finished if p.name not in keep][-1:]}
     for path in builds.iterdir():
-        if path.name not in keep:
+        ours = BUILD_NAME.fullmatch(path.name) or BUILD_IN_MAKING.fullmatch(path.name)
+        if ours and path.name not in keep:
             shutil.rmtree(path, ignore_errors=True)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A hard link where the file system has them (a part is shared, never modified), else a copy."""
+    try:
+        os.link(source, target)
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS):
+            raise
+        shutil.copy2(source, target)
 
 
 def _all_scores(index: faiss.IndexFlat | None, query_vector: np.ndarray) -> np.ndarray:
