@@ -189,3 +189,16 @@ def test_a_current_build_the_server_cannot_load_is_reported_not_served_around(sm
 
         (settings.index / "CURRENT").write_text(current + "\n")
         wait_for(lambda: http.get("/search", params={"q": "nalokson"}).status_code == 200, 5)
+
+
+def test_escape_sequences_in_a_file_name_never_reach_the_terminal(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "notat.txt").write_text("Nalokson deles ut i kommunene.\n", encoding="utf-8")
+    (corpus / "rapport-\x1b[8mskjult\x1b]0;tittel\x07.txt").write_bytes(b"\x00\x01 binary")
+    for color in ("never", "always"):
+        run = cli("index", "--corpus", str(corpus), "--index", str(tmp_path / "index"), "--color", color)
+        shown = run.stdout + run.stderr
+        assert "skjult" in shown  # the file is named in a warning ...
+        assert "\x1b[8m" not in shown and "\x1b]0" not in shown  # ... with its escape sequences made visible
+        assert "␛[8m" in shown
