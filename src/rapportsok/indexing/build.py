@@ -194,7 +194,7 @@ def _read_changes(
 
     old_docs = {d.path: d for d in old_meta.documents} if old_meta else {}
     by_doc = _passages_by_doc(reusable or [])
-    metadata, report.warnings = load_metadata(settings.corpus)
+    metadata, report.warnings = _metadata(settings.corpus, old_meta)
     paths, notes = list_documents(settings.corpus, settings.max_file_bytes)
     report.warnings += notes
     files = {file_key(path): path for path in paths}
@@ -228,6 +228,20 @@ def _read_changes(
     report.removed = sum(1 for name in old_docs if name not in state)
     report.passages = len(passages)
     return documents, passages, unreadable
+
+
+def _metadata(corpus: Path, old_meta: BuildMeta | None) -> tuple[dict[str, dict], list[str]]:
+    """corpus/metadata.json; when it cannot be read at all (a typo while editing it), the titles, years
+    and kinds the current build has, so that the documents keep their names and nothing is embedded
+    again (a title is part of every embedded text), with the warning saying so."""
+    metadata, warnings = load_metadata(corpus)
+    if metadata or not warnings or old_meta is None or not (corpus / METADATA_FILE).is_file():
+        return metadata, warnings
+    kept = {d.doc: {"title": d.title, "year": d.year, "kind": d.kind} for d in old_meta.documents}
+    return kept, [
+        f"{METADATA_FILE} cannot be used, so the titles, years and kinds of the current index are kept "
+        f"until it is fixed ({warnings[0]})"
+    ]
 
 
 def _followups(

@@ -73,7 +73,7 @@ def _readable_build(index_dir: Path) -> tuple[Path | None, BuildMeta | None, lis
     if build_dir is None:
         return None, None, []
     try:
-        checked = read_build(build_dir)
+        checked = read_build(build_dir, check_vectors=True)  # reused vectors must be sound, not just well shaped
     except IndexDamaged:
         return None, None, []
     return build_dir, checked.meta, checked.passages
