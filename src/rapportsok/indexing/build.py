@@ -117,9 +117,14 @@ def _metadata_hash(path: Path) -> str:
 
 
 def build(
-    settings: Settings, full: bool = False, progress: Progress | None = None, embedder: Embedder | None = None
+    settings: Settings,
+    full: bool = False,
+    progress: Progress | None = None,
+    embedder: Embedder | None = None,
+    rewrite: bool = False,
 ) -> BuildReport:
-    """Brings the index up to date with the corpus, re-embedding only passages whose text is new.
+    """Brings the index up to date with the corpus, re-embedding only passages whose text is new
+    (`full`: every passage; `rewrite`: none, but every document is read and the build written whole).
 
     The engine stores the new build beside the current one and makes it current in one atomic
     step, so a reader never sees half a build and a killed build leaves the old one in use.
@@ -130,7 +135,7 @@ def build(
     with engine.lock():
         pointer_warning = engine.repair()
         old_meta, old_passages = engine.readable()  # a damaged build is rebuilt
-        reuse = not full and compatible(old_meta, settings)
+        reuse = not (full or rewrite) and compatible(old_meta, settings)
         if reuse and old_meta.state() == state:
             return BuildReport(
                 unchanged=len(old_meta.documents),
@@ -173,7 +178,7 @@ def build(
         lexical = Lexical.build(p.context() for p in passages)
         links = _followups(passages, vectors, lexical, meta, engine.current_followups() if reuse else None)
         n = len(passages)
-        engine.write(Built(meta, passages, vectors[:n], vectors[n:], table, lexical, links))
+        engine.write(Built(meta, passages, vectors[:n], vectors[n:], table, lexical, links, whole=full or rewrite))
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 

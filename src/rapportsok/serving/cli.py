@@ -117,6 +117,9 @@ def index_command(
     index: IndexOpt = None,
     model: ModelOpt = None,
     full: Annotated[bool, typer.Option("--full", help="Re-read and re-embed everything")] = False,
+    rewrite: Annotated[
+        bool, typer.Option("--rewrite", help="Re-read everything and write the index whole, embedding only new text")
+    ] = False,
     as_json: JsonOpt = False,
     color: ColorOpt = "auto",
 ) -> None:
@@ -126,7 +129,7 @@ def index_command(
     term = Output(color)
     settings = _settings(ctx, corpus, index, model)
     with term.progress() as progress:
-        report = build(settings, full=full, progress=progress)
+        report = build(settings, full=full, progress=progress, rewrite=rewrite)
     term.warn(report.warnings)
     if as_json:
         term.json(report.as_dict())
