@@ -202,3 +202,60 @@ def test_escape_sequences_in_a_file_name_never_reach_the_terminal(tmp_path: Path
         assert "skjult" in shown  # the file is named in a warning ...
         assert "\x1b[8m" not in shown and "\x1b]0" not in shown  # ... with its escape sequences made visible
         assert "␛[8m" in shown
+
+
+def test_index_waits_for_a_database_that_is_away(database, small: Settings, tmp_path: Path) -> None:  # noqa: ANN001
+    import pgserver
+
+    name = "t" + uuid.uuid4().hex[:12]
+    database.psql(f"CREATE DATABASE {name};")
+    settings = dataclasses.replace(
+        clone_index(small, tmp_path), database=database.get_uri().replace("/postgres?", f"/{name}?")
+    )
+    build(settings)
+    pgserver.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=database.pgdata, user=database.system_user)
+    mandate = settings.corpus / "mandat-stoltenberg-utvalget-2009.txt"
+    mandate.write_text(mandate.read_text(encoding="utf-8") + "\n\nSnøskredsikring er et nytt tema.\n", encoding="utf-8")
+    args = ["--database", settings.database, "index", "--corpus", str(settings.corpus), "--index", str(settings.index)]
+    process = subprocess.Popen(["rapportsok", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    assert process.poll() is None  # still trying
+    database.ensure_postgres_running()
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "prøver igjen" in err and "1 changed" in out
+    assert "Traceback" not in err
+
+
+def test_watch_outlives_a_database_outage(database, small: Settings, tmp_path: Path) -> None:  # noqa: ANN001
+    import threading
+
+    import pgserver
+
+    from rapportsok.indexing.watch import watch as watch_loop
+    from rapportsok.querying.index import Index
+
+    name = "t" + uuid.uuid4().hex[:12]
+    database.psql(f"CREATE DATABASE {name};")
+    settings = dataclasses.replace(
+        clone_index(small, tmp_path), database=database.get_uri().replace("/postgres?", f"/{name}?")
+    )
+    build(settings)
+    embedder = Index.load(settings).embedder
+    reports, errors, stop = [], [], threading.Event()
+    options = {"on_build": reports.append, "on_error": errors.append, "stop": stop, "embedder": embedder}
+    thread = threading.Thread(target=watch_loop, args=(settings,), kwargs=options)
+    thread.start()
+    try:
+        wait_for(lambda: reports, 60)
+        pgserver.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=database.pgdata, user=database.system_user)
+        mandate = settings.corpus / "mandat-stoltenberg-utvalget-2009.txt"
+        mandate.write_text(mandate.read_text(encoding="utf-8") + "\n\nSnøskredsikring er nytt.\n", encoding="utf-8")
+        wait_for(lambda: errors, 30)  # it says the database is away ...
+        assert thread.is_alive()
+        database.ensure_postgres_running()
+        wait_for(lambda: any(r.changed for r in reports), 60)  # ... and builds the change once it is back
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert not thread.is_alive()

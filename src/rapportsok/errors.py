@@ -71,6 +71,10 @@ class DatabaseError(RapportsokError):
         super().__init__(mask_secrets(message), norwegian and mask_secrets(norwegian))
 
 
+class DatabaseUnavailable(DatabaseError):
+    """The database does not answer or the connection was lost: worth trying again."""
+
+
 URL_PASSWORD = re.compile(r"(\w+://[^:/@\s]*:)\S*@")  # scheme://user:password@host
 KEY_PASSWORD = re.compile(r"((?:password|passwd|pwd)\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.I)  # in a conninfo
 

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from ..documents.files import METADATA_FILE, file_key, list_documents, load_meta
 from ..embedding import Embedder, load_embedder
 from ..engines import engine_for
 from ..engines.base import FOLLOWUP_VERSION, BuildMeta, Built, BuiltDocument, FollowupEvidence
-from ..errors import CorpusError
+from ..errors import CorpusError, DatabaseUnavailable
 from ..records import Document, Passage
 from ..settings import Settings
 from ..text.bm25 import Lexical
@@ -33,6 +34,7 @@ PASSAGE_WORDS = 260  # target passage size: dev MRR .68 at 200, .73 at 260, .71 
 INGESTION_CODE = ("documents", "passages", "text/sentences.py", "text/tokens.py")
 
 Progress = Callable[[int, int], None]  # (embedded so far, to embed)
+DATABASE_WAITS = (1.0, 2.0, 4.0, 8.0, 15.0)  # a build tries again after these while the database is away (30 s)
 
 
 @dataclass
@@ -181,6 +183,24 @@ def build(
         engine.write(Built(meta, passages, vectors[:n], vectors[n:], table, lexical, links, whole=full or rewrite))
         report.seconds = round(time.perf_counter() - started, 3)
         return report
+
+
+def build_when_reachable(
+    settings: Settings,
+    on_wait: Callable[[DatabaseUnavailable, float], None] | None = None,
+    waits: tuple[float, ...] = DATABASE_WAITS,
+    **options: Any,  # noqa: ANN401  (build's)
+) -> BuildReport:
+    """`build`, tried again while the database does not answer (a restart, a failover), after each
+    of `waits` seconds; the last failure is raised. A failed try leaves the current build as it was."""
+    for wait in waits:
+        try:
+            return build(settings, **options)
+        except DatabaseUnavailable as exc:
+            if on_wait:
+                on_wait(exc, wait)
+            time.sleep(wait)
+    return build(settings, **options)
 
 
 def _read_changes(

@@ -12,12 +12,13 @@ from watchfiles import watch as watch_changes
 from watchfiles._rust_notify import WatchfilesRustInternalError
 
 from ..embedding import Embedder, load_embedder
-from ..errors import BuildLocked, RapportsokError
+from ..errors import BuildLocked, DatabaseUnavailable, RapportsokError
 from ..settings import Settings
 from .build import BuildReport, build
 
 DEBOUNCE_MS = 800  # changes closer together than this are one rebuild (an editor's save is several events)
 LOCKED_RETRY_S = 1.0  # another process is building: try again after this long
+DATABASE_RETRY_S = 5.0  # the database is away: try again after this long, until it is back
 FOLDER_RETRY_S = 1.0  # the corpus folder is gone (being replaced): look for it again after this long
 TEMP_SUFFIXES = ("~", ".swp", ".swx", ".tmp", ".part", ".crdownload")
 
@@ -38,14 +39,19 @@ def rebuild(
     stop: StopFlag | None = None,
     on_error: Callable[[RapportsokError], None] | None = None,
 ) -> BuildReport | None:
-    """One incremental build; waits while another process holds the build lock; None if it failed."""
+    """One incremental build; waits while another process holds the build lock or the database is
+    away (saying so once); None if it failed."""
+    said = ""
     while True:
         try:
             return build(settings, embedder=embedder)
-        except BuildLocked:
+        except (BuildLocked, DatabaseUnavailable) as exc:
             if stop is not None and stop.is_set():
                 return None
-            time.sleep(LOCKED_RETRY_S)
+            if isinstance(exc, DatabaseUnavailable) and str(exc) != said and on_error:
+                on_error(exc)
+                said = str(exc)
+            time.sleep(LOCKED_RETRY_S if isinstance(exc, BuildLocked) else DATABASE_RETRY_S)
         except RapportsokError as exc:  # e.g. the corpus folder vanished: say so and keep watching
             if on_error:
                 on_error(exc)

@@ -124,12 +124,16 @@ def index_command(
     color: ColorOpt = "auto",
 ) -> None:
     """Build or update the index; only passages with new text are embedded."""
-    from ..indexing.build import build
+    from ..indexing.build import build_when_reachable
 
     term = Output(color)
     settings = _settings(ctx, corpus, index, model)
+
+    def waiting(problem: Exception, seconds: float) -> None:
+        term.note(f"{problem}; prøver igjen om {seconds:.0f} s")
+
     with term.progress() as progress:
-        report = build(settings, full=full, progress=progress, rewrite=rewrite)
+        report = build_when_reachable(settings, waiting, full=full, progress=progress, rewrite=rewrite)
     term.warn(report.warnings)
     if as_json:
         term.json(report.as_dict())

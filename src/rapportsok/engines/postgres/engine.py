@@ -27,7 +27,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ...errors import BuildLocked, DatabaseError, IndexMissing
+from ...errors import BuildLocked, DatabaseError, DatabaseUnavailable, IndexMissing
 from ...records import Passage
 from ...text.tokens import Decompounder
 from ..base import CANDIDATES, BuildMeta, Built, FollowupEvidence, document_runs, scattered
@@ -62,21 +62,23 @@ def _connect(url: str):  # noqa: ANN202  (psycopg is an optional dependency)
             "cannot read the database URL; write it as postgresql://user:password@host:port/database "
             "(percent-encode @, /, : and spaces in the password)"
         ) from exc
-    except psycopg.Error as exc:
+    except psycopg.OperationalError as exc:  # no server, refused, lost, timed out
         raise _unavailable(exc, url) from exc
+    except psycopg.Error as exc:  # connected, but something it needs is missing (pgvector, rights)
+        raise DatabaseError(f"cannot use the database: {(str(exc).splitlines() or [''])[0]}") from exc
     return conn
 
 
 URL_SECRET = re.compile(r"^[^:]*:/*[^:/@]*:(?P<password>.+)@[^@]*$")  # what stands where a URL's password does
 
 
-def _unavailable(exc: Exception, url: str) -> DatabaseError:
+def _unavailable(exc: Exception, url: str) -> DatabaseUnavailable:
     """The driver's first line, with the URL's password masked wherever the driver quoted it."""
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     password = URL_SECRET.match(url)
     if password:
         first = first.replace(password["password"], "***")
-    return DatabaseError(f"cannot use the database: {first}")
+    return DatabaseUnavailable(f"cannot use the database: {first}")
 
 
 def _configure(conn) -> None:  # noqa: ANN001
