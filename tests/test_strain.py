@@ -259,3 +259,36 @@ def test_watch_outlives_a_database_outage(database, small: Settings, tmp_path: P
         stop.set()
         thread.join(timeout=30)
     assert not thread.is_alive()
+
+
+def test_a_read_only_index_with_a_pending_change_answers_from_the_current_build(
+    small: Settings, tmp_path: Path
+) -> None:
+    """An index folder the user may not write (a shared copy, a read-only mount): one note, no crash."""
+    import os
+
+    settings = clone_index(small, tmp_path)
+    mandate = settings.corpus / "mandat-stoltenberg-utvalget-2009.txt"
+    mandate.write_text(mandate.read_text(encoding="utf-8") + "\n\nSnøskredsikring er nytt.\n", encoding="utf-8")
+    as_reader: tuple[str, ...] = ()
+    if os.geteuid() == 0:  # root writes anywhere: search as a user who may not
+        if not shutil.which("setpriv"):
+            pytest.skip("running as root without setpriv to search as another user")
+        as_reader = ("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups")
+        subprocess.run(["chmod", "-R", "a+rX", str(tmp_path)], check=True)
+        for parent in tmp_path.parents:
+            parent.chmod(parent.stat().st_mode | 0o011)  # nobody may pass through to the copy
+    else:
+        subprocess.run(["chmod", "-R", "a-w", str(settings.index)], check=True)
+    try:
+        run = subprocess.run(
+            [*as_reader, "rapportsok", "search", "nalokson", "--corpus", str(settings.corpus),
+             "--index", str(settings.index)],
+            capture_output=True, text=True, timeout=300, env={**os.environ, "HOME": str(tmp_path)},
+        )
+    finally:
+        subprocess.run(["chmod", "-R", "u+w", str(settings.index)], check=True)
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr
+    assert "nalokson" in run.stdout.lower()
+    assert len(run.stderr.strip().splitlines()) == 1  # the note that the index is behind the corpus
