@@ -307,8 +307,9 @@ def test_libreoffice_exports_are_read_alike(tmp_path: Path, source: str, target:
     """Word's numbering and footnotes as LibreOffice writes them into another format."""
     path = tmp_path / f"rapport.{source}"
     WRITE[source](path)
-    subprocess.run(["soffice", "--headless", "--convert-to", target, "--outdir", str(tmp_path / "ut"), str(path)],
-                   check=True, capture_output=True, timeout=300)  # fmt: skip
+    profile = f"-env:UserInstallation={(tmp_path / 'profil').as_uri()}"  # its own: another soffice may be running
+    command = ["soffice", profile, "--headless", "--convert-to", target, "--outdir", str(tmp_path / "ut"), str(path)]
+    subprocess.run(command, check=True, capture_output=True, timeout=300)
     _, passages = read_document(tmp_path / "ut" / f"rapport.{target}", None)
     sections = {part for p in passages if p.section for part in p.section.split(" — ")}
     assert {h.text for h in BODY if isinstance(h, Heading)} <= sections
