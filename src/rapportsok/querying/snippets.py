@@ -37,9 +37,13 @@ def snippet_span(
     best = max(range(len(spans)), key=rank)
     low = high = best
     size = _words(text, *spans[best])
+
+    def joinable(i: int) -> int | None:
+        """The words of sentence i when it may join the snippet (it exists and is prose)."""
+        return _words(text, *spans[i]) if 0 <= i < len(spans) and _prose(text[slice(*spans[i])]) else None
+
     while high - low + 1 < MAX_SENTENCES:
-        after = _words(text, *spans[high + 1]) if high + 1 < len(spans) and _prose(text[slice(*spans[high + 1])]) else None
-        before = _words(text, *spans[low - 1]) if low > 0 and _prose(text[slice(*spans[low - 1])]) else None
+        after, before = joinable(high + 1), joinable(low - 1)
         if after is not None and size + after <= SNIPPET_WORDS:
             high, size = high + 1, size + after
         elif before is not None and size + before <= SNIPPET_WORDS:
