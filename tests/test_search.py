@@ -174,3 +174,14 @@ def test_an_empty_result_says_whether_the_document_filter_is_why(index):
     nothing = search(index, "kvantefysikk i rommet")
     assert nothing.hits == [] and nothing.empty == "nothing"
     assert search(index, "nalokson").empty is None
+
+
+def test_nynorsk_words_are_searched_for_as_the_reports_spell_them(index):
+    result = search(index, "Kva vil Stoltenberg-utvalet gjere med sprøyterommet i Oslo?", k=5)
+    assert result.corrections["utvalet"] == "utvalget"
+    assert "Stoltenberg-utvalget" in result.suggestion
+    assert result.hits[0].passage.proposal == 5  # «Fra sprøyterom til brukersteder»
+
+
+def test_a_four_letter_word_is_never_suggested(index):
+    assert search(index, "user rooms").suggestion is None  # "uker" is one edit away, and wrong

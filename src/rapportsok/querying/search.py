@@ -16,6 +16,7 @@ from ..records import Hit, Passage
 from .index import Index
 from .relevance import Floor, Reading, floor, read
 from .snippets import snippet_span
+from .spelling import respelled, sure
 
 Mode = Literal["hybrid", "dense", "lexical"]  # the ranking modes, also the API's enum
 MODES: tuple[str, ...] = get_args(Mode)
@@ -26,7 +27,6 @@ LEXICAL_WEIGHT = 0.3  # of min-max normalised scores; the rest is dense (tuned o
 FULL_COVERAGE, NO_COVERAGE = 1.0, 0.5  # shares of query words the corpus knows: whole lexical weight .. none
 PROPOSAL_BOOST = 1.0  # lifts the asked-for proposal's opening (headline) above everything that merely resembles it
 PROPOSAL_BODY_BOOST = 0.5  # and the rest of its body above other passages
-CORRECTABLE = re.compile(r"\w+")
 PROPOSAL_QUERY = re.compile(r"\b(?:forslag|proposal)\s*(?:nr\.?|nummer|number|no\.?)?\s*(\d{1,3})\b", re.IGNORECASE)
 
 
@@ -42,10 +42,8 @@ class SearchResult:
 
     @property
     def suggestion(self) -> str | None:
-        """«Mente du …?»: the query with each word the index lacks replaced by the corpus word taken for it."""
-        if not self.corrections:
-            return None
-        return CORRECTABLE.sub(lambda m: self.corrections.get(m.group().lower(), m.group()), self.query)
+        """«Mente du …?»: the query with each word the index lacks replaced by the corpus word searched for."""
+        return respelled(self.query, self.corrections)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -108,11 +106,12 @@ def score(index: Index, query: str, mode: str, mask: np.ndarray) -> tuple[np.nda
 
 
 def _score(index: Index, query: str, mode: str, mask: np.ndarray) -> tuple[np.ndarray, Floor, Reading]:
-    """score's figures and the query as read (its content words and their corrections)."""
+    """score's figures and the query as read (its content words and their corrections). The
+    question is embedded as respelled: nynorsk made bokmål where the corpus says so («utvalet»)."""
     wanted = list(asked_proposals(query))
     reading = read(index, PROPOSAL_QUERY.sub(" ", query))  # "forslag 15" names a proposal; "15" is no search word
     lexical = index.lexical.scores(reading.text) if mode != "dense" else None
-    dense = index.dense_scores(index.query_vector(query)) if mode != "lexical" else None
+    dense = index.dense_scores(index.query_vector(_embedded(query, reading))) if mode != "lexical" else None
     boosted = np.isin(index.proposal_numbers, wanted) if wanted else np.zeros(len(index.passages), dtype=bool)
     if mode == "lexical":
         fused = lexical
@@ -123,6 +122,11 @@ def _score(index: Index, query: str, mode: str, mask: np.ndarray) -> tuple[np.nd
         fused = weight * normalised(lexical, mask) + (1 - weight) * normalised(dense, mask)
         fused = fused + np.where(boosted, np.where(index.proposal_starts, PROPOSAL_BOOST, PROPOSAL_BODY_BOOST), 0.0)
     return fused, floor(index, reading, mode, lexical, dense, boosted), reading
+
+
+def _embedded(query: str, reading: Reading) -> str:
+    """The text the question is embedded as: respelled where it has sure corrections."""
+    return respelled(query, reading.corrections) or query
 
 
 def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
@@ -151,7 +155,7 @@ def search(
         mask = mask & shown.keep
     scores = np.where(mask, scores, -np.inf)
     top = top_rows(scores, min(k, int(mask.sum())))
-    marker = _marker(index, query, reading.text, mode)
+    marker = _marker(index, _embedded(query, reading), reading.text, mode)
     weak = np.cumsum(shown.weak[top]) > 0  # weaker hits are the tail of the ranking, never from its middle
     hits = [
         Hit(rank, float(scores[i]), index.passages[i], bool(weak[rank - 1]), *marker(index.passages[i]))
@@ -161,7 +165,7 @@ def search(
     if not hits:
         empty = "filter" if docs and (index.searchable & shown.keep).any() else "nothing"
     took = round((time.perf_counter() - started) * 1000, 2)
-    return SearchResult(query, mode, took, hits, reading.corrections, sorted(asked_proposals(query)), empty)
+    return SearchResult(query, mode, took, hits, sure(reading.corrections), sorted(asked_proposals(query)), empty)
 
 
 def _marker(

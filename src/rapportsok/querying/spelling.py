@@ -5,10 +5,13 @@ more, seen twice or more), so a suggestion is always a word a search can find. C
 Levenshtein distance (RapidFuzz, in C over the whole vocabulary: no index to build or load), at
 most one edit for short words and two for longer ones, the commoner word winning a tie. The same
 correction serves nynorsk spellings of bokmål words («utvalet» → «utvalget») and close English
-cognates («naloxon» → «nalokson»)."""
+cognates («naloxon» → «nalokson»). A four-letter word has many neighbours at one edit, so its
+correction only counts lexically («fekk» → «fikk»); a longer word's is also suggested and is what
+the question is embedded with (`respelled`)."""
 
 from __future__ import annotations
 
+import re
 import weakref
 from typing import TYPE_CHECKING
 
@@ -16,6 +19,7 @@ if TYPE_CHECKING:
     from .index import Index
 
 MIN_LETTERS = 4  # shorter words are left alone: too many neighbours at one edit
+SURE_LETTERS = 5  # a shorter word's correction is only a lexical guess ("user" → "uker"), never suggested
 LONG_WORD = 7  # from this length on, two edits are allowed
 CANDIDATES = 20  # nearest words compared by frequency
 
@@ -40,6 +44,19 @@ class Speller:
             return None
         best, _, _ = min(found, key=lambda match: (match[1], -self.counts[match[0]], match[0]))
         return best
+
+
+def sure(corrections: dict[str, str]) -> dict[str, str]:
+    """The corrections of words long enough to suggest."""
+    return {word: corrected for word, corrected in corrections.items() if len(word) >= SURE_LETTERS}
+
+
+def respelled(query: str, corrections: dict[str, str]) -> str | None:
+    """The query with its sure corrections made, as typed otherwise («Mente du …?»); None without any."""
+    made = sure(corrections)
+    if not made:
+        return None
+    return re.sub(r"\w+", lambda m: made.get(m.group().lower(), m.group()), query)
 
 
 _SPELLERS: weakref.WeakKeyDictionary[Index, Speller] = weakref.WeakKeyDictionary()
