@@ -20,6 +20,7 @@ from ..documents.files import (
     shown,
     year_from_name,
 )
+from ..documents.ocr import Ocr
 from ..errors import CorpusError
 from ..records import Document, PageMark, Passage, citation_of
 from ..text.sentences import PASSAGE_BREAK
@@ -57,13 +58,14 @@ class Piece:
 
 
 def read_document(
-    path: Path, meta: dict | None, max_words: int = 200, max_bytes: int = DEFAULT_MAX_BYTES
+    path: Path, meta: dict | None, max_words: int = 200, max_bytes: int = DEFAULT_MAX_BYTES, ocr: Ocr | None = None
 ) -> tuple[Document, list[Passage]]:
-    """One file as a Document and its passages; raises CorpusError with the reason when unreadable."""
+    """One file as a Document and its passages; raises CorpusError with the reason when unreadable.
+    Scanned PDF pages are read by `ocr` when given."""
     path = Path(path)
     if path.suffix.lower() not in DOCUMENT_SUFFIXES:
         raise CorpusError(f"{shown(path)}: not a .txt or .pdf file")
-    lines = read_lines(path, max_bytes)
+    lines = read_lines(path, max_bytes, ocr)
     if path.suffix.lower() in PDF_SUFFIXES:  # the layout told footnotes apart already
         lines, notes = lift_layout_notes(lines)
         boxes = []

@@ -1,0 +1,293 @@
+"""Scanned PDF pages read by OCR: the optional `ocr` extra (pytesseract and pypdfium2, with Debian's
+tesseract-ocr and tesseract-ocr-nor).
+
+A page without a text layer is rendered (pypdfium2) and recognised by tesseract. Its hOCR output
+(lines with their baseline and type size, words with their boxes) becomes the same Runs that
+documents/pdf.py makes from a text layer, so running heads, page numbers, columns, headings (by
+size) and footnotes go through one cleaning, and every line keeps its page. What tesseract
+returns is cached by the page's content, the languages and tesseract's version in SQLite in the
+index's cache folder: a rebuild never recognises a page twice. Without the extra a scanned PDF
+gets one warning naming the install step, and nothing else changes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sqlite3
+import threading
+import xml.etree.ElementTree as ET
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..settings import DEFAULT_OCR_LANGS
+
+if TYPE_CHECKING:  # pypdf and the layout are loaded only when a PDF is read
+    from pypdf import PdfReader
+
+    from .pdf import Recogniser, Run
+
+INSTALL = "pip install -e '.[ocr]' and apt-get install tesseract-ocr tesseract-ocr-nor"
+DPI = 300  # tesseract reads best at 300 dpi; a 200-dpi scan is scaled up by the renderer
+CONFIG = "--psm 3 -c hocr_char_boxes=1"  # automatic page layout; a box per character (for superscripts)
+PAGE_TIMEOUT = 300  # seconds for one page before tesseract is stopped
+RAISED = 0.35  # a glyph whose foot is this share of the type size above the baseline is a superscript
+DASHES = "-‐‑‒–—"
+TASK = "Reading scanned pages"
+CACHE_FILE = "ocr.sqlite"
+BBOX = re.compile(r"bbox (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
+BASELINE = re.compile(r"baseline (-?[\d.]+) (-?[\d.]+)")
+X_SIZE = re.compile(r"x_size ([\d.]+)")
+LINES = {"ocr_line", "ocr_header", "ocr_caption", "ocr_textfloat"}
+
+Progress = Callable[[int, int, str], None]  # (pages read, pages to read, what is being done)
+
+
+def scanned_hint(ocr: Ocr | None) -> str:
+    """What the error about a PDF without any text adds: how to install OCR where it is missing."""
+    problem = missing()
+    if problem:
+        return f" ({problem}; to read it by OCR: {INSTALL})"
+    return " (OCR found no text)" if ocr else ""
+
+
+def missing() -> str | None:
+    """Why scanned pages cannot be read here (a package or the tesseract program is missing); None when they can."""
+    try:
+        import pypdfium2  # noqa: F401
+        import pytesseract
+    except ImportError:
+        return "the OCR extra is not installed"
+    try:
+        pytesseract.get_tesseract_version()
+    except (pytesseract.TesseractNotFoundError, OSError, RuntimeError):
+        return "the tesseract program is not installed"
+    return None
+
+
+@lru_cache(maxsize=1)
+def _tesseract() -> tuple[str, frozenset[str]]:
+    """Tesseract's version (part of the cache key) and its installed languages."""
+    import pytesseract
+
+    return str(pytesseract.get_tesseract_version()), frozenset(pytesseract.get_languages(config=""))
+
+
+@dataclass
+class Ocr:
+    """What a build hands the PDF reader to recognise scanned pages: where the cache lives, the
+    languages, a progress callback; it gathers the warnings for the build report."""
+
+    cache: Path | None  # folder of the cache file; None: nothing cached
+    langs: str = DEFAULT_OCR_LANGS
+    progress: Progress | None = None
+    warnings: list[str] = field(default_factory=list)
+    recognised: int = 0  # pages tesseract read in this run (not from the cache)
+
+    def for_pdf(self, reader: PdfReader, data: bytes, name: str) -> Recogniser:
+        """The recogniser of one PDF's pages: 0-based page numbers in, each page's runs out.
+
+        Pages of a PDF that has some text get one warning when OCR is not possible; a PDF without
+        any text raises its own error in documents/files.py, naming the same install step."""
+
+        def recognise(pages: list[int]) -> dict[int, list[Run]]:
+            if not pages:
+                return {}
+            problem = missing() or self._language_problem()
+            if problem:
+                if len(pages) < len(reader.pages):
+                    self.warnings.append(
+                        f"{name}: {len(pages)} of {len(reader.pages)} pages have no text layer (scanned?) and were "
+                        f"not read: {problem}; to read them: {INSTALL}"
+                    )
+                return {}
+            return self._recognise(reader, data, name, pages)
+
+        return recognise
+
+    def _language_problem(self) -> str | None:
+        absent = [lang for lang in self.langs.split("+") if lang not in _tesseract()[1]]
+        return f"tesseract has no language {', '.join(absent)} (apt-get install tesseract-ocr-LANG)" if absent else None
+
+    def _recognise(self, reader: PdfReader, data: bytes, name: str, pages: list[int]) -> dict[int, list[Run]]:
+        import pypdfium2
+        import pytesseract
+
+        pdf = pypdfium2.PdfDocument(data)
+        found: dict[int, list[Run]] = {}
+        try:
+            with _Cache(self.cache / CACHE_FILE if self.cache else None) as cache:
+                for done, index in enumerate(pages):
+                    if self.progress:
+                        self.progress(done, len(pages), TASK)
+                    key = self._key(reader, index)
+                    hocr = cache.get(key)
+                    if hocr is None:
+                        try:
+                            hocr = _tesseract_hocr(pdf[index], self.langs)
+                        except (pytesseract.TesseractError, RuntimeError, OSError) as exc:  # RuntimeError: timeout
+                            self.warnings.append(f"{name}: page {index + 1} could not be read by OCR ({exc})")
+                            continue
+                        cache.put(key, hocr)
+                        self.recognised += 1
+                    found[index] = page_runs(hocr, pdf[index].get_cropbox())
+                if self.progress:
+                    self.progress(len(pages), len(pages), TASK)
+        finally:
+            pdf.close()
+        return found
+
+    def _key(self, reader: PdfReader, index: int) -> str:
+        """The page as drawn (content stream, images, boxes), the languages and tesseract's version."""
+        digest = hashlib.sha256(f"{_tesseract()[0]}|{self.langs}|{DPI}|{CONFIG}".encode())
+        for part in page_content(reader, index):
+            digest.update(hashlib.sha256(part).digest())
+        return digest.hexdigest()
+
+
+def page_content(reader: PdfReader, index: int) -> Iterator[bytes]:
+    """What decides how a page looks: its boxes, its rotation, its content stream and the data of
+    the images and forms it draws."""
+    page = reader.pages[index]
+    yield repr((list(page.mediabox), list(page.cropbox), page.rotation)).encode()
+    contents = page.get_contents()
+    yield contents.get_data() if contents is not None else b""
+    resources = page.get("/Resources")
+    xobjects = resources.get_object().get("/XObject") if resources is not None else None
+    for name in sorted(xobjects.get_object()) if xobjects is not None else []:
+        stream = xobjects.get_object()[name].get_object()
+        yield str(name).encode() + stream.get_data()
+
+
+def _tesseract_hocr(page, langs: str) -> str:
+    """One page rendered at DPI and recognised by tesseract, as hOCR."""
+    import pytesseract
+
+    image = page.render(scale=DPI / 72, grayscale=True).to_pil()
+    with _one_thread():
+        return pytesseract.image_to_pdf_or_hocr(
+            image, lang=langs, config=CONFIG, extension="hocr", timeout=PAGE_TIMEOUT
+        ).decode("utf-8")
+
+
+_ENV_LOCK = threading.Lock()
+
+
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    """Tesseract on one thread: its OpenMP threads spin and take several times as long on a busy machine
+    (15 s instead of 2.5 s a page on two shared cores). Set for the tesseract process only, as the
+    embedding model reads the same variable."""
+    with _ENV_LOCK:
+        before = os.environ.get("OMP_THREAD_LIMIT")
+        os.environ["OMP_THREAD_LIMIT"] = "1"
+        try:
+            yield
+        finally:
+            if before is None:
+                del os.environ["OMP_THREAD_LIMIT"]
+            else:
+                os.environ["OMP_THREAD_LIMIT"] = before
+
+
+def page_runs(hocr: str, cropbox: tuple[float, float, float, float]) -> list[Run]:
+    """Tesseract's words as text runs in PDF coordinates: one run per word, at its line's baseline,
+    in its line's type size (hOCR's x_size, about the size in pixels), small raised glyphs at word
+    ends (footnote reference numbers, often misread as * or ") left out as pdf.py drops superscripts."""
+    from .pdf import Run
+
+    left, _, _, top = cropbox
+    scale = 72 / DPI
+    runs: list[Run] = []
+    for line in ET.fromstring(hocr).iter():
+        if line.get("class") not in LINES:
+            continue
+        title = line.get("title", "")
+        lx0, _, _, ly1 = _bbox(title)
+        slope, offset = map(float, BASELINE.search(title).groups()) if BASELINE.search(title) else (0.0, 0.0)
+        size = float(X_SIZE.search(title).group(1)) if X_SIZE.search(title) else float(ly1 - _bbox(title)[1])
+        for word in line.iter():
+            if word.get("class") != "ocrx_word":
+                continue
+            x0 = _bbox(word.get("title", ""))[0]
+            baseline = ly1 + offset + slope * (x0 - lx0)
+            text = _word_text(word, baseline, size)
+            if text:
+                runs.append(Run(left + x0 * scale, top - baseline * scale, round(size * scale, 1), False, text))
+    return runs
+
+
+def _word_text(word: ET.Element, baseline: float, size: float) -> str:
+    """The word without the small raised glyphs at its end (footnote references)."""
+    chars = [c for c in word.iter() if c.get("class") == "ocrx_cinfo"]
+    if not chars:
+        return "".join(word.itertext()).strip()
+    text = [c.text or "" for c in chars]
+    while chars and text[-1] not in DASHES and _bbox(chars[-1].get("title", ""))[3] < baseline - RAISED * size:
+        chars.pop()
+        text.pop()
+    return "".join(text).strip()
+
+
+def _bbox(title: str) -> tuple[int, int, int, int]:
+    """A hOCR box (x0, y0, x1, y1) in pixels from the top left; hOCR's character boxes are x_bboxes."""
+    match = BBOX.search(title.replace("x_bboxes", "bbox"))
+    return tuple(map(int, match.groups())) if match else (0, 0, 0, 0)
+
+
+# ---------------------------------------------------------------- the cache
+
+
+class _Cache:
+    """hOCR by page key in SQLite, compressed; every page committed at once, so a killed build keeps
+    what it recognised. Never pruned: recognising a page again costs seconds, keeping it kilobytes."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.db: sqlite3.Connection | None = None
+
+    def __enter__(self) -> _Cache:
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.db = _open(self.path)
+            except sqlite3.OperationalError:  # locked or unwritable: not damage
+                raise
+            except sqlite3.DatabaseError:  # garbage: start afresh, the cache only saves time
+                self.path.unlink()
+                self.db = _open(self.path)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.db is not None:
+            self.db.close()
+
+    def get(self, key: str) -> str | None:
+        if self.db is None:
+            return None
+        row = self.db.execute("SELECT hocr FROM pages WHERE key = ?", (key,)).fetchone()
+        try:
+            return zlib.decompress(row[0]).decode("utf-8") if row else None
+        except (zlib.error, UnicodeDecodeError):  # a damaged entry: recognised again
+            return None
+
+    def put(self, key: str, hocr: str) -> None:
+        if self.db is not None:
+            with self.db:
+                self.db.execute("INSERT OR REPLACE INTO pages VALUES (?, ?)", (key, zlib.compress(hocr.encode())))
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=30)
+    try:
+        db.execute("CREATE TABLE IF NOT EXISTS pages (key TEXT PRIMARY KEY, hocr BLOB NOT NULL)")
+        db.execute("SELECT key, hocr FROM pages LIMIT 1").fetchall()
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db
