@@ -56,7 +56,8 @@ def scanned_page(head: str, blocks: list[Line], notes: list[str], folio: str, dp
             draw.text((left, y), line, font=face, fill=0)
             if block.note_ref and i == len(lines) - 1:
                 end = left + draw.textlength(line, font=face)
-                draw.text((end + 2, y - round(0.25 * block.size * px)), block.note_ref, font=font(block.size * 0.6), fill=0)
+                raised = y - round(0.25 * block.size * px)
+                draw.text((end + 2, raised), block.note_ref, font=font(block.size * 0.6), fill=0)
             y += leading
     y = height - round(MARGIN * dpi) - len(notes) * round(8 * px * 1.4)
     draw.line((left, y - 10, left + 300, y - 10), fill=0, width=2)

@@ -12,6 +12,7 @@ gets one warning naming the install step, and nothing else changes."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import sqlite3
@@ -34,7 +35,10 @@ if TYPE_CHECKING:  # pypdf and the layout are loaded only when a PDF is read
 
 INSTALL = "pip install -e '.[ocr]' and apt-get install tesseract-ocr tesseract-ocr-nor"
 DPI = 300  # tesseract reads best at 300 dpi; a 200-dpi scan is scaled up by the renderer
-CONFIG = "--psm 3 -c hocr_char_boxes=1"  # automatic page layout; a box per character (for superscripts)
+PAGE_LAYOUT = "--psm 3 -c hocr_char_boxes=1"  # automatic page layout; a box per character (for superscripts)
+ONE_BLOCK = "--psm 6 -c hocr_char_boxes=1"  # a margin strip read as one block of text
+INK = 128  # a pixel darker than this (of 255) is ink
+PAD = 8  # pixels kept around the ink of a margin strip
 PAGE_TIMEOUT = 300  # seconds for one page before tesseract is stopped
 RAISED = 0.35  # a glyph whose foot is this share of the type size above the baseline is a superscript
 DASHES = "-‐‑‒–—"
@@ -49,24 +53,25 @@ Progress = Callable[[int, int, str], None]  # (pages read, pages to read, what i
 
 
 def scanned_hint(ocr: Ocr | None) -> str:
-    """What the error about a PDF without any text adds: how to install OCR where it is missing."""
-    problem = missing()
+    """What the error about a PDF without any text adds: why OCR could not read it, and the remedy."""
+    problem = ocr.problem() if ocr else missing()
     if problem:
-        return f" ({problem}; to read it by OCR: {INSTALL})"
+        return f" ({problem})"
     return " (OCR found no text)" if ocr else ""
 
 
 def missing() -> str | None:
-    """Why scanned pages cannot be read here (a package or the tesseract program is missing); None when they can."""
+    """Why scanned pages cannot be read here (a package or the tesseract program is missing) and how to
+    install what is missing; None when they can."""
     try:
         import pypdfium2  # noqa: F401
         import pytesseract
     except ImportError:
-        return "the OCR extra is not installed"
+        return f"the OCR extra is not installed; to read scanned pages: {INSTALL}"
     try:
         pytesseract.get_tesseract_version()
     except (pytesseract.TesseractNotFoundError, OSError, RuntimeError):
-        return "the tesseract program is not installed"
+        return f"the tesseract program is not installed; to read scanned pages: {INSTALL}"
     return None
 
 
@@ -98,21 +103,27 @@ class Ocr:
         def recognise(pages: list[int]) -> dict[int, list[Run]]:
             if not pages:
                 return {}
-            problem = missing() or self._language_problem()
+            problem = self.problem()
             if problem:
                 if len(pages) < len(reader.pages):
                     self.warnings.append(
                         f"{name}: {len(pages)} of {len(reader.pages)} pages have no text layer (scanned?) and were "
-                        f"not read: {problem}; to read them: {INSTALL}"
+                        f"not read: {problem}"
                     )
                 return {}
             return self._recognise(reader, data, name, pages)
 
         return recognise
 
-    def _language_problem(self) -> str | None:
+    def problem(self) -> str | None:
+        """Why this machine cannot read scanned pages in these languages, with the remedy; None when it can."""
+        problem = missing()
+        if problem:
+            return problem
         absent = [lang for lang in self.langs.split("+") if lang not in _tesseract()[1]]
-        return f"tesseract has no language {', '.join(absent)} (apt-get install tesseract-ocr-LANG)" if absent else None
+        if absent:
+            return f"tesseract has no language {', '.join(absent)} (apt-get install tesseract-ocr-{absent[0].lower()})"
+        return None
 
     def _recognise(self, reader: PdfReader, data: bytes, name: str, pages: list[int]) -> dict[int, list[Run]]:
         import pypdfium2
@@ -144,7 +155,7 @@ class Ocr:
 
     def _key(self, reader: PdfReader, index: int) -> str:
         """The page as drawn (content stream, images, boxes), the languages and tesseract's version."""
-        digest = hashlib.sha256(f"{_tesseract()[0]}|{self.langs}|{DPI}|{CONFIG}".encode())
+        digest = hashlib.sha256(f"{_tesseract()[0]}|{self.langs}|{DPI}|{PAGE_LAYOUT}|{ONE_BLOCK}".encode())
         for part in page_content(reader, index):
             digest.update(hashlib.sha256(part).digest())
         return digest.hexdigest()
@@ -164,15 +175,37 @@ def page_content(reader: PdfReader, index: int) -> Iterator[bytes]:
         yield str(name).encode() + stream.get_data()
 
 
-def _tesseract_hocr(page, langs: str) -> str:
-    """One page rendered at DPI and recognised by tesseract, as hOCR."""
-    import pytesseract
+def _tesseract_hocr(page, langs: str) -> list[tuple[int, str]]:
+    """One page rendered at DPI and recognised by tesseract: hOCR of the page's automatic layout, and of
+    the margins above and below the text it found where they hold ink (tesseract's layout analysis
+    passes over a lone page number); each with the pixel row its image starts at."""
+    from PIL import ImageOps
 
     image = page.render(scale=DPI / 72, grayscale=True).to_pil()
+    parts = [(0, _hocr(image, langs, PAGE_LAYOUT))]
+    boxes = [_bbox(line.get("title", "")) for line in _lines_of(parts[0][1])]
+    if boxes:
+        top, bottom = min(b[1] for b in boxes), max(b[3] for b in boxes)
+        for start, end in ((0, top), (bottom, image.height)):
+            ink = ImageOps.invert(image.crop((0, start, image.width, end))).point(lambda v: 255 if v > INK else 0)
+            found = ink.getbbox()
+            if found:
+                y0, y1 = max(0, start + found[1] - PAD), min(image.height, start + found[3] + PAD)
+                parts.append((y0, _hocr(image.crop((0, y0, image.width, y1)), langs, ONE_BLOCK)))
+    return parts
+
+
+def _hocr(image, langs: str, config: str) -> str:
+    import pytesseract
+
     with _one_thread():
         return pytesseract.image_to_pdf_or_hocr(
-            image, lang=langs, config=CONFIG, extension="hocr", timeout=PAGE_TIMEOUT
+            image, lang=langs, config=config, extension="hocr", timeout=PAGE_TIMEOUT
         ).decode("utf-8")
+
+
+def _lines_of(hocr: str) -> Iterator[ET.Element]:
+    return (e for e in ET.fromstring(hocr).iter() if e.get("class") in LINES)
 
 
 _ENV_LOCK = threading.Lock()
@@ -195,30 +228,34 @@ def _one_thread() -> Iterator[None]:
                 os.environ["OMP_THREAD_LIMIT"] = before
 
 
-def page_runs(hocr: str, cropbox: tuple[float, float, float, float]) -> list[Run]:
-    """Tesseract's words as text runs in PDF coordinates: one run per word, at its line's baseline,
-    in its line's type size (hOCR's x_size, about the size in pixels), small raised glyphs at word
-    ends (footnote reference numbers, often misread as * or ") left out as pdf.py drops superscripts."""
-    from .pdf import Run
+def page_runs(parts: list[tuple[int, str]], cropbox: tuple[float, float, float, float]) -> list[Run]:
+    """Tesseract's lines as text runs in PDF coordinates, as a text layer draws them: a run per stretch
+    of words without a wide gap (so table cells stay apart), at the line's baseline, in its type size
+    (hOCR's x_size, about the size in pixels); small raised glyphs at word ends (footnote reference
+    numbers, often misread as * or ") left out, as pdf.py drops superscripts."""
+    from .pdf import CELL_GAP, Run
 
     left, _, _, top = cropbox
     scale = 72 / DPI
     runs: list[Run] = []
-    for line in ET.fromstring(hocr).iter():
-        if line.get("class") not in LINES:
-            continue
-        title = line.get("title", "")
-        lx0, _, _, ly1 = _bbox(title)
-        slope, offset = map(float, BASELINE.search(title).groups()) if BASELINE.search(title) else (0.0, 0.0)
-        size = float(X_SIZE.search(title).group(1)) if X_SIZE.search(title) else float(ly1 - _bbox(title)[1])
-        for word in line.iter():
-            if word.get("class") != "ocrx_word":
-                continue
-            x0 = _bbox(word.get("title", ""))[0]
-            baseline = ly1 + offset + slope * (x0 - lx0)
-            text = _word_text(word, baseline, size)
-            if text:
-                runs.append(Run(left + x0 * scale, top - baseline * scale, round(size * scale, 1), False, text))
+    for dy, hocr in parts:
+        for line in _lines_of(hocr):
+            title = line.get("title", "")
+            lx0, ly0, _, ly1 = _bbox(title)
+            slope, offset = map(float, BASELINE.search(title).groups()) if BASELINE.search(title) else (0.0, 0.0)
+            size = float(X_SIZE.search(title).group(1)) if X_SIZE.search(title) else float(ly1 - ly0)
+            stretch: list[tuple[int, int, str]] = []  # (x0, x1, text) of the words of the current run
+            for word in [w for w in line.iter() if w.get("class") == "ocrx_word"] + [None]:
+                x0, _, x1, _ = _bbox(word.get("title", "")) if word is not None else (0, 0, 0, 0)
+                if stretch and (word is None or x0 - stretch[-1][1] > CELL_GAP * size):
+                    baseline = dy + ly1 + offset + slope * (stretch[0][0] - lx0)
+                    text = " ".join(t for _, _, t in stretch)
+                    runs.append(Run(left + stretch[0][0] * scale, top - baseline * scale, round(size * scale, 1),
+                                    False, text))
+                    stretch = []
+                text = _word_text(word, ly1 + offset + slope * (x0 - lx0), size) if word is not None else ""
+                if text:
+                    stretch.append((x0, x1, text))
     return runs
 
 
@@ -244,8 +281,9 @@ def _bbox(title: str) -> tuple[int, int, int, int]:
 
 
 class _Cache:
-    """hOCR by page key in SQLite, compressed; every page committed at once, so a killed build keeps
-    what it recognised. Never pruned: recognising a page again costs seconds, keeping it kilobytes."""
+    """hOCR by page key (each part with the pixel row it starts at) in SQLite, compressed; every
+    page committed at once, so a killed build keeps what it recognised. Never pruned: recognising a
+    page again costs seconds, keeping it kilobytes."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -267,19 +305,21 @@ class _Cache:
         if self.db is not None:
             self.db.close()
 
-    def get(self, key: str) -> str | None:
+    def get(self, key: str) -> list[tuple[int, str]] | None:
         if self.db is None:
             return None
         row = self.db.execute("SELECT hocr FROM pages WHERE key = ?", (key,)).fetchone()
         try:
-            return zlib.decompress(row[0]).decode("utf-8") if row else None
-        except (zlib.error, UnicodeDecodeError):  # a damaged entry: recognised again
+            return [(int(dy), str(hocr)) for dy, hocr in json.loads(zlib.decompress(row[0]))] if row else None
+        except (zlib.error, ValueError, TypeError):  # a damaged entry: recognised again
             return None
 
-    def put(self, key: str, hocr: str) -> None:
+    def put(self, key: str, parts: list[tuple[int, str]]) -> None:
         if self.db is not None:
             with self.db:
-                self.db.execute("INSERT OR REPLACE INTO pages VALUES (?, ?)", (key, zlib.compress(hocr.encode())))
+                self.db.execute(
+                    "INSERT OR REPLACE INTO pages VALUES (?, ?)", (key, zlib.compress(json.dumps(parts).encode()))
+                )
 
 
 def _open(path: Path) -> sqlite3.Connection:
