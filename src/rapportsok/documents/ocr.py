@@ -16,6 +16,7 @@ import json
 import os
 import re
 import sqlite3
+import statistics
 import threading
 import xml.etree.ElementTree as ET
 import zlib
@@ -48,6 +49,10 @@ BBOX = re.compile(r"bbox (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
 BASELINE = re.compile(r"baseline (-?[\d.]+) (-?[\d.]+)")
 X_SIZE = re.compile(r"x_size ([\d.]+)")
 LINES = {"ocr_line", "ocr_header", "ocr_caption", "ocr_textfloat"}
+X_LETTERS = set("acemnorsuvwxz")  # letters without ascender or descender
+MIN_X_LETTERS = 3
+OVERLAP = 0.3  # a word starting this share of the type size inside the one before it is a second reading
+X_HEIGHT = 1.8  # type size per x-height (text faces have an x-height of about .5-.57 of the size)
 
 Progress = Callable[[int, int, str], None]  # (pages read, pages to read, what is being done)
 
@@ -230,9 +235,11 @@ def _one_thread() -> Iterator[None]:
 
 def page_runs(parts: list[tuple[int, str]], cropbox: tuple[float, float, float, float]) -> list[Run]:
     """Tesseract's lines as text runs in PDF coordinates, as a text layer draws them: a run per stretch
-    of words without a wide gap (so table cells stay apart), at the line's baseline, in its type size
-    (hOCR's x_size, about the size in pixels); small raised glyphs at word ends (footnote reference
-    numbers, often misread as * or ") left out, as pdf.py drops superscripts."""
+    of words without a wide gap (so table cells stay apart), at the line's baseline, in the line's type
+    size (`_line_size`). Small raised glyphs at word ends (footnote reference numbers, often misread
+    as * or ") are left out, as pdf.py drops superscripts, and so is a word that starts inside the one
+    before it: tesseract reads a row of superscript numbers a second time, as full-height words over
+    the same place."""
     from .pdf import CELL_GAP, Run
 
     left, _, _, top = cropbox
@@ -241,22 +248,45 @@ def page_runs(parts: list[tuple[int, str]], cropbox: tuple[float, float, float, 
     for dy, hocr in parts:
         for line in _lines_of(hocr):
             title = line.get("title", "")
-            lx0, ly0, _, ly1 = _bbox(title)
+            lx0, _, _, ly1 = _bbox(title)
             slope, offset = map(float, BASELINE.search(title).groups()) if BASELINE.search(title) else (0.0, 0.0)
-            size = float(X_SIZE.search(title).group(1)) if X_SIZE.search(title) else float(ly1 - ly0)
-            stretch: list[tuple[int, int, str]] = []  # (x0, x1, text) of the words of the current run
-            for word in [w for w in line.iter() if w.get("class") == "ocrx_word"] + [None]:
-                x0, _, x1, _ = _bbox(word.get("title", "")) if word is not None else (0, 0, 0, 0)
-                if stretch and (word is None or x0 - stretch[-1][1] > CELL_GAP * size):
-                    baseline = dy + ly1 + offset + slope * (stretch[0][0] - lx0)
-                    text = " ".join(t for _, _, t in stretch)
-                    runs.append(Run(left + stretch[0][0] * scale, top - baseline * scale, round(size * scale, 1),
-                                    False, text))
-                    stretch = []
-                text = _word_text(word, ly1 + offset + slope * (x0 - lx0), size) if word is not None else ""
+            size = _line_size(line, title)
+            words: list[tuple[int, int, str]] = []  # (x0, x1, text)
+            reach = -1  # the right end of the words so far
+            for word in (w for w in line.iter() if w.get("class") == "ocrx_word"):
+                x0, _, x1, _ = _bbox(word.get("title", ""))
+                if x0 < reach - OVERLAP * size:
+                    continue
+                reach = x1
+                text = _word_text(word, ly1 + offset + slope * (x0 - lx0), size)
                 if text:
-                    stretch.append((x0, x1, text))
+                    words.append((x0, x1, text))
+            start = 0
+            for k in range(1, len(words) + 1):
+                if k == len(words) or words[k][0] - words[k - 1][1] > CELL_GAP * size:
+                    baseline = dy + ly1 + offset + slope * (words[start][0] - lx0)
+                    text = " ".join(t for _, _, t in words[start:k])
+                    runs.append(Run(left + words[start][0] * scale, top - baseline * scale, round(size * scale, 1),
+                                    False, text))
+                    start = k
     return runs
+
+
+def _line_size(line: ET.Element, title: str) -> float:
+    """The line's type size in pixels, from the height of its x-height letters (a, e, n, o, ...): hOCR's
+    own x_size grows with raised footnote numbers and would make a line of running text a heading.
+    A line with too few such letters (a page number) keeps x_size."""
+    heights = [
+        _bbox(c.get("title", ""))[3] - _bbox(c.get("title", ""))[1]
+        for c in line.iter()
+        if c.get("class") == "ocrx_cinfo" and c.text and c.text in X_LETTERS
+    ]
+    x_size = float(X_SIZE.search(title).group(1)) if X_SIZE.search(title) else 0.0
+    if len(heights) >= MIN_X_LETTERS:
+        size = statistics.median(heights) * X_HEIGHT
+        if size >= 0.5 * x_size:  # not degenerate boxes
+            return size
+    return x_size or float(_bbox(title)[3] - _bbox(title)[1])
 
 
 def _word_text(word: ET.Element, baseline: float, size: float) -> str:
