@@ -49,6 +49,7 @@ BBOX = re.compile(r"bbox (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
 BASELINE = re.compile(r"baseline (-?[\d.]+) (-?[\d.]+)")
 X_SIZE = re.compile(r"x_size ([\d.]+)")
 LINES = {"ocr_line", "ocr_header", "ocr_caption", "ocr_textfloat"}
+LOST_L = re.compile(r"I(?=[a-zæøå])")
 X_LETTERS = set("acemnorsuvwxz")  # letters without ascender or descender
 MIN_X_LETTERS = 3
 OVERLAP = 0.3  # a word starting this share of the type size inside the one before it is a second reading
@@ -239,13 +240,15 @@ def page_runs(parts: list[tuple[int, str]], cropbox: tuple[float, float, float, 
     size (`_line_size`). Small raised glyphs at word ends (footnote reference numbers, often misread
     as * or ") are left out, as pdf.py drops superscripts, and so is a word that starts inside the one
     before it: tesseract reads a row of superscript numbers a second time, as full-height words over
-    the same place."""
+    the same place. A word part after a line-end hyphen read with a capital I before small letters
+    ("enke-" "Ite") starts with an l: the capital would keep the hyphen when the lines are joined."""
     from .pdf import CELL_GAP, Run
 
     left, _, _, top = cropbox
     scale = 72 / DPI
     runs: list[Run] = []
     for dy, hocr in parts:
+        hyphen = False  # the line before ended in a hyphen
         for line in _lines_of(hocr):
             title = line.get("title", "")
             lx0, _, _, ly1 = _bbox(title)
@@ -259,8 +262,11 @@ def page_runs(parts: list[tuple[int, str]], cropbox: tuple[float, float, float, 
                     continue
                 reach = x1
                 text = _word_text(word, ly1 + offset + slope * (x0 - lx0), size)
+                if text and not words and hyphen and LOST_L.match(text):
+                    text = "l" + text[1:]
                 if text:
                     words.append((x0, x1, text))
+            hyphen = bool(words) and words[-1][2].endswith("-")
             start = 0
             for k in range(1, len(words) + 1):
                 if k == len(words) or words[k][0] - words[k - 1][1] > CELL_GAP * size:
