@@ -272,8 +272,8 @@ def page_runs(parts: list[tuple[int, str]], cropbox: tuple[float, float, float, 
                 if k == len(words) or words[k][0] - words[k - 1][1] > CELL_GAP * size:
                     baseline = dy + ly1 + offset + slope * (words[start][0] - lx0)
                     text = " ".join(t for _, _, t in words[start:k])
-                    runs.append(Run(left + words[start][0] * scale, top - baseline * scale, round(size * scale, 1),
-                                    False, text))
+                    runs.append(Run(x=left + words[start][0] * scale, y=top - baseline * scale,
+                                    size=round(size * scale, 1), bold=False, text=text))
                     start = k
     return runs
 
