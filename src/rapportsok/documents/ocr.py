@@ -135,7 +135,11 @@ class Ocr:
         import pypdfium2
         import pytesseract
 
-        pdf = pypdfium2.PdfDocument(data)
+        try:
+            pdf = pypdfium2.PdfDocument(data)
+        except pypdfium2.PdfiumError as exc:
+            self.warnings.append(f"{name}: its scanned pages could not be rendered for OCR ({exc})")
+            return {}
         found: dict[int, list[Run]] = {}
         try:
             with _Cache(self.cache / CACHE_FILE if self.cache else None) as cache:
@@ -143,16 +147,17 @@ class Ocr:
                     if self.progress:
                         self.progress(done, len(pages), TASK)
                     key = self._key(reader, index)
-                    hocr = cache.get(key)
-                    if hocr is None:
-                        try:
-                            hocr = _tesseract_hocr(pdf[index], self.langs)
-                        except (pytesseract.TesseractError, RuntimeError, OSError) as exc:  # RuntimeError: timeout
-                            self.warnings.append(f"{name}: page {index + 1} could not be read by OCR ({exc})")
-                            continue
-                        cache.put(key, hocr)
-                        self.recognised += 1
-                    found[index] = page_runs(hocr, pdf[index].get_cropbox())
+                    page = pdf[index]
+                    try:
+                        hocr = cache.get(key)
+                        if hocr is None:
+                            hocr = _tesseract_hocr(page, self.langs)
+                            cache.put(key, hocr)
+                            self.recognised += 1
+                        found[index] = page_runs(hocr, page.get_cropbox())
+                    except (pytesseract.TesseractError, RuntimeError, OSError, ET.ParseError) as exc:
+                        # RuntimeError: a timeout, or pdfium failing to render the page
+                        self.warnings.append(f"{name}: page {index + 1} could not be read by OCR ({exc})")
                 if self.progress:
                     self.progress(len(pages), len(pages), TASK)
         finally:
@@ -161,7 +166,8 @@ class Ocr:
 
     def _key(self, reader: PdfReader, index: int) -> str:
         """The page as drawn (content stream, images, boxes), the languages and tesseract's version."""
-        digest = hashlib.sha256(f"{_tesseract()[0]}|{self.langs}|{DPI}|{PAGE_LAYOUT}|{ONE_BLOCK}".encode())
+        how = f"{_tesseract()[0]}|{self.langs}|{DPI}|{PAGE_LAYOUT}|{ONE_BLOCK}|{INK}|{PAD}"
+        digest = hashlib.sha256(how.encode())
         for part in page_content(reader, index):
             digest.update(hashlib.sha256(part).digest())
         return digest.hexdigest()
