@@ -49,11 +49,14 @@ BBOX = re.compile(r"bbox (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
 BASELINE = re.compile(r"baseline (-?[\d.]+) (-?[\d.]+)")
 X_SIZE = re.compile(r"x_size ([\d.]+)")
 LINES = {"ocr_line", "ocr_header", "ocr_caption", "ocr_textfloat"}
+LEADER = re.compile(r"\.{3,}\S*")
 LOST_L = re.compile(r"I(?=[a-zæøå])")
 X_LETTERS = set("acemnorsuvwxz")  # letters without ascender or descender
 MIN_X_LETTERS = 3
 OVERLAP = 0.3  # a word starting this share of the type size inside the one before it is a second reading
-X_HEIGHT = 1.8  # type size per x-height (text faces have an x-height of about .5-.57 of the size)
+X_HEIGHT = 1.7  # x_size per x-height letter box (measured on typeset reports: body 41 px per 24)
+BELIEVABLE = 0.75  # x-height letters telling a size below this share of x_size are misread boxes
+DESCENDERS = set("gjpqyQ,;()[]{}/|_")
 
 Progress = Callable[[int, int, str], None]  # (pages read, pages to read, what is being done)
 
@@ -257,8 +260,7 @@ def page_runs(parts: list[tuple[int, str]], cropbox: tuple[float, float, float, 
         hyphen = False  # the line before ended in a hyphen
         for line in _lines_of(hocr):
             title = line.get("title", "")
-            lx0, _, _, ly1 = _bbox(title)
-            slope, offset = map(float, BASELINE.search(title).groups()) if BASELINE.search(title) else (0.0, 0.0)
+            baseline = _baseline(line, title)
             size = _line_size(line, title)
             words: list[tuple[int, int, str]] = []  # (x0, x1, text)
             reach = -1  # the right end of the words so far
@@ -267,7 +269,7 @@ def page_runs(parts: list[tuple[int, str]], cropbox: tuple[float, float, float, 
                 if x0 < reach - OVERLAP * size:
                     continue
                 reach = x1
-                text = _word_text(word, ly1 + offset + slope * (x0 - lx0), size)
+                text = _word_text(word, baseline(x0), size)
                 if text and not words and hyphen and LOST_L.match(text):
                     text = "l" + text[1:]
                 if text:
@@ -276,33 +278,53 @@ def page_runs(parts: list[tuple[int, str]], cropbox: tuple[float, float, float, 
             start = 0
             for k in range(1, len(words) + 1):
                 if k == len(words) or words[k][0] - words[k - 1][1] > CELL_GAP * size:
-                    baseline = dy + ly1 + offset + slope * (words[start][0] - lx0)
+                    y = dy + baseline(words[start][0])
                     text = " ".join(t for _, _, t in words[start:k])
-                    runs.append(Run(x=left + words[start][0] * scale, y=top - baseline * scale,
+                    runs.append(Run(x=left + words[start][0] * scale, y=top - y * scale,
                                     size=round(size * scale, 1), bold=False, text=text))
                     start = k
     return runs
 
 
+def _baseline(line: ET.Element, title: str) -> Callable[[float], float]:
+    """The line's baseline (pixel row at a given x): tesseract's slope, at the median foot of the
+    characters that sit on it. Tesseract's own offset guesses a descender under a lone "1" and none
+    under a "2", which would put the page numbers of two pages at different heights."""
+    lx0, _, _, ly1 = _bbox(title)
+    found = BASELINE.search(title)
+    slope, offset = map(float, found.groups()) if found else (0.0, 0.0)
+    feet = [
+        box[3] - (ly1 + offset + slope * (box[0] - lx0))
+        for c in line.iter()
+        if c.get("class") == "ocrx_cinfo" and c.text and c.text not in DESCENDERS
+        for box in [_bbox(c.get("title", ""))]
+    ]
+    shift = statistics.median(feet) if feet else 0.0
+    return lambda x: ly1 + offset + shift + slope * (x - lx0)
+
+
 def _line_size(line: ET.Element, title: str) -> float:
-    """The line's type size in pixels, from the height of its x-height letters (a, e, n, o, ...): hOCR's
-    own x_size grows with raised footnote numbers and would make a line of running text a heading.
-    A line with too few such letters (a page number) keeps x_size."""
+    """The line's type size in pixels: hOCR's x_size, unless the height of its x-height letters (a, e,
+    n, o, ...) tells a smaller one: x_size grows with raised footnote numbers and would make a line of
+    running text a heading. The letters' boxes of a short line can be too large, so the smaller of the
+    two; and a few letters, or boxes far too small, tell nothing."""
     heights = [
         _bbox(c.get("title", ""))[3] - _bbox(c.get("title", ""))[1]
         for c in line.iter()
         if c.get("class") == "ocrx_cinfo" and c.text and c.text in X_LETTERS
     ]
     x_size = float(X_SIZE.search(title).group(1)) if X_SIZE.search(title) else 0.0
-    if len(heights) >= MIN_X_LETTERS:
-        size = statistics.median(heights) * X_HEIGHT
-        if size >= 0.5 * x_size:  # not degenerate boxes
-            return size
-    return x_size or float(_bbox(title)[3] - _bbox(title)[1])
+    if not x_size:
+        return float(_bbox(title)[3] - _bbox(title)[1])
+    if len(heights) >= MIN_X_LETTERS and BELIEVABLE * x_size <= statistics.median(heights) * X_HEIGHT:
+        return min(x_size, statistics.median(heights) * X_HEIGHT)
+    return x_size
 
 
 def _word_text(word: ET.Element, baseline: float, size: float) -> str:
-    """The word without the small raised glyphs at its end (footnote references)."""
+    """The word without the small raised glyphs at its end (footnote references); dot leaders as dots
+    (tesseract reads the end of a row of dots as letters: "......»»rrrrvrnn"), so that pdf.py finds a
+    table of contents."""
     chars = [c for c in word.iter() if c.get("class") == "ocrx_cinfo"]
     if not chars:
         return "".join(word.itertext()).strip()
@@ -310,7 +332,7 @@ def _word_text(word: ET.Element, baseline: float, size: float) -> str:
     while chars and text[-1] not in DASHES and _bbox(chars[-1].get("title", ""))[3] < baseline - RAISED * size:
         chars.pop()
         text.pop()
-    return "".join(text).strip()
+    return LEADER.sub("....", "".join(text).strip())
 
 
 def _bbox(title: str) -> tuple[int, int, int, int]:
