@@ -1,12 +1,14 @@
 """Scanned PDFs made for the tests and bench/ocr: text drawn onto page images with Pillow (or page
 images rendered elsewhere), wrapped as an image-only PDF: no text layer, one image per page, as a
-scanner writes them."""
+scanner writes them; and the pages of passages read from a scan of a typeset report checked
+against the typesetter's truth."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+from pdfgen import Truth
 from PIL import Image, ImageDraw, ImageFont
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -76,3 +78,32 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, face: ImageFont.FreeTypeFont, wi
         else:
             lines.append(word)
     return lines
+
+
+def pages_right(passages: list, truth: Truth, gram: int = 4) -> tuple[float, float]:
+    """The share of running-text passages found in the typeset text (by a run of `gram` words among
+    their first and last ten, so that an OCR slip elsewhere does not matter), and the share of those
+    whose start and end pages are the pages their first and last words were typeset on."""
+    words = [" ".join(w.text.split()) for w in truth.words]
+    at: dict[tuple[str, ...], list[int]] = {}
+    for i in range(len(words) - gram + 1):
+        at.setdefault(tuple(words[i : i + gram]), []).append(i)
+
+    def find(tokens: list[str], from_end: bool) -> int | None:
+        for k in range(min(10, len(tokens) - gram + 1)):
+            i = len(tokens) - gram - k if from_end else k
+            hits = at.get(tuple(tokens[i : i + gram]), [])
+            if len(hits) == 1:
+                return hits[0] + (len(tokens) - 1 - i if from_end else -i)
+        return None
+
+    texts = [p for p in passages if p.kind == "text"]
+    located = right = 0
+    for p in texts:
+        tokens = p.text.split()
+        first, last = find(tokens, False), find(tokens, True)
+        if first is None or last is None or not 0 <= first <= last < len(words):
+            continue
+        located += 1
+        right += (p.page_label, p.page_end_label) == (truth.words[first].start, truth.words[last].end)
+    return located / max(1, len(texts)), right / max(1, located)

@@ -12,8 +12,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from pdfgen import Layout, sample_body, score, typeset
 from pypdf import PdfWriter
-from scangen import Line, image_pdf, scanned_page
+from scangen import Line, image_pdf, pages_right, scanned_page
 
 from rapportsok.documents.ocr import INSTALL, Ocr, missing
 from rapportsok.errors import CorpusError
@@ -93,6 +94,27 @@ def test_a_scanned_report_is_read_with_headings_proposals_footnotes_and_printed_
     closing = next(p for p in passages if "skadereduksjon" in p.text)
     assert (closing.section, closing.page, closing.page_label, closing.sheet) == ("3 Avslutning", 9, "9", 3)
     assert document.title == "1 Innledning"
+
+
+def test_a_scanned_two_column_report_keeps_its_reading_order_footnotes_and_pages(tmp_path):
+    """A report typeset in two columns (tests/pdfgen: running heads, page-number footers, footnotes),
+    rendered to 200-dpi images and wrapped as a scan, reads as the typeset text: every passage found
+    in it with its start and end page, the footnotes out of the running text, no furniture."""
+    _need_ocr()
+    import pypdfium2
+
+    truth = typeset(tmp_path / "satt.pdf", sample_body(3, 2), Layout(columns=2, page_labels=False, head_numbers=False),
+                    toc=False)
+    pdf = pypdfium2.PdfDocument(tmp_path / "satt.pdf")
+    images = [pdf[i].render(scale=200 / 72, grayscale=True).to_pil() for i in range(len(pdf))]
+    pdf.close()
+    _, passages = read_document(image_pdf(images, tmp_path / "skannet.pdf"), None, 260, ocr=Ocr(None))
+    located, right = pages_right(passages, truth)
+    assert located >= 0.9 and right == 1.0
+    scored = score(passages, truth)
+    assert scored["notes_out_of_text"] == 1.0 and scored["furniture_leaks"] == 0
+    numbered = {h for h, _ in truth.headings if h[0].isdigit()}  # bold ones at body size are text in a scan
+    assert numbered <= {p.section.split(" — ")[0] for p in passages if p.section}
 
 
 def test_a_rebuild_reads_no_page_twice_and_the_proposal_is_found(tmp_path):
