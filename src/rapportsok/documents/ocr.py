@@ -55,6 +55,7 @@ X_LETTERS = set("acemnorsuvwxz")  # letters without ascender or descender
 MIN_X_LETTERS = 3
 OVERLAP = 0.3  # a word starting this share of the type size inside the one before it is a second reading
 X_HEIGHT = 1.7  # x_size per x-height letter box (measured on typeset reports: body 41 px per 24)
+LOST = 0.9  # an x_size at most this many x-heights is not a type size (a type size is about 1.7)
 BELIEVABLE = 0.75  # x-height letters telling a size below this share of x_size are misread boxes
 DESCENDERS = set("gjpqyQ,;()[]{}/|_")
 
@@ -288,17 +289,16 @@ def page_runs(parts: list[tuple[int, str]], cropbox: tuple[float, float, float, 
 
 def _baseline(line: ET.Element, title: str) -> Callable[[float], float]:
     """The line's baseline (pixel row at a given x): tesseract's slope, at the median foot of the
-    characters that sit on it. Tesseract's own offset guesses a descender under a lone "1" and none
-    under a "2", which would put the page numbers of two pages at different heights."""
+    letters that sit on it (of any characters when there are no letters: a page number). Tesseract's
+    own offset guesses a descender under a lone "1" and none under a "2", which would put the page
+    numbers of two pages at different heights, and may follow a row of raised reference numbers."""
     lx0, _, _, ly1 = _bbox(title)
     found = BASELINE.search(title)
     slope, offset = map(float, found.groups()) if found else (0.0, 0.0)
-    feet = [
-        box[3] - (ly1 + offset + slope * (box[0] - lx0))
-        for c in line.iter()
-        if c.get("class") == "ocrx_cinfo" and c.text and c.text not in DESCENDERS
-        for box in [_bbox(c.get("title", ""))]
-    ]
+    on_it = [c for c in line.iter() if c.get("class") == "ocrx_cinfo" and c.text and c.text not in DESCENDERS]
+    letters = [c for c in on_it if c.text.isalpha()]  # raised reference numbers are not letters
+    boxes = [_bbox(c.get("title", "")) for c in letters or on_it]
+    feet = [box[3] - (ly1 + offset + slope * (box[0] - lx0)) for box in boxes]
     shift = statistics.median(feet) if feet else 0.0
     return lambda x: ly1 + offset + shift + slope * (x - lx0)
 
@@ -307,7 +307,8 @@ def _line_size(line: ET.Element, title: str) -> float:
     """The line's type size in pixels: hOCR's x_size, unless the height of its x-height letters (a, e,
     n, o, ...) tells a smaller one: x_size grows with raised footnote numbers and would make a line of
     running text a heading. The letters' boxes of a short line can be too large, so the smaller of the
-    two; and a few letters, or boxes far too small, tell nothing."""
+    two; a few letters, or boxes far too small, tell nothing; and an x_size no larger than an x-height
+    is a line tesseract lost (the letters tell its size)."""
     heights = [
         _bbox(c.get("title", ""))[3] - _bbox(c.get("title", ""))[1]
         for c in line.iter()
@@ -316,9 +317,12 @@ def _line_size(line: ET.Element, title: str) -> float:
     x_size = float(X_SIZE.search(title).group(1)) if X_SIZE.search(title) else 0.0
     if not x_size:
         return float(_bbox(title)[3] - _bbox(title)[1])
-    if len(heights) >= MIN_X_LETTERS and BELIEVABLE * x_size <= statistics.median(heights) * X_HEIGHT:
-        return min(x_size, statistics.median(heights) * X_HEIGHT)
-    return x_size
+    if len(heights) < MIN_X_LETTERS:
+        return x_size
+    x_height = statistics.median(heights)
+    if x_height >= LOST * x_size:  # tesseract lost the line's geometry (it took raised numbers for its baseline)
+        return x_height * X_HEIGHT
+    return min(x_size, x_height * X_HEIGHT) if x_height * X_HEIGHT >= BELIEVABLE * x_size else x_size
 
 
 def _word_text(word: ET.Element, baseline: float, size: float) -> str:
