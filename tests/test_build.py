@@ -199,7 +199,9 @@ def test_index_json_summary(fresh):
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     # the interface's keys, plus the sentences embedded in this run
-    assert set(summary) == {"added", "changed", "removed", "unchanged", "passages", "embedded", "sentences", "seconds"}
+    assert set(summary) == {
+        "added", "changed", "removed", "unchanged", "passages", "embedded", "sentences", "ocr_pages", "seconds"
+    }
     assert summary["unchanged"] == 2 and summary["embedded"] == 0
 
 

@@ -9,12 +9,16 @@ import os
 import re
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import CorpusError
 from ..records import SourceLine
 from ..settings import DEFAULT_MAX_FILE_MB, MAX_FILE_MB_ENV, MB
 from .formats.outline import Source
 from .metadata import read_metadata
+
+if TYPE_CHECKING:
+    from .ocr import Ocr
 
 TEXT_SUFFIXES = {".txt"}
 PDF_SUFFIXES = {".pdf"}
@@ -130,20 +134,20 @@ def _too_big(path: Path, size: int, limit: int) -> str:
     )
 
 
-def read_lines(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[SourceLine]:
+def read_lines(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, ocr: Ocr | None = None) -> list[SourceLine]:
     """The raw lines of one file (see `read_source`)."""
-    return read_source(path, max_bytes).lines
+    return read_source(path, max_bytes, ocr).lines
 
 
-def read_source(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Source:
+def read_source(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, ocr: Ocr | None = None) -> Source:
     """One file's lines, and the title and year its properties give; raises CorpusError with the
     reason when it cannot be read or holds more than `max_bytes` of text (known only once read,
-    but for plain text)."""
+    but for plain text). Scanned PDF pages are read by `ocr` when given."""
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
         source = Source(read_text_lines(path))
     elif suffix in PDF_SUFFIXES:
-        source = Source(read_pdf_lines(path))
+        source = Source(read_pdf_lines(path, ocr))
     elif suffix in LAID_OUT_SUFFIXES:
         source = read_structured(path, max_bytes)
     else:
@@ -209,11 +213,13 @@ def _decoded(path: Path, data: bytes) -> str:
     return text
 
 
-def read_pdf_lines(path: Path) -> list[SourceLine]:
-    """The text layer of a PDF read by its layout (documents/pdf.py), pages numbered as printed."""
+def read_pdf_lines(path: Path, ocr: Ocr | None = None) -> list[SourceLine]:
+    """The text layer of a PDF read by its layout (documents/pdf.py), pages numbered as printed;
+    pages without one read by `ocr` (documents/ocr.py) when given."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError, PyPdfError
 
+    from .ocr import scanned_hint
     from .pdf import read_pdf_layout  # pypdf is loaded only when a PDF is read
 
     data = _read_bytes(path)
@@ -223,13 +229,13 @@ def read_pdf_lines(path: Path) -> list[SourceLine]:
         reader = PdfReader(io.BytesIO(data))  # the bytes already read: the path is not opened twice
         if reader.is_encrypted and not reader.decrypt(""):
             raise CorpusError(f"{shown(path)}: encrypted PDF, skipped")
-        lines = read_pdf_layout(reader)
+        lines = read_pdf_layout(reader, ocr.for_pdf(reader, data, shown(path)) if ocr else None)
     except CorpusError:
         raise
     except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, OSError, ZeroDivisionError) as exc:
         raise CorpusError(f"{shown(path)}: corrupt PDF ({type(exc).__name__}: {exc})") from exc
     if not any(line.text.strip() for line in lines):
-        raise CorpusError(f"{shown(path)}: PDF has no text layer (scanned?), skipped")
+        raise CorpusError(f"{shown(path)}: PDF has no text layer (scanned?), skipped" + scanned_hint(ocr))
     return lines
 
 

@@ -22,6 +22,7 @@ from ..documents.files import (
     shown,
     year_from_name,
 )
+from ..documents.ocr import Ocr
 from ..errors import CorpusError
 from ..records import Document, PageMark, Passage, SourceLine, citation_of
 from ..text.sentences import PASSAGE_BREAK
@@ -59,14 +60,15 @@ class Piece:
 
 
 def read_document(
-    path: Path, meta: dict | None, max_words: int = 200, max_bytes: int = DEFAULT_MAX_BYTES
+    path: Path, meta: dict | None, max_words: int = 200, max_bytes: int = DEFAULT_MAX_BYTES, ocr: Ocr | None = None
 ) -> tuple[Document, list[Passage]]:
-    """One file as a Document and its passages; raises CorpusError with the reason when unreadable."""
+    """One file as a Document and its passages; raises CorpusError with the reason when unreadable.
+    Scanned PDF pages are read by `ocr` when given."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in DOCUMENT_SUFFIXES:
         raise CorpusError(f"{shown(path)}: not {KINDS}")
-    source = read_source(path, max_bytes)
+    source = read_source(path, max_bytes, ocr)
     lines = source.lines
     if suffix in LAID_OUT_SUFFIXES:  # the reader told headings and footnotes apart already
         lines, notes = lift_layout_notes(lines)
