@@ -11,10 +11,20 @@ from ..text.sentences import ends_sentence
 from ..text.tokens import WORD
 from .clean import Box, Footnote, join_lines, strip_note_refs
 
-# "4.3 Ny handlingsplan mot overdoser", " 1  Innledning", " 2. Staten overtar ansvar ..."
+# "4.3 Ny handlingsplan mot overdoser", " 1  Innledning", " 2. Staten overtar ansvar ...", and
+# "2Bakgrunn": a number glued to its title by a PDF that positions the gap instead of drawing it.
 NUMBERED_HEADING = re.compile(
-    r"^\s?(?P<num>\d{1,2}(?:\.\d{1,2}){0,3})(?P<dot>\.?)(?P<gap>\s+)(?P<title>[A-ZÆØÅ«].*?)\s*$"
+    r"^\s?(?P<num>\d{1,2}(?:\.\d{1,2}){0,3})(?P<dot>\.?)"
+    r"(?:(?P<gap>\s+)(?P<title>[A-ZÆØÅ«].*?)|(?P<glued>[A-ZÆØÅ][a-zæøå].*?))\s*$"
 )
+# Lines set like headings that are not sections: a run-in label ("Type:", "Begrunnelse/kommentar:"),
+# a figure, table or box caption ("Figur 3.2 ...", "Tabell 4.1 ..."), a budget chapter label at a
+# page's foot ("Kap. 581").
+CAPTION = re.compile(
+    r"^\s*(?:Figur|Figure|Fig\.|Tabell|Table|Tab\.|Boks|Box|Diagram|Kart|Bilde|Abbildung|Tabelle)"
+    r"\s*\d+(?:[.:-]\d+)*\b"
+)
+PAGE_FOOT_LABEL = re.compile(r"^\s*(?:Kap|Kapittel|Post|Programkategori|Side)\.? *\d[\d.]*\s*$", re.I)
 # "FOREBYGGING", "INNLEDNING": the 2010 report's theme headings.
 CAPS_HEADING = re.compile(r"^\s*[A-ZÆØÅ]{3,}(?: [A-ZÆØÅ]{2,}){0,3}\s*$")
 # "Forslag 9:", " Forslag 7:", "Forslag 22  " (its headline follows on the next lines).
@@ -60,9 +70,11 @@ class Mark:
 def find_structure(lines: list[SourceLine]) -> dict[int, Mark]:
     """Proposals plus numbered sections, or titled parts where a document has no numbering."""
     marks = find_proposals(lines)
-    if any(line.role == "heading" for line in lines):
-        return marks | layout_headings(lines, skip=marks)
     numbered = find_numbered_headings(lines, skip=marks)
+    if any(line.role == "heading" for line in lines):
+        if len(numbered) < MIN_NUMBERED_HEADINGS:
+            numbered = {}
+        return marks | numbered | layout_headings(lines, skip=marks | numbered)
     if len(numbered) >= MIN_NUMBERED_HEADINGS:
         marks.update(numbered)
         first = min(numbered)  # before the first chapter: front matter, no subsections
@@ -75,16 +87,50 @@ def find_structure(lines: list[SourceLine]) -> dict[int, Mark]:
 
 def layout_headings(lines: list[SourceLine], skip: dict[int, Mark]) -> dict[int, Mark]:
     """Headings a PDF's type marked: numbered ones are sections, unnumbered ones after the first
-    numbered heading are subsections of it (before it, and in unnumbered documents, sections)."""
+    numbered heading are subsections of it (before it, and in unnumbered documents, sections).
+
+    `skip` holds the numbered headings found by their numbering, in any type. Labels, captions
+    and a heading-like line under running text with nothing after it on its page (a page-foot
+    label) are not sections; a title that goes on over a blank line in lowercase is kept whole."""
     found: dict[int, Mark] = {}
+    numbered_at = {i for i, m in skip.items() if m.title}
     numbered_seen = False
     for i, line in enumerate(lines):
-        if line.role != "heading" or i in skip:
+        numbered_seen = numbered_seen or i in numbered_at
+        if line.role != "heading" or i in skip or not _is_section_title(lines, i):
             continue
-        numbered = bool(NUMBERED_HEADING.match(line.text))
-        numbered_seen = numbered_seen or numbered
-        found[i] = Mark(end=i + 1, title=join_lines([line.text]), sub=numbered_seen and not numbered)
+        title, end = _heading_text(lines, i)
+        m = NUMBERED_HEADING.match(title)
+        if m:
+            title = f"{m.group('num')} {m.group('title') or m.group('glued')}"
+        numbered_seen = numbered_seen or bool(m)
+        found[i] = Mark(end=end, title=title, sub=numbered_seen and not m)
     return found
+
+
+def _is_section_title(lines: list[SourceLine], i: int) -> bool:
+    """Whether a line set as a heading opens a section (see layout_headings)."""
+    text = lines[i].text.strip()
+    if not text or text.endswith(":") or CAPTION.match(text) or PAGE_FOOT_LABEL.match(text):
+        return False
+    k = _skip_blank(lines, i + 1)
+    ends_page = k >= len(lines) or lines[k].sheet != lines[i].sheet
+    above = next((line for line in reversed(lines[:i]) if line.text.strip()), None)
+    return not (ends_page and above is not None and above.sheet == lines[i].sheet and above.role == "body")
+
+
+def _heading_text(lines: list[SourceLine], i: int) -> tuple[str, int]:
+    """A heading's text with the lines that finish it: an unfinished title goes on over a blank
+    line where the next line starts in lowercase (the title's last line was set apart)."""
+    parts = [lines[i].text]
+    end = i + 1
+    while len(parts) < MAX_TITLE_LINES and not ends_sentence(parts[-1]):
+        k = _skip_blank(lines, end)
+        if k >= len(lines) or lines[k].role == "note" or not lines[k].text.strip()[:1].islower():
+            break
+        parts.append(lines[k].text)
+        end = k + 1
+    return join_lines(parts), end
 
 
 def numbered_heading_lines(lines: list[SourceLine]) -> frozenset[int]:
@@ -116,7 +162,16 @@ def find_proposals(lines: list[SourceLine]) -> dict[int, Mark]:
         if not rest or not ends_sentence(rest):
             more, j = _take_until(lines, j, ends_sentence, stop_at_blank=True)
             head_lines += more
-        headline = join_lines(head_lines).rstrip(" .")
+        while head_lines and len(head_lines) < MAX_TITLE_LINES and not ends_sentence(head_lines[-1]):
+            k = _skip_blank(lines, j)  # a wrapped headline whose next line a PDF set apart
+            if k >= len(lines) or not lines[k].text.strip()[:1].islower():
+                break
+            more, j = _take_until(lines, k, ends_sentence, stop_at_blank=True)
+            head_lines += more
+        headline, _, aside = join_lines(head_lines).partition(". (")
+        if aside and not note:  # "... i LAR. (fra Andresen, ...)": who proposed it, on the same line
+            note = f"({aside}"
+        headline = headline.rstrip(" .")
         if not headline:
             continue
         last = int(m.group("num"))
@@ -138,15 +193,16 @@ def find_numbered_headings(lines: list[SourceLine], skip: dict[int, Mark]) -> di
         if not m or i in skip:
             continue
         number = tuple(int(n) for n in m.group("num").split("."))
-        style = "dot" if m.group("dot") else ("wide" if len(m.group("gap")) > 1 else "narrow")
         if number not in _successors(current):
             continue
-        if len(number) == 1 and chapter_style not in (None, style):
-            continue
-        title, end = _title_block(lines, i, m.group("title"))
+        if m.group("glued") is None:  # a glued number shows no style of its own
+            style = "dot" if m.group("dot") else ("wide" if len(m.group("gap")) > 1 else "narrow")
+            if len(number) == 1 and chapter_style not in (None, style):
+                continue
+        title, end = _title_block(lines, i, m.group("title") or m.group("glued"))
         if title is None:
             continue
-        if len(number) == 1:
+        if len(number) == 1 and m.group("glued") is None:
             chapter_style = style
         current = number
         found[i] = Mark(end=end, title=f"{m.group('num')} {title}")
