@@ -30,7 +30,8 @@ CAPS_HEADING = re.compile(r"^\s*[A-ZÆØÅ]{3,}(?: [A-ZÆØÅ]{2,}){0,3}\s*$")
 # "Forslag 9:", " Forslag 7:", "Forslag 22  " (its headline follows on the next lines).
 PROPOSAL_START = re.compile(r"^\s*Forslag (?P<num>\d{1,2})\s*:?\s*(?P<rest>.*?)\s*$")
 BULLET = re.compile(r"^\s*(?:[•\uf0b7\u25aa▪●◦]|[–-] )")
-TITLE_END_PUNCT = re.compile(r"[.,;!]\s*$")
+DASH_ITEM = re.compile(r"^\s*[–-] ")
+TITLE_END_PUNCT = re.compile(r"[.,;!][»”\"')]*\s*$")
 TITLE_ABBREVIATION = re.compile(r"\b(?:mv|m\.m|mm|o\.l|osv)\.\s*$")
 
 MAX_TITLE_WORDS = 20
@@ -256,8 +257,8 @@ def find_titled_parts(lines: list[SourceLine], skip: dict[int, Mark]) -> dict[in
     while i < len(lines):
         text = lines[i].text
         mark = skip.get(i) or found.get(i)
-        if mark:
-            i, previous, previous_blank = mark.end, ".", False
+        if mark:  # a title may follow right under a heading ("Del II" / "Retning for rusmiddelfeltet")
+            i, previous, previous_blank = mark.end, ".", True
             continue
         if not text.strip():
             previous_blank = True
@@ -268,7 +269,7 @@ def find_titled_parts(lines: list[SourceLine], skip: dict[int, Mark]) -> dict[in
             mark = _titled_part(lines, i, limit, skip)
             if mark:
                 found[i] = mark
-                i, previous, previous_blank = mark.end, ".", False
+                i, previous, previous_blank = mark.end, ".", True
                 continue
         previous, previous_blank = text, False
         i += 1
@@ -276,33 +277,42 @@ def find_titled_parts(lines: list[SourceLine], skip: dict[int, Mark]) -> dict[in
 
 
 def _titled_part(lines: list[SourceLine], i: int, limit: float, skip: dict[int, Mark]) -> Mark | None:
+    """A title at line i: one short line, or two whose second continues the first and is short.
+
+    A first line as long as the text's may start a title only when its shorter second line is
+    followed by a blank line (a wrapped bold title: «Riksrevisjonens undersøkelse av helse-,
+    opplærings- / og velferdstjenester til innsatte i fengsel»)."""
     first = lines[i].text.strip()
     if CAPS_HEADING.match(first):
         return Mark(end=i + 1, title=first)
-    if not first[:1].isupper() or BULLET.match(first) or len(lines[i].text.rstrip()) > limit:
+    if not first[:1].isupper() or BULLET.match(first):
         return None
+    long_first = len(lines[i].text.rstrip()) > limit
     parts = [first]
     j = i + 1
-    if j < len(lines) and _continues_title(lines[j].text) and len(lines[j].text.rstrip()) <= limit:
+    room = len(first) - 1 if long_first else limit  # the wrapped line is the shorter one
+    if j < len(lines) and _continues_title(lines[j].text, first) and len(lines[j].text.rstrip()) <= room:
         parts.append(lines[j].text)
         j += 1
     title = join_lines(parts)
     k = _skip_blank(lines, j)
     follows = lines[k].text.strip() if k < len(lines) else ""
     if (
-        TITLE_END_PUNCT.search(title)
+        (long_first and (len(parts) == 1 or k == j))
+        or TITLE_END_PUNCT.search(title)
         or title.endswith(":")
-        or len(WORD.findall(title)) > MAX_PART_TITLE_WORDS
+        or len(WORD.findall(title)) > (MAX_TITLE_WORDS if long_first else MAX_PART_TITLE_WORDS)
         or not (follows[:1].isupper() or k in skip or BULLET.match(follows))
     ):
         return None
     return Mark(end=j, title=title)
 
 
-def _continues_title(text: str) -> bool:
-    """A wrapped title's next line: lowercase ("og besittelse av narkotika") or an aside ("(LAR)")."""
+def _continues_title(text: str, before: str) -> bool:
+    """A wrapped title's next line: lowercase ("og besittelse av narkotika"), an aside ("(LAR)"),
+    or anything after a dash ("Appendix A: Kunnskapsstatus –" / "Forskerkommisjonens vurdering")."""
     start = text.strip()[:1]
-    return start.islower() or start == "("
+    return start.islower() or start == "(" or (bool(start) and before.rstrip().endswith(("–", " -")))
 
 
 def _typical_length(lines: list[SourceLine]) -> float:
@@ -375,7 +385,8 @@ def build_blocks(lines: list[SourceLine], notes: list[Footnote], boxes: list[Box
             pending_break = bool(para)
         else:
             if para and (
-                BULLET.match(text) or (pending_break and ends_sentence(para[-1].text) and not text[:1].islower())
+                _opens_item(text, para)
+                or (pending_break and _finished(para) and not text[:1].islower())
             ):
                 flush()
             para.append(line)
@@ -385,6 +396,20 @@ def build_blocks(lines: list[SourceLine], notes: list[Footnote], boxes: list[Box
     for box in boxes:
         blocks = _with_box(blocks, box, note_numbers)
     return blocks + [_note_block(note, blocks) for note in notes]
+
+
+def _finished(para: list[SourceLine]) -> bool:
+    """Whether a paragraph may end here: after a finished sentence, or anywhere in a list item
+    (items often end without a stop: «• tiltak ... på grunnlag av tvang»)."""
+    return ends_sentence(para[-1].text) or bool(BULLET.match(para[0].text))
+
+
+def _opens_item(text: str, para: list[SourceLine]) -> bool:
+    """A bullet opens a list item; a dash at a line's start only after a finished sentence or
+    colon, or in a list: elsewhere it is a dash inside the sentence («tenner – kort sagt, ...»)."""
+    if not BULLET.match(text):
+        return False
+    return not DASH_ITEM.match(text) or ends_sentence(para[-1].text) or bool(BULLET.match(para[0].text))
 
 
 def _running_text(lines: list[SourceLine], note_numbers: set[int]) -> str:
