@@ -14,7 +14,7 @@ from .clean import Box, Footnote, join_lines, strip_note_refs
 # "4.3 Ny handlingsplan mot overdoser", " 1  Innledning", " 2. Staten overtar ansvar ...", and
 # "2Bakgrunn": a number glued to its title by a PDF that positions the gap instead of drawing it.
 NUMBERED_HEADING = re.compile(
-    r"^\s?(?P<num>\d{1,2}(?:\.\d{1,2}){0,3})(?P<dot>\.?)"
+    r"^\s?(?P<num>[1-9]\d?(?:\.\d{1,2}){0,3})(?P<dot>\.?)"
     r"(?:(?P<gap>\s+)(?P<title>[A-ZÆØÅ«].*?)|(?P<glued>[A-ZÆØÅ][a-zæøå].*?))\s*$"
 )
 # Lines set like headings that are not sections: a run-in label ("Type:", "Begrunnelse/kommentar:"),
@@ -30,6 +30,7 @@ CAPS_HEADING = re.compile(r"^\s*[A-ZÆØÅ]{3,}(?: [A-ZÆØÅ]{2,}){0,3}\s*$")
 # "Forslag 9:", " Forslag 7:", "Forslag 22  " (its headline follows on the next lines).
 PROPOSAL_START = re.compile(r"^\s*Forslag (?P<num>\d{1,2})\s*:?\s*(?P<rest>.*?)\s*$")
 BULLET = re.compile(r"^\s*(?:[•\uf0b7\u25aa▪●◦]|[–-] )")
+PAGE_NUMBER_END = re.compile(r"\s\d{1,3}\s*$")
 DASH_ITEM = re.compile(r"^\s*[–-] ")
 TITLE_END_PUNCT = re.compile(r"[.,;!][»”\"')]*\s*$")
 TITLE_ABBREVIATION = re.compile(r"\b(?:mv|m\.m|mm|o\.l|osv)\.\s*$")
@@ -201,13 +202,26 @@ def find_numbered_headings(lines: list[SourceLine], skip: dict[int, Mark]) -> di
             if len(number) == 1 and chapter_style not in (None, style):
                 continue
         title, end = _title_block(lines, i, m.group("title") or m.group("glued"))
-        if title is None:
+        if title is None or _contents_entry(lines, i):
             continue
         if len(number) == 1 and m.group("glued") is None:
             chapter_style = style
         current = number
         found[i] = Mark(end=end, title=f"{m.group('num')} {title}")
     return found
+
+
+def _contents_entry(lines: list[SourceLine], i: int) -> bool:
+    """A numbered line ending in a page number beside another such line: a table of contents
+    ("2 The Consensus Algorithm 1" / "2.1 The Problem 1"), whose numbers must not lead the
+    numbering past the chapters it lists."""
+    def entry(k: int) -> bool:
+        return 0 <= k < len(lines) and bool(NUMBERED_HEADING.match(lines[k].text)) and bool(
+            PAGE_NUMBER_END.search(lines[k].text)
+        )
+
+    before = next((k for k in range(i - 1, -1, -1) if lines[k].text.strip()), -1)
+    return entry(i) and (entry(before) or entry(_skip_blank(lines, i + 1)))
 
 
 def _successors(current: tuple[int, ...]) -> set[tuple[int, ...]]:
