@@ -232,12 +232,14 @@ def lift_layout_notes(lines: list[SourceLine]) -> tuple[list[SourceLine], list[F
 
 
 def _continues_note(note: Footnote, previous: SourceLine | None, line: SourceLine) -> bool:
-    """An unnumbered note row goes on with the open note on its page, or as the first note row
-    of the next page."""
-    if note.lines[-1].sheet == line.sheet:
+    """An unnumbered note row goes on with the open note on its page, or, where the note is
+    unfinished, as the first note row of the next page."""
+    last = note.lines[-1]
+    if last.sheet == line.sheet:
         return True
     first_on_page = previous is None or previous.sheet != line.sheet
-    return first_on_page and line.sheet is not None and note.lines[-1].sheet == line.sheet - 1
+    carried = not ends_sentence(last.text) or line.text.strip()[:1].islower()
+    return first_on_page and carried and line.sheet is not None and last.sheet == line.sheet - 1
 
 
 def _toc_sheets(lines: list[SourceLine]) -> set[int | None]:
