@@ -159,7 +159,8 @@ def test_a_footnotes_last_line_on_a_page_start_stays_in_the_footnote(corpus_dir:
     source = read_lines(corpus_dir / "stoltenberg-rapporten-2010.txt")[:600]
     body, notes = split_footnotes(source)
     note = next(n for n in notes if n.number == 18)
-    assert join_lines([line.text for line in note.lines]) == "Olsen & Skretting (2007): Evaluering av prøveordning med sprøyterom."
+    expected = "Olsen & Skretting (2007): Evaluering av prøveordning med sprøyterom."
+    assert join_lines([line.text for line in note.lines]) == expected
     assert not any(line.text.strip() == "sprøyterom." for line in body)
 
 
@@ -175,7 +176,8 @@ def test_a_reference_number_set_apart_before_a_stop_goes() -> None:
     cleaned = drop_spaced_note_refs(body, notes)
     assert cleaned[0].text == "må få tildelt en koordinator. Koordinatoren blir en helt"
     assert cleaned[1].text == "sentral person, og prisen steg fra 25 til 44."
-    far = drop_spaced_note_refs(lines("i alt 43.", *["brødtekst"] * 100), [Footnote(43, [SourceLine("Note.", 102, None)])])
+    far_note = Footnote(43, [SourceLine("Note.", 102, None)])
+    far = drop_spaced_note_refs(lines("i alt 43.", *["brødtekst"] * 100), [far_note])
     assert far[0].text == "i alt 43."
 
 
@@ -203,7 +205,9 @@ def test_pdf_footnotes_follow_their_numbering() -> None:
         (4, "Fjerde note (nummer 3 mangler)."),
         (5, "Femte note, nummeret klistret."),
     ]
-    assert [line.text for line in body] == ["Brødtekst.", "Figur 1 Utvikling i antall brukere", "Baksiden: Trykk og design"]
+    assert [line.text for line in body] == [
+        "Brødtekst.", "Figur 1 Utvikling i antall brukere", "Baksiden: Trykk og design"
+    ]
     assert all(line.role == "body" for line in body)
 
 

@@ -141,7 +141,8 @@ def test_proposal_headline_kept_whole_when_its_last_line_is_set_apart() -> None:
         ("heading", "Åpne for et forsøksprosjekt med heroin i LAR. (fra Andresen og Haga)"), ("", ""), BODY,
     )
     marks = {m.proposal: m for m in find_structure(lines).values() if m.proposal}
-    assert marks[1].headline == "Tilby avtaler om oppfølging som alternativ til påtale og anmerkning i strafferegisteret"
+    whole = "Tilby avtaler om oppfølging som alternativ til påtale og anmerkning i strafferegisteret"
+    assert marks[1].headline == whole
     assert marks[2].headline == "Åpne for et forsøksprosjekt med heroin i LAR"
     assert marks[2].note == "(fra Andresen og Haga)"
 
@@ -195,4 +196,5 @@ def test_a_wrapped_title_with_a_long_first_line_stays_out_of_the_next_sentence(c
     titles = set(titles_by_line(cleaned(corpus_dir, "meld-st-5-2024-2025")).values())
     assert "Riksrevisjonens undersøkelse av helse-, opplærings- og velferdstjenester til innsatte i fengsel" in titles
     assert "Tiltak for å sikre kunnskapsbasert informasjon og forskning på forebygging" in titles
-    assert "Mottaks- og oppfølgingssentre" in set(titles_by_line(cleaned(corpus_dir, "stoltenberg-rapporten-2010")).values())
+    report = titles_by_line(cleaned(corpus_dir, "stoltenberg-rapporten-2010"))
+    assert "Mottaks- og oppfølgingssentre" in set(report.values())
