@@ -18,10 +18,10 @@ NUMBERED_HEADING = re.compile(
     r"(?:(?P<gap>\s+)(?P<title>[A-ZÆØÅ«].*?)|(?P<glued>[A-ZÆØÅ][a-zæøå].*?))\s*$"
 )
 # Lines set like headings that are not sections: a run-in label ("Type:", "Begrunnelse/kommentar:"),
-# a figure, table or box caption ("Figur 3.2 ...", "Tabell 4.1 ..."), a budget chapter label at a
-# page's foot ("Kap. 581").
+# a figure or table caption ("Figur 3.2 ...", "Tabell 4.1 ..."; a box's title does head its box),
+# a budget chapter label at a page's foot ("Kap. 581").
 CAPTION = re.compile(
-    r"^\s*(?:Figur|Figure|Fig\.|Tabell|Table|Tab\.|Boks|Box|Diagram|Kart|Bilde|Abbildung|Tabelle)"
+    r"^\s*(?:Figur|Figure|Fig\.|Tabell|Table|Tab\.|Diagram|Kart|Bilde|Abbildung|Tabelle)"
     r"\s*\d+(?:[.:-]\d+)*\b"
 )
 PAGE_FOOT_LABEL = re.compile(r"^\s*(?:Kap|Kapittel|Post|Programkategori|Side)\.? *\d[\d.]*\s*$", re.I)
@@ -113,7 +113,8 @@ def layout_headings(lines: list[SourceLine], skip: dict[int, Mark]) -> dict[int,
 def _is_section_title(lines: list[SourceLine], i: int) -> bool:
     """Whether a line set as a heading opens a section (see layout_headings)."""
     text = lines[i].text.strip()
-    if not text or text.endswith(":") or CAPTION.match(text) or PAGE_FOOT_LABEL.match(text):
+    label = text.endswith(":") and not NUMBERED_HEADING.match(text)  # "4.1.1 Regjeringen vil:" is a heading
+    if not text or label or CAPTION.match(text) or PAGE_FOOT_LABEL.match(text):
         return False
     k = _skip_blank(lines, i + 1)
     ends_page = k >= len(lines) or lines[k].sheet != lines[i].sheet
