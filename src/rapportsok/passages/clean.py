@@ -304,7 +304,7 @@ def _box_end(lines: list[SourceLine], start: int) -> int | None:
 def _resumes_on_next_page(lines: list[SourceLine], j: int) -> bool:
     """A line that goes on in lowercase on a new page (by the pages its running heads gave):
     the text a box interrupted, resuming."""
-    before = next((line for line in reversed(lines[:j]) if line.text.strip()), None)
+    before = next((lines[k] for k in range(j - 1, -1, -1) if lines[k].text.strip()), None)
     return (
         lines[j].text.strip()[:1].islower()
         and before is not None

@@ -118,7 +118,7 @@ def _is_section_title(lines: list[SourceLine], i: int) -> bool:
         return False
     k = _skip_blank(lines, i + 1)
     ends_page = k >= len(lines) or lines[k].sheet != lines[i].sheet
-    above = next((line for line in reversed(lines[:i]) if line.text.strip()), None)
+    above = next((lines[k] for k in range(i - 1, -1, -1) if lines[k].text.strip()), None)
     return not (ends_page and above is not None and above.sheet == lines[i].sheet and above.role == "body")
 
 
