@@ -16,7 +16,6 @@ class SourceLine:
     label: str | None = None  # the printed page label ("iii", "59") of a PDF page
     sheet: int | None = None  # 1-based page of the PDF file, for links that open it there
     role: str = "body"  # "body", "heading" or "note" where the PDF's layout tells
-    note: int | None = None  # the footnote a "note" line belongs to
     anchor: str | None = None  # the id of the web page's section the line stands in ("kap4-2")
 
 

@@ -26,7 +26,7 @@ from ..documents.ocr import Ocr
 from ..errors import CorpusError
 from ..records import Document, PageMark, Passage, SourceLine, citation_of
 from ..text.sentences import PASSAGE_BREAK
-from .clean import lift_boxes, lift_layout_notes, remove_running_heads, split_footnotes
+from .clean import drop_spaced_note_refs, lift_boxes, lift_layout_notes, remove_running_heads, split_footnotes
 from .structure import Block, build_blocks, numbered_heading_lines
 
 TINY_FRACTION = 4  # a piece under max_words / 4 words is merged with a neighbour
@@ -76,6 +76,7 @@ def read_document(
     else:
         lines, boxes = lift_boxes(remove_running_heads(lines))
         lines, notes = split_footnotes(lines, headings=numbered_heading_lines(lines))
+        lines = drop_spaced_note_refs(lines, notes)
     blocks = build_blocks(lines, notes, boxes)
     if not blocks:
         raise CorpusError(f"{shown(path)}: no text found")

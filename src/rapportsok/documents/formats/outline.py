@@ -58,7 +58,7 @@ class Outline:
         if any(rows):
             self._add("", None)
         for number, note in self.pending:
-            self._add(note, None, "note", number)  # the footnote's block puts its number before it
+            self._add(f"{number} {note}", None, "note")  # numbered as printed: passages/ reads notes by number
         self.pending.clear()
 
     def note(self, text: str) -> int:
@@ -69,9 +69,9 @@ class Outline:
             self.pending.append((self.notes, text))
         return self.notes
 
-    def _add(self, text: str, lineno: int | None, role: str = "body", note: int | None = None) -> None:
+    def _add(self, text: str, lineno: int | None, role: str = "body") -> None:
         number = lineno if lineno is not None else (self.lines[-1].lineno or 0) + 1 if self.lines else 1
-        self.lines.append(SourceLine(text, number, None, role=role, note=note, anchor=self.anchor))
+        self.lines.append(SourceLine(text, number, None, role=role, anchor=self.anchor))
 
 
 @dataclass
