@@ -130,15 +130,14 @@ def _best_sentence(
     """The sentences to show of a linked passage, and whether they say what became of the proposal.
 
     A sentence that says what became of a proposal («Forslaget ble ikke fulgt opp.») is shown with
-    the one before it, which says what the proposal was, and counts for this proposal when that
-    pair is the closest to the headline of the passage's such pairs and it or the sentence after it
-    shares a word with the headline (a passage may tell the fate of several proposals). Else the
+    the one before it, which says what the proposal was; it counts for this proposal when that
+    pair or the sentence after it shares a word with the headline (the closest such pair to the
+    headline is shown) (a passage may tell the fate of several proposals). Else the
     sentence closest to the headline, a short one with the sentence before it."""
     if not sentences:
         return None, False
     told = [i for i, s in enumerate(sentences) if OUTCOME.search(" ".join(text[s[1] : s[2]].split()))]
-    if told:
-        at = max(told, key=lambda i: max(closeness[sentences[j][0]] for j in (max(i - 1, 0), i)))
+    for at in sorted(told, key=lambda i: -max(closeness[sentences[j][0]] for j in (max(i - 1, 0), i))):
         window = text[sentences[max(at - 1, 0)][1] : sentences[min(at + 1, len(sentences) - 1)][2]]
         if index.lexical.matching_words(headline, window):
             return (sentences[max(at - 1, 0)][1], sentences[at][2]), True
