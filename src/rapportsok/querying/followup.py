@@ -100,12 +100,15 @@ def _entries(index: Index) -> dict[tuple[str, int], ProposalEvidence]:
 def followup(index: Index, doc: str, proposal: int, k: int = 5) -> FollowUp:
     """The k passages of other documents that best take up the proposal, best first."""
     if not 1 <= k <= MAX_K:
-        raise QueryError(f"k must be between 1 and {MAX_K}, not {k}")
+        raise QueryError(f"k must be between 1 and {MAX_K}, not {k}", f"-k må være mellom 1 og {MAX_K}, ikke {k}.")
     index.document(doc)
     entry = _entries(index).get((doc, proposal))
     if entry is None:
-        known = ", ".join(str(p.proposal) for p in index.proposals(doc)) or "none"
-        raise NotFound(f"{doc} has no proposal {proposal} with follow-up links (its proposals: {known})")
+        known = ", ".join(str(p.proposal) for p in index.proposals(doc))
+        raise NotFound(
+            f"{doc} has no proposal {proposal} with follow-up links (its proposals: {known or 'none'})",
+            f"{index.names[doc]} har ikke noe forslag {proposal} (forslagene: {known or 'ingen'}).",
+        )
     ids, dense, words, moments = _gather(entry)
     blended = (_standardised(dense, moments[:, :3]) + _standardised(words, moments[:, [0, 3, 4]])) / 2
     order, scores = _diverse(blended, [index.passage(i).doc for i in ids], k)
@@ -156,8 +159,11 @@ def proposal_doc(index: Index, doc: str | None, proposal: int) -> str:
     if len(docs) == 1:
         return docs[0]
     if not docs:
-        raise NotFound(f"no document has a proposal {proposal}")
-    raise QueryError(f"several documents have a proposal {proposal} ({', '.join(docs)}); choose one with --doc")
+        raise NotFound(f"no document has a proposal {proposal}", f"Ingen rapport har et forslag {proposal}.")
+    raise QueryError(
+        f"several documents have a proposal {proposal} ({', '.join(docs)}); choose one with --doc",
+        f"Flere rapporter har et forslag {proposal} ({', '.join(docs)}); velg én med --doc.",
+    )
 
 
 def followups(index: Index, doc: str | None = None, k: int = 3) -> list[FollowUp]:

@@ -302,12 +302,17 @@ def proposals(
         for name in dict.fromkeys(p.doc for p in found):  # per report: its name once, then its proposals
             mine = [p for p in found if p.doc == name]
             paged = any(p.page for p in mine)
+            sections = [p.section or "" for p in mine]  # a chapter named once, at its first proposal
+            sections = [s if i == 0 or s != sections[i - 1] else "" for i, s in enumerate(sections)]
             term.out.print(f"[bold]{escape(loaded.names[name])}[/bold]  [cyan]{escape(name)}[/cyan]")
             term.table(
                 ["nr.", "forslag", "kapittel", *(["side"] if paged else [])],
-                [[str(p.proposal), p.headline, p.section or "", *([str(p.page or "")] if paged else [])] for p in mine],
+                [
+                    [str(p.proposal), p.headline, section, *([str(p.page or "")] if paged else [])]
+                    for p, section in zip(mine, sections, strict=True)
+                ],
                 whole=1,
-                ratios={1: 3, 2: 1},
+                ratios={1: 2, 2: 1},
             )
 
 

@@ -3,12 +3,14 @@ where the ellipses go, how a long text is clipped. The CLI wraps these in rich T
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ..records import Passage
 from ..text.tokens import WORD
 
 CLIP_WORDS = 60  # words of a passage shown in lists of many
+NON_BLANK = re.compile(r"\S+")  # a word as str.split sees it
 
 
 def marked_spans(text: str, marked: set[str]) -> Iterator[tuple[int, int]]:
@@ -34,6 +36,12 @@ def clipped(text: str, words: int = CLIP_WORDS) -> str:
     """The start of a passage on one line, for lists that show many."""
     parts = text.split()
     return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+
+
+def clip_end(text: str, words: int = CLIP_WORDS) -> int:
+    """Where the start that `clipped` shows ends in the text, so that it can be quoted and cited."""
+    ends = [found.end() for found in NON_BLANK.finditer(text)]
+    return ends[min(words, len(ends)) - 1] if ends else 0
 
 
 def where(passage: Passage) -> str:
