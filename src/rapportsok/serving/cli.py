@@ -22,8 +22,6 @@ from ..settings import Settings
 from . import norsk, package_version, present
 from .terminal import Output, paragraphs
 
-norsk.install()  # Click's and Typer's own words (help headings, usage errors) in Norwegian
-
 if TYPE_CHECKING:
     from ..indexing.build import BuildReport
     from ..querying.index import Index
@@ -346,8 +344,8 @@ def followup(
         out = term.out
         for result in found:
             name = escape(loaded.names[result.doc])
-            head = f"[bold]Forslag {result.proposal}:[/bold] {escape(result.headline)}  [dim]({name})[/dim]"
-            out.print(term.item("", head))
+            head = f"{escape(result.headline)}  [dim]({name})[/dim]"
+            out.print(term.item(f"[bold]Forslag {result.proposal}:[/bold] ", head))
             for title, links in (("Fulgt opp i", result.after()), ("Omtalt før forslaget", result.before())):
                 out.print(term.indented(f"[bold]{title}[/bold]" if links else f"[bold]{title}:[/bold] ingen"))
                 for link in links:
@@ -427,6 +425,9 @@ def watch(ctx: typer.Context, corpus: CorpusOpt = None, index: IndexOpt = None, 
     run_watch(settings, on_build=built, on_error=lambda e: term.error(str(e)))
 
 
+norsk.install(app)  # Typer's own words (help headings, usage line) in Norwegian, for every command above
+
+
 def main() -> None:
     """Entry point: user errors (and usage errors) become one line on stderr and a non-zero exit."""
     if len(sys.argv) < 2:
@@ -441,7 +442,7 @@ def main() -> None:
         _fail(exc.norwegian or str(exc), 1)
     except TyperException as exc:  # a usage error: unknown option, bad value, missing argument
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-        _fail(f"{message} (se `rapportsok --help`)", 2)
+        _fail(f"{norsk.usage_error(message)} (se `rapportsok --help`)", 2)
     except OSError as exc:  # a file system problem no stage anticipated: still one line
         _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc), 1)
     sys.exit(code if isinstance(code, int) else 0)

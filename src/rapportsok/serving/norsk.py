@@ -1,28 +1,27 @@
-"""The command line's own words in Norwegian: Click's and Typer's help headings, usage errors and hints.
+"""The command line's own words in Norwegian: Typer's help headings, usage line and usage errors.
 
-Click and Typer translate every message they print through `gettext` (their i18n hook, bound at
-import as each module's `_` and `ngettext`); `install` binds those names to this catalogue instead,
-so that help, usage errors and hints read in the same language as the results. Typer reads its
-panel titles once at import, so they are set here too. A message missing from the catalogue stays
-as Click wrote it."""
+Typer translates its panel titles and notes through `gettext` (bound at import as its modules'
+`_`, its panel titles read once at import); the Click it ships (typer._click) writes "Usage:", the
+help option's text and its usage errors in English without such a hook. `install` binds Typer's
+`_` to this catalogue, sets its titles, and gives the usage line and the help option their
+Norwegian words; `usage_error` translates a usage error's one line. A message missing from the
+catalogue stays as Typer wrote it."""
 
 from __future__ import annotations
 
 import importlib
+import re
+from typing import Any
 
 MESSAGES = {
     "Usage:": "Bruk:",
     "Options": "Valg",
     "Arguments": "Argumenter",
     "Commands": "Kommandoer",
-    "Positional arguments": "Argumenter",
     "Show this message and exit.": "Vis denne hjelpen og avslutt.",
-    "Show the version and exit.": "Vis versjonen og avslutt.",
     "Error": "Feil",
-    "Error: {message}": "Feil: {message}",
-    "Aborted!": "Avbrutt!",
     "Aborted.": "Avbrutt.",
-    "Try '{command} {option}' for help.": "Se '{command} {option}'.",
+    "Aborted!": "Avbrutt!",
     "Try [blue]'{command_path} {help_option}'[/] for help.": "Se [blue]'{command_path} {help_option}'[/].",
     "[default: {}]": "[standard: {}]",
     "default: {default}": "standard: {default}",
@@ -31,33 +30,7 @@ MESSAGES = {
     "[required]": "[påkrevd]",
     "required": "påkrevd",
     "(dynamic)": "(dynamisk)",
-    "Missing argument": "Mangler argumentet",
-    "Missing option": "Mangler valget",
-    "Missing parameter": "Mangler parameteren",
-    "Missing command.": "Mangler kommando.",
-    "Missing parameter: {param_name}": "Mangler parameteren {param_name}",
-    "No such option: {name}": "Ukjent valg: {name}",
-    "No such option {name!r}.": "Ukjent valg {name!r}.",
-    "No such command {name!r}.": "Ukjent kommando {name!r}.",
-    "Option {name!r} requires an argument.": "Valget {name!r} trenger en verdi.",
-    "Option {name!r} requires {nargs} arguments.": "Valget {name!r} trenger {nargs} verdier.",
-    "Option {name!r} does not take a value.": "Valget {name!r} tar ingen verdi.",
-    "Invalid value: {message}": "Ugyldig verdi: {message}",
-    "Invalid value for {param_hint}: {message}": "Ugyldig verdi for {param_hint}: {message}",
-    "{value!r} is not a valid {number_type}.": "{value!r} er ikke et gyldig {number_type}.",
-    "integer": "heltall",
-    "float": "tall",
-    "{value} is not in the range {range}.": "{value} er utenfor området {range}.",
-    "{value!r} is not one of {choices}.": "{value!r} er ikke en av {choices}.",
-    "{value!r} is not {choice}.": "{value!r} er ikke {choice}.",
-    "Choose from:\n\t{choices}": "Velg blant:\n\t{choices}",
-    "Got unexpected extra argument ({args})": "Uventet ekstra argument ({args})",
-    "Got unexpected extra arguments ({args})": "Uventede ekstra argumenter ({args})",
-    "Did you mean {possibility}?": "Mente du {possibility}?",
-    "(Did you mean one of: {possibilities}?)": "(Mente du en av: {possibilities}?)",
 }
-MODULES = ("click.core", "click.decorators", "click.exceptions", "click.types", "click.parser",
-           "click.formatting", "typer.core", "typer.main", "typer.rich_utils")
 TYPER_CONSTANTS = {
     "DEFAULT_STRING": "[default: {}]",
     "ENVVAR_STRING": "[env var: {}]",
@@ -69,24 +42,66 @@ TYPER_CONSTANTS = {
     "ABORTED_TEXT": "Aborted.",
     "RICH_HELP": "Try [blue]'{command_path} {help_option}'[/] for help.",
 }
+OPTIONS_METAVAR = "[VALG]"
+# A usage error's line as Typer's Click words it, and in Norwegian (applied in order, several may apply).
+USAGE_ERRORS = [
+    (r"^No such option: (.+?)(?: \(Possible options: (.+)\))?$", lambda m: f"Ukjent valg: {m[1]}"
+     + (f" (mulige valg: {m[2]})" if m[2] else "")),
+    (r"^No such command '(.+)'\.(?: Did you mean (.+)\?)?$", lambda m: f"Ukjent kommando «{m[1]}»."
+     + (f" Mente du {m[2]}?" if m[2] else "")),
+    (r"^Invalid value for (.+?): (.+)$", lambda m: f"Ugyldig verdi for {m[1]}: {m[2]}"),
+    (r"^Invalid value: (.+)$", lambda m: f"Ugyldig verdi: {m[1]}"),
+    (r"Value '(.+)' is not a valid (?:integer|int)\.", lambda m: f"«{m[1]}» er ikke et heltall."),
+    (r"Value '(.+)' is not a valid (?:float|number)\.", lambda m: f"«{m[1]}» er ikke et tall."),
+    (r"'(.+)' is not a valid (?:integer|int)\.", lambda m: f"«{m[1]}» er ikke et heltall."),
+    (r"Input should be a valid integer[^.]*", lambda m: "skriv et heltall"),
+    (r"Input should be a valid number[^.]*", lambda m: "skriv et tall"),
+    (r"(\S+) is not in the range (.+)\.", lambda m: f"{m[1]} er utenfor området {m[2]}."),
+    (r"'(.+)' is not one of (.+)\.", lambda m: f"«{m[1]}» er ikke en av {m[2]}."),
+    (r"^Missing argument '(.+)'\.", lambda m: f"Mangler argumentet {m[1]}."),
+    (r"^Missing option '(.+)'\.", lambda m: f"Mangler valget {m[1]}."),
+    (r"^Missing parameter: (.+)$", lambda m: f"Mangler {m[1]}."),
+    (r"^Option '(.+)' requires an argument\.$", lambda m: f"Valget {m[1]} trenger en verdi."),
+    (r"^Option '(.+)' requires (\d+) arguments\.$", lambda m: f"Valget {m[1]} trenger {m[2]} verdier."),
+    (r"^Option '(.+)' does not take a value\.$", lambda m: f"Valget {m[1]} tar ingen verdi."),
+    (r"^Got unexpected extra argument\(s\) \((.+)\)$", lambda m: f"Uventede argumenter ({m[1]})"),
+]
 
 
 def gettext(message: str) -> str:
     return MESSAGES.get(message, message)
 
 
-def ngettext(singular: str, plural: str, n: int) -> str:
-    return gettext(singular if n == 1 else plural)
+def usage_error(message: str) -> str:
+    """A usage error's line in Norwegian, where the catalogue knows its wording."""
+    for pattern, words in USAGE_ERRORS:
+        message = re.sub(pattern, words, message)
+    return message
 
 
-def install() -> None:
-    """Click's and Typer's messages from the catalogue from now on (idempotent)."""
-    for name in MODULES:
-        module = importlib.import_module(name)
-        if hasattr(module, "_"):
-            module._ = gettext  # type: ignore[attr-defined]
-        if hasattr(module, "ngettext"):
-            module.ngettext = ngettext  # type: ignore[attr-defined]
+def install(app: Any) -> None:
+    """Typer's words from the catalogue from now on, for `app`'s commands too (idempotent)."""
+    for name in ("typer.core", "typer.rich_utils"):
+        importlib.import_module(name)._ = gettext  # type: ignore[attr-defined]
     rich_utils = importlib.import_module("typer.rich_utils")
     for constant, english in TYPER_CONSTANTS.items():
         setattr(rich_utils, constant, gettext(english))
+    formatting = importlib.import_module("typer._click.formatting")
+    core = importlib.import_module("typer._click.core")
+    if not getattr(formatting.HelpFormatter.write_usage, "norsk", False):
+        write_usage, help_option = formatting.HelpFormatter.write_usage, core.Command.get_help_option
+
+        def norwegian_usage(self: Any, prog: str, args: str = "", prefix: str | None = None) -> None:
+            write_usage(self, prog, args, f"{gettext('Usage:')} " if prefix is None else prefix)
+
+        def norwegian_help(self: Any, ctx: Any) -> Any:
+            option = help_option(self, ctx)
+            if option is not None:
+                option.help = gettext(option.help)
+            return option
+
+        norwegian_usage.norsk = True  # type: ignore[attr-defined]
+        formatting.HelpFormatter.write_usage = norwegian_usage
+        core.Command.get_help_option = norwegian_help
+    for command in app.registered_commands:
+        command.options_metavar = OPTIONS_METAVAR

@@ -159,7 +159,7 @@ def proposal_page(request: Request, index: Current, doc: str, n: int) -> HTMLRes
     try:
         result = followup(index, doc, n, FOLLOWUP_LINKS)
     except RapportsokError as exc:
-        return render(request, "proposal.html", exc.status, error=message(exc) if exc.norwegian else str(exc))
+        return render(request, "proposal.html", exc.status, error=message(exc))
     text = [p for p in index.doc_passages(doc) if p.proposal == n and p.kind != "footnote"]
     return render(
         request,
@@ -201,7 +201,7 @@ def compare_page(request: Request, index: Current) -> HTMLResponse:
     try:
         result = compare(index, query, per_doc=k)
     except RapportsokError as exc:
-        return render(request, "compare.html", exc.status, query=query, k=shown_k, error=str(exc))
+        return render(request, "compare.html", exc.status, query=query, k=shown_k, error=message(exc))
     columns = [
         (
             column,
