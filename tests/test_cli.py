@@ -194,7 +194,7 @@ def in_tmux(*args: str, settings: Settings, columns: int = 100) -> list[str]:
     showed there, trailing blanks dropped."""
     if not shutil.which("tmux"):
         pytest.skip("tmux is not installed")
-    tmux = ["tmux", "-L", f"rapportsok-test-{os.getpid()}"]
+    tmux = ["tmux", "-L", f"rapportsok-test-{os.getpid()}-{time.monotonic_ns()}"]  # a server of its own
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "HOME", "VIRTUAL_ENV")}
     environment = [f"{k}={v}" for k, v in keep.items()] + ["TERM=xterm-256color", "LANG=C.UTF-8"]
     command = shlex.join(["env", "-i", *environment, "rapportsok", *args, *where(settings)])
@@ -254,8 +254,11 @@ def test_help_messages_and_errors_are_norwegian(full: Settings) -> None:
     assert "Kommandoer" in main_help and not re.search(r"\b(Commands|search Norwegian)\b", main_help)
     unknown = run("search", "nalokson", "--fargerik", *where(full))
     assert unknown.returncode == 2 and unknown.stderr.startswith("rapportsok: feil: Ukjent valg")
-    assert run("search", "nalokson", "-k", "mange", *where(full)).stderr.startswith("rapportsok: feil: Ugyldig verdi for")
-    assert run("followup", "99", *where(full)).stderr.startswith("rapportsok: feil: Stoltenberg-utvalget")
+    many = run("search", "nalokson", "-k", "mange", *where(full)).stderr
+    assert many.startswith("rapportsok: feil: Ugyldig verdi for '-k': skriv et heltall")
+    assert run("followup", "99", *where(full)).stderr == "rapportsok: feil: Ingen rapport har et forslag 99.\n"
+    unknown_in_doc = run("followup", "99", "--doc", "stoltenberg-rapporten-2010", *where(full)).stderr
+    assert unknown_in_doc.startswith("rapportsok: feil: Stoltenberg-utvalget, Rapport om narkotika (2010) har ikke")
     assert run("search", "  ", *where(full)).stderr == "rapportsok: feil: Skriv noe å søke etter.\n"
 
 
