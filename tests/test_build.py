@@ -189,7 +189,7 @@ def test_bad_input_is_one_line_and_nonzero_and_loses_nothing(fresh, args, messag
     result = run_cli(*args, "--index", str(fresh.index))
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("rapportsok: error:") and message in lines[0], result.stderr
+    assert len(lines) == 1 and lines[0].startswith("rapportsok: feil:") and message in lines[0], result.stderr
     assert current_build(fresh.index) == before
     assert Index.load(fresh).passages
 
@@ -259,7 +259,7 @@ def test_an_index_path_that_is_a_file_and_usage_errors_are_one_line(fresh, tmp_p
     for args in (["index", "--corpus", str(fresh.corpus), "--index", str(afile)], ["search", "x", "-k", "abc"]):
         result = run_cli(*args)
         lines = result.stderr.strip().splitlines()
-        assert result.returncode != 0 and len(lines) == 1 and lines[0].startswith("rapportsok: error:"), result.stderr
+        assert result.returncode != 0 and len(lines) == 1 and lines[0].startswith("rapportsok: feil:"), result.stderr
 
 
 def test_a_one_sentence_passage_counts_as_a_passage_embedded_once(tmp_path):

@@ -55,16 +55,18 @@ class BuildReport:
         return data
 
     def summary(self) -> str:
+        """One line for a person, in Norwegian like the rest of the command line."""
         return (
-            f"{_count(self.passages, 'passage')}: {_count(self.added, 'document')} added, {self.changed} changed, "
-            f"{self.removed} removed, {self.unchanged} unchanged; {_count(self.embedded, 'passage')} and "
-            f"{_count(self.sentences, 'sentence')} embedded in {self.seconds:.1f} s"
+            f"{_count(self.passages, 'passasje', 'passasjer')}: {_count(self.added, 'dokument', 'dokumenter')} "
+            f"lagt til, {self.changed} endret, {self.removed} fjernet, {self.unchanged} uendret; "
+            f"{_count(self.embedded, 'passasje', 'passasjer')} og {_count(self.sentences, 'setning', 'setninger')} "
+            f"beregnet på {self.seconds:.1f} s"
         )
 
 
-def _count(n: int, noun: str) -> str:
-    """A counted noun: 1 passage, 2 passages."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+def _count(n: int, one: str, many: str) -> str:
+    """A counted noun: 1 passasje, 2 passasjer."""
+    return f"{n} {one if n == 1 else many}"
 
 
 def corpus_state(settings: Settings) -> dict[str, str]:

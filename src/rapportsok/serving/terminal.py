@@ -101,7 +101,7 @@ class Output:
         on a terminal (indented by `by` first); one line in a pipe."""
         text = Text.from_markup(text) if isinstance(text, str) else text
         head = Text(" " * by) + Text.from_markup(label)
-        if not self.out.is_terminal:
+        if not self.out.is_terminal or not head.cell_len:
             return head + text
         from rich.table import Table
 
