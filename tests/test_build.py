@@ -171,11 +171,11 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["search", ""], "query is empty"),
-        (["search", "nalokson " * 1112], "limit is"),
-        (["search", "nalokson", "--doc", "no-such-report"], "unknown document"),
-        (["search", "nalokson", "--mode", "fuzzy"], "unknown mode"),
-        (["search", "nalokson", "-k", "0"], "k must be"),
+        (["search", ""], "Skriv noe å søke etter"),
+        (["search", "nalokson " * 1112], "grensen er"),
+        (["search", "nalokson", "--doc", "no-such-report"], "Finner ikke dokumentet"),
+        (["search", "nalokson", "--mode", "fuzzy"], "Ukjent søkemåte"),
+        (["search", "nalokson", "-k", "0"], "Antall treff må være"),
         (["search", "nalokson", "--model", "intfloat/multilingual-e5-base"], "built with model"),
         (["index", "--corpus", "{missing}"], "does not exist"),
         (["search", "nalokson", "--corpus", "{missing}"], "does not exist"),
