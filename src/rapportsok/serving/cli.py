@@ -36,6 +36,8 @@ app = typer.Typer(
         "RAPPORTSOK_LLM_KEY, RAPPORTSOK_LLM_TIMEOUT (sekunder, standard 60)."
     ),
     no_args_is_help=True,
+    options_metavar=norsk.OPTIONS_METAVAR,
+    subcommand_metavar="KOMMANDO [ARGUMENTER]...",
     add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -348,11 +350,11 @@ def followup(
             out.print(term.item(f"[bold]Forslag {result.proposal}:[/bold] ", head))
             for title, links in (("Fulgt opp i", result.after()), ("Omtalt før forslaget", result.before())):
                 out.print(term.indented(f"[bold]{title}[/bold]" if links else f"[bold]{title}:[/bold] ingen"))
-                for link in links:
+                for number, link in enumerate(links, start=1):  # numbered in the order shown
                     p = link.hit.passage
                     outcome = "  [green](sier hva som skjedde)[/green]" if link.outcome else ""
                     source = f"[bold cyan]{escape(p.source())}[/bold cyan]{outcome}"
-                    out.print(term.item(f"{link.hit.rank}. ", source, by=3))
+                    out.print(term.item(f"{number}. ", source, by=3))
                     start, end = link.sentence or (0, len(p.text))
                     shown = present.excerpt(p.text, start, end)
                     out.print(term.indented(highlighted(shown, set(link.shared)), by=6))
@@ -425,11 +427,9 @@ def watch(ctx: typer.Context, corpus: CorpusOpt = None, index: IndexOpt = None, 
     run_watch(settings, on_build=built, on_error=lambda e: term.error(str(e)))
 
 
-norsk.install(app)  # Typer's own words (help headings, usage line) in Norwegian, for every command above
-
-
 def main() -> None:
     """Entry point: user errors (and usage errors) become one line on stderr and a non-zero exit."""
+    norsk.install(app, helping=len(sys.argv) < 2 or bool({"-h", "--help"} & set(sys.argv[1:])))
     if len(sys.argv) < 2:
         app()  # no command: the help text
     try:

@@ -79,13 +79,16 @@ def usage_error(message: str) -> str:
     return message
 
 
-def install(app: Any) -> None:
-    """Typer's words from the catalogue from now on, for `app`'s commands too (idempotent)."""
-    for name in ("typer.core", "typer.rich_utils"):
-        importlib.import_module(name)._ = gettext  # type: ignore[attr-defined]
-    rich_utils = importlib.import_module("typer.rich_utils")
-    for constant, english in TYPER_CONSTANTS.items():
-        setattr(rich_utils, constant, gettext(english))
+def install(app: Any, helping: bool) -> None:
+    """Typer's words from the catalogue from now on, for `app`'s commands too (idempotent). Its help
+    pages' module (typer.rich_utils, which loads Rich's Markdown and syntax highlighting: a fifth of
+    a second) only when help is asked for (`helping`): a search does without it."""
+    importlib.import_module("typer.core")._ = gettext  # type: ignore[attr-defined]
+    if helping:
+        rich_utils = importlib.import_module("typer.rich_utils")
+        rich_utils._ = gettext  # type: ignore[attr-defined]
+        for constant, english in TYPER_CONSTANTS.items():
+            setattr(rich_utils, constant, gettext(english))
     formatting = importlib.import_module("typer._click.formatting")
     core = importlib.import_module("typer._click.core")
     if not getattr(formatting.HelpFormatter.write_usage, "norsk", False):
