@@ -278,3 +278,9 @@ def test_an_empty_search_within_a_document_names_it_and_what_to_try(full: Settin
     out = run("search", "nalokson", "--doc", "rusreformen-2004", *where(full))
     assert out.stdout.strip() == "Ingen treff for «nalokson» i Helsedepartementet, Rusreformen (2004) (--doc)."
     assert "rapportsok search nalokson" in out.stderr and "rapportsok ask nalokson" in out.stderr
+
+
+def test_a_search_naming_a_proposal_says_how_to_follow_it(full: Settings) -> None:
+    out = run("search", "forslag 15", "-k", "1", *where(full))
+    assert "rapportsok followup 15 --doc stoltenberg-rapporten-2010" in out.stderr
+    assert "followup" not in run("search", "15-åringer", "-k", "1", *where(full)).stderr

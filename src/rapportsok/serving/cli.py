@@ -154,6 +154,11 @@ def search(
         if not result.hits:
             _no_hits(term, loaded, result.query, doc)
             return
+        for named in present.named_proposals(loaded.proposals(), result.query, doc or ()):
+            term.err.print(
+                f"[dim]Forslag {named.proposal} ({escape(loaded.names[named.doc])}) og hva som ble av det: "
+                f"rapportsok followup {named.proposal} --doc {escape(named.doc)}[/dim]"
+            )
         for hit in result.hits:
             _print_hit(term, hit, full)
         weak = sum(hit.weak for hit in result.hits)

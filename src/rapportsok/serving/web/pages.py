@@ -32,7 +32,6 @@ CACHED = {"Cache-Control": "max-age=3600"}
 CONTEXT = 2  # passages shown on either side of the chosen one
 FOLLOWUP_LINKS = 8  # linked passages shown under a proposal
 SHORT_WORDS = 70  # words of a passage shown in the columns of «Per rapport»
-PROPOSAL_NAMED = re.compile(r"\bforslag(?:\s+nr\.?)?\s+(\d{1,4})\b", re.IGNORECASE)  # «forslag 15» in a query
 EXAMPLE_TOPICS = 2  # questions on the start page
 # headings that say where in a report, not what about: never an example topic
 GENERIC = {"innledning", "bakgrunn", "mandat", "sammendrag", "oppsummering", "utfordringene", "utfordringer",
@@ -66,7 +65,7 @@ def search_page(request: Request, index: Current) -> HTMLResponse:
         reports=sorted(index.documents, key=lambda d: (d.year is None, -(d.year or 0), d.title)),
         examples=[] if state.query.strip() else examples(index),
         names=index.names,
-        proposals=named_proposals(index, state) if result else [],
+        proposals=present.named_proposals(index.proposals(), state.query, state.docs) if result else [],
         state=state,
         k=k if 1 <= k <= MAX_K else int(DEFAULT_K),
         error=message(error) if error else None,
@@ -74,12 +73,6 @@ def search_page(request: Request, index: Current) -> HTMLResponse:
         answered=answered,
         links=citation_links(answered, state) if answered else {},
     )
-
-
-def named_proposals(index: Index, state: State) -> list[Proposal]:
-    """The proposals a query names («forslag 15»), of the documents searched, to link to their pages."""
-    numbers = {int(n) for n in PROPOSAL_NAMED.findall(state.query)}
-    return [p for p in index.proposals() if p.proposal in numbers and (not state.docs or p.doc in state.docs)]
 
 
 @lru_cache(maxsize=2)
