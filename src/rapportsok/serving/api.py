@@ -31,7 +31,7 @@ from .schemas import (
 
 def current(request: Request) -> Index:
     """The build served right now; a request keeps it to the end, whatever is swapped in meanwhile."""
-    return request.app.state.live.current
+    return request.app.state.live.served()
 
 
 Current = Annotated[Index, Depends(current)]
@@ -157,9 +157,11 @@ def compare_route(
     return compare(index, q, per_doc=k).as_dict()
 
 
-@router.get("/health", summary="Status", response_model=Health, tags=["tjenesten"])
-def health_route(index: Current) -> dict[str, Any]:
-    """Hvilket bygg av indeksen som brukes nå."""
+@router.get("/health", summary="Status", response_model=Health, responses=ERRORS, tags=["tjenesten"])
+def health_route(request: Request) -> dict[str, Any]:
+    """Hvilket bygg av indeksen som brukes nå; 503 med en gang (fra serverens siste sjekk, høyst et
+    sekund gammel) mens databasen er borte eller bygget ikke kan lastes."""
+    index = request.app.state.live.served()
     return {
         "status": "ok",
         "passages": len(index.passages),

@@ -76,14 +76,23 @@ def _options(
         str | None,
         typer.Option("--database", envvar="RAPPORTSOK_DATABASE_URL", help="PostgreSQL-URL der indeksen skal ligge"),
     ] = None,
+    database_file: Annotated[
+        str | None,
+        typer.Option(
+            "--database-file",
+            envvar="RAPPORTSOK_DATABASE_URL_FILE",
+            help="En fil med PostgreSQL-URL-en (holder passordet unna `ps` og skallets historikk)",
+        ),
+    ] = None,
 ) -> None:
     """Søk i norske rusmiddelpolitiske rapporter."""
-    ctx.obj = database  # for every command: `rapportsok --database postgresql://... search ...`
+    ctx.obj = (database, database_file)  # for every command: `rapportsok --database postgresql://... search ...`
 
 
 def _settings(ctx: typer.Context, corpus: str | None, index: str | None, model: str | None) -> Settings:
     """The settings of this invocation: the command's flags and the --database given before it."""
-    return Settings.resolve(corpus, index, model, database=ctx.obj)
+    database, database_file = ctx.obj
+    return Settings.resolve(corpus, index, model, database=database, database_file=database_file)
 
 
 @contextmanager
@@ -110,16 +119,23 @@ def index_command(
     index: IndexOpt = None,
     model: ModelOpt = None,
     full: Annotated[bool, typer.Option("--full", help="Les og beregn alt på nytt")] = False,
+    rewrite: Annotated[
+        bool, typer.Option("--rewrite", help="Les alt på nytt og skriv hele indeksen, beregn bare ny tekst")
+    ] = False,
     as_json: JsonOpt = False,
     color: ColorOpt = "auto",
 ) -> None:
     """Bygg eller oppdater indeksen; bare passasjer med ny tekst beregnes."""
-    from ..indexing.build import build
+    from ..indexing.build import build_when_reachable
 
     term = Output(color)
     settings = _settings(ctx, corpus, index, model)
+
+    def waiting(problem: Exception, seconds: float) -> None:
+        term.note(f"{problem}; prøver igjen om {seconds:.0f} s")
+
     with term.progress() as progress:
-        report = build(settings, full=full, progress=progress)
+        report = build_when_reachable(settings, waiting, full=full, progress=progress, rewrite=rewrite)
     term.warn(report.warnings)
     if as_json:
         term.json(report.as_dict())
