@@ -167,10 +167,12 @@ def search(
         if as_json:
             term.json(result.as_dict())
             return
+        if result.suggestion:
+            term.out.print(f"Mente du «{escape(result.suggestion)}»? Treffene under gjelder det.\n")
         if not result.hits:
-            _no_hits(term, loaded, result.query, doc)
+            _no_hits(term, loaded, result.query, doc if result.empty == "filter" else None)
             return
-        for named in present.named_proposals(loaded.proposals(), result.query, doc or ()):
+        for named in present.named_proposals(loaded.proposals(), result.proposals, doc or ()):
             term.err.print(
                 f"[dim]Forslag {named.proposal} ({escape(loaded.names[named.doc])}) og hva som ble av det: "
                 f"rapportsok followup {named.proposal} --doc {escape(named.doc)}[/dim]"

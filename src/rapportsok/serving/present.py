@@ -11,7 +11,6 @@ from ..text.tokens import WORD
 
 CLIP_WORDS = 60  # words of a passage shown in lists of many
 NON_BLANK = re.compile(r"\S+")  # a word as str.split sees it
-PROPOSAL_NAMED = re.compile(r"\bforslag(?:\s+nr\.?)?\s+(\d{1,4})\b", re.IGNORECASE)  # «forslag 15» in a query
 
 
 def marked_spans(text: str, marked: set[str]) -> Iterator[tuple[int, int]]:
@@ -50,7 +49,9 @@ def where(passage: Passage) -> str:
     return " · ".join(passage.location() + (["fotnote"] if passage.kind == "footnote" else []))
 
 
-def named_proposals(proposals: list[Proposal], query: str, docs: list[str] | tuple[str, ...] = ()) -> list[Proposal]:
-    """The proposals a query names («forslag 15»), of the documents searched, to lead to their pages."""
-    numbers = {int(n) for n in PROPOSAL_NAMED.findall(query)}
+def named_proposals(
+    proposals: list[Proposal], numbers: list[int], docs: list[str] | tuple[str, ...] = ()
+) -> list[Proposal]:
+    """The proposals a query names (search's `proposals`: «forslag 15»), of the documents searched,
+    to lead to their pages."""
     return [p for p in proposals if p.proposal in numbers and (not docs or p.doc in docs)] if numbers else []

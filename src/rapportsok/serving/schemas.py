@@ -52,6 +52,10 @@ class SearchResponse(Declared):
     mode: str
     took_ms: float
     hits: list[Hit]
+    suggestion: str | None = Field(description="«Mente du …?»: søket med ukjente ord byttet mot ord fra rapportene")
+    corrections: dict[str, str] = Field(description="hvert søkeord indeksen mangler, og ordet som ble søkt i stedet")
+    proposals: list[int] = Field(description="forslagsnumrene søket nevner; passasjene deres kommer først")
+    empty: str | None = Field(description='hvorfor det ikke er treff: "filter" (de valgte dokumentene) eller "nothing"')
 
 
 class Citation(Declared):

@@ -65,7 +65,7 @@ def search_page(request: Request, index: Current) -> HTMLResponse:
         reports=sorted(index.documents, key=lambda d: (d.year is None, -(d.year or 0), d.title)),
         examples=[] if state.query.strip() else examples(index),
         names=index.names,
-        proposals=present.named_proposals(index.proposals(), state.query, state.docs) if result else [],
+        proposals=present.named_proposals(index.proposals(), result.proposals, state.docs) if result else [],
         state=state,
         k=k if 1 <= k <= MAX_K else int(DEFAULT_K),
         error=message(error) if error else None,
