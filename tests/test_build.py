@@ -175,11 +175,11 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["search", ""], "query is empty"),
-        (["search", "nalokson " * 1112], "limit is"),
-        (["search", "nalokson", "--doc", "no-such-report"], "unknown document"),
-        (["search", "nalokson", "--mode", "fuzzy"], "unknown mode"),
-        (["search", "nalokson", "-k", "0"], "k must be"),
+        (["search", ""], "Skriv noe å søke etter"),
+        (["search", "nalokson " * 1112], "grensen er"),
+        (["search", "nalokson", "--doc", "no-such-report"], "Finner ikke dokumentet"),
+        (["search", "nalokson", "--mode", "fuzzy"], "Ukjent søkemåte"),
+        (["search", "nalokson", "-k", "0"], "Antall treff må være"),
         (["search", "nalokson", "--model", "intfloat/multilingual-e5-base"], "built with model"),
         (["index", "--corpus", "{missing}"], "does not exist"),
         (["search", "nalokson", "--corpus", "{missing}"], "does not exist"),
@@ -193,7 +193,7 @@ def test_bad_input_is_one_line_and_nonzero_and_loses_nothing(fresh, args, messag
     result = run_cli(*args, "--index", str(fresh.index))
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("rapportsok: error:") and message in lines[0], result.stderr
+    assert len(lines) == 1 and lines[0].startswith("rapportsok: feil:") and message in lines[0], result.stderr
     assert current_build(fresh.index) == before
     assert Index.load(fresh).passages
 
@@ -265,7 +265,7 @@ def test_an_index_path_that_is_a_file_and_usage_errors_are_one_line(fresh, tmp_p
     for args in (["index", "--corpus", str(fresh.corpus), "--index", str(afile)], ["search", "x", "-k", "abc"]):
         result = run_cli(*args)
         lines = result.stderr.strip().splitlines()
-        assert result.returncode != 0 and len(lines) == 1 and lines[0].startswith("rapportsok: error:"), result.stderr
+        assert result.returncode != 0 and len(lines) == 1 and lines[0].startswith("rapportsok: feil:"), result.stderr
 
 
 def test_a_one_sentence_passage_counts_as_a_passage_embedded_once(tmp_path):

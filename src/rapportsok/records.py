@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, NamedTuple
 
 
@@ -87,23 +87,32 @@ class Passage:
         return f"{self.heading()}: {text}"
 
     def location(self, start: int = 0, end: int | None = None) -> list[str]:
-        """Where in its document the passage (or its text[start:end]) stands: section, proposal,
-        pages (else lines)."""
+        """Where in its document the passage (or its text[start:end]) stands, as a reader of the
+        report finds it: chapter, proposal and pages where it has them. Never the lines of our
+        file, which no reader has (a document without pages is cited by chapter, as Norwegian
+        documents are)."""
         parts = [_chapter(self.section)] if self.section else []
         if self.proposal is not None:
-            parts.append(f"Forslag {self.proposal}")
+            parts.append(f"forslag {self.proposal}")
         first = self.page_at(start).label
         last = self.page_at(max(start, (len(self.text) if end is None else end) - 1)).label
         if first is not None:
             parts.append(f"s. {first}" if last in (None, first) else f"s. {first}–{last}")
-        elif self.line_start is not None:
-            parts.append(f"linje {self.line_start}–{self.line_end}")
         return parts
+
+    def without_pages(self) -> Passage:
+        """The passage with no page fields: for a document whose pages are known only in part,
+        so that its sources never mix pages with chapters alone."""
+        return replace(self, page=None, page_end=None, page_label=None, page_end_label=None, sheet=None, pages=())
+
+    def report(self) -> str:
+        """The report's one name, with its year, wherever it is shown or cited (metadata's citation)."""
+        return self.cite or self.title
 
     def source(self, start: int = 0, end: int | None = None) -> str:
         """A reference to cite: "Meld. St. 5 (2024–2025), kap. 4.2 Oppfølging ..., s. 59–60" (and the
         section's web address, for a web page)."""
-        return ", ".join([self.cite or self.title, *self.location(start, end), *([self.link] if self.link else [])])
+        return ", ".join([self.report(), *self.location(start, end), *([self.link] if self.link else [])])
 
     def as_dict(self) -> dict[str, Any]:
         """The interface's hit fields without rank and score."""

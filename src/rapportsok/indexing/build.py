@@ -35,7 +35,7 @@ PASSAGE_WORDS = 260  # target passage size: dev MRR .68 at 200, .73 at 260, .71 
 INGESTION_CODE = ("documents", "passages", "text/sentences.py", "text/tokens.py")
 
 DATABASE_WAITS = (1.0, 2.0, 4.0, 8.0, 15.0)  # a build tries again after these while the database is away (30 s)
-EMBEDDING = "Embedding passages"
+EMBEDDING = "Beregner passasjer"
 
 
 class Progress(Protocol):
@@ -65,17 +65,19 @@ class BuildReport:
         return data
 
     def summary(self) -> str:
+        """One line for a person, in Norwegian like the rest of the command line."""
         return (
-            f"{_count(self.passages, 'passage')}: {_count(self.added, 'document')} added, {self.changed} changed, "
-            f"{self.removed} removed, {self.unchanged} unchanged; {_count(self.embedded, 'passage')} and "
-            f"{_count(self.sentences, 'sentence')} embedded in {self.seconds:.1f} s"
-            + (f"; {_count(self.ocr_pages, 'scanned page')} read by OCR" if self.ocr_pages else "")
+            f"{_count(self.passages, 'passasje', 'passasjer')}: {_count(self.added, 'dokument', 'dokumenter')} "
+            f"lagt til, {self.changed} endret, {self.removed} fjernet, {self.unchanged} uendret; "
+            f"{_count(self.embedded, 'passasje', 'passasjer')} og {_count(self.sentences, 'setning', 'setninger')} "
+            f"beregnet på {self.seconds:.1f} s"
+            + (f"; {_count(self.ocr_pages, 'skannet side', 'skannede sider')} lest med OCR" if self.ocr_pages else "")
         )
 
 
-def _count(n: int, noun: str) -> str:
-    """A counted noun: 1 passage, 2 passages."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+def _count(n: int, one: str, many: str) -> str:
+    """A counted noun: 1 passasje, 2 passasjer."""
+    return f"{n} {one if n == 1 else many}"
 
 
 def corpus_state(settings: Settings) -> dict[str, str]:

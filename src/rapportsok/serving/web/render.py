@@ -111,6 +111,12 @@ def proposal_link(doc: str, proposal: int) -> str:
     return f"/forslag/{quote(doc, safe='')}/{proposal}"
 
 
+def copied(request: Request, quoted: str, source: str, link: str) -> str:
+    """What «Kopier kilde» copies: the quote in «», its source and the address to read it at."""
+    quote = f"«{' '.join(quoted.split())}»" if quoted.strip() else ""
+    return "\n".join(part for part in (quote, source, str(request.base_url).rstrip("/") + link) if part)
+
+
 def message(error: RapportsokError) -> str:
     """What to tell a person: the Norwegian wording where the error has one."""
     return error.norwegian or "Noe gikk galt. Prøv et annet søk."
@@ -137,6 +143,7 @@ templates.env.globals |= {
     "pdf_link": pdf_link,
     "web_link": web_link,
     "proposal_link": proposal_link,
+    "copied": copied,
     "where": present.where,
     "excerpt": present.excerpt,
     "is_whole": present.is_whole,
