@@ -25,6 +25,12 @@ DEFAULT_MAX_FILE_MB = 10.0
 MB = 1_000_000  # bytes: the file size limit is in decimal megabytes
 DEFAULT_LLM_TIMEOUT = 60.0  # seconds; local models on a CPU are slow
 MAX_FILE_MB_ENV = "RAPPORTSOK_MAX_FILE_MB"  # also named in the warning about a file over the limit
+# reading one document (in a worker process of its own, indexing/reading.py): seconds per MB of file
+# and at least this many (a 300-page report reads in under 10 s), and MB of memory
+DEFAULT_READ_SECONDS = 30.0
+DEFAULT_READ_MEMORY_MB = 2000.0
+READ_SECONDS_ENV = "RAPPORTSOK_READ_SECONDS"  # both named in the warning about a document over its budget
+READ_MEMORY_MB_ENV = "RAPPORTSOK_READ_MEMORY_MB"
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,8 @@ class Settings:
     database: str | None = None  # a postgresql:// URL: builds live there (the index folder keeps the embedding cache)
     max_file_mb: float = DEFAULT_MAX_FILE_MB  # larger text files are skipped with a warning
     llm: LLMSettings | None = None  # None: answers are extractive and nothing is ever sent anywhere
+    read_seconds: float = DEFAULT_READ_SECONDS  # per MB of file, at least this: a document read longer is skipped
+    read_memory_mb: float = DEFAULT_READ_MEMORY_MB  # a document whose reading needs more is skipped
 
     @property
     def max_file_bytes(self) -> int:
@@ -77,26 +85,31 @@ class Settings:
             index=Path(index or env("RAPPORTSOK_INDEX") or "index"),
             model=model_name(model or env("RAPPORTSOK_MODEL") or DEFAULT_MODEL),
             database=database or env("RAPPORTSOK_DATABASE_URL") or None,
-            max_file_mb=_megabytes(env(MAX_FILE_MB_ENV, "")),
+            max_file_mb=_positive(MAX_FILE_MB_ENV, env(MAX_FILE_MB_ENV, ""), DEFAULT_MAX_FILE_MB, "megabytes"),
             llm=_llm(
                 env("RAPPORTSOK_LLM_URL", "").strip(),
                 env("RAPPORTSOK_LLM_MODEL", "").strip(),
                 env("RAPPORTSOK_LLM_KEY") or None,
                 env("RAPPORTSOK_LLM_TIMEOUT", ""),
             ),
+            read_seconds=_positive(READ_SECONDS_ENV, env(READ_SECONDS_ENV, ""), DEFAULT_READ_SECONDS, "seconds"),
+            read_memory_mb=_positive(
+                READ_MEMORY_MB_ENV, env(READ_MEMORY_MB_ENV, ""), DEFAULT_READ_MEMORY_MB, "megabytes"
+            ),
         )
 
 
-def _megabytes(value: str) -> float:
+def _positive(name: str, value: str, default: float, unit: str) -> float:
+    """A variable's positive finite number, its default when unset; an error naming it otherwise."""
     if not value:
-        return DEFAULT_MAX_FILE_MB
+        return default
     try:
-        megabytes = float(value)
+        number = float(value)
     except ValueError:
-        megabytes = -1.0
-    if not 0 < megabytes < math.inf:
-        raise RapportsokError(f"{MAX_FILE_MB_ENV}={value!r} is not a positive number of megabytes")
-    return megabytes
+        number = -1.0
+    if not 0 < number < math.inf:
+        raise RapportsokError(f"{name}={value!r} is not a positive number of {unit}")
+    return number
 
 
 def _llm(url: str, model: str, key: str | None, timeout: str) -> LLMSettings | None:

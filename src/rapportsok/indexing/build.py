@@ -24,6 +24,7 @@ from ..text.bm25 import Lexical
 from ..text.sentences import quotable
 from .cache import EmbeddingCache, text_key
 from .followup_evidence import compute
+from .reading import read_many
 
 FORMAT = 5  # 3: sentence vectors, 4: follow-up links, 5: memory-mapped sentence vectors and term counts
 EMBED_BATCH = 8
@@ -185,36 +186,40 @@ def _read_changes(
     reusable: list[Passage] | None,
     report: BuildReport,
 ) -> tuple[list[Document], list[Passage], dict[str, str]]:
-    """Documents and passages for the new build: reused where a file is unchanged, else read anew.
+    """Documents and passages for the new build: reused where a file is unchanged, else read anew,
+    each within its budget (indexing/reading.py).
 
     With `reusable` None (another model, passage size or ingestion code) every file is read
     again. Counts added, changed, removed and unchanged documents into the report, and a warning
     for every file that could not be read."""
-    from ..passages import read_document  # the ingestion code: only a build that reads files needs it
-
     old_docs = {d.path: d for d in old_meta.documents} if old_meta else {}
     by_doc = _passages_by_doc(reusable or [])
     metadata, report.warnings = load_metadata(settings.corpus)
     paths, notes = list_documents(settings.corpus, settings.max_file_bytes)
     report.warnings += notes
     files = {file_key(path): path for path in paths}
+    reused = {
+        name for name, sha in state.items()
+        if reusable is not None and name in old_docs and old_docs[name].sha256 == sha
+    }
+    to_read = [files.get(name, settings.corpus / name) for name in state if name not in reused]  # gone: removed meanwhile
+    read = {
+        file_key(path): result
+        for path, result in read_many(((p, metadata_for(metadata, p)) for p in to_read), settings, PASSAGE_WORDS)
+    }
     documents: list[Document] = []
     passages: list[Passage] = []
     unreadable: dict[str, str] = {}
-    for name, sha in state.items():
+    for name, sha in state.items():  # in corpus order, however the reads finished
         previous = old_docs.get(name)
-        if reusable is not None and previous and previous.sha256 == sha:
+        if name in reused:
             report.unchanged += 1
             documents.append(previous.document())
             passages.extend(by_doc.get(previous.doc, []))
             continue
-        path = files.get(name, settings.corpus / name)  # the file is gone if it was removed meanwhile
-        try:
-            document, doc_passages = read_document(
-                path, metadata_for(metadata, path), PASSAGE_WORDS, settings.max_file_bytes
-            )
-        except CorpusError as exc:
-            report.warnings.append(str(exc))
+        result = read[name]
+        if isinstance(result, CorpusError):
+            report.warnings.append(str(result))
             unreadable[name] = sha
             continue
         if previous is None:
@@ -223,6 +228,7 @@ def _read_changes(
             report.changed += 1
         else:
             report.unchanged += 1
+        document, doc_passages = result
         documents.append(document)
         passages.extend(doc_passages)
     report.removed = sum(1 for name in old_docs if name not in state)
