@@ -8,11 +8,13 @@ import logging
 import os
 import re
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import CorpusError
 from ..records import SourceLine
 from ..settings import DEFAULT_MAX_FILE_MB, MAX_FILE_MB_ENV, MB
+from .controls import CONTROL, escaped, plain
 from .metadata import read_metadata
 
 TEXT_SUFFIXES = {".txt"}
@@ -24,8 +26,7 @@ UNSAFE_ID = re.compile(r"[^\w.-]+")  # \w is Unicode: "æøå" stay, "/", "?", "
 MAX_ID_CHARS = 120
 
 YEAR_IN_NAME = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
-# Control characters other than tab/newline/carriage return/form feed mark a binary file.
-BINARY_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+BINARY_SHARE = 0.01  # a text of more control characters than this share (or any NUL) is a binary file
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns on every slightly odd PDF
 
@@ -40,8 +41,9 @@ def is_document(path: Path) -> bool:
 
 
 def shown(path: Path) -> str:
-    """The path for messages and the manifest: bytes that are not UTF-8 shown escaped (\\xe6)."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+    """The path for messages and the manifest: bytes that are not UTF-8, and control characters,
+    shown escaped (\\xe6, \\x1b)."""
+    return escaped(os.fsencode(path).decode("utf-8", "backslashreplace"))
 
 
 def file_key(path: Path) -> str:
@@ -119,8 +121,9 @@ def _too_big(path: Path, size: int, limit: int) -> str:
 
 
 def read_lines(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[SourceLine]:
-    """The raw lines of one file; raises CorpusError with the reason when it cannot be read or
-    holds more than `max_bytes` of text (a PDF's text is known only once read)."""
+    """The lines of one file, control characters removed (the one place for every format); raises
+    CorpusError with the reason when it cannot be read or holds more than `max_bytes` of text (a
+    PDF's text is known only once read)."""
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
         lines = read_text_lines(path)
@@ -131,7 +134,7 @@ def read_lines(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[SourceLin
     size = sum(len(line.text) + 1 for line in lines)
     if size > max_bytes:
         raise CorpusError(_too_big(path, size, max_bytes))
-    return lines
+    return [replace(line, text=plain(line.text)) if CONTROL.search(line.text) else line for line in lines]
 
 
 def read_text_lines(path: Path) -> list[SourceLine]:
@@ -145,7 +148,7 @@ def read_text_lines(path: Path) -> list[SourceLine]:
         if b"\x00" in data:
             raise CorpusError(f"{shown(path)}: binary file, not text") from exc
         raise CorpusError(f"{shown(path)}: not UTF-8 text (byte {exc.start})") from exc
-    if BINARY_CHARS.search(text):
+    if "\x00" in text or len(CONTROL.findall(text)) > BINARY_SHARE * len(text):
         raise CorpusError(f"{shown(path)}: binary file, not text")
     return [SourceLine(line, i, None) for i, line in enumerate(text.splitlines(), start=1)]
 

@@ -41,7 +41,7 @@ ROMAN = re.compile(r"^(?=[ivxlcdm]+$)m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|i
 NUMBER_TOKEN = re.compile(r"\b(\d{1,4}|[ivxlcdm]{1,7})\b", re.I)
 TOC_ROW = re.compile(r"(?:\.\s?){4,}\s*\S{1,6}$|…{2,}\s*\S{1,6}$")
 LIGATURES = re.compile("[\ufb00-\ufb06]")
-NOTE_START = re.compile(r"^(\d{1,3})\s*(\S.*)$")
+NOTE_START = re.compile(r"^(\d{1,6})\s*(\S.*)$")  # a long report has notes past 999
 SUPERSCRIPT = re.compile(r"^[\d,–-]{1,9}$")
 
 

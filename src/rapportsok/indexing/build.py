@@ -29,6 +29,9 @@ from .reading import read_many
 FORMAT = 5  # 3: sentence vectors, 4: follow-up links, 5: memory-mapped sentence vectors and term counts
 EMBED_BATCH = 8
 PASSAGE_WORDS = 260  # target passage size: dev MRR .68 at 200, .73 at 260, .71 at 330 words (bench/quality)
+# a vector is made of at most this much of a text (the corpus' longest passage has 2,451 characters):
+# embedding time stays bounded when a "word" of a megabyte makes one huge passage
+EMBED_CHARS = 8000
 # a change re-reads every document (vectors still come from the cache where a text is unchanged):
 # every module of these packages and files under the package, hashed in sorted order
 INGESTION_CODE = ("documents", "passages", "text/sentences.py", "text/tokens.py")
@@ -254,8 +257,8 @@ def _passages_by_doc(passages: list[Passage]) -> dict[str, list[Passage]]:
 
 def embedded_texts(passages: list[Passage]) -> tuple[list[str], np.ndarray]:
     """What gets embedded: every passage, then every quotable sentence of the passages that are
-    ranked (not footnotes), under the passage's heading; with the (passage row, start, end) of
-    each sentence."""
+    ranked (not footnotes), under the passage's heading, each cut at EMBED_CHARS; with the
+    (passage row, start, end) of each sentence."""
     table = [
         (row, start, end)
         for row, passage in enumerate(passages)
@@ -263,7 +266,7 @@ def embedded_texts(passages: list[Passage]) -> tuple[list[str], np.ndarray]:
         for start, end in quotable(passage.text)
     ]
     texts = [p.context() for p in passages] + [passages[row].context(start, end) for row, start, end in table]
-    return texts, np.array(table, dtype=np.int32).reshape(-1, 3)
+    return [text[:EMBED_CHARS] for text in texts], np.array(table, dtype=np.int32).reshape(-1, 3)
 
 
 def _embed(

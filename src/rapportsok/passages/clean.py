@@ -19,10 +19,11 @@ SECTION_FOOTER = re.compile(r"^\s*[^|]{3,60} \| [A-ZÆØÅ][A-ZÆØÅ ,–-]*\s*
 LONE_PAGE_NUMBER = re.compile(r"^\s*\d{1,4}\s*$")
 # pypdf starts each page of the source PDFs with one space: the page's first line.
 PAGE_START = re.compile(r"^ \S")
-# "9  Medietilsynet (2010): ..." / "2 Konvensjonene inneholder ..." at the foot of a page.
-FOOTNOTE_START = re.compile(r"^(?P<num>\d{1,3})\s+(?P<text>[A-ZÆØÅ«\"“(].*)$")
+# "9  Medietilsynet (2010): ..." / "2 Konvensjonene inneholder ..." at the foot of a page; footnote
+# numbers go past 999 in a long report (the expected next number keeps years and other numbers out).
+FOOTNOTE_START = re.compile(r"^(?P<num>\d{1,6})\s+(?P<text>[A-ZÆØÅ«\"“(].*)$")
 # "Den forebyg-1 Regjeringens overordnede ...": a footnote glued to the end of a body line.
-GLUED_FOOTNOTE = re.compile(r"^(?P<body>.*\S-)(?P<num>\d{1,3}) (?P<text>[A-ZÆØÅ].*)$")
+GLUED_FOOTNOTE = re.compile(r"^(?P<body>.*\S-)(?P<num>\d{1,6}) (?P<text>[A-ZÆØÅ].*)$")
 # A word broken at the line end: "overdo-" + "sekoordinatorer"; group 1 is the char before "-".
 LINE_END_HYPHEN = re.compile(r"(\w)-\s*$")
 SUSPENDED_HYPHEN_NEXT = re.compile(r"^(?:og|eller|samt|enn)\b|^/")
@@ -266,9 +267,11 @@ def strip_note_refs(text: str, numbers: set[int]) -> str:
     return SPACED_NOTE_REF.sub(between, text)
 
 
+# the word before the stop: at most 41 characters (an abbreviation is short), so that a
+# "word" of a megabyte is read in linear time
 SPACED_NOTE_REF = re.compile(
-    rf"(?P<end>(?P<word>\S*?[A-Za-zÆØÅæøå])[{STOPS}][{CLOSING_QUOTES}]?) ?(?P<num>\d{{1,3}})(?=\s+[{CAPITALS}«])"
+    rf"(?P<end>(?P<word>\S{{0,40}}?[A-Za-zÆØÅæøå])[{STOPS}][{CLOSING_QUOTES}]?) ?(?P<num>\d{{1,6}})(?=\s+[{CAPITALS}«])"
 )
 NOTE_REF = re.compile(
-    r"(?:(?<=[a-zæøå»”)])|(?<=[a-zæøå»”)][.,;:])|(?<=[12]\d{3}[.,]))(\d{1,3})(?=[\s.,;:)]|$)"
+    r"(?:(?<=[a-zæøå»”)])|(?<=[a-zæøå»”)][.,;:])|(?<=[12]\d{3}[.,]))(\d{1,6})(?=[\s.,;:)]|$)"
 )
