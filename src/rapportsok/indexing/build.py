@@ -205,7 +205,8 @@ def _read_changes(
         name for name, sha in state.items()
         if reusable is not None and name in old_docs and old_docs[name].sha256 == sha
     }
-    to_read = [files.get(name, settings.corpus / name) for name in state if name not in reused]  # gone: removed meanwhile
+    # a file missing from the listing was removed meanwhile: reading it says so
+    to_read = [files.get(name, settings.corpus / name) for name in state if name not in reused]
     read = {
         file_key(path): result
         for path, result in read_many(((p, metadata_for(metadata, p)) for p in to_read), settings, PASSAGE_WORDS)
