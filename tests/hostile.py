@@ -132,17 +132,29 @@ def looping_contents() -> bytes:
     return pdf(objects)
 
 
-def run_per_glyph(pages: int = 1, lines: int = 60, chars: int = 90) -> bytes:
-    """Pages where every glyph is its own text object: many tiny runs per page."""
+def run_per_glyph(pages: int = 1, lines: int = 60, chars: int = 90, one_block: bool = False) -> bytes:
+    """Pages where every glyph is a run of its own: its own text object, or (`one_block`) its own
+    Tm and Tj in one text object per page."""
     contents = []
+    line = (SENTENCE + " ") * 2
     for page in range(pages):
         ops = []
         for row in range(lines):
-            line = (SENTENCE + " ") * 2
             for col in range(chars):
-                ops.append(text_op(line[(col + row + page) % len(line)], x=40 + col * 5.5, y=800 - row * 12, size=9))
-        contents.append(b"".join(ops))
+                glyph = line[(col + row + page) % len(line)].encode("cp1252")
+                x, y = 40 + col * 5.5, 800 - row * 12
+                if one_block:
+                    ops.append(b"1 0 0 1 %g %g Tm (%s) Tj\n" % (x, y, glyph))
+                else:
+                    ops.append(b"BT /F1 9 Tf %g %g Td (%s) Tj ET\n" % (x, y, glyph))
+        body = b"".join(ops)
+        contents.append(b"BT /F1 9 Tf\n" + body + b"ET\n" if one_block else body)
     return pages_pdf(contents)
+
+
+def inflating(megabytes: int = 60) -> bytes:
+    """A page whose content stream inflates from a few KB to this many MB (of "q Q" pairs)."""
+    return pages_pdf([text_op(SENTENCE) + b"q Q " * (megabytes * 250_000)])
 
 
 def encrypted(algorithm: str, user_password: str = "") -> bytes:
@@ -161,7 +173,7 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], bool]] = {
     "nested-content": (nested_content, False),
     "huge-operands": (huge_operands, False),
     "scaled-coordinates": (scaled_coordinates, True),
-    "font-sizes": (font_sizes, True),
+    "font-sizes": (font_sizes, False),
     "shared-stream": (shared_stream, True),
     "looping-contents": (looping_contents, False),
     "rc4-40": (lambda: encrypted("RC4-40"), True),
@@ -169,7 +181,7 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], bool]] = {
     "aes-128": (lambda: encrypted("AES-128"), True),
     "aes-256": (lambda: encrypted("AES-256"), True),
     "aes-256-password": (lambda: encrypted("AES-256", "hemmelig"), False),
-    "run-per-glyph": (lambda: run_per_glyph(3), True),
+    "run-per-glyph": (run_per_glyph, True),
 }
 
 

@@ -166,7 +166,7 @@ def read_pdf_lines(path: Path) -> list[SourceLine]:
     try:
         reader = PdfReader(io.BytesIO(data))  # the bytes already read: the path is not opened twice
         if reader.is_encrypted and not reader.decrypt(""):
-            raise CorpusError(f"{shown(path)}: encrypted PDF, skipped")
+            raise CorpusError(f"{shown(path)}: encrypted PDF with a password, skipped")
         lines = read_pdf_layout(reader)
     except CorpusError:
         raise
