@@ -166,7 +166,7 @@ def encrypted(algorithm: str, user_password: str = "") -> bytes:
     return out.getvalue()
 
 
-# name -> (maker, whether text should be read from it: else one warning is the right outcome)
+# name -> (maker, whether its text must be read: else passages or one warning naming it are both right)
 HOSTILE: dict[str, tuple[Callable[[], bytes], bool]] = {
     "nested-arrays": (nested_arrays, False),
     "nested-dicts": (nested_dicts, False),

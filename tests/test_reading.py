@@ -13,7 +13,7 @@ from pathlib import Path
 import hostile
 import pytest
 
-from rapportsok.documents.files import read_lines, shown
+from rapportsok.documents.files import load_metadata, metadata_for, read_lines, shown
 from rapportsok.errors import CorpusError
 from rapportsok.indexing.reading import OverBudget, read_many
 from rapportsok.passages import read_document
@@ -37,7 +37,7 @@ def test_every_hostile_pdf_gives_passages_or_one_warning_naming_it(tmp_path: Pat
     assert set(read) == {*paths, tmp_path / "god.txt"}
     for path in paths:
         result = read[path]
-        if isinstance(result, CorpusError):
+        if isinstance(result, CorpusError):  # allowed only where a hostile file need not be read
             assert str(result).startswith(shown(path)) and "\n" not in str(result), result
             assert not hostile.HOSTILE[path.stem.removeprefix("hostile-")][1], (path.name, result)
         else:
@@ -80,7 +80,10 @@ def test_control_characters_are_removed_from_text_and_metadata(tmp_path: Path) -
     with pytest.raises(CorpusError, match="binary file"):
         read_lines(path)  # a NUL: binary
     path.write_text("Bakgrunn\n\nRus\x1b[2Jreformen\x07 ga\x9b bedre\tbehandling\r\nav rusmiddelavhengige.\x7f\n")
-    document, passages = read_document(path, {"title": "Tit\x00tel\x1b]0;pwned\x07"}, 260)
+    (tmp_path / "metadata.json").write_text(json.dumps({"styretegn": {"title": "Tit\x00tel\x1b]0;pwned\x07"}}))
+    metadata, warnings = load_metadata(tmp_path)
+    document, passages = read_document(path, metadata_for(metadata, path), 260)
+    assert not warnings
     assert document.title == "Tittel]0;pwned"
     assert passages[0].text == "Rus[2Jreformen ga bedre behandling av rusmiddelavhengige."
 
@@ -94,10 +97,9 @@ def test_footnote_numbers_go_past_999(tmp_path: Path) -> None:
     _, found = lift_layout_notes(read_lines(path))
     assert [note.number for note in found] == [998, 999, 1000, 1001]
 
-    lines = [SourceLine(text, i, None) for i, text in enumerate(
-        ["Tekst om reformen.", "", "999 Første kilde.", "", "Mer tekst her.", "", "1000 Andre kilde."], start=1
-    )]
-    assert [note.number for note in split_footnotes(lines)[1]] == [999, 1000]
+    texts = [line for n in range(1, 1002) for line in (f"Tekst om reformen, del {n}.", "", f"{n} Kilde {n}.", "")]
+    lines = [SourceLine(text, i, None) for i, text in enumerate(texts, start=1)]
+    assert [note.number for note in split_footnotes(lines)[1]] == list(range(1, 1002))
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -107,16 +109,16 @@ def run(*args: str) -> subprocess.CompletedProcess:
 def test_index_search_and_passages_survive_a_corpus_of_hostile_pdfs(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    hostile.write_all(corpus)
+    for path in hostile.write_all(corpus):
+        if path.stem in ("hostile-run-per-glyph", "hostile-shared-stream"):  # read above; many passages to embed
+            path.unlink()
     (corpus / "god.txt").write_text(GOOD.replace("behandling", "behand\x1b[2Jling\x07"), encoding="utf-8")
     (corpus / "metadata.json").write_text(json.dumps({"god": {"title": "God\u0000 rapport\u001b[31m"}}))
     where = ("--corpus", str(corpus), "--index", str(tmp_path / "index"))
 
     built = run("index", *where)
     assert built.returncode == 0 and b"Traceback" not in built.stderr, built.stderr[-2000:]
-    unreadable = [name for name, (_, readable) in hostile.HOSTILE.items() if not readable]
     warnings = [line for line in built.stderr.decode().splitlines() if line.startswith("warning:")]
-    assert all(any(f"hostile-{name}.pdf" in w for w in warnings) for name in unreadable if name != "font-sizes")
 
     found = run("search", "rusreformen behandling kommunene", "--json", *where)
     assert found.returncode == 0 and b"Traceback" not in found.stderr
@@ -126,4 +128,11 @@ def test_index_search_and_passages_survive_a_corpus_of_hostile_pdfs(tmp_path: Pa
     listed = run("passages", "--json", *where)
     for out in (found.stdout, shown_out.stdout, listed.stdout):
         assert not re.search(rb"[\x00-\x08\x0b-\x1f\x7f]", out)
-    assert all(not CONTROL.search(p["text"]) for p in json.loads(listed.stdout))
+    listed_passages = json.loads(listed.stdout)
+    assert all(not CONTROL.search(p["text"]) for p in listed_passages)
+    indexed = {p["doc"] for p in listed_passages}
+    for name, (_, readable) in hostile.HOSTILE.items():  # each read, or one warning naming it
+        if not (corpus / f"hostile-{name}.pdf").exists():
+            continue
+        named = [w for w in warnings if f"hostile-{name}.pdf" in w]
+        assert (f"hostile-{name}" in indexed and not named) or (not readable and len(named) == 1), (name, warnings)

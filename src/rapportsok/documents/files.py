@@ -26,7 +26,9 @@ UNSAFE_ID = re.compile(r"[^\w.-]+")  # \w is Unicode: "æøå" stay, "/", "?", "
 MAX_ID_CHARS = 120
 
 YEAR_IN_NAME = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
-BINARY_SHARE = 0.01  # a text of more control characters than this share (or any NUL) is a binary file
+# a text with a NUL, or more control characters (not counting line and page breaks) than this share, is binary
+BINARY_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+BINARY_SHARE = 0.1
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns on every slightly odd PDF
 
@@ -148,7 +150,7 @@ def read_text_lines(path: Path) -> list[SourceLine]:
         if b"\x00" in data:
             raise CorpusError(f"{shown(path)}: binary file, not text") from exc
         raise CorpusError(f"{shown(path)}: not UTF-8 text (byte {exc.start})") from exc
-    if "\x00" in text or len(CONTROL.findall(text)) > BINARY_SHARE * len(text):
+    if "\x00" in text or len(BINARY_CHARS.findall(text)) > BINARY_SHARE * len(text):
         raise CorpusError(f"{shown(path)}: binary file, not text")
     return [SourceLine(line, i, None) for i, line in enumerate(text.splitlines(), start=1)]
 
