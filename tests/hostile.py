@@ -114,7 +114,7 @@ def font_sizes() -> bytes:
 def shared_stream(pages: int = 50, runs: int = 2000) -> bytes:
     """Many pages drawing one content stream of many runs: compressed, a few KB for the lot."""
     body = b"".join(text_op(f"ord{k}", x=30 + (k % 40) * 13, y=800 - (k // 40) * 12, size=9) for k in range(runs))
-    return pages_pdf([body], shared=True) if pages > 1 else pages_pdf([body])
+    return pages_pdf([body] * pages, shared=True)
 
 
 def looping_contents() -> bytes:
