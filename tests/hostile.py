@@ -174,7 +174,7 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], bool]] = {
     "huge-operands": (huge_operands, False),
     "scaled-coordinates": (scaled_coordinates, True),
     "font-sizes": (font_sizes, False),
-    "shared-stream": (shared_stream, True),
+    "shared-stream": (lambda: shared_stream(10), True),
     "looping-contents": (looping_contents, False),
     "rc4-40": (lambda: encrypted("RC4-40"), True),
     "rc4-128": (lambda: encrypted("RC4-128"), True),

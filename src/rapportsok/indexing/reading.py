@@ -69,11 +69,11 @@ def read_many(
             for results in wait(list(busy), timeout=max(0.0, deadline - time.monotonic())):
                 worker = busy.pop(results)
                 outcome = worker.outcome()
-                yield worker.path, outcome
                 if worker.alive() and not worker.spent:
                     idle.append(worker)
                 else:
                     worker.stop()
+                yield worker.path, outcome
             now = time.monotonic()
             for results in [r for r, w in busy.items() if w.deadline <= now]:
                 worker = busy.pop(results)
@@ -149,11 +149,12 @@ class _Worker:
 
     def stop(self) -> None:
         """Kills the worker and anything it started, and closes its pipes."""
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):  # gone already
-            pass
-        self.process.wait()
+        if self.process.returncode is None:  # not reaped yet: its pid is still its own
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):  # gone already
+                pass
+            self.process.wait()
         self.jobs.close()
         self.results.close()
 
