@@ -230,21 +230,25 @@ def join_lines(texts: list[str]) -> str:
     """Running text from wrapped lines: rejoin hyphenated words, keep real and suspended hyphens.
 
     "narko-"+"tika" -> "narkotika"; "helse-"+"og omsorg" -> "helse- og omsorg";
-    "LAR-"+"behandling" -> "LAR-behandling" (capital or digit before the hyphen)."""
-    out = ""
+    "LAR-"+"behandling" -> "LAR-behandling" (capital or digit before the hyphen).
+
+    Linear in the paragraph's length (a PDF without paragraph gaps is one paragraph): the lines
+    are joined once at the end, and only the last line's end is searched for a hyphen."""
+    parts: list[str] = []
     for raw in texts:
         text = SPACES.sub(" ", raw).strip()
         if not text:
             continue
-        m = LINE_END_HYPHEN.search(out)
-        if not out:
-            out = text
+        last = parts[-1] if parts else ""
+        m = LINE_END_HYPHEN.search(last, max(0, len(last) - 2))  # stripped: the hyphen ends it
+        if not parts:
+            parts.append(text)
         elif m and not SUSPENDED_HYPHEN_NEXT.match(text):
             keep_hyphen = m.group(1).isupper() or m.group(1).isdigit() or text[0].isupper()
-            out = out[: m.end(1)] + ("-" if keep_hyphen else "") + text
+            parts[-1] = last[: m.end(1)] + ("-" if keep_hyphen else "") + text
         else:
-            out = f"{out} {text}"
-    return out
+            parts.append(text)
+    return " ".join(parts)
 
 
 def strip_note_refs(text: str, numbers: set[int]) -> str:
