@@ -31,6 +31,7 @@ DEFAULT_READ_SECONDS = 30.0
 DEFAULT_READ_MEMORY_MB = 2000.0
 READ_SECONDS_ENV = "RAPPORTSOK_READ_SECONDS"  # both named in the warning about a document over its budget
 READ_MEMORY_MB_ENV = "RAPPORTSOK_READ_MEMORY_MB"
+DATABASE_FILE_ENV = "RAPPORTSOK_DATABASE_URL_FILE"  # a file holding the URL (as container secrets are given)
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ class Settings:
     corpus: Path
     index: Path
     model: str
-    database: str | None = None  # a postgresql:// URL: builds live there (the index folder keeps the embedding cache)
+    # a postgresql:// URL: builds live there (the index folder keeps the embedding cache); never in a repr or log
+    database: str | None = field(default=None, repr=False)
     max_file_mb: float = DEFAULT_MAX_FILE_MB  # larger text files are skipped with a warning
     llm: LLMSettings | None = None  # None: answers are extractive and nothing is ever sent anywhere
     read_seconds: float = DEFAULT_READ_SECONDS  # per MB of file, at least this: a document read longer is skipped
@@ -75,6 +77,7 @@ class Settings:
         model: str | None = None,
         database: str | None = None,
         environ: Mapping[str, str] = os.environ,
+        database_file: str | Path | None = None,
     ) -> Settings:
         """Flag, else environment variable, else the default (corpus/ and index/ in the current directory).
 
@@ -84,7 +87,10 @@ class Settings:
             corpus=Path(corpus or env("RAPPORTSOK_CORPUS") or "corpus"),
             index=Path(index or env("RAPPORTSOK_INDEX") or "index"),
             model=model_name(model or env("RAPPORTSOK_MODEL") or DEFAULT_MODEL),
-            database=database or env("RAPPORTSOK_DATABASE_URL") or None,
+            database=database
+            or env("RAPPORTSOK_DATABASE_URL")
+            or _secret_file(database_file or env(DATABASE_FILE_ENV))
+            or None,
             max_file_mb=_positive(MAX_FILE_MB_ENV, env(MAX_FILE_MB_ENV, ""), DEFAULT_MAX_FILE_MB, "megabytes"),
             llm=_llm(
                 env("RAPPORTSOK_LLM_URL", "").strip(),
@@ -97,6 +103,20 @@ class Settings:
                 READ_MEMORY_MB_ENV, env(READ_MEMORY_MB_ENV, ""), DEFAULT_READ_MEMORY_MB, "megabytes"
             ),
         )
+
+
+def _secret_file(path: str | Path | None) -> str | None:
+    """The first line of a file holding a secret (a database URL with its password), so that it need
+    not stand on a command line, where `ps` shows it to every user of the machine."""
+    if not path:
+        return None
+    try:
+        lines = Path(path).read_text(encoding="utf-8").strip().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RapportsokError(f"kan ikke lese databaseadressen fra {path}: {exc.strerror or exc}") from None
+    if not lines:
+        raise RapportsokError(f"{path} er tom: den skal inneholde databaseadressen (postgresql://...)")
+    return lines[0].strip()
 
 
 def _positive(name: str, value: str, default: float, unit: str) -> float:
