@@ -21,6 +21,8 @@ ENVIRONMENT = {
     "RAPPORTSOK_LLM_KEY": "secret",
     "RAPPORTSOK_LLM_TIMEOUT": "7.5",
     "RAPPORTSOK_OCR_LANGS": "nor+eng",
+    "RAPPORTSOK_READ_SECONDS": "12",
+    "RAPPORTSOK_READ_MEMORY_MB": "500",
 }
 
 
@@ -35,6 +37,8 @@ def test_resolve_reads_every_variable_of_the_environment(monkeypatch: pytest.Mon
         max_file_mb=2.5,
         llm=LLMSettings("http://127.0.0.1:8080/v1", "qwen", "secret", 7.5),
         ocr_langs="nor+eng",
+        read_seconds=12.0,
+        read_memory_mb=500.0,
     )
     assert Settings.resolve().max_file_bytes == 2_500_000
 
@@ -61,6 +65,8 @@ def test_without_variables_the_defaults() -> None:
         ({"RAPPORTSOK_MAX_FILE_MB": "lots"}, "RAPPORTSOK_MAX_FILE_MB='lots' is not a positive number of megabytes"),
         ({"RAPPORTSOK_MAX_FILE_MB": "0"}, "RAPPORTSOK_MAX_FILE_MB='0' is not a positive number of megabytes"),
         ({"RAPPORTSOK_MAX_FILE_MB": "inf"}, "RAPPORTSOK_MAX_FILE_MB='inf' is not a positive number of megabytes"),
+        ({"RAPPORTSOK_READ_SECONDS": "-1"}, "RAPPORTSOK_READ_SECONDS='-1' is not a positive number of seconds"),
+        ({"RAPPORTSOK_READ_MEMORY_MB": "nan"}, "RAPPORTSOK_READ_MEMORY_MB='nan' is not a positive number of megabytes"),
         (
             {"RAPPORTSOK_LLM_URL": "http://h/v1", "RAPPORTSOK_LLM_MODEL": "m", "RAPPORTSOK_LLM_TIMEOUT": "soon"},
             "RAPPORTSOK_LLM_TIMEOUT must be a number of seconds",

@@ -26,6 +26,12 @@ DEFAULT_MAX_FILE_MB = 10.0
 MB = 1_000_000  # bytes: the file size limit is in decimal megabytes
 DEFAULT_LLM_TIMEOUT = 60.0  # seconds; local models on a CPU are slow
 MAX_FILE_MB_ENV = "RAPPORTSOK_MAX_FILE_MB"  # also named in the warning about a file over the limit
+# reading one document (in a worker process of its own, indexing/reading.py): seconds per MB of file
+# and at least this many (a 300-page report reads in under 10 s), and MB of memory
+DEFAULT_READ_SECONDS = 30.0
+DEFAULT_READ_MEMORY_MB = 2000.0
+READ_SECONDS_ENV = "RAPPORTSOK_READ_SECONDS"  # both named in the warning about a document over its budget
+READ_MEMORY_MB_ENV = "RAPPORTSOK_READ_MEMORY_MB"
 DATABASE_FILE_ENV = "RAPPORTSOK_DATABASE_URL_FILE"  # a file holding the URL (as container secrets are given)
 DEFAULT_OCR_LANGS = "nor"  # tesseract's languages for scanned pages, "+"-joined ("nor+eng")
 OCR_LANGS = re.compile(r"[A-Za-z_]+(?:\+[A-Za-z_]+)*")
@@ -60,6 +66,8 @@ class Settings:
     max_file_mb: float = DEFAULT_MAX_FILE_MB  # larger text files are skipped with a warning
     llm: LLMSettings | None = None  # None: answers are extractive and nothing is ever sent anywhere
     ocr_langs: str = DEFAULT_OCR_LANGS  # the languages scanned pages are recognised in (the `ocr` extra)
+    read_seconds: float = DEFAULT_READ_SECONDS  # per MB of file, at least this: a document read longer is skipped
+    read_memory_mb: float = DEFAULT_READ_MEMORY_MB  # a document whose reading needs more is skipped
 
     @property
     def max_file_bytes(self) -> int:
@@ -87,7 +95,7 @@ class Settings:
             or env("RAPPORTSOK_DATABASE_URL")
             or _secret_file(database_file or env(DATABASE_FILE_ENV))
             or None,
-            max_file_mb=_megabytes(env(MAX_FILE_MB_ENV, "")),
+            max_file_mb=_positive(MAX_FILE_MB_ENV, env(MAX_FILE_MB_ENV, ""), DEFAULT_MAX_FILE_MB, "megabytes"),
             llm=_llm(
                 env("RAPPORTSOK_LLM_URL", "").strip(),
                 env("RAPPORTSOK_LLM_MODEL", "").strip(),
@@ -95,6 +103,10 @@ class Settings:
                 env("RAPPORTSOK_LLM_TIMEOUT", ""),
             ),
             ocr_langs=_ocr_langs(env("RAPPORTSOK_OCR_LANGS", "").strip()),
+            read_seconds=_positive(READ_SECONDS_ENV, env(READ_SECONDS_ENV, ""), DEFAULT_READ_SECONDS, "seconds"),
+            read_memory_mb=_positive(
+                READ_MEMORY_MB_ENV, env(READ_MEMORY_MB_ENV, ""), DEFAULT_READ_MEMORY_MB, "megabytes"
+            ),
         )
 
 
@@ -112,16 +124,17 @@ def _secret_file(path: str | Path | None) -> str | None:
     return lines[0].strip()
 
 
-def _megabytes(value: str) -> float:
+def _positive(name: str, value: str, default: float, unit: str) -> float:
+    """A variable's positive finite number, its default when unset; an error naming it otherwise."""
     if not value:
-        return DEFAULT_MAX_FILE_MB
+        return default
     try:
-        megabytes = float(value)
+        number = float(value)
     except ValueError:
-        megabytes = -1.0
-    if not 0 < megabytes < math.inf:
-        raise RapportsokError(f"{MAX_FILE_MB_ENV}={value!r} is not a positive number of megabytes")
-    return megabytes
+        number = -1.0
+    if not 0 < number < math.inf:
+        raise RapportsokError(f"{name}={value!r} is not a positive number of {unit}")
+    return number
 
 
 def _ocr_langs(value: str) -> str:

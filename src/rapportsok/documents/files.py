@@ -8,12 +8,14 @@ import logging
 import os
 import re
 import stat
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import CorpusError
 from ..records import SourceLine
 from ..settings import DEFAULT_MAX_FILE_MB, MAX_FILE_MB_ENV, MB
+from .controls import CONTROL, escaped, plain
 from .formats.outline import Source
 from .metadata import read_metadata
 
@@ -33,14 +35,16 @@ LAID_OUT_SUFFIXES = PDF_SUFFIXES | ORDERED_SUFFIXES | MARKDOWN_SUFFIXES
 DOCUMENT_SUFFIXES = TEXT_SUFFIXES | LAID_OUT_SUFFIXES
 KINDS = "a .txt, .pdf, .docx, .odt, .html or .md file"
 METADATA_FILE = "metadata.json"
+NO_TEXT_LAYER = "PDF has no text layer (scanned?)"  # said of a scanned PDF read without OCR
 OFFICE_LOCK = "~$"  # "~$rapport.docx": Word's owner file while the document is open, not a document
 DEFAULT_MAX_BYTES = int(DEFAULT_MAX_FILE_MB * MB)  # of text per file; Settings.max_file_bytes sets it
 UNSAFE_ID = re.compile(r"[^\w.-]+")  # \w is Unicode: "æøå" stay, "/", "?", "#", "%", spaces go
 MAX_ID_CHARS = 120
 
 YEAR_IN_NAME = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
-# Control characters other than tab/newline/carriage return/form feed mark a binary file.
-BINARY_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+# a text with a NUL, or more control characters (not counting line and page breaks) than this share, is binary
+BINARY_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+BINARY_SHARE = 0.1
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns on every slightly odd PDF
 
@@ -56,8 +60,9 @@ def is_document(path: Path) -> bool:
 
 
 def shown(path: Path) -> str:
-    """The path for messages and the manifest: bytes that are not UTF-8 shown escaped (\\xe6)."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+    """The path for messages and the manifest: bytes that are not UTF-8, and control characters,
+    shown escaped (\\xe6, \\x1b)."""
+    return escaped(os.fsencode(path).decode("utf-8", "backslashreplace"))
 
 
 def file_key(path: Path) -> str:
@@ -140,9 +145,10 @@ def read_lines(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, ocr: Ocr | None =
 
 
 def read_source(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, ocr: Ocr | None = None) -> Source:
-    """One file's lines, and the title and year its properties give; raises CorpusError with the
-    reason when it cannot be read or holds more than `max_bytes` of text (known only once read,
-    but for plain text). Scanned PDF pages are read by `ocr` when given."""
+    """One file's lines (control characters removed: the one place for every format), and the title
+    and year its properties give; raises CorpusError with the reason when it cannot be read or holds
+    more than `max_bytes` of text (known only once read, but for plain text). Scanned PDF pages are
+    read by `ocr` when given."""
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
         source = Source(read_text_lines(path))
@@ -155,7 +161,8 @@ def read_source(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, ocr: Ocr | None 
     size = sum(len(line.text) + 1 for line in source.lines)
     if size > max_bytes:
         raise CorpusError(_too_big(path, size, max_bytes))
-    return source
+    lines = [replace(line, text=plain(line.text)) if CONTROL.search(line.text) else line for line in source.lines]
+    return replace(source, lines=lines, title=source.title and plain(source.title))
 
 
 def read_structured(path: Path, max_bytes: int) -> Source:
@@ -208,7 +215,7 @@ def _decoded(path: Path, data: bytes) -> str:
         if b"\x00" in data:
             raise CorpusError(f"{shown(path)}: binary file, not text") from exc
         raise CorpusError(f"{shown(path)}: not UTF-8 text (byte {exc.start})") from exc
-    if BINARY_CHARS.search(text):
+    if "\x00" in text or len(BINARY_CHARS.findall(text)) > BINARY_SHARE * len(text):
         raise CorpusError(f"{shown(path)}: binary file, not text")
     return text
 
@@ -228,14 +235,14 @@ def read_pdf_lines(path: Path, ocr: Ocr | None = None) -> list[SourceLine]:
     try:
         reader = PdfReader(io.BytesIO(data))  # the bytes already read: the path is not opened twice
         if reader.is_encrypted and not reader.decrypt(""):
-            raise CorpusError(f"{shown(path)}: encrypted PDF, skipped")
+            raise CorpusError(f"{shown(path)}: encrypted PDF with a password, skipped")
         lines = read_pdf_layout(reader, ocr.for_pdf(reader, data, shown(path)) if ocr else None)
     except CorpusError:
         raise
     except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, OSError, ZeroDivisionError) as exc:
         raise CorpusError(f"{shown(path)}: corrupt PDF ({type(exc).__name__}: {exc})") from exc
     if not any(line.text.strip() for line in lines):
-        raise CorpusError(f"{shown(path)}: PDF has no text layer (scanned?), skipped" + scanned_hint(ocr))
+        raise CorpusError(f"{shown(path)}: {NO_TEXT_LAYER}, skipped" + scanned_hint(ocr))
     return lines
 
 

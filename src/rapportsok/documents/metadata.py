@@ -6,9 +6,12 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+from .controls import plain
+
+# control characters removed before the checks: a title of escape sequences alone is empty
+Text = Annotated[str, AfterValidator(plain), StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 WebAddress = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000, pattern=r"^https?://[^\s<>\"'`]+$")]
 
 

@@ -14,7 +14,15 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..documents.files import METADATA_FILE, file_key, list_documents, load_metadata, metadata_for, sha256_of
+from ..documents.files import (
+    METADATA_FILE,
+    NO_TEXT_LAYER,
+    file_key,
+    list_documents,
+    load_metadata,
+    metadata_for,
+    sha256_of,
+)
 from ..documents.ocr import Ocr
 from ..embedding import Embedder, load_embedder
 from ..engines import engine_for
@@ -26,10 +34,14 @@ from ..text.bm25 import Lexical
 from ..text.sentences import quotable
 from .cache import EmbeddingCache, text_key
 from .followup_evidence import compute
+from .reading import Read, read_many
 
 FORMAT = 5  # 3: sentence vectors, 4: follow-up links, 5: memory-mapped sentence vectors and term counts
 EMBED_BATCH = 8
 PASSAGE_WORDS = 260  # target passage size: dev MRR .68 at 200, .73 at 260, .71 at 330 words (bench/quality)
+# a vector is made of at most this much of a text (the corpus' longest passage has 2,451 characters):
+# embedding time stays bounded when a "word" of a megabyte makes one huge passage
+EMBED_CHARS = 8000
 # a change re-reads every document (vectors still come from the cache where a text is unchanged):
 # every module of these packages and files under the package, hashed in sorted order
 INGESTION_CODE = ("documents", "passages", "text/sentences.py", "text/tokens.py")
@@ -223,36 +235,42 @@ def _read_changes(
     report: BuildReport,
     ocr: Ocr,
 ) -> tuple[list[Document], list[Passage], dict[str, str]]:
-    """Documents and passages for the new build: reused where a file is unchanged, else read anew.
+    """Documents and passages for the new build: reused where a file is unchanged, else read anew,
+    each within its budget (indexing/reading.py).
 
     With `reusable` None (another model, passage size or ingestion code) every file is read
     again. Counts added, changed, removed and unchanged documents into the report, and a warning
     for every file that could not be read (and for scanned pages `ocr` could not read)."""
-    from ..passages import read_document  # the ingestion code: only a build that reads files needs it
-
     old_docs = {d.path: d for d in old_meta.documents} if old_meta else {}
     by_doc = _passages_by_doc(reusable or [])
     metadata, report.warnings = _metadata(settings.corpus, old_meta)
     paths, notes = list_documents(settings.corpus, settings.max_file_bytes)
     report.warnings += notes
     files = {file_key(path): path for path in paths}
+    reused = {
+        name for name, sha in state.items()
+        if reusable is not None and name in old_docs and old_docs[name].sha256 == sha
+    }
+    # a file missing from the listing was removed meanwhile: reading it says so
+    to_read = [files.get(name, settings.corpus / name) for name in state if name not in reused]
+    read = {
+        file_key(path): result
+        for path, result in read_many(((p, metadata_for(metadata, p)) for p in to_read), settings, PASSAGE_WORDS)
+    }
+    _recognise_scans(read, files, metadata, settings, ocr)
     documents: list[Document] = []
     passages: list[Passage] = []
     unreadable: dict[str, str] = {}
-    for name, sha in state.items():
+    for name, sha in state.items():  # in corpus order, however the reads finished
         previous = old_docs.get(name)
-        if reusable is not None and previous and previous.sha256 == sha:
+        if name in reused:
             report.unchanged += 1
             documents.append(previous.document())
             passages.extend(by_doc.get(previous.doc, []))
             continue
-        path = files.get(name, settings.corpus / name)  # the file is gone if it was removed meanwhile
-        try:
-            document, doc_passages = read_document(
-                path, metadata_for(metadata, path), PASSAGE_WORDS, settings.max_file_bytes, ocr
-            )
-        except CorpusError as exc:
-            report.warnings.append(str(exc))
+        result = read[name]
+        if isinstance(result, CorpusError):
+            report.warnings.append(str(result))
             unreadable[name] = sha
             continue
         if previous is None:
@@ -261,6 +279,7 @@ def _read_changes(
             report.changed += 1
         else:
             report.unchanged += 1
+        document, doc_passages = result
         documents.append(document)
         passages.extend(doc_passages)
     report.warnings += ocr.warnings
@@ -268,6 +287,25 @@ def _read_changes(
     report.removed = sum(1 for name in old_docs if name not in state)
     report.passages = len(passages)
     return documents, passages, unreadable
+
+
+def _recognise_scans(
+    read: dict[str, Read | CorpusError], files: dict[str, Path], metadata: dict[str, dict], settings: Settings, ocr: Ocr
+) -> None:
+    """Scanned PDFs, which the budgeted workers read without OCR, read again here through `ocr` (its
+    page cache and progress bar live in this process; tesseract is a program of its own, bounded
+    by pytesseract), when this machine can: their passages replace the worker's refusal."""
+    scans = [name for name, result in read.items() if isinstance(result, CorpusError) and NO_TEXT_LAYER in str(result)]
+    if not scans or ocr.problem():
+        return
+    from ..passages import read_document  # the ingestion code: only a build that reads files needs it
+
+    for name in scans:
+        path = files.get(name, settings.corpus / name)
+        try:
+            read[name] = read_document(path, metadata_for(metadata, path), PASSAGE_WORDS, settings.max_file_bytes, ocr)
+        except CorpusError as exc:
+            read[name] = exc
 
 
 def _metadata(corpus: Path, old_meta: BuildMeta | None) -> tuple[dict[str, dict], list[str]]:
@@ -302,8 +340,8 @@ def _passages_by_doc(passages: list[Passage]) -> dict[str, list[Passage]]:
 
 def embedded_texts(passages: list[Passage]) -> tuple[list[str], np.ndarray]:
     """What gets embedded: every passage, then every quotable sentence of the passages that are
-    ranked (not footnotes), under the passage's heading; with the (passage row, start, end) of
-    each sentence."""
+    ranked (not footnotes), under the passage's heading, each cut at EMBED_CHARS; with the
+    (passage row, start, end) of each sentence."""
     table = [
         (row, start, end)
         for row, passage in enumerate(passages)
@@ -311,7 +349,7 @@ def embedded_texts(passages: list[Passage]) -> tuple[list[str], np.ndarray]:
         for start, end in quotable(passage.text)
     ]
     texts = [p.context() for p in passages] + [passages[row].context(start, end) for row, start, end in table]
-    return texts, np.array(table, dtype=np.int32).reshape(-1, 3)
+    return [text[:EMBED_CHARS] for text in texts], np.array(table, dtype=np.int32).reshape(-1, 3)
 
 
 def _embed(

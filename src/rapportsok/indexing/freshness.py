@@ -13,10 +13,12 @@ from ..errors import CorpusError, IndexDamaged
 from ..settings import Settings
 from .build import PASSAGE_WORDS, compatible, corpus_state, embedded_texts
 from .cache import count_known, text_key
+from .reading import OverBudget, read_many
 
 QUICK_TEXTS = 20  # texts to embed (~0.3 s each on two cores) that a search still waits for
 QUICK_TEXT_BYTES = 2_000_000  # .txt files re-read to count them: well under a second
 QUICK_PDF_BYTES = 300_000  # PDFs re-read to count them: text extraction is far slower
+QUICK_READ_SECONDS = 5.0  # a file that takes longer to read is not quick to catch up with
 # a file the build does not know yet has all its texts to embed: past this size, more than QUICK_TEXTS
 NEW_FILE_BYTES = 20_000
 
@@ -53,16 +55,15 @@ def texts_to_embed(settings: Settings, found: Changes, limit: int = QUICK_TEXTS)
     text = sum(p.stat().st_size for p in reread) - pdf
     if text > QUICK_TEXT_BYTES or pdf > QUICK_PDF_BYTES or any(p.stat().st_size > NEW_FILE_BYTES for p in found.new):
         return None
-    from ..passages import read_document  # the ingestion code: only when there are files to count
-
     metadata, _ = load_metadata(settings.corpus)
     missing = 0
-    for path in reread:
-        try:
-            _, passages = read_document(path, metadata_for(metadata, path), PASSAGE_WORDS, settings.max_file_bytes)
-        except CorpusError:
+    jobs = ((p, metadata_for(metadata, p)) for p in reread)
+    for _, result in read_many(jobs, settings, PASSAGE_WORDS, cap=QUICK_READ_SECONDS):
+        if isinstance(result, OverBudget):
+            return None
+        if isinstance(result, CorpusError):
             continue  # an update will only warn about it
-        keys = {text_key(text) for text in embedded_texts(passages)[0]}
+        keys = {text_key(text) for text in embedded_texts(result[1])[0]}
         missing += len(keys) - count_known(settings.index / "cache", settings.model, keys)
         if missing > limit:
             break

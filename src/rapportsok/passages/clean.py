@@ -19,10 +19,11 @@ SECTION_FOOTER = re.compile(r"^\s*[^|]{3,60} \| [A-ZÆØÅ][A-ZÆØÅ ,–-]*\s*
 LONE_PAGE_NUMBER = re.compile(r"^\s*\d{1,4}\s*$")
 # pypdf starts each page of the source PDFs with one space: the page's first line.
 PAGE_START = re.compile(r"^ \S")
-# "9  Medietilsynet (2010): ..." / "2 Konvensjonene inneholder ..." at the foot of a page.
-FOOTNOTE_START = re.compile(r"^(?P<num>\d{1,3})\s+(?P<text>[A-ZÆØÅ«\"“(].*)$")
+# "9  Medietilsynet (2010): ..." / "2 Konvensjonene inneholder ..." at the foot of a page; footnote
+# numbers go past 999 in a long report (the expected next number keeps years and other numbers out).
+FOOTNOTE_START = re.compile(r"^(?P<num>\d{1,6})\s+(?P<text>[A-ZÆØÅ«\"“(].*)$")
 # "Den forebyg-1 Regjeringens overordnede ...": a footnote glued to the end of a body line.
-GLUED_FOOTNOTE = re.compile(r"^(?P<body>.*\S-)(?P<num>\d{1,3}) (?P<text>[A-ZÆØÅ].*)$")
+GLUED_FOOTNOTE = re.compile(r"^(?P<body>.*\S-)(?P<num>\d{1,6}) (?P<text>[A-ZÆØÅ].*)$")
 # A word broken at the line end: "overdo-" + "sekoordinatorer"; group 1 is the char before "-".
 LINE_END_HYPHEN = re.compile(r"(\w)-\s*$")
 SUSPENDED_HYPHEN_NEXT = re.compile(r"^(?:og|eller|samt|enn)\b|^/")
@@ -35,7 +36,7 @@ BOX_BREAK = re.compile(r"^\s?\d{1,2}(?:\.\d{1,2}){1,3} +[A-ZÆØÅ]")
 MAX_BOX_LINES = 150
 
 # A footnote row of a PDF: "12 Olsen & Skretting (2007): ...", "3Se kapittel 4" (number glued).
-NOTE_ROW = re.compile(r"^\s*(?P<num>\d{1,3})(?!\d|[.,]\d)\s*(?P<text>\S.*)$")
+NOTE_ROW = re.compile(r"^\s*(?P<num>\d{1,6})(?!\d|[.,]\d)\s*(?P<text>\S.*)$")
 # The end of a contents entry: dot leaders or a wide gap before a page number, or a bare number.
 TOC_TAIL = re.compile(r"(?:(?:\.\s?){3,}|…+|\s)\s*(?:\d{1,4}|[ivxlcdm]{1,6})\s*$")
 MAX_SKIPPED_NOTES = 10  # a PDF note row may open a note this many numbers after the last one
@@ -317,21 +318,25 @@ def join_lines(texts: list[str]) -> str:
     """Running text from wrapped lines: rejoin hyphenated words, keep real and suspended hyphens.
 
     "narko-"+"tika" -> "narkotika"; "helse-"+"og omsorg" -> "helse- og omsorg";
-    "LAR-"+"behandling" -> "LAR-behandling" (capital or digit before the hyphen)."""
-    out = ""
+    "LAR-"+"behandling" -> "LAR-behandling" (capital or digit before the hyphen).
+
+    Linear in the paragraph's length (a PDF without paragraph gaps is one paragraph): the lines
+    are joined once at the end, and only the last line's end is searched for a hyphen."""
+    parts: list[str] = []
     for raw in texts:
         text = SPACES.sub(" ", raw).strip()
         if not text:
             continue
-        m = LINE_END_HYPHEN.search(out)
-        if not out:
-            out = text
+        last = parts[-1] if parts else ""
+        m = LINE_END_HYPHEN.search(last, max(0, len(last) - 2))  # stripped: the hyphen ends it
+        if not parts:
+            parts.append(text)
         elif m and not SUSPENDED_HYPHEN_NEXT.match(text):
             keep_hyphen = m.group(1).isupper() or m.group(1).isdigit() or text[0].isupper()
-            out = out[: m.end(1)] + ("-" if keep_hyphen else "") + text
+            parts[-1] = last[: m.end(1)] + ("-" if keep_hyphen else "") + text
         else:
-            out = f"{out} {text}"
-    return out
+            parts.append(text)
+    return " ".join(parts)
 
 
 def strip_note_refs(text: str, numbers: set[int]) -> str:
@@ -354,9 +359,11 @@ def strip_note_refs(text: str, numbers: set[int]) -> str:
     return SPACED_NOTE_REF.sub(between, text)
 
 
+# the word before the stop: at most 41 characters (an abbreviation is short), so that a
+# "word" of a megabyte is read in linear time
 SPACED_NOTE_REF = re.compile(
-    rf"(?P<end>(?P<word>\S*?[A-Za-zÆØÅæøå])[{STOPS}][{CLOSING_QUOTES}]?) ?(?P<num>\d{{1,3}})(?=\s+[{CAPITALS}«])"
+    rf"(?P<end>(?P<word>\S{{0,40}}?[A-Za-zÆØÅæøå])[{STOPS}][{CLOSING_QUOTES}]?) ?(?P<num>\d{{1,6}})(?=\s+[{CAPITALS}«])"
 )
 NOTE_REF = re.compile(
-    r"(?:(?<=[a-zæøå»”)])|(?<=[a-zæøå»”)][.,;:])|(?<=[12]\d{3}[.,]))(\d{1,3})(?=[\s.,;:)]|$)"
+    r"(?:(?<=[a-zæøå»”)])|(?<=[a-zæøå»”)][.,;:])|(?<=[12]\d{3}[.,]))(\d{1,6})(?=[\s.,;:)]|$)"
 )

@@ -33,6 +33,8 @@ app = typer.Typer(
     epilog=(  # the settings that have no flag (see settings.Settings.resolve)
         "Også fra miljøet: RAPPORTSOK_MAX_FILE_MB (MB tekst per fil, standard 10); "
         "RAPPORTSOK_OCR_LANGS (tesseracts språk for skannede PDF-er, standard nor; nor+eng legger til engelsk); "
+        "RAPPORTSOK_READ_SECONDS (sekunder til å lese et dokument, per MB fil, standard 30), "
+        "RAPPORTSOK_READ_MEMORY_MB (minne til å lese et, standard 2000); "
         "RAPPORTSOK_LLM_URL og RAPPORTSOK_LLM_MODEL (et OpenAI-kompatibelt endepunkt som skriver svarene til `ask`), "
         "RAPPORTSOK_LLM_KEY, RAPPORTSOK_LLM_TIMEOUT (sekunder, standard 60)."
     ),

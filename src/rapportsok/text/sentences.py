@@ -73,7 +73,7 @@ closing bracket, or with a footnote number glued to the stop ("tannhelsetjeneste
 
 FOOTNOTE_LEAD = re.compile(rf"\d{{1,3}}\s+(?=[{CAPITALS}])")
 BULLET_LEAD = re.compile(rf"[{BULLETS}-]\s+")
-TOKEN_BEFORE = re.compile(r"(\S+)\.\Z")
+TOKEN_BEFORE = re.compile(r"(\S{1,40})\.\Z")  # bounded (abbreviations are short): linear in a "word" of a megabyte
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:

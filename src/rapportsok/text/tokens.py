@@ -13,6 +13,7 @@ WORD = re.compile(r"\w+")
 STOPWORDS = frozenset(STOPWORDS_NORWEGIAN)
 MIN_PART = 4  # shortest compound part we trust ("spill", "over", "rus" is too short to be safe)
 MIN_COMPOUND = 2 * MIN_PART
+MAX_COMPOUND = 64  # longer "words" (a hash, a run of letters) are not split: splitting costs the square of the length
 PART_WEIGHT = 0.5  # a compound part of a query word is weaker evidence than the word itself
 
 
@@ -48,7 +49,7 @@ class Decompounder:
 
     def _parts(self, word: str) -> tuple[str, ...]:
         """The best two-part split of word, or () when it is not a compound of known words."""
-        if len(word) < MIN_COMPOUND or word.isdigit():
+        if not MIN_COMPOUND <= len(word) <= MAX_COMPOUND or word.isdigit():
             return ()
         best, best_score = (), float(self.counts.get(word, 0)) ** 2  # a split must be commoner than the word
         for cut in range(MIN_PART, len(word) - MIN_PART + 1):
