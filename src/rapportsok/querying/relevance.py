@@ -18,6 +18,7 @@ import numpy as np
 from ..text.bm25 import idf
 from ..text.stopwords import QUESTION_WORDS, STOPWORDS_ENGLISH
 from ..text.tokens import STOPWORDS, stem_words, words
+from .glossary import translated
 from .spelling import speller
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ def read(index: Index, query: str) -> Reading:
     found = index.lexical.containing(stem_words(kept)).any(axis=1).tolist() if kept else []
     lacking = [w for w, known in zip(kept, found, strict=True) if not known]
     corrections = {} if english else {w: c for w in lacking if (c := speller(index).correct(w))}
-    text = " ".join(corrections.get(w, w) for w in kept)
+    text = " ".join(translated(kept) if english else [corrections.get(w, w) for w in kept])
     tokens = _content(index, index.lexical.analyzer.tokens(text))
     share = float(index.lexical.containing(tokens).any(axis=1).mean()) if tokens else 0.0
     return Reading(text, tokens, share, english, corrections)
