@@ -32,6 +32,8 @@ FOREIGN_KNOWN = 0.6  # at or below this share of known content words, the lexica
 STANDOUT = 0.045  # ... and a Norwegian question's passage must stand this far above the corpus' median
 STRONG_COVER = 0.5  # a shown hit is "weak" unless it has this much of the content-word weight ...
 DENSE_STRONG = 0.89  # ... or this dense score
+DENSE_ON_TOPIC = 0.847  # a Norwegian question about the reports has a passage this close (dev: .852 and up) ...
+ON_TOPIC_COVER = 0.5  # ... or one with this much of its words (off-topic in real words: .843, .46 at most)
 ENGLISH_GAP = 0.05  # an English question's cosines run this much below the same question's in Norwegian
 # A sentence (answers) or passage (compare) this close to the question on its own addresses it,
 # shared words or not: answers and compare must move together (tuned with bench/answer).
@@ -132,7 +134,8 @@ def floor(index: Index, reading: Reading, mode: str, lexical: np.ndarray | None,
     A Norwegian question whose words the reports know needs them (or a close dense match); an
     English one, whose words the reports mostly lack, only its own dense scale; a Norwegian one
     whose words the reports lack (nonsense in real words) a passage that stands out from the rest
-    of the corpus for it, not merely the best of a bad lot."""
+    of the corpus for it, not merely the best of a bad lot; and none at all unless the reports
+    address the question (`_about_reports`)."""
     covered = cover(index, reading.tokens)
     if mode == "lexical" or dense is None:
         keep = (lexical > 0) & (covered > 0)  # question words and report names alone are no match
@@ -146,10 +149,20 @@ def floor(index: Index, reading: Reading, mode: str, lexical: np.ndarray | None,
         else:
             keep = (covered >= STRONG_COVER) | (dense >= DENSE_ALONE) | (dense - _median(index, dense) >= STANDOUT)
         strong = (covered >= STRONG_COVER) | (dense >= DENSE_STRONG)
+        if not _about_reports(index, covered, dense):
+            keep = np.zeros_like(boosted)
     if not reading.tokens and boosted.any():  # "forslag 15" and nothing else: that proposal alone
         keep = np.zeros_like(boosted)
     keep = keep | boosted
     return Floor(keep, ~(strong | boosted))
+
+
+def _about_reports(index: Index, covered: np.ndarray, dense: np.ndarray) -> bool:
+    """Whether the reports address the question at all: real words the reports also use («fly til
+    Tromsø», «parkering i Oslo sentrum») meet a few passages partly, but none comes as close as the
+    passage answering a question about the reports does, nor holds most of the question's words."""
+    searchable = index.searchable
+    return bool(dense[searchable].max() >= DENSE_ON_TOPIC or covered[searchable].max() >= ON_TOPIC_COVER)
 
 
 def _median(index: Index, dense: np.ndarray) -> float:
