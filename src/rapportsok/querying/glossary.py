@@ -54,3 +54,8 @@ def translated(words: list[str]) -> list[str]:
         out.append(terms.get(single, words[i]))
         i += 1
     return out
+
+
+def glossed_word(word: str) -> str | None:
+    """One word's bokmål words, or None when the glossary lacks it."""
+    return glossary().get((_stemmer().stemWord(word),))

@@ -18,8 +18,8 @@ import numpy as np
 from ..text.bm25 import idf
 from ..text.stopwords import QUESTION_WORDS, STOPWORDS_ENGLISH
 from ..text.tokens import STOPWORDS, stem_words, words
-from .glossary import translated
-from .spelling import speller
+from .glossary import glossed_word, translated
+from .spelling import speller, sure
 
 if TYPE_CHECKING:
     from .index import Index
@@ -54,14 +54,21 @@ class Floor:
 @dataclass(frozen=True)
 class Reading:
     """A query as search understands it: its content words (question words of bokmål, nynorsk and
-    English left out, a word the index lacks replaced by the corpus word it is taken for), their
-    tokens, and whether it is asked in English (more English than Norwegian function words)."""
+    English left out, a word the index lacks replaced by the corpus word it is taken for or by its
+    bokmål translation), their tokens, and whether it is asked in English (more English than
+    Norwegian function words: then every content word is read through the glossary)."""
 
     text: str
     tokens: list[str]
     known: float  # share of the content tokens the index knows, corrections included
     english: bool
     corrections: dict[str, str] = field(default_factory=dict)  # query word -> corpus word
+    glossed: dict[str, str] = field(default_factory=dict)  # English word the index lacks -> its bokmål words
+
+    @property
+    def translated(self) -> bool:
+        """Whether the text holds bokmål words the question was not asked with (an English question's)."""
+        return self.english or bool(self.glossed)
 
 
 class Vocabulary:
@@ -90,17 +97,22 @@ def vocabulary(index: Index) -> Vocabulary:
 
 
 def read(index: Index, query: str) -> Reading:
-    """The query's content words and tokens, with corrections of the words the index lacks."""
+    """The query's content words and tokens, with corrections of the words the index lacks: a sure
+    misspelling of a corpus word («naloxon»), else an English word the glossary knows («police»,
+    «prisoners»), else the closest corpus word as a lexical guess."""
     said = words(query)
     english = sum(w in ENGLISH_ONLY for w in said) > sum(w in NORWEGIAN_ONLY for w in said)
     kept = [w for w in dict.fromkeys(said) if w not in QUERY_STOPWORDS]
     found = index.lexical.containing(stem_words(kept)).any(axis=1).tolist() if kept else []
     lacking = [w for w, known in zip(kept, found, strict=True) if not known]
     corrections = {} if english else {w: c for w in lacking if (c := speller(index).correct(w))}
-    text = " ".join(translated(kept) if english else [corrections.get(w, w) for w in kept])
+    glossed = {} if english else {w: g for w in lacking if w not in sure(corrections) and (g := glossed_word(w))}
+    corrections = {w: c for w, c in corrections.items() if w not in glossed}
+    said_as = [glossed.get(w) or corrections.get(w, w) for w in kept]
+    text = " ".join(translated(kept) if english else said_as)
     tokens = _content(index, index.lexical.analyzer.tokens(text))
     share = float(index.lexical.containing(tokens).any(axis=1).mean()) if tokens else 0.0
-    return Reading(text, tokens, share, english, corrections)
+    return Reading(text, tokens, share, english, corrections, glossed)
 
 
 def _content(index: Index, tokens: list[str]) -> list[str]:

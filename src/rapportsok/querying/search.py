@@ -125,11 +125,10 @@ def _score(index: Index, query: str, mode: str, mask: np.ndarray) -> tuple[np.nd
 
 
 def _embedded(query: str, reading: Reading) -> str:
-    """The text the question is embedded as: respelled where it has sure corrections, an English
-    one followed by its content words in bokmål (`Reading.text`)."""
-    if reading.english:  # e5 ranks English against Norwegian poorly: the glossary's bokmål words added
-        return f"{query} {reading.text}"
-    return respelled(query, reading.corrections) or query
+    """The text the question is embedded as: respelled where it has sure corrections, followed by
+    its content words in bokmål (`Reading.text`) where some are translated from English."""
+    said = respelled(query, reading.corrections) or query
+    return f"{said} {reading.text}" if reading.translated else said  # e5 ranks English against bokmål poorly
 
 
 def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
