@@ -39,23 +39,23 @@ def glossary() -> dict[tuple[str, ...], str]:
     return entries
 
 
-def translated(words: list[str]) -> list[str]:
-    """The words in bokmål where the glossary knows them (a two-word term first), else as they are."""
+def translated(words: list[str], only: set[str] | None = None) -> tuple[list[str], dict[str, str]]:
+    """The words in bokmål where the glossary knows them (a two-word term first), else as they are;
+    with only, just those words are looked up. Also the terms translated, each with its bokmål words."""
     terms = glossary()
     stems = _stemmer().stemWords(words)
     out: list[str] = []
+    made: dict[str, str] = {}
     i = 0
     while i < len(words):
-        pair, single = tuple(stems[i : i + 2]), (stems[i],)
-        if len(pair) == 2 and pair in terms:
-            out.append(terms[pair])
-            i += 2
-            continue
-        out.append(terms.get(single, words[i]))
-        i += 1
-    return out
-
-
-def glossed_word(word: str) -> str | None:
-    """One word's bokmål words, or None when the glossary lacks it."""
-    return glossary().get((_stemmer().stemWord(word),))
+        for n in (2, 1):
+            said = words[i : i + n]
+            key = tuple(stems[i : i + n])
+            if len(said) == n and key in terms and (only is None or only.issuperset(said)):
+                out.append(made.setdefault(" ".join(said), terms[key]))
+                i += n
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return out, made

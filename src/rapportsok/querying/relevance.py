@@ -18,7 +18,7 @@ import numpy as np
 from ..text.bm25 import idf
 from ..text.stopwords import QUESTION_WORDS, STOPWORDS_ENGLISH
 from ..text.tokens import STOPWORDS, stem_words, words
-from .glossary import glossed_word, translated
+from .glossary import translated
 from .spelling import speller, sure
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ class Reading:
     known: float  # share of the content tokens the index knows, corrections included
     english: bool
     corrections: dict[str, str] = field(default_factory=dict)  # query word -> corpus word
-    glossed: dict[str, str] = field(default_factory=dict)  # English word the index lacks -> its bokmål words
+    glossed: dict[str, str] = field(default_factory=dict)  # English term the index lacks -> its bokmål words
 
     @property
     def translated(self) -> bool:
@@ -106,10 +106,10 @@ def read(index: Index, query: str) -> Reading:
     found = index.lexical.containing(stem_words(kept)).any(axis=1).tolist() if kept else []
     lacking = [w for w, known in zip(kept, found, strict=True) if not known]
     corrections = {} if english else {w: c for w in lacking if (c := speller(index).correct(w))}
-    glossed = {} if english else {w: g for w in lacking if w not in sure(corrections) and (g := glossed_word(w))}
-    corrections = {w: c for w, c in corrections.items() if w not in glossed}
-    said_as = [glossed.get(w) or corrections.get(w, w) for w in kept]
-    text = " ".join(translated(kept) if english else said_as)
+    untranslated = set() if english else set(sure(corrections)) | (set(kept) - set(lacking))
+    read_as, glossed = translated(kept, None if english else set(kept) - untranslated)
+    corrections = {w: c for w, c in corrections.items() if w in read_as}  # a guess where the glossary had none
+    text = " ".join(corrections.get(w, w) for w in read_as)
     tokens = _content(index, index.lexical.analyzer.tokens(text))
     share = float(index.lexical.containing(tokens).any(axis=1).mean()) if tokens else 0.0
     return Reading(text, tokens, share, english, corrections, glossed)
