@@ -157,7 +157,7 @@ def watch(settings: Settings, log: Path) -> Iterator[subprocess.Popen]:
     """`rapportsok watch`, once it has brought the index up to date (its first summary line)."""
     with running(_cli("watch", settings=settings), log) as process:
         deadline = time.monotonic() + STARTUP_SECONDS
-        while "passages:" not in log.read_text(errors="replace"):
+        while "passasjer:" not in log.read_text(errors="replace"):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"rapportsok watch did not start:\n{log.read_text(errors='replace')}")
             time.sleep(0.2)

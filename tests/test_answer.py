@@ -114,7 +114,7 @@ def test_cli_ask_bad_question_is_one_line_error(index: Index) -> None:
     settings = index.settings
     out = subprocess.run(["rapportsok", "ask", " ", "--corpus", str(settings.corpus), "--index", str(settings.index)],
                          capture_output=True, text=True, timeout=300)
-    assert out.returncode != 0 and "error" in out.stderr and out.stderr.count("\n") == 1
+    assert out.returncode != 0 and "rapportsok: feil: " in out.stderr and out.stderr.count("\n") == 1
 
 
 # ---------------------------------------------------------------- generated answers (a fake LLM on loopback)

@@ -5,7 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from rapportsok.documents.files import read_lines
-from rapportsok.passages.clean import join_lines, remove_running_heads, split_footnotes, strip_note_refs
+from rapportsok.passages.clean import (
+    Footnote,
+    drop_spaced_note_refs,
+    join_lines,
+    lift_boxes,
+    lift_layout_notes,
+    remove_running_heads,
+    split_footnotes,
+    strip_note_refs,
+)
 from rapportsok.records import SourceLine
 
 
@@ -142,3 +151,93 @@ def test_note_refs_go_but_real_numbers_stay() -> None:
             == "I et historisk perspektiv har rusmiddelproblemer")
     for kept in ["jf. boks 3.1 og kapittel 8", "rundt 8000 personer", "kapasitet (176).", "15–20 år", "§ 6-2a"]:
         assert strip_note_refs(kept, notes) == kept
+
+
+def test_a_footnotes_last_line_on_a_page_start_stays_in_the_footnote(corpus_dir: Path) -> None:
+    """«... daglig.20» / «18  Olsen & Skretting (2007): Evaluering av prøveordning med» /
+    « sprøyterom.» / «19  Ifølge ...»: the indented last line belongs to note 18, not the text."""
+    source = read_lines(corpus_dir / "stoltenberg-rapporten-2010.txt")[:600]
+    body, notes = split_footnotes(source)
+    note = next(n for n in notes if n.number == 18)
+    expected = "Olsen & Skretting (2007): Evaluering av prøveordning med sprøyterom."
+    assert join_lines([line.text for line in note.lines]) == expected
+    assert not any(line.text.strip() == "sprøyterom." for line in body)
+
+
+def test_a_reference_number_set_apart_before_a_stop_goes() -> None:
+    """«koordinator 43.» loses its 43 when note 43 follows on the page; «fra 25 til 43.» far
+    from any note 43, and numbers that are no notes, stay."""
+    body = lines(
+        "må få tildelt en koordinator 43. Koordinatoren blir en helt",
+        "sentral person, og prisen steg fra 25 til 44.",
+        *["brødtekst"] * 10,
+    )
+    notes = [Footnote(43, [SourceLine("Helsedirektoratet (2009): Individuell plan.", 14, None)])]
+    cleaned = drop_spaced_note_refs(body, notes)
+    assert cleaned[0].text == "må få tildelt en koordinator. Koordinatoren blir en helt"
+    assert cleaned[1].text == "sentral person, og prisen steg fra 25 til 44."
+    far_note = Footnote(43, [SourceLine("Note.", 102, None)])
+    far = drop_spaced_note_refs(lines("i alt 43.", *["brødtekst"] * 100), [far_note])
+    assert far[0].text == "i alt 43."
+
+
+def note_rows(*rows: tuple[int, str]) -> list[SourceLine]:
+    """Note rows of a PDF as the reader marks them: (sheet, text as printed)."""
+    return [SourceLine(text, None, sheet, str(sheet), sheet, role="note") for sheet, text in rows]
+
+
+def test_pdf_footnotes_follow_their_numbering() -> None:
+    """A skipped number opens the next note instead of joining it to the last one; a note goes
+    on as the next page's first note row; unnumbered small type later on (a list of figures, a
+    back cover) is text, not part of a 14-page «footnote»."""
+    body_line = SourceLine("Brødtekst.", None, 1, "1", 1)
+    rows = [
+        body_line,
+        *note_rows((1, "1 Første note."), (1, "2 Andre note som fortsetter"), (1, "på neste linje og")),
+        *note_rows((2, "neste side.")),
+        *note_rows((3, "4 Fjerde note (nummer 3 mangler)."), (3, "5Femte note, nummeret klistret.")),
+        *note_rows((5, "Figur 1 Utvikling i antall brukere"), (6, "Baksiden: Trykk og design")),
+    ]
+    body, notes = lift_layout_notes(rows)
+    assert [(n.number, join_lines([line.text for line in n.lines])) for n in notes] == [
+        (1, "Første note."),
+        (2, "Andre note som fortsetter på neste linje og neste side."),
+        (4, "Fjerde note (nummer 3 mangler)."),
+        (5, "Femte note, nummeret klistret."),
+    ]
+    assert [line.text for line in body] == [
+        "Brødtekst.", "Figur 1 Utvikling i antall brukere", "Baksiden: Trykk og design"
+    ]
+    assert all(line.role == "body" for line in body)
+
+
+def test_a_table_of_contents_in_small_type_is_never_a_footnote() -> None:
+    rows = note_rows(
+        (2, "1 Innledning ........ 5"), (2, "2 Bakgrunn 9"), (2, "3 Funn og vurderinger 14"), (2, "4 Tiltak 21"),
+        (3, "1 En ekte fotnote."),
+    )
+    body, notes = lift_layout_notes(rows)
+    assert [(n.number, n.lines[0].text) for n in notes] == [(1, "En ekte fotnote.")]
+    assert body == []
+
+
+def test_a_box_ends_where_the_interrupted_text_resumes_on_the_next_page() -> None:
+    """meld-st-5-2024-2025.txt lines 8978-9016: «Boks 7.9 Kobo ...» runs to a page's foot; the
+    next page (its running head removed) goes on with the sentence the box interrupted."""
+    source = lines(
+        "2024–2025 Meld. St. 5 98",
+        "for at sykehjemmene skal ha tilgang til vel-",
+        "",
+        "Boks 7.9 Kobo – digitalt system for kommunale utleieboliger",
+        "Kobo letter prosessen med å søke, tildele og følge opp.",
+        "Regjeringen vil at alle kommuner tar Kobo i ",
+        "bruk. ",
+        "",
+        "2024–2025 Meld. St. 5 99",
+        "kemidler som sikrer gode tjenester i egen bolig.",
+        "",
+        "2024–2025 Meld. St. 5 100",
+    )
+    body, boxes = lift_boxes(remove_running_heads(source))
+    assert [line.text for line in boxes[0].lines if line.text][-1] == "bruk. "
+    assert "kemidler som sikrer gode tjenester i egen bolig." in [line.text for line in body]

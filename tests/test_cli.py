@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import os
 import pty
 import re
+import shlex
+import shutil
 import struct
 import subprocess
 import sys
@@ -101,7 +104,7 @@ def test_color_always_colours_a_pipe_and_a_bad_choice_is_an_error(full: Settings
 
 def test_docs_never_cuts_an_id(full: Settings) -> None:
     piped = run("docs", *where(full)).stdout.splitlines()
-    assert piped[0].split("\t") == ["doc", "title", "year", "passages"]
+    assert piped[0].split("\t") == ["id", "tittel", "år", "passasjer"]
     ids = [line.split("\t")[0] for line in piped[1:]]
     assert STOLTENBERG in ids and "hoeringsinnspill-narkotikapolitiforening" in ids
     narrow = ANSI.sub("", run_in_terminal("docs", *where(full), columns=60))
@@ -113,9 +116,9 @@ def test_version_and_short_help() -> None:
     assert version.returncode == 0 and re.fullmatch(r"rapportsok \S+\n", version.stdout)
     short = run("search", "-h")
     assert short.returncode == 0 and "--full" in short.stdout and "--color" in short.stdout
-    assert all(f"env var: RAPPORTSOK_{name}]" in short.stdout for name in ("CORPUS", "INDEX", "MODEL"))
+    assert all(f"miljøvariabel: RAPPORTSOK_{name}]" in short.stdout for name in ("CORPUS", "INDEX", "MODEL"))
     main_help = run("-h").stdout
-    assert "env var: RAPPORTSOK_DATABASE_URL]" in main_help
+    assert "miljøvariabel: RAPPORTSOK_DATABASE_URL]" in main_help
     assert all(name in main_help for name in ("RAPPORTSOK_MAX_FILE_MB", "RAPPORTSOK_LLM_URL", "RAPPORTSOK_LLM_TIMEOUT"))
     assert "--doc" in run("ask", "-h").stdout
 
@@ -132,8 +135,8 @@ def test_ask_within_a_document_cites_only_that_document(full: Settings) -> None:
 
 
 def test_a_search_imports_no_ingestion_code(full: Settings) -> None:
-    """A cold search of a current index loads neither pypdf, SciPy nor the ingestion code."""
-    heavy = ("pypdf", "scipy", "rapportsok.passages", "rapportsok.documents.pdf")
+    """A cold search of a current index loads neither pypdf, SciPy, the formats' readers nor the ingestion code."""
+    heavy = ("pypdf", "scipy", "docx", "odf", "lxml", "rapportsok.passages", "rapportsok.documents.pdf")
     script = (
         "import atexit, sys\n"
         f"atexit.register(lambda: print('LOADED', [m for m in {heavy!r} if m in sys.modules], file=sys.stderr))\n"
@@ -157,7 +160,7 @@ def test_database_reaches_the_settings_without_touching_the_environment(
     assert "index folder index does not exist" in run("search", "nalokson").stderr
     refused = run("--database", DEAD_DATABASE, "search", "nalokson")
     assert refused.returncode == 1 and refused.stderr.count("\n") == 1, refused.stderr
-    assert refused.stderr.startswith("rapportsok: error: cannot use the database") and "port 1 failed" in refused.stderr
+    assert refused.stderr.startswith("rapportsok: feil: cannot use the database") and "port 1 failed" in refused.stderr
     by_variable = run("search", "nalokson", env={"RAPPORTSOK_DATABASE_URL": DEAD_DATABASE.replace(":1/", ":2/")})
     assert "port 2 failed" in by_variable.stderr
     flag_first = run("--database", DEAD_DATABASE, "search", "nalokson", env={"RAPPORTSOK_DATABASE_URL": "x"})
@@ -183,4 +186,101 @@ def test_database_reaches_the_settings_without_touching_the_environment(
 def test_an_unusable_setting_is_one_line_and_a_failure(full: Settings, environment: dict, message: str) -> None:
     for command in (["search", "nalokson"], ["ask", "nalokson"], ["docs"]):
         out = run(*command, *where(full), env=environment)
-        assert out.returncode == 1 and out.stdout == "" and out.stderr == f"rapportsok: error: {message}\n"
+        assert out.returncode == 1 and out.stdout == "" and out.stderr == f"rapportsok: feil: {message}\n"
+
+
+def in_tmux(*args: str, settings: Settings, columns: int = 100) -> list[str]:
+    """The command run in a real terminal (a tmux server of its own, `columns` wide), and the lines it
+    showed there, trailing blanks dropped."""
+    if not shutil.which("tmux"):
+        pytest.skip("tmux is not installed")
+    tmux = ["tmux", "-L", f"rapportsok-test-{os.getpid()}-{time.monotonic_ns()}"]  # a server of its own
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "HOME", "VIRTUAL_ENV")}
+    environment = [f"{k}={v}" for k, v in keep.items()] + ["TERM=xterm-256color", "LANG=C.UTF-8"]
+    command = shlex.join(["env", "-i", *environment, "rapportsok", *args, *where(settings)])
+    script = f"{command}; echo; echo FERDIG-$?; sleep 600"
+    subprocess.run([*tmux, "new-session", "-d", "-x", str(columns), "-y", "200", script], check=True)
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            shown = subprocess.run([*tmux, "capture-pane", "-p"], capture_output=True, text=True, check=True).stdout
+            if re.search(r"^FERDIG-\d+$", shown, re.M):
+                break
+            time.sleep(0.3)
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
+    lines = [line.rstrip() for line in shown.rstrip().splitlines()]
+    assert lines[-1] == "FERDIG-0", shown
+    return lines[:-1]
+
+
+def test_proposals_are_readable_at_100_columns(full: Settings) -> None:
+    """Each proposal's headline wraps in its own column: one or two lines a row, the report named once."""
+    shown = in_tmux("proposals", settings=full)
+    assert shown[0].startswith("Stoltenberg-utvalget, Rapport om narkotika (2010)")
+    assert max(len(line) for line in shown) <= 100
+    rows = [line for line in shown if re.match(r"│ \d+ ", line)]
+    assert len(rows) == 22
+    first_lines = [i for i, line in enumerate(shown) if re.match(r"│ \d+ ", line)]
+    heights = [b - a for a, b in itertools.pairwise(first_lines)]
+    assert max(heights) <= 2, heights
+    assert any("Etabler mottaks- og oppfølgingssentre over hele landet" in line for line in shown)
+
+
+def test_continuation_lines_keep_their_indent(full: Settings) -> None:
+    """Wrapped lines hang under their text: nothing but a numbered head starts at column 0."""
+    for command in (["search", "behandling av rusavhengige i fengsel", "-k", "3"], ["followup", "9", "-k", "5"],
+                    ["compare", "legemiddelassistert behandling", "-k", "2"],
+                    ["ask", "Hvor mange døde av overdose i Norge i 2023?"]):
+        shown = [line for line in in_tmux(*command, settings=full) if line.strip()]
+        assert max(len(line) for line in shown) <= 100
+        flush = [line for line in shown if not line.startswith(" ")]
+        heads = re.compile(r"^(\d+\. |Forslag \d+:|Kilder$|\[\d+\] |\d+ (treff|rapporter) |svar på |I Norge |"
+                           r"Helsedepartementet|Mandat|Meld\. St\.|Stoltenberg|Norsk Narkotika)")
+        assert all(heads.match(line) for line in flush), (command, flush)
+
+
+def test_every_printing_command_takes_color(full: Settings) -> None:
+    for command in (["followup", "9", "-k", "1"], ["compare", "nalokson", "-k", "1"], ["proposals"], ["docs"]):
+        assert "\x1b[" in run(*command, "--color", "always", *where(full)).stdout, command
+        assert "\x1b[" not in run(*command, "--color", "never", *where(full)).stdout, command
+
+
+def test_help_messages_and_errors_are_norwegian(full: Settings) -> None:
+    helped = run("followup", "-h").stdout
+    assert "Bruk:" in helped and "Vis denne hjelpen og avslutt." in helped and "Valg" in helped
+    assert not re.search(r"\b(Usage|Options|Show this message|the|of)\b", helped)
+    main_help = run("-h").stdout
+    assert "Kommandoer" in main_help and not re.search(r"\b(Commands|search Norwegian)\b", main_help)
+    unknown = run("search", "nalokson", "--fargerik", *where(full))
+    assert unknown.returncode == 2 and unknown.stderr.startswith("rapportsok: feil: Ukjent valg")
+    many = run("search", "nalokson", "-k", "mange", *where(full)).stderr
+    assert many.startswith("rapportsok: feil: Ugyldig verdi for '-k': skriv et heltall")
+    assert run("followup", "99", *where(full)).stderr == "rapportsok: feil: Ingen rapport har et forslag 99.\n"
+    unknown_in_doc = run("followup", "99", "--doc", "stoltenberg-rapporten-2010", *where(full)).stderr
+    assert unknown_in_doc.startswith("rapportsok: feil: Stoltenberg-utvalget, Rapport om narkotika (2010) har ikke")
+    assert run("search", "  ", *where(full)).stderr == "rapportsok: feil: Skriv noe å søke etter.\n"
+
+
+def test_no_source_cites_lines_and_no_report_mixes_pages_with_chapters(full: Settings) -> None:
+    every = json.loads(run("passages", "--json", *where(full)).stdout)
+    assert not any("linje" in p["source"] for p in every)
+    for doc in {p["doc"] for p in every}:
+        paged = {" s. " in p["source"].replace(",", " ") for p in every if p["doc"] == doc and p["kind"] == "text"}
+        assert len(paged) == 1, doc  # pages throughout, or chapters throughout
+    asked = json.loads(run("ask", "Hvor mange døde av overdose i Norge i 2023?", "--json", *where(full)).stdout)
+    assert asked["citations"] and not any("linje" in c["source"] for c in asked["citations"])
+    text = run("search", "nalokson", "-k", "1", *where(full)).stdout
+    assert text.startswith("1. Meld. St. 5 (2024–2025)  meld-st-5-2024-2025") and "linje" not in text
+
+
+def test_an_empty_search_within_a_document_names_it_and_what_to_try(full: Settings) -> None:
+    out = run("search", "nalokson", "--doc", "rusreformen-2004", *where(full))
+    assert out.stdout.strip() == "Ingen treff for «nalokson» i Helsedepartementet, Rusreformen (2004) (--doc)."
+    assert "rapportsok search nalokson" in out.stderr and "rapportsok ask nalokson" in out.stderr
+
+
+def test_a_search_naming_a_proposal_says_how_to_follow_it(full: Settings) -> None:
+    out = run("search", "forslag 15", "-k", "1", *where(full))
+    assert "rapportsok followup 15 --doc stoltenberg-rapporten-2010" in out.stderr
+    assert "followup" not in run("search", "15-åringer", "-k", "1", *where(full)).stderr

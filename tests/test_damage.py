@@ -142,11 +142,11 @@ def test_damaged_vector_values_are_seen_and_repaired_by_index(settings: Settings
     VALUE_DAMAGE[damage](damaged)
     run = cli(settings, "index")
     assert run.returncode == 0, run.stderr
-    assert "2 documents added" in run.stdout and " 0 passages and 0 sentences embedded" in run.stdout  # not "unchanged"
+    assert "2 dokumenter lagt til" in run.stdout and " 0 passasjer og 0 setninger beregnet" in run.stdout
     repaired = current_build(settings.index)
     assert repaired != damaged
     read_build(repaired, check_vectors=True)  # sound throughout
-    assert "2 unchanged" in cli(settings, "index").stdout
+    assert "2 uendret" in cli(settings, "index").stdout
 
 
 def test_a_current_that_is_a_folder_never_leaves_orphan_builds(settings: Settings, embedder: Embedder) -> None:
@@ -225,11 +225,11 @@ def test_a_new_large_report_is_answered_from_the_current_build_with_one_note(set
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["hits"]  # stdout is clean JSON
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "behind" in lines[0] and "rapportsok index" in lines[0], result.stderr
+    assert len(lines) == 1 and "eldre enn rapportmappen" in lines[0] and "rapportsok index" in lines[0], result.stderr
     assert current_build(settings.index) == before and cache_rows(settings) == rows  # nothing embedded, nothing built
     for command in (["ask", "Hva er mandatet?"], ["docs"]):
         result = cli(settings, *command)
-        assert result.returncode == 0 and "behind" in result.stderr, result.stderr
+        assert result.returncode == 0 and "eldre enn rapportmappen" in result.stderr, result.stderr
 
 
 def test_a_small_change_is_indexed_before_the_search_answers(settings: Settings) -> None:
@@ -237,7 +237,7 @@ def test_a_small_change_is_indexed_before_the_search_answers(settings: Settings)
     path = settings.corpus / MANDATE
     path.write_text(path.read_text(encoding="utf-8") + "\nKvasirenselsesprogrammet skal evalueres.\n", encoding="utf-8")
     result = cli(settings, "search", "Kvasirenselsesprogrammet", "--mode", "lexical", "--json")
-    assert result.returncode == 0 and "behind" not in result.stderr, result.stderr
+    assert result.returncode == 0 and "eldre enn rapportmappen" not in result.stderr, result.stderr
     assert "Kvasirenselsesprogrammet" in json.loads(result.stdout)["hits"][0]["text"]
     assert current_build(settings.index) != before
 

@@ -37,6 +37,7 @@ def test_proposal_9_is_followed_up_first_by_the_white_papers_mo_centre_passage(i
     assert "Mottaks- og oppfølgingssentre (MO-sentre)" in first.text
     assert result.headline.startswith("Etabler mottaks- og oppfølgingssentre")
     assert result.links[0].year == 2024 and {"mottaks", "oppfølgingssentre"} <= set(result.links[0].shared)
+    assert result.year == 2010 and result.links[0].after
     scores = [link.hit.score for link in result.links]
     assert scores == sorted(scores, reverse=True) and [link.hit.rank for link in result.links] == [1, 2, 3, 4, 5]
 
@@ -98,7 +99,7 @@ def test_cli_prints_the_interface_shape_for_one_and_for_all(full: Settings) -> N
 def test_cli_bad_input_is_one_line_and_a_failure(full: Settings, args: list[str]) -> None:
     result = _cli(full, "followup", *args)
     assert result.returncode != 0 and result.stdout == ""
-    assert len(result.stderr.strip().splitlines()) == 1 and "error" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "rapportsok: feil: " in result.stderr
 
 
 def test_a_build_without_readable_links_says_how_to_get_them(full: Settings, tmp_path: Path) -> None:
@@ -113,3 +114,34 @@ def test_a_build_without_readable_links_says_how_to_get_them(full: Settings, tmp
     links.unlink()  # a build from before follow-up links
     with pytest.raises(IndexMissing, match="has no follow-up links"):
         followup(Index.load(settings), STOLTENBERG, 9)
+
+
+def test_followed_up_in_lists_only_later_reports_the_one_that_tells_what_happened_first(index: Index) -> None:
+    """«Fulgt opp i» never lists a report older than the proposal; the passage that says what became of
+    it («Forslaget ble ikke fulgt opp») leads; the earlier reports stand apart, each link with a sentence."""
+    for result in followups(index, STOLTENBERG, k=8):
+        assert all(link.year is None or link.year >= result.year for link in result.after())
+        assert all(link.year < result.year for link in result.before())
+        assert len(result.after()) + len(result.before()) == len(result.links)
+        for link in result.links:
+            start, end = link.sentence
+            assert link.hit.passage.text[start:end].strip() and end - start < len(link.hit.passage.text)
+    mo = followup(index, STOLTENBERG, 9, k=8)
+    assert mo.after()[0].outcome and "Forslaget ble ikke fulgt opp." in mo.after()[0].sentence_text()
+    assert {link.hit.passage.doc for link in mo.before()} >= {"rusreformen-2004"}
+    heroin = followup(index, STOLTENBERG, 22, k=8)  # a passage telling the fate of several proposals: this one's
+    told = next(link for link in heroin.links if link.outcome)
+    assert "heroin" in told.sentence_text() and "ble ikke realisert" in told.sentence_text()
+
+
+def test_json_marks_each_link_before_or_after_and_the_cli_groups_them(full: Settings) -> None:
+    data = json.loads(_cli(full, "followup", "9", "-k", "8", "--json").stdout)
+    assert data["year"] == 2010
+    assert {link["when"] for link in data["links"]} == {"before", "after"}
+    assert all((link["when"] == "after") == (link["year"] >= 2010) for link in data["links"])
+    assert all(link["sentence"] and link["sentence"] in " ".join(link["text"].split()) for link in data["links"])
+    text = _cli(full, "followup", "9", "-k", "8").stdout
+    after, before = text.split("Fulgt opp i")[1].split("Omtalt før forslaget")
+    assert "(2004)" not in after and "(2009)" not in after and "(2004)" in before
+    assert after.index("Forslaget ble ikke fulgt opp") < after.index("Et sentralt forslag i rapporten")
+    assert "score" not in text  # the sentence that matches, not a raw score

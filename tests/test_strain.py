@@ -223,7 +223,7 @@ def test_index_waits_for_a_database_that_is_away(database, small: Settings, tmp_
     database.ensure_postgres_running()
     out, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
-    assert "prøver igjen" in err and "1 changed" in out
+    assert "prøver igjen" in err and "1 endret" in out
     assert "Traceback" not in err
 
 

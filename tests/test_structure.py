@@ -118,3 +118,83 @@ def test_an_unnumbered_subheading_opens_a_subsection_of_its_numbered_section(cor
     assert not any("Nalokson Nalokson" in p.text for p in passages)
     after = next(p for p in passages if p.line_start and p.line_start >= 3625)
     assert after.section == "4.3 Ny handlingsplan mot overdoser"  # the next numbered section ends it
+
+
+# ---------------------------------------------------------------- headings from more than type size
+
+
+def layout(*rows: tuple[str, str], sheet: int = 1) -> list[SourceLine]:
+    """Lines as the PDF reader gives them: (role, text); "" for a blank line."""
+    return [SourceLine(text, None, sheet, str(sheet), sheet, role=role or "body") for role, text in rows]
+
+
+BODY = ("body", "Her står brødtekst som forklarer saken grundig for leseren.")
+
+
+def test_proposal_headline_kept_whole_when_its_last_line_is_set_apart() -> None:
+    """A LibreOffice PDF sets a headline's last line (ending in a stop) apart from its bold first line."""
+    lines = layout(
+        ("heading", "Forslag 1:"), ("", ""),
+        ("heading", "Tilby avtaler om oppfølging som alternativ til påtale og anmerkning i straffe-"), ("", ""),
+        ("body", "registeret."), ("", ""), BODY,
+        ("heading", "Forslag 2:"), ("", ""),
+        ("heading", "Åpne for et forsøksprosjekt med heroin i LAR. (fra Andresen og Haga)"), ("", ""), BODY,
+    )
+    marks = {m.proposal: m for m in find_structure(lines).values() if m.proposal}
+    whole = "Tilby avtaler om oppfølging som alternativ til påtale og anmerkning i strafferegisteret"
+    assert marks[1].headline == whole
+    assert marks[2].headline == "Åpne for et forsøksprosjekt med heroin i LAR"
+    assert marks[2].note == "(fra Andresen og Haga)"
+
+
+def test_numbered_headings_in_body_type_beside_bold_lines() -> None:
+    """Numbered headings set in body type are sections although other lines are bold; a number
+    glued to its title («2Bakgrunn») is a heading too."""
+    lines = layout(
+        ("heading", "Sammendrag"), ("", ""), BODY, ("", ""),
+        ("body", "1 Innledning"), ("", ""), BODY, ("", ""),
+        ("body", "1.1 Om rapporten"), ("", ""), BODY, ("", ""),
+        ("heading", "Viktige funn"), ("", ""), BODY, ("", ""),
+        ("body", "2Bakgrunn"), ("", ""), BODY, ("", ""),
+        ("body", "2.1 Markedet"), ("", ""), BODY, ("", ""),
+        ("body", "2.1.1 Markedspriser"), ("", ""), BODY,
+    )
+    titles = [m.title for _, m in sorted(find_structure(lines).items())]
+    assert titles == [
+        "Sammendrag", "1 Innledning", "1.1 Om rapporten", "Viktige funn", "2 Bakgrunn", "2.1 Markedet",
+        "2.1.1 Markedspriser",
+    ]
+    subs = {m.title for m in find_structure(lines).values() if m.sub}
+    assert subs == {"Viktige funn"}  # an unnumbered heading inside chapter 1
+
+
+def test_labels_captions_and_page_foot_labels_are_not_sections() -> None:
+    lines = [
+        *layout(("heading", "1 Innledning"), ("", ""), BODY, ("", ""), ("heading", "Type:"), BODY, ("", ""),
+                ("heading", "Begrunnelse/kommentar:"), BODY, ("", ""),
+                ("heading", "Figur 3.2 Utviklingen i antall brukere"), ("", ""), BODY, ("", ""),
+                ("heading", "Tabell 4.1 Kostnader per år"), ("", ""), BODY, ("", ""), ("heading", "Kap. 581"), sheet=1),
+        *layout(BODY, ("", ""), ("heading", "Bolig og aktivitet"), ("", ""), BODY, sheet=2),
+    ]
+    titles = [m.title for m in find_structure(lines).values()]
+    assert titles == ["1 Innledning", "Bolig og aktivitet"]
+
+
+def test_a_table_of_contents_does_not_lead_the_numbering() -> None:
+    lines = layout(
+        ("body", "1 Introduction 1"), ("body", "2 The Consensus Algorithm 1"), ("body", "3 Implementing 8"),
+        ("", ""), ("body", "01 Nov 2001"), ("", ""),
+        ("body", "1 Introduction"), ("", ""), BODY, ("", ""), ("body", "2 The Consensus Algorithm"), ("", ""),
+        BODY, ("", ""), ("body", "2.1 The Problem"), ("", ""), BODY,
+    )
+    assert [m.title for _, m in sorted(find_numbered_headings(lines, {}).items())] == [
+        "1 Introduction", "2 The Consensus Algorithm", "2.1 The Problem"
+    ]
+
+
+def test_a_wrapped_title_with_a_long_first_line_stays_out_of_the_next_sentence(corpus_dir: Path) -> None:
+    titles = set(titles_by_line(cleaned(corpus_dir, "meld-st-5-2024-2025")).values())
+    assert "Riksrevisjonens undersøkelse av helse-, opplærings- og velferdstjenester til innsatte i fengsel" in titles
+    assert "Tiltak for å sikre kunnskapsbasert informasjon og forskning på forebygging" in titles
+    report = titles_by_line(cleaned(corpus_dir, "stoltenberg-rapporten-2010"))
+    assert "Mottaks- og oppfølgingssentre" in set(report.values())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -131,9 +132,9 @@ def test_filter_by_document(page, server: Server) -> None:
     assert page.locator("li.hit").count() > 1
     assert page.locator(f'input[name="doc"][value="{WHITE_PAPER}"]').is_checked()
     assert "doc=" + WHITE_PAPER in page.url
-    titles = {d["doc"]: d["title"] for d in httpx.get(server.url + "/documents").json()}
+    hits = httpx.get(server.url + "/search", params={"q": "behandling", "doc": WHITE_PAPER}).json()["hits"]
     shown = [t.split(". ", 1)[1] for t in page.locator("li.hit h2").all_text_contents()]
-    assert shown and set(shown) == {titles[WHITE_PAPER]}
+    assert shown and set(shown) == {hit["source"].split(", ")[0] for hit in hits} == {"Meld. St. 5 (2024–2025)"}
 
 
 def test_query_markup_is_shown_as_text_not_run(page, server: Server) -> None:
@@ -288,8 +289,14 @@ def test_proposal_view_shows_where_it_was_followed_up_by_document_and_year(page)
     followed = page.locator('section[aria-labelledby="fulgt-opp"]')
     assert followed.locator("h2").inner_text() == "Fulgt opp i"
     groups = followed.locator("section.followed h3").all_inner_texts()
-    years = [int(title.rsplit("(", 1)[1].rstrip(")")) for title in groups]
-    assert years == sorted(years) and 2024 in years
+    years = [int(re.search(r"\((\d{4})", title)[1]) for title in groups]  # each report's one name, with its year
+    assert min(years) >= 2010 and 2024 in years  # «Fulgt opp i» lists no report older than the proposal
+    earlier = page.locator('section[aria-labelledby="omtalt-for"]')
+    assert earlier.locator("h2").inner_text() == "Omtalt før forslaget"
+    assert all(int(re.search(r"\((\d{4})", t)[1]) < 2010 for t in earlier.locator("h3").all_inner_texts())
+    told = followed.locator("li.link").first  # the passage that says what became of the proposal leads
+    assert "Forslaget ble ikke fulgt opp." in told.locator(".text").inner_text()
+    assert "sier hva som skjedde" in told.inner_text()
     white_paper = followed.locator("section.followed", has_text="Meld. St. 5")
     assert "Mottaks- og oppfølgingssentre (MO-sentre)" in white_paper.inner_text()
     assert white_paper.locator("mark").count() >= 1  # the shared words are marked
@@ -314,3 +321,115 @@ def test_per_rapport_view_shows_one_column_per_report_in_year_order(page) -> Non
     assert "Stoltenberg" in columns.nth(years.index(2010)).locator("h2").inner_text()
     page.goto("/per-rapport?q=nalokson")
     assert page.locator("section.column").count() == 1 and "2024" in page.locator("section.column .year").inner_text()
+
+
+# ---------------------------------------------------------------- citable, no dead ends, one language (issue 19)
+
+
+def _copied(page, button) -> str:
+    """What «Kopier kilde» put on the clipboard."""
+    from playwright.sync_api import expect
+
+    expected = button.get_attribute("data-source")
+    button.click()
+    expect(button).to_have_text("Kopiert")
+    assert page.evaluate("navigator.clipboard.readText()") == expected
+    return expected
+
+
+@pytest.fixture
+def clipboard(browser, server: Server):
+    context = browser.new_context(base_url=server.url, permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(server.url) else route.abort())
+    yield page
+    context.close()
+
+
+def test_kopier_kilde_on_every_view_copies_quote_source_and_link(clipboard, server: Server) -> None:
+    """Hit, answer, context, proposal and «Per rapport»: each copies «the quote», its source (the report's
+    name with its year, never lines of our file) and the address that shows it; the link opens it."""
+    views = {
+        "/?q=nalokson": "li.hit button.copy",
+        "/?q=nalokson&svar=1": ".sources button.copy",
+        "/forslag/stoltenberg-rapporten-2010/9": "li.link button.copy",
+        "/per-rapport?q=nalokson": "section.column button.copy",
+    }
+    for path, selector in views.items():
+        clipboard.goto(path)
+        quote, source, link = _copied(clipboard, clipboard.locator(selector).first).split("\n")
+        assert quote.startswith("«") and quote.endswith("»") and len(quote) > 20, path
+        assert re.search(r"\(\d{4}", source) and "linje" not in source, (path, source)
+        assert link.startswith(server.url + "/passasje/"), (path, link)
+        clipboard.goto(link)
+        shown = " ".join(clipboard.locator("mark.sitat").inner_text().split())
+        assert shown == quote[1:-1] or quote[1:-1].startswith(shown), path  # the link marks the quote
+        copied = _copied(clipboard, clipboard.locator(".passage.current button.copy"))  # the context view
+        assert copied.split("\n")[:2] == [quote, source], path
+    clipboard.goto("/forslag/stoltenberg-rapporten-2010/9")
+    quote, source, link = _copied(clipboard, clipboard.locator(".proposal button.copy")).split("\n")
+    assert quote == "«Etabler mottaks- og oppfølgingssentre over hele landet (MO-sentre)»"
+    assert source.startswith("Stoltenberg-utvalget, Rapport om narkotika (2010)") and "forslag 9" in source
+    assert link == server.url + "/forslag/stoltenberg-rapporten-2010/9"
+
+
+def test_hit_headers_name_the_report_with_its_year_and_sources_never_cite_lines(page) -> None:
+    page.goto("/?q=nalokson&svar=1")
+    headers = page.locator("li.hit h2").all_inner_texts()
+    assert headers and all(re.match(r"\d+\. .*\(\d{4}", h) for h in headers)
+    assert headers[0] == "1. Meld. St. 5 (2024–2025)"
+    assert "linje" not in page.inner_text("main")
+    page.goto("/?q=" + quote_plus("behandling av rusavhengige i fengsel") + "&k=20")
+    for source in page.locator("li.hit .where").all_inner_texts():
+        assert "linje" not in source
+
+
+def test_start_page_lists_the_reports_and_examples_that_answer(page) -> None:
+    page.goto("/")
+    reports = page.locator("ul.reports li").all_inner_texts()
+    assert len(reports) == 5 and "2010 Rapport fra Stoltenberg-utvalget: Narkotikapolitikk" in reports
+    years = [int(r.split()[0]) for r in reports]
+    assert years == sorted(years, reverse=True)
+    examples = page.locator("ul.examples a")
+    assert examples.count() >= 3
+    for i in range(examples.count()):
+        page.goto("/")
+        with page.expect_navigation():
+            page.locator("ul.examples a").nth(i).click()
+        main = page.inner_text("main")
+        assert "Ingen treff" not in main and "Fant ikke" not in main and "Ingen av rapportene" not in main, page.url
+
+
+def test_an_empty_result_names_the_filter_and_offers_all_reports_and_ask(page) -> None:
+    page.goto("/?q=nalokson&doc=rusreformen-2004")
+    status = page.locator(".empty").inner_text()
+    assert "Ingen treff for «nalokson» i Helsedepartementet, Rusreformen (2004)" in status
+    with page.expect_navigation():
+        page.get_by_role("link", name="Søk i alle rapporter").click()
+    assert page.locator("li.hit").count() >= 1 and "doc=" not in page.url
+    page.goto("/?q=nalokson&doc=rusreformen-2004")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Spør", exact=True).click()
+    assert "Nalokson" in page.locator("section.answer").inner_text()
+
+
+def test_a_query_naming_a_proposal_links_to_its_page(page) -> None:
+    page.goto("/?q=forslag+15")
+    lead = page.locator(".lead-proposal a")
+    assert lead.count() == 1 and lead.inner_text().startswith("Forslag 15: Sikre oppfølging av narkotikaavhengige")
+    with page.expect_navigation():
+        lead.click()
+    assert page.url.endswith("/forslag/stoltenberg-rapporten-2010/15")
+    assert page.locator("h1").inner_text().startswith("Forslag 15:")
+    page.goto("/?q=forslag+15")
+    linked = page.locator("li.hit a", has_text="Forslag 15:")
+    assert linked.count() >= 1
+
+
+def test_api_docs_are_norwegian(page) -> None:
+    page.goto("/docs")
+    text = page.inner_text("main")
+    for english in ("Successful Response", "Validation Error", "the query", "number of", "document ids",
+                    "higher is better", "human-readable", "what is wrong", "search Norwegian"):
+        assert english not in text, english
+    assert "Vellykket svar" in text and "søket" in text and '"before"' in text

@@ -44,8 +44,8 @@ def open_index(settings: Settings, progress: Progress | None = None, embedder: E
     if index is None:
         assert problem is not None
         raise problem
-    index.behind = (
-        f"the index is behind the corpus ({len(found.reread)} files new or changed, {found.removed} removed) and "
-        f"answers from build {index.build_id}; update it with `rapportsok index` (or keep `rapportsok watch` running)"
+    index.behind = (  # a note for a person, in Norwegian like the rest of the command line
+        f"indeksen er eldre enn rapportmappen ({len(found.reread)} filer nye eller endret, {found.removed} fjernet) "
+        f"og svarer fra bygg {index.build_id}; oppdater den med `rapportsok index` (eller la `rapportsok watch` gå)"
     )
     return index

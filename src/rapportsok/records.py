@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, NamedTuple
 
 
@@ -16,7 +16,7 @@ class SourceLine:
     label: str | None = None  # the printed page label ("iii", "59") of a PDF page
     sheet: int | None = None  # 1-based page of the PDF file, for links that open it there
     role: str = "body"  # "body", "heading" or "note" where the PDF's layout tells
-    note: int | None = None  # the footnote a "note" line belongs to
+    anchor: str | None = None  # the id of the web page's section the line stands in ("kap4-2")
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,7 @@ class Passage:
     sheet: int | None = None  # 1-based page of the PDF file where the passage starts (for links)
     pages: tuple[PageMark, ...] = ()  # where in the text each further page starts (PDF sources)
     cite: str | None = None  # the document as cited: short title and year
+    link: str | None = None  # where the passage's section is on the web ("https://…/page#kap4-2", "page.html#kap4-2")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pages", tuple(PageMark(*m) for m in self.pages))  # lists from JSON
@@ -86,22 +87,32 @@ class Passage:
         return f"{self.heading()}: {text}"
 
     def location(self, start: int = 0, end: int | None = None) -> list[str]:
-        """Where in its document the passage (or its text[start:end]) stands: section, proposal,
-        pages (else lines)."""
+        """Where in its document the passage (or its text[start:end]) stands, as a reader of the
+        report finds it: chapter, proposal and pages where it has them. Never the lines of our
+        file, which no reader has (a document without pages is cited by chapter, as Norwegian
+        documents are)."""
         parts = [_chapter(self.section)] if self.section else []
         if self.proposal is not None:
-            parts.append(f"Forslag {self.proposal}")
+            parts.append(f"forslag {self.proposal}")
         first = self.page_at(start).label
         last = self.page_at(max(start, (len(self.text) if end is None else end) - 1)).label
         if first is not None:
             parts.append(f"s. {first}" if last in (None, first) else f"s. {first}–{last}")
-        elif self.line_start is not None:
-            parts.append(f"linje {self.line_start}–{self.line_end}")
         return parts
 
+    def without_pages(self) -> Passage:
+        """The passage with no page fields: for a document whose pages are known only in part,
+        so that its sources never mix pages with chapters alone."""
+        return replace(self, page=None, page_end=None, page_label=None, page_end_label=None, sheet=None, pages=())
+
+    def report(self) -> str:
+        """The report's one name, with its year, wherever it is shown or cited (metadata's citation)."""
+        return self.cite or self.title
+
     def source(self, start: int = 0, end: int | None = None) -> str:
-        """A reference to cite: "Meld. St. 5 (2024–2025), kap. 4.2 Oppfølging ..., s. 59–60"."""
-        return ", ".join([self.cite or self.title, *self.location(start, end)])
+        """A reference to cite: "Meld. St. 5 (2024–2025), kap. 4.2 Oppfølging ..., s. 59–60" (and the
+        section's web address, for a web page)."""
+        return ", ".join([self.report(), *self.location(start, end), *([self.link] if self.link else [])])
 
     def as_dict(self) -> dict[str, Any]:
         """The interface's hit fields without rank and score."""
@@ -121,6 +132,7 @@ class Passage:
             "page_label": self.page_label,
             "page_end_label": self.page_end_label,
             "sheet": self.sheet,
+            "link": self.link,
         }
 
 

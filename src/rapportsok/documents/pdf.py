@@ -7,7 +7,7 @@ learns the printed page numbers from it; lifts footnotes (small type at the page
 the running text and drops their superscript reference numbers; marks headings (larger or bold
 type); drops a table of contents and a table header row repeated on the next page. The result is
 a list of SourceLines: running text with blank lines between paragraphs, headings as lines of
-their own, footnote lines marked with their number."""
+their own, footnote rows marked as notes."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import re
 import statistics
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from pypdf import PdfReader
@@ -41,7 +42,6 @@ ROMAN = re.compile(r"^(?=[ivxlcdm]+$)m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|i
 NUMBER_TOKEN = re.compile(r"\b(\d{1,4}|[ivxlcdm]{1,7})\b", re.I)
 TOC_ROW = re.compile(r"(?:\.\s?){4,}\s*\S{1,6}$|…{2,}\s*\S{1,6}$")
 LIGATURES = re.compile("[\ufb00-\ufb06]")
-NOTE_START = re.compile(r"^(\d{1,3})\s*(\S.*)$")
 SUPERSCRIPT = re.compile(r"^[\d,–-]{1,9}$")
 
 
@@ -58,6 +58,9 @@ class Run:
     @property
     def end(self) -> float:
         return self.x + CHAR_WIDTH * self.size * len(self.text)
+
+
+Recogniser = Callable[[list[int]], dict[int, list[Run]]]  # 0-based pages in, each page's runs out (OCR)
 
 
 @dataclass
@@ -112,9 +115,14 @@ class Page:
     label: str | None = None
 
 
-def read_pdf_layout(reader: PdfReader) -> list[SourceLine]:
-    """The document's lines in reading order, furniture removed, footnotes and headings marked."""
+def read_pdf_layout(reader: PdfReader, recognise: Recogniser | None = None) -> list[SourceLine]:
+    """The document's lines in reading order, furniture removed, footnotes and headings marked.
+
+    `recognise` (documents/ocr.py) gives the runs of the pages without a text layer (scanned)."""
     pages = [_page(reader, i) for i in range(len(reader.pages))]
+    if recognise:
+        for index, runs in recognise([page.index for page in pages if not page.rows]).items():
+            pages[index].rows = _rows(runs)
     body_size = _body_size(pages)
     found_labels = _remove_furniture(pages)
     labels = _pdf_labels(reader) or found_labels
@@ -369,11 +377,11 @@ def _leading(pages: list[Page], body_size: float) -> float:
 def _lines(pages: list[Page], body_size: float) -> list[SourceLine]:
     """Running text page by page and column by column, each page's footnotes after it.
 
-    Footnote lines are marked ("note", with their number): the cleaning step takes them out,
-    so the running text on either side of them, and a word hyphenated over them, stays whole."""
+    Footnote rows are marked "note", as printed (their number first): the cleaning step tells
+    the footnotes apart by their numbering and takes them out, so the running text on either
+    side of them, and a word hyphenated over them, stays whole."""
     leading = _leading(pages, body_size)
     lines: list[SourceLine] = []
-    note = 0
     previous: Row | None = None
     for page in pages:
         label = page.label or str(page.index + 1)
@@ -392,13 +400,7 @@ def _lines(pages: list[Page], body_size: float) -> list[SourceLine]:
                     role = "heading" if row.role == "heading" else "body"
                     lines.append(SourceLine(text, **where, role=role))
                 previous = above = row
-        for row in page.notes:
-            m = NOTE_START.match(row.text)
-            if m and (int(m.group(1)) in (note + 1, 1) or not note):
-                note = int(m.group(1))
-                lines.append(SourceLine(m.group(2), **where, role="note", note=note))
-            elif note:
-                lines.append(SourceLine(row.text, **where, role="note", note=note))
+        lines += [SourceLine(row.text, **where, role="note") for row in page.notes]
     return lines
 
 

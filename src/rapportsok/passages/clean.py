@@ -34,6 +34,17 @@ BOX_START = re.compile(r"^Boks \d{1,2}(?:\.\d{1,2})? +[A-ZÆØÅ«\"“]")
 BOX_BREAK = re.compile(r"^\s?\d{1,2}(?:\.\d{1,2}){1,3} +[A-ZÆØÅ]")
 MAX_BOX_LINES = 150
 
+# A footnote row of a PDF: "12 Olsen & Skretting (2007): ...", "3Se kapittel 4" (number glued).
+NOTE_ROW = re.compile(r"^\s*(?P<num>\d{1,3})(?!\d|[.,]\d)\s*(?P<text>\S.*)$")
+# The end of a contents entry: dot leaders or a wide gap before a page number, or a bare number.
+TOC_TAIL = re.compile(r"(?:(?:\.\s?){3,}|…+|\s)\s*(?:\d{1,4}|[ivxlcdm]{1,6})\s*$")
+MAX_SKIPPED_NOTES = 10  # a PDF note row may open a note this many numbers after the last one
+MIN_TOC_ROWS = 3
+
+# "koordinator 43. Koordinatoren": a reference number with a space before it (see drop_spaced_note_refs).
+SPACED_BEFORE_STOP = re.compile(r"(?<=[a-zæøå]) (?P<num>\d{1,3})(?=[.,;:](?:\s|$))")
+NOTE_WINDOW = 80  # a footnote stands at most this many lines of a text file after its reference
+
 MIN_REPEATS = 2  # a header text must recur to count as a running header
 MAX_LOST_FOOTNOTES = 4  # footnote numbers may skip this many (glued into text by extraction)
 
@@ -128,7 +139,7 @@ def split_footnotes(
             body.append(replace(line, text=head))
         note = [replace(line, text=note_text)]
         i += 1
-        while i < len(lines) and _continues_footnote(note[-1].text, lines, i):
+        while i < len(lines) and _continues_footnote(note[-1].text, lines, i, number):
             if lines[i].text.strip():
                 note.append(lines[i])
             i += 1
@@ -149,30 +160,95 @@ def _footnote_start(text: str, last: int, opens: bool) -> tuple[int, str, str] |
     return None
 
 
-def _continues_footnote(previous: str, lines: list[SourceLine], i: int) -> bool:
+def _continues_footnote(previous: str, lines: list[SourceLine], i: int, number: int) -> bool:
     text = lines[i].text
-    if PAGE_START.match(text) or SECTION_FOOTER.match(text):
+    if SECTION_FOOTER.match(text):
         return False
+    if PAGE_START.match(text):  # the next page, unless the note's unfinished end lies between it and the next note
+        return not ends_sentence(previous) and text.strip()[:1].islower() and _next_note_follows(lines, i + 1, number)
     if text.strip():
         return True
     nxt = next((line.text for line in lines[i + 1 :] if line.text.strip()), "")
     return not ends_sentence(previous) and nxt[:1].islower()
 
 
-def lift_layout_notes(lines: list[SourceLine]) -> tuple[list[SourceLine], list[Footnote]]:
-    """The footnote lines a PDF's layout marked, taken out of the running text as footnotes.
+def _next_note_follows(lines: list[SourceLine], i: int, number: int) -> bool:
+    """Whether the next line with text, from i on, opens footnote number + 1."""
+    nxt = next((line.text for line in lines[i:] if line.text.strip()), "")
+    m = FOOTNOTE_START.match(nxt)
+    return bool(m) and int(m.group("num")) == number + 1
 
-    A note continued on the next page (the same number again) stays one footnote."""
+
+def drop_spaced_note_refs(lines: list[SourceLine], notes: list[Footnote]) -> list[SourceLine]:
+    """Reference numbers set apart from their word before a stop or comma ("koordinator 43."):
+    only the number of a footnote that follows within a page's lines, where its reference stands."""
+    starts = {note.number: note.lines[0].lineno for note in notes}
+
+    def keep_or_drop(line: SourceLine, m: re.Match) -> str:
+        at = starts.get(int(m.group("num")))
+        near = at is not None and line.lineno is not None and 0 < at - line.lineno <= NOTE_WINDOW
+        return "" if near else m.group(0)
+
+    return [
+        replace(line, text=SPACED_BEFORE_STOP.sub(lambda m, line=line: keep_or_drop(line, m), line.text))
+        if SPACED_BEFORE_STOP.search(line.text) else line
+        for line in lines
+    ]
+
+
+def lift_layout_notes(lines: list[SourceLine]) -> tuple[list[SourceLine], list[Footnote]]:
+    """The footnotes among the lines a PDF's layout marked as notes, by their numbering.
+
+    A note row opens footnote N when it starts with N next in sequence (a few may be skipped,
+    the numbering may restart at 1); a row without such a number continues the open footnote on
+    its page, or on the next page as that page's first note row (a note carried over). Other
+    note rows are no footnotes and stay running text: small type with no number in sequence (a
+    list of figures, a back cover, an unnumbered aside). A page of note rows that end in page
+    numbers is a table of contents, and is dropped as the layout drops any other."""
+    toc_sheets = _toc_sheets(lines)
     body: list[SourceLine] = []
     notes: list[Footnote] = []
+    last = 0
+    open_note: Footnote | None = None
+    previous: SourceLine | None = None  # the last note row
     for line in lines:
-        if line.role != "note" or line.note is None:
+        if line.role != "note":
             body.append(line)
-        elif notes and notes[-1].number == line.note:
-            notes[-1].lines.append(line)
+            continue
+        if line.sheet in toc_sheets and TOC_TAIL.search(line.text):
+            continue
+        m = NOTE_ROW.match(line.text)
+        number = int(m.group("num")) if m else None
+        if number is not None and (number == 1 or last < number <= last + MAX_SKIPPED_NOTES + 1):
+            open_note = Footnote(number, [replace(line, text=m.group("text"))])
+            notes.append(open_note)
+            last = number
+        elif open_note is not None and _continues_note(open_note, previous, line):
+            open_note.lines.append(line)
         else:
-            notes.append(Footnote(line.note, [line]))
+            body.append(replace(line, role="body"))
+        previous = line
     return body, notes
+
+
+def _continues_note(note: Footnote, previous: SourceLine | None, line: SourceLine) -> bool:
+    """An unnumbered note row goes on with the open note on its page, or, where the note is
+    unfinished, as the first note row of the next page."""
+    last = note.lines[-1]
+    if last.sheet == line.sheet:
+        return True
+    first_on_page = previous is None or previous.sheet != line.sheet
+    carried = not ends_sentence(last.text) or line.text.strip()[:1].islower()
+    return first_on_page and carried and line.sheet is not None and last.sheet == line.sheet - 1
+
+
+def _toc_sheets(lines: list[SourceLine]) -> set[int | None]:
+    """Pages where most note rows end in a page number, as the entries of a contents list do."""
+    rows: dict[int | None, list[bool]] = {}
+    for line in lines:
+        if line.role == "note":
+            rows.setdefault(line.sheet, []).append(bool(TOC_TAIL.search(line.text)))
+    return {sheet for sheet, tails in rows.items() if len(tails) >= MIN_TOC_ROWS and sum(tails) * 2 > len(tails)}
 
 
 @dataclass(frozen=True)
@@ -189,8 +265,8 @@ def lift_boxes(lines: list[SourceLine]) -> tuple[list[SourceLine], list[Box]]:
 
     A box opens at "Boks N.M Title" (a lowercase next line continues the title) and ends after
     its "Kilde: ..." line, or before a page's first line that goes on in lowercase (the
-    interrupted text resuming), a numbered heading or the next box. A box without such an end
-    within MAX_BOX_LINES is left where it is."""
+    interrupted text resuming, also where running heads gave the page), a numbered heading or
+    the next box. A box without such an end within MAX_BOX_LINES is left where it is."""
     body: list[SourceLine] = []
     boxes: list[Box] = []
     i = 0
@@ -220,9 +296,21 @@ def _box_end(lines: list[SourceLine], start: int) -> int | None:
             while k < len(lines) and lines[k].text.strip() and not PAGE_START.match(lines[k].text):
                 k += 1
             return k
-        if PAGE_START.match(text) or BOX_START.match(text) or BOX_BREAK.match(text):
+        if PAGE_START.match(text) or BOX_START.match(text) or BOX_BREAK.match(text) or _resumes_on_next_page(lines, j):
             return j
     return None
+
+
+def _resumes_on_next_page(lines: list[SourceLine], j: int) -> bool:
+    """A line that goes on in lowercase on a new page (by the pages its running heads gave):
+    the text a box interrupted, resuming."""
+    before = next((lines[k] for k in range(j - 1, -1, -1) if lines[k].text.strip()), None)
+    return (
+        lines[j].text.strip()[:1].islower()
+        and before is not None
+        and None not in (before.page, lines[j].page)
+        and lines[j].page != before.page
+    )
 
 
 def join_lines(texts: list[str]) -> str:

@@ -11,16 +11,28 @@ from ..text.sentences import ends_sentence
 from ..text.tokens import WORD
 from .clean import Box, Footnote, join_lines, strip_note_refs
 
-# "4.3 Ny handlingsplan mot overdoser", " 1  Innledning", " 2. Staten overtar ansvar ..."
+# "4.3 Ny handlingsplan mot overdoser", " 1  Innledning", " 2. Staten overtar ansvar ...", and
+# "2Bakgrunn": a number glued to its title by a PDF that positions the gap instead of drawing it.
 NUMBERED_HEADING = re.compile(
-    r"^\s?(?P<num>\d{1,2}(?:\.\d{1,2}){0,3})(?P<dot>\.?)(?P<gap>\s+)(?P<title>[A-ZÆØÅ«].*?)\s*$"
+    r"^\s?(?P<num>[1-9]\d?(?:\.\d{1,2}){0,3})(?P<dot>\.?)"
+    r"(?:(?P<gap>\s+)(?P<title>[A-ZÆØÅ«].*?)|(?P<glued>[A-ZÆØÅ][a-zæøå].*?))\s*$"
 )
+# Lines set like headings that are not sections: a run-in label ("Type:", "Begrunnelse/kommentar:"),
+# a figure or table caption ("Figur 3.2 ...", "Tabell 4.1 ..."; a box's title does head its box),
+# a budget chapter label at a page's foot ("Kap. 581").
+CAPTION = re.compile(
+    r"^\s*(?:Figur|Figure|Fig\.|Tabell|Table|Tab\.|Diagram|Kart|Bilde|Abbildung|Tabelle)"
+    r"\s*\d+(?:[.:-]\d+)*\b"
+)
+PAGE_FOOT_LABEL = re.compile(r"^\s*(?:Kap|Kapittel|Post|Programkategori|Side)\.? *\d[\d.]*\s*$", re.I)
 # "FOREBYGGING", "INNLEDNING": the 2010 report's theme headings.
 CAPS_HEADING = re.compile(r"^\s*[A-ZÆØÅ]{3,}(?: [A-ZÆØÅ]{2,}){0,3}\s*$")
 # "Forslag 9:", " Forslag 7:", "Forslag 22  " (its headline follows on the next lines).
 PROPOSAL_START = re.compile(r"^\s*Forslag (?P<num>\d{1,2})\s*:?\s*(?P<rest>.*?)\s*$")
 BULLET = re.compile(r"^\s*(?:[•\uf0b7\u25aa▪●◦]|[–-] )")
-TITLE_END_PUNCT = re.compile(r"[.,;!]\s*$")
+PAGE_NUMBER_END = re.compile(r"\s\d{1,3}\s*$")
+DASH_ITEM = re.compile(r"^\s*[–-] ")
+TITLE_END_PUNCT = re.compile(r"[.,;!][»”\"')]*\s*$")
 TITLE_ABBREVIATION = re.compile(r"\b(?:mv|m\.m|mm|o\.l|osv)\.\s*$")
 
 MAX_TITLE_WORDS = 20
@@ -60,9 +72,11 @@ class Mark:
 def find_structure(lines: list[SourceLine]) -> dict[int, Mark]:
     """Proposals plus numbered sections, or titled parts where a document has no numbering."""
     marks = find_proposals(lines)
-    if any(line.role == "heading" for line in lines):
-        return marks | layout_headings(lines, skip=marks)
     numbered = find_numbered_headings(lines, skip=marks)
+    if any(line.role == "heading" for line in lines):
+        if len(numbered) < MIN_NUMBERED_HEADINGS:
+            numbered = {}
+        return marks | numbered | layout_headings(lines, skip=marks | numbered)
     if len(numbered) >= MIN_NUMBERED_HEADINGS:
         marks.update(numbered)
         first = min(numbered)  # before the first chapter: front matter, no subsections
@@ -75,16 +89,51 @@ def find_structure(lines: list[SourceLine]) -> dict[int, Mark]:
 
 def layout_headings(lines: list[SourceLine], skip: dict[int, Mark]) -> dict[int, Mark]:
     """Headings a PDF's type marked: numbered ones are sections, unnumbered ones after the first
-    numbered heading are subsections of it (before it, and in unnumbered documents, sections)."""
+    numbered heading are subsections of it (before it, and in unnumbered documents, sections).
+
+    `skip` holds the numbered headings found by their numbering, in any type. Labels, captions
+    and a heading-like line under running text with nothing after it on its page (a page-foot
+    label) are not sections; a title that goes on over a blank line in lowercase is kept whole."""
     found: dict[int, Mark] = {}
+    numbered_at = {i for i, m in skip.items() if m.title}
     numbered_seen = False
     for i, line in enumerate(lines):
-        if line.role != "heading" or i in skip:
+        numbered_seen = numbered_seen or i in numbered_at
+        if line.role != "heading" or i in skip or not _is_section_title(lines, i):
             continue
-        numbered = bool(NUMBERED_HEADING.match(line.text))
-        numbered_seen = numbered_seen or numbered
-        found[i] = Mark(end=i + 1, title=join_lines([line.text]), sub=numbered_seen and not numbered)
+        title, end = _heading_text(lines, i)
+        m = NUMBERED_HEADING.match(title)
+        if m:
+            title = f"{m.group('num')} {m.group('title') or m.group('glued')}"
+        numbered_seen = numbered_seen or bool(m)
+        found[i] = Mark(end=end, title=title, sub=numbered_seen and not m)
     return found
+
+
+def _is_section_title(lines: list[SourceLine], i: int) -> bool:
+    """Whether a line set as a heading opens a section (see layout_headings)."""
+    text = lines[i].text.strip()
+    label = text.endswith(":") and not NUMBERED_HEADING.match(text)  # "4.1.1 Regjeringen vil:" is a heading
+    if not text or label or CAPTION.match(text) or PAGE_FOOT_LABEL.match(text):
+        return False
+    k = _skip_blank(lines, i + 1)
+    ends_page = k >= len(lines) or lines[k].sheet != lines[i].sheet
+    above = next((lines[k] for k in range(i - 1, -1, -1) if lines[k].text.strip()), None)
+    return not (ends_page and above is not None and above.sheet == lines[i].sheet and above.role == "body")
+
+
+def _heading_text(lines: list[SourceLine], i: int) -> tuple[str, int]:
+    """A heading's text with the lines that finish it: an unfinished title goes on over a blank
+    line where the next line starts in lowercase (the title's last line was set apart)."""
+    parts = [lines[i].text]
+    end = i + 1
+    while len(parts) < MAX_TITLE_LINES and not ends_sentence(parts[-1]):
+        k = _skip_blank(lines, end)
+        if k >= len(lines) or lines[k].role == "note" or not lines[k].text.strip()[:1].islower():
+            break
+        parts.append(lines[k].text)
+        end = k + 1
+    return join_lines(parts), end
 
 
 def numbered_heading_lines(lines: list[SourceLine]) -> frozenset[int]:
@@ -116,7 +165,16 @@ def find_proposals(lines: list[SourceLine]) -> dict[int, Mark]:
         if not rest or not ends_sentence(rest):
             more, j = _take_until(lines, j, ends_sentence, stop_at_blank=True)
             head_lines += more
-        headline = join_lines(head_lines).rstrip(" .")
+        while head_lines and len(head_lines) < MAX_TITLE_LINES and not ends_sentence(head_lines[-1]):
+            k = _skip_blank(lines, j)  # a wrapped headline whose next line a PDF set apart
+            if k >= len(lines) or not lines[k].text.strip()[:1].islower():
+                break
+            more, j = _take_until(lines, k, ends_sentence, stop_at_blank=True)
+            head_lines += more
+        headline, _, aside = join_lines(head_lines).partition(". (")
+        if aside and not note:  # "... i LAR. (fra Andresen, ...)": who proposed it, on the same line
+            note = f"({aside}"
+        headline = headline.rstrip(" .")
         if not headline:
             continue
         last = int(m.group("num"))
@@ -138,19 +196,33 @@ def find_numbered_headings(lines: list[SourceLine], skip: dict[int, Mark]) -> di
         if not m or i in skip:
             continue
         number = tuple(int(n) for n in m.group("num").split("."))
-        style = "dot" if m.group("dot") else ("wide" if len(m.group("gap")) > 1 else "narrow")
         if number not in _successors(current):
             continue
-        if len(number) == 1 and chapter_style not in (None, style):
+        if m.group("glued") is None:  # a glued number shows no style of its own
+            style = "dot" if m.group("dot") else ("wide" if len(m.group("gap")) > 1 else "narrow")
+            if len(number) == 1 and chapter_style not in (None, style):
+                continue
+        title, end = _title_block(lines, i, m.group("title") or m.group("glued"))
+        if title is None or _contents_entry(lines, i):
             continue
-        title, end = _title_block(lines, i, m.group("title"))
-        if title is None:
-            continue
-        if len(number) == 1:
+        if len(number) == 1 and m.group("glued") is None:
             chapter_style = style
         current = number
         found[i] = Mark(end=end, title=f"{m.group('num')} {title}")
     return found
+
+
+def _contents_entry(lines: list[SourceLine], i: int) -> bool:
+    """A numbered line ending in a page number beside another such line: a table of contents
+    ("2 The Consensus Algorithm 1" / "2.1 The Problem 1"), whose numbers must not lead the
+    numbering past the chapters it lists."""
+    def entry(k: int) -> bool:
+        return 0 <= k < len(lines) and bool(NUMBERED_HEADING.match(lines[k].text)) and bool(
+            PAGE_NUMBER_END.search(lines[k].text)
+        )
+
+    before = next((k for k in range(i - 1, -1, -1) if lines[k].text.strip()), -1)
+    return entry(i) and (entry(before) or entry(_skip_blank(lines, i + 1)))
 
 
 def _successors(current: tuple[int, ...]) -> set[tuple[int, ...]]:
@@ -200,8 +272,8 @@ def find_titled_parts(lines: list[SourceLine], skip: dict[int, Mark]) -> dict[in
     while i < len(lines):
         text = lines[i].text
         mark = skip.get(i) or found.get(i)
-        if mark:
-            i, previous, previous_blank = mark.end, ".", False
+        if mark:  # a title may follow right under a heading ("Del II" / "Retning for rusmiddelfeltet")
+            i, previous, previous_blank = mark.end, ".", True
             continue
         if not text.strip():
             previous_blank = True
@@ -212,7 +284,7 @@ def find_titled_parts(lines: list[SourceLine], skip: dict[int, Mark]) -> dict[in
             mark = _titled_part(lines, i, limit, skip)
             if mark:
                 found[i] = mark
-                i, previous, previous_blank = mark.end, ".", False
+                i, previous, previous_blank = mark.end, ".", True
                 continue
         previous, previous_blank = text, False
         i += 1
@@ -220,33 +292,42 @@ def find_titled_parts(lines: list[SourceLine], skip: dict[int, Mark]) -> dict[in
 
 
 def _titled_part(lines: list[SourceLine], i: int, limit: float, skip: dict[int, Mark]) -> Mark | None:
+    """A title at line i: one short line, or two whose second continues the first and is short.
+
+    A first line as long as the text's may start a title only when its shorter second line is
+    followed by a blank line (a wrapped bold title: «Riksrevisjonens undersøkelse av helse-,
+    opplærings- / og velferdstjenester til innsatte i fengsel»)."""
     first = lines[i].text.strip()
     if CAPS_HEADING.match(first):
         return Mark(end=i + 1, title=first)
-    if not first[:1].isupper() or BULLET.match(first) or len(lines[i].text.rstrip()) > limit:
+    if not first[:1].isupper() or BULLET.match(first):
         return None
+    long_first = len(lines[i].text.rstrip()) > limit
     parts = [first]
     j = i + 1
-    if j < len(lines) and _continues_title(lines[j].text) and len(lines[j].text.rstrip()) <= limit:
+    room = len(first) - 1 if long_first else limit  # the wrapped line is the shorter one
+    if j < len(lines) and _continues_title(lines[j].text, first) and len(lines[j].text.rstrip()) <= room:
         parts.append(lines[j].text)
         j += 1
     title = join_lines(parts)
     k = _skip_blank(lines, j)
     follows = lines[k].text.strip() if k < len(lines) else ""
     if (
-        TITLE_END_PUNCT.search(title)
+        (long_first and (len(parts) == 1 or k == j))
+        or TITLE_END_PUNCT.search(title)
         or title.endswith(":")
-        or len(WORD.findall(title)) > MAX_PART_TITLE_WORDS
+        or len(WORD.findall(title)) > (MAX_TITLE_WORDS if long_first else MAX_PART_TITLE_WORDS)
         or not (follows[:1].isupper() or k in skip or BULLET.match(follows))
     ):
         return None
     return Mark(end=j, title=title)
 
 
-def _continues_title(text: str) -> bool:
-    """A wrapped title's next line: lowercase ("og besittelse av narkotika") or an aside ("(LAR)")."""
+def _continues_title(text: str, before: str) -> bool:
+    """A wrapped title's next line: lowercase ("og besittelse av narkotika"), an aside ("(LAR)"),
+    or anything after a dash ("Appendix A: Kunnskapsstatus –" / "Forskerkommisjonens vurdering")."""
     start = text.strip()[:1]
-    return start.islower() or start == "("
+    return start.islower() or start == "(" or (bool(start) and before.rstrip().endswith(("–", " -")))
 
 
 def _typical_length(lines: list[SourceLine]) -> float:
@@ -319,7 +400,8 @@ def build_blocks(lines: list[SourceLine], notes: list[Footnote], boxes: list[Box
             pending_break = bool(para)
         else:
             if para and (
-                BULLET.match(text) or (pending_break and ends_sentence(para[-1].text) and not text[:1].islower())
+                _opens_item(text, para)
+                or (pending_break and _finished(para) and not text[:1].islower())
             ):
                 flush()
             para.append(line)
@@ -329,6 +411,20 @@ def build_blocks(lines: list[SourceLine], notes: list[Footnote], boxes: list[Box
     for box in boxes:
         blocks = _with_box(blocks, box, note_numbers)
     return blocks + [_note_block(note, blocks) for note in notes]
+
+
+def _finished(para: list[SourceLine]) -> bool:
+    """Whether a paragraph may end here: after a finished sentence, or anywhere in a list item
+    (items often end without a stop: «• tiltak ... på grunnlag av tvang»)."""
+    return ends_sentence(para[-1].text) or bool(BULLET.match(para[0].text))
+
+
+def _opens_item(text: str, para: list[SourceLine]) -> bool:
+    """A bullet opens a list item; a dash at a line's start only after a finished sentence or
+    colon, or in a list: elsewhere it is a dash inside the sentence («tenner – kort sagt, ...»)."""
+    if not BULLET.match(text):
+        return False
+    return not DASH_ITEM.match(text) or ends_sentence(para[-1].text) or bool(BULLET.match(para[0].text))
 
 
 def _running_text(lines: list[SourceLine], note_numbers: set[int]) -> str:

@@ -63,7 +63,10 @@ def compare(index: Index, query: str, per_doc: int = PER_DOC) -> Comparison:
     passages that also clear the absolute bar above."""
     started = time.perf_counter()
     if not 1 <= per_doc <= MAX_PER_DOC:
-        raise QueryError(f"the number of passages per document must be between 1 and {MAX_PER_DOC}, not {per_doc}")
+        raise QueryError(
+            f"the number of passages per document must be between 1 and {MAX_PER_DOC}, not {per_doc}",
+            f"Antall passasjer per rapport må være mellom 1 og {MAX_PER_DOC}, ikke {per_doc}.",
+        )
     query = validate(index, query, 1, None, "hybrid")
     mask = index.searchable
     query_vector = index.query_vector(query)

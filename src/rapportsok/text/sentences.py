@@ -16,7 +16,7 @@ ABBREVIATIONS = frozenset(
     """
     bl.a f.eks jf jfr st nr ca dvs m.m o.l pkt kap mill mrd kr ev evt iht mht osv etc pga dr prof meld prop innst
     vol s t.o.m f.o.m tlf ref fig tab art nov des jan feb aug sept okt mfl m.fl e.l o.a a.a bl.annet vs ibid red
-    inkl ekskl gj.sn mv m.v ifm ca jf. kl
+    inkl ekskl gj.sn mv m.v ifm ca jf. kl pr
     """.split()
 )
 
@@ -65,11 +65,11 @@ LINE_END = re.compile(rf"[{STOPS}:{CLOSING_QUOTES})]\s*$")
 stop, a colon (a list follows) or a closing quote or parenthesis at the row's end."""
 
 TEXT_LINE_END = re.compile(
-    rf"(?:[{STOPS}:{CLOSING_QUOTES})\]]|(?<=[a-zæøå{CLOSING_QUOTES})])[{STOPS}]\d{{1,3}})\s*$"
+    rf"(?:[{STOPS}:{CLOSING_QUOTES})\]]|(?:(?<=[a-zæøå{CLOSING_QUOTES})])|(?<=\d{{4}}))[{STOPS}]\d{{1,3}})\s*$"
 )
 """A line of running text that finishes a sentence (see ends_sentence): LINE_END, also after a
-closing bracket, or with a footnote number glued to the stop ("tannhelsetjeneste.59"), which a
-text file keeps and the PDF reader has already dropped as a superscript."""
+closing bracket, or with a footnote number glued to the stop ("tannhelsetjeneste.59", "innen
+2015.41"), which a text file keeps and the PDF reader has already dropped as a superscript."""
 
 FOOTNOTE_LEAD = re.compile(rf"\d{{1,3}}\s+(?=[{CAPITALS}])")
 BULLET_LEAD = re.compile(rf"[{BULLETS}-]\s+")

@@ -6,7 +6,9 @@ following it and coming back restores the page."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -16,12 +18,12 @@ from ...querying.answer import answer
 from ...querying.citations import Answer
 from ...querying.compare import MAX_PER_DOC, PER_DOC, compare
 from ...querying.followup import Link, followup
+from ...querying.index import Index
 from ...querying.search import MAX_K, search
-from ...querying.snippets import snippet_span
 from ...records import Proposal
 from .. import present
 from ..api import Current
-from .render import DEFAULT_K, State, context_link, error_page, message, render
+from .render import DEFAULT_K, State, context_link, error_page, message, proposal_link, render
 
 STATIC = Path(__file__).parent / "static"
 STYLE = (STATIC / "style.css").read_text(encoding="utf-8")
@@ -30,6 +32,10 @@ CACHED = {"Cache-Control": "max-age=3600"}
 CONTEXT = 2  # passages shown on either side of the chosen one
 FOLLOWUP_LINKS = 8  # linked passages shown under a proposal
 SHORT_WORDS = 70  # words of a passage shown in the columns of «Per rapport»
+EXAMPLE_TOPICS = 2  # questions on the start page
+# headings that say where in a report, not what about: never an example topic
+GENERIC = {"innledning", "bakgrunn", "mandat", "sammendrag", "oppsummering", "utfordringene", "utfordringer",
+           "målgruppe", "forord", "vedlegg", "litteratur", "referanser", "konklusjon", "avgrensing", "avgrensning"}
 
 router = APIRouter(include_in_schema=False)
 
@@ -56,6 +62,10 @@ def search_page(request: Request, index: Current) -> HTMLResponse:
         "search.html",
         200 if error is None else error.status,
         documents=index.documents,
+        reports=sorted(index.documents, key=lambda d: (d.year is None, -(d.year or 0), d.title)),
+        examples=[] if state.query.strip() else examples(index),
+        names=index.names,
+        proposals=present.named_proposals(index.proposals(), result.proposals, state.docs) if result else [],
         state=state,
         k=k if 1 <= k <= MAX_K else int(DEFAULT_K),
         error=message(error) if error else None,
@@ -65,14 +75,32 @@ def search_page(request: Request, index: Current) -> HTMLResponse:
     )
 
 
+@lru_cache(maxsize=2)
+def examples(index: Index) -> list[tuple[str, str]]:
+    """A few things to try on the start page, from this corpus: questions on the topics that most
+    reports take up (one-word headings, other than the headings every report has, whose word most
+    documents use, the more specific first), one of them per report, and what became of a proposal."""
+    analyzer = index.lexical.analyzer
+    headings = {re.sub(r"^[\d.]+\s+", "", (p.section or "").split(" — ")[-1]).strip() for p in index.passages}
+    spread = {}
+    for heading in headings:
+        stems = analyzer.split(heading)[0] if len(heading.split()) == 1 and heading.lower() not in GENERIC else []
+        if stems:
+            found = index.lexical.containing(stems).all(axis=0)
+            spread[heading] = (-len(set(index.doc_ids[found])), int(found.sum()), heading)
+    topics = sorted(spread, key=spread.__getitem__)[:EXAMPLE_TOPICS]
+    asked = [f"Hva sier rapportene om {t if t[1:2].isupper() else t.lower()}?" for t in topics]
+    found = [(question, State(question, ask=True).search_url()) for question in asked]
+    found += [(f"{topics[0]} per rapport, år for år", "/per-rapport?" + urlencode({"q": topics[0]}))] if topics else []
+    first = next(iter(index.proposals()), None)
+    if first is not None:
+        found.append((f"Hva ble det av forslag {first.proposal}?", proposal_link(first.doc, first.proposal)))
+    return found
+
+
 def citation_links(result: Answer, state: State) -> dict[int, str]:
     """Each citation's link to its passage in context, its quoted sentence marked."""
-    links = {}
-    for c in result.citations:
-        at = c.passage.text.find(c.quote)
-        quoted = (at, at + len(c.quote)) if at >= 0 and c.quote else None
-        links[c.n] = context_link(c.passage.passage_id, state, quoted)
-    return links
+    return {c.n: context_link(c.passage.passage_id, state, c.span()) for c in result.citations}
 
 
 @router.get("/passasje/{passage_id}", response_class=HTMLResponse)
@@ -112,32 +140,43 @@ def proposals_page(request: Request, index: Current) -> HTMLResponse:
     by_doc: dict[str, list[Proposal]] = {}
     for p in index.proposals():
         by_doc.setdefault(p.doc, []).append(p)
-    groups = [(index.document(doc).title, proposals) for doc, proposals in by_doc.items()]
+    groups = [(index.names[doc], proposals) for doc, proposals in by_doc.items()]
     return render(request, "proposals.html", groups=groups)
 
 
 @router.get("/forslag/{doc}/{n}", response_class=HTMLResponse)
 def proposal_page(request: Request, index: Current, doc: str, n: int) -> HTMLResponse:
-    """The proposal's text, then «Fulgt opp i»: its links grouped by document, by year."""
+    """The proposal's text, then «Fulgt opp i»: the links from reports of its year or later, by
+    report, the report that says what became of it first, then by year; then, apart, «Omtalt før
+    forslaget»: the earlier reports that take up the same measure."""
     try:
         result = followup(index, doc, n, FOLLOWUP_LINKS)
     except RapportsokError as exc:
-        return render(request, "proposal.html", exc.status, error=str(exc))
-    groups: dict[str, list[tuple[Link, str]]] = {}
-    for link in result.links:
-        text = link.hit.passage.text
-        shown = present.excerpt(text, *snippet_span(text, set(link.shared)))  # the sentences sharing most words
-        groups.setdefault(link.hit.passage.doc, []).append((link, shown))
-    ordered = sorted(groups.values(), key=lambda links: _by_year(links[0][0]))
+        return render(request, "proposal.html", exc.status, error=message(exc))
     text = [p for p in index.doc_passages(doc) if p.proposal == n and p.kind != "footnote"]
     return render(
-        request, "proposal.html", number=n, result=result, document=index.document(doc), text=text, groups=ordered
+        request,
+        "proposal.html",
+        number=n,
+        result=result,
+        document=index.document(doc),
+        name=index.names[doc],
+        text=text,
+        after=_by_report(result.after()),
+        before=_by_report(result.before()),
     )
 
 
-def _by_year(link: Link) -> tuple[bool, int, str]:
-    """Documents by year, those without one last."""
-    return link.year is None, link.year or 0, link.hit.passage.doc
+def _by_report(links: list[Link]) -> list[list[Link]]:
+    """The links by report: a report whose link says what became of the proposal first, then by
+    year (those without one last); within a report in the order given."""
+    groups: dict[str, list[Link]] = {}
+    for link in links:
+        groups.setdefault(link.hit.passage.doc, []).append(link)
+    return sorted(
+        groups.values(),
+        key=lambda group: (not any(link.outcome for link in group), group[0].year is None, group[0].year or 0),
+    )
 
 
 @router.get("/per-rapport", response_class=HTMLResponse)
@@ -155,12 +194,17 @@ def compare_page(request: Request, index: Current) -> HTMLResponse:
     try:
         result = compare(index, query, per_doc=k)
     except RapportsokError as exc:
-        return render(request, "compare.html", exc.status, query=query, k=shown_k, error=str(exc))
+        return render(request, "compare.html", exc.status, query=query, k=shown_k, error=message(exc))
     columns = [
         (
             column,
             [
-                (hit, present.clipped(p.text, SHORT_WORDS), index.lexical.matching_words(result.query, p.text))
+                (
+                    hit,
+                    present.clipped(p.text, SHORT_WORDS),
+                    index.lexical.matching_words(result.query, p.text),
+                    present.clip_end(p.text, SHORT_WORDS),
+                )
                 for hit in column.hits
                 for p in [hit.passage]
             ],
@@ -168,7 +212,14 @@ def compare_page(request: Request, index: Current) -> HTMLResponse:
         for column in result.documents
     ]
     return render(
-        request, "compare.html", query=query, k=shown_k, result=result, columns=columns, total=len(index.documents)
+        request,
+        "compare.html",
+        query=query,
+        k=shown_k,
+        result=result,
+        columns=columns,
+        total=len(index.documents),
+        names=index.names,
     )
 
 

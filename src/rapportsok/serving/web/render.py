@@ -102,8 +102,19 @@ def pdf_link(passage: Passage, start: int = 0) -> str | None:
     return None if sheet is None else f"/files/{quote(passage.doc, safe='')}.pdf#page={sheet}"
 
 
+def web_link(passage: Passage) -> str | None:
+    """The passage's section on the original web page, when the source is one with a web address."""
+    return passage.link if passage.link and passage.link.startswith(("https://", "http://")) else None
+
+
 def proposal_link(doc: str, proposal: int) -> str:
     return f"/forslag/{quote(doc, safe='')}/{proposal}"
+
+
+def copied(request: Request, quoted: str, source: str, link: str) -> str:
+    """What «Kopier kilde» copies: the quote in «», its source and the address to read it at."""
+    quote = f"«{' '.join(quoted.split())}»" if quoted.strip() else ""
+    return "\n".join(part for part in (quote, source, str(request.base_url).rstrip("/") + link) if part)
 
 
 def message(error: RapportsokError) -> str:
@@ -130,7 +141,9 @@ templates.env.globals |= {
     "linked_markers": linked_markers,
     "context_link": context_link,
     "pdf_link": pdf_link,
+    "web_link": web_link,
     "proposal_link": proposal_link,
+    "copied": copied,
     "where": present.where,
     "excerpt": present.excerpt,
     "is_whole": present.is_whole,
