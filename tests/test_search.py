@@ -7,6 +7,7 @@ import pytest
 
 from rapportsok.errors import NotFound, QueryError
 from rapportsok.indexing.freshness import is_stale
+from rapportsok.querying.glossary import translated
 from rapportsok.querying.index import PASSAGE_SHARE, Index
 from rapportsok.querying.search import asked_proposals, search
 from rapportsok.settings import Settings
@@ -137,6 +138,23 @@ def test_english_and_misspelled_naloxone_find_the_nalokson_passage_first(index, 
 def test_english_words_the_reports_lack_still_find_their_norwegian_passages(index, query, stem):
     hits = search(index, query, k=10).hits
     assert hits and any(stem in h.passage.context().lower() for h in hits[:3])
+
+
+@pytest.mark.parametrize(
+    ("query", "stem"),
+    [("prisoners", "innsatte"), ("decriminalisation", "avkriminaliser"), ("injection rooms", "sprøyterom"),
+     ("What does the report say about opioid substitution treatment?", "legemiddelassistert")],
+)
+def test_english_words_are_read_in_bokmal_through_the_glossary(index, query, stem):
+    hits = search(index, query, k=10).hits
+    assert hits and stem in hits[0].passage.context().lower()
+    assert any(stem in word for word in hits[0].marked)  # the translation is what is highlighted
+
+
+def test_the_glossary_reads_a_two_word_term_before_its_words():
+    assert translated(["injection", "rooms", "oslo"]) == (["sprøyterom", "oslo"], {"injection rooms": "sprøyterom"})
+    assert translated(["injection", "rooms"], only={"rooms"})[0] == ["injection", "rom"]
+    assert "innsatte" in translated(["prisoners"])[0][0].split() and translated(["smartphone"])[1] == {}
 
 
 def test_a_misspelled_word_gets_a_suggestion_from_the_corpus_and_its_hits(index):

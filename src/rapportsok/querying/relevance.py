@@ -18,7 +18,8 @@ import numpy as np
 from ..text.bm25 import idf
 from ..text.stopwords import QUESTION_WORDS, STOPWORDS_ENGLISH
 from ..text.tokens import STOPWORDS, stem_words, words
-from .spelling import speller
+from .glossary import translated
+from .spelling import speller, sure
 
 if TYPE_CHECKING:
     from .index import Index
@@ -31,6 +32,8 @@ FOREIGN_KNOWN = 0.6  # at or below this share of known content words, the lexica
 STANDOUT = 0.045  # ... and a Norwegian question's passage must stand this far above the corpus' median
 STRONG_COVER = 0.5  # a shown hit is "weak" unless it has this much of the content-word weight ...
 DENSE_STRONG = 0.89  # ... or this dense score
+DENSE_ON_TOPIC = 0.847  # a Norwegian question about the reports has a passage this close (dev: .852 and up) ...
+ON_TOPIC_COVER = 0.5  # ... or one with this much of its words (off-topic in real words: .843, .46 at most)
 ENGLISH_GAP = 0.05  # an English question's cosines run this much below the same question's in Norwegian
 # A sentence (answers) or passage (compare) this close to the question on its own addresses it,
 # shared words or not: answers and compare must move together (tuned with bench/answer).
@@ -51,14 +54,21 @@ class Floor:
 @dataclass(frozen=True)
 class Reading:
     """A query as search understands it: its content words (question words of bokmål, nynorsk and
-    English left out, a word the index lacks replaced by the corpus word it is taken for), their
-    tokens, and whether it is asked in English (more English than Norwegian function words)."""
+    English left out, a word the index lacks replaced by the corpus word it is taken for or by its
+    bokmål translation), their tokens, and whether it is asked in English (more English than
+    Norwegian function words: then every content word is read through the glossary)."""
 
     text: str
     tokens: list[str]
     known: float  # share of the content tokens the index knows, corrections included
     english: bool
     corrections: dict[str, str] = field(default_factory=dict)  # query word -> corpus word
+    glossed: dict[str, str] = field(default_factory=dict)  # English term the index lacks -> its bokmål words
+
+    @property
+    def translated(self) -> bool:
+        """Whether the text holds bokmål words the question was not asked with (an English question's)."""
+        return self.english or bool(self.glossed)
 
 
 class Vocabulary:
@@ -87,17 +97,22 @@ def vocabulary(index: Index) -> Vocabulary:
 
 
 def read(index: Index, query: str) -> Reading:
-    """The query's content words and tokens, with corrections of the words the index lacks."""
+    """The query's content words and tokens, with corrections of the words the index lacks: a sure
+    misspelling of a corpus word («naloxon»), else an English word the glossary knows («police»,
+    «prisoners»), else the closest corpus word as a lexical guess."""
     said = words(query)
     english = sum(w in ENGLISH_ONLY for w in said) > sum(w in NORWEGIAN_ONLY for w in said)
     kept = [w for w in dict.fromkeys(said) if w not in QUERY_STOPWORDS]
     found = index.lexical.containing(stem_words(kept)).any(axis=1).tolist() if kept else []
     lacking = [w for w, known in zip(kept, found, strict=True) if not known]
     corrections = {} if english else {w: c for w in lacking if (c := speller(index).correct(w))}
-    text = " ".join(corrections.get(w, w) for w in kept)
+    untranslated = set() if english else set(sure(corrections)) | (set(kept) - set(lacking))
+    read_as, glossed = translated(kept, None if english else set(kept) - untranslated)
+    corrections = {w: c for w, c in corrections.items() if w in read_as}  # a guess where the glossary had none
+    text = " ".join(corrections.get(w, w) for w in read_as)
     tokens = _content(index, index.lexical.analyzer.tokens(text))
     share = float(index.lexical.containing(tokens).any(axis=1).mean()) if tokens else 0.0
-    return Reading(text, tokens, share, english, corrections)
+    return Reading(text, tokens, share, english, corrections, glossed)
 
 
 def _content(index: Index, tokens: list[str]) -> list[str]:
@@ -131,7 +146,8 @@ def floor(index: Index, reading: Reading, mode: str, lexical: np.ndarray | None,
     A Norwegian question whose words the reports know needs them (or a close dense match); an
     English one, whose words the reports mostly lack, only its own dense scale; a Norwegian one
     whose words the reports lack (nonsense in real words) a passage that stands out from the rest
-    of the corpus for it, not merely the best of a bad lot."""
+    of the corpus for it, not merely the best of a bad lot; and none at all unless the reports
+    address the question (`_about_reports`)."""
     covered = cover(index, reading.tokens)
     if mode == "lexical" or dense is None:
         keep = (lexical > 0) & (covered > 0)  # question words and report names alone are no match
@@ -145,10 +161,20 @@ def floor(index: Index, reading: Reading, mode: str, lexical: np.ndarray | None,
         else:
             keep = (covered >= STRONG_COVER) | (dense >= DENSE_ALONE) | (dense - _median(index, dense) >= STANDOUT)
         strong = (covered >= STRONG_COVER) | (dense >= DENSE_STRONG)
+        if not _about_reports(index, covered, dense):
+            keep = np.zeros_like(boosted)
     if not reading.tokens and boosted.any():  # "forslag 15" and nothing else: that proposal alone
         keep = np.zeros_like(boosted)
     keep = keep | boosted
     return Floor(keep, ~(strong | boosted))
+
+
+def _about_reports(index: Index, covered: np.ndarray, dense: np.ndarray) -> bool:
+    """Whether the reports address the question at all: real words the reports also use («fly til
+    Tromsø», «parkering i Oslo sentrum») meet a few passages partly, but none comes as close as the
+    passage answering a question about the reports does, nor holds most of the question's words."""
+    searchable = index.searchable
+    return bool(dense[searchable].max() >= DENSE_ON_TOPIC or covered[searchable].max() >= ON_TOPIC_COVER)
 
 
 def _median(index: Index, dense: np.ndarray) -> float:

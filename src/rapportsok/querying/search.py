@@ -118,15 +118,17 @@ def _score(index: Index, query: str, mode: str, mask: np.ndarray) -> tuple[np.nd
     elif mode == "dense":
         fused = dense
     else:
-        weight = 0.0 if reading.english else LEXICAL_WEIGHT * lexical_trust(reading.known)
+        weight = LEXICAL_WEIGHT * lexical_trust(reading.known)  # an English question's words as translated
         fused = weight * normalised(lexical, mask) + (1 - weight) * normalised(dense, mask)
         fused = fused + np.where(boosted, np.where(index.proposal_starts, PROPOSAL_BOOST, PROPOSAL_BODY_BOOST), 0.0)
     return fused, floor(index, reading, mode, lexical, dense, boosted), reading
 
 
 def _embedded(query: str, reading: Reading) -> str:
-    """The text the question is embedded as: respelled where it has sure corrections."""
-    return respelled(query, reading.corrections) or query
+    """The text the question is embedded as: respelled where it has sure corrections, followed by
+    its content words in bokmål (`Reading.text`) where some are translated from English."""
+    said = respelled(query, reading.corrections) or query
+    return f"{said} {reading.text}" if reading.translated else said  # e5 ranks English against bokmål poorly
 
 
 def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
