@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import cache as cache_result
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -177,7 +178,7 @@ def build(
             unreadable=unreadable,
             warnings=report.warnings,
         )
-        lexical = Lexical.build(p.context() for p in passages)
+        lexical = cache_result(lambda: Lexical.build(p.context() for p in passages))
         links = _followups(passages, vectors, lexical, meta, engine.current_followups() if reuse else None)
         n = len(passages)
         engine.write(Built(meta, passages, vectors[:n], vectors[n:], table, lexical, links, whole=full or rewrite))
@@ -270,7 +271,11 @@ def _metadata(corpus: Path, old_meta: BuildMeta | None) -> tuple[dict[str, dict]
 
 
 def _followups(
-    passages: list[Passage], vectors: np.ndarray, lexical: Lexical, meta: BuildMeta, previous: FollowupEvidence | None
+    passages: list[Passage],
+    vectors: np.ndarray,
+    lexical: Callable[[], Lexical],
+    meta: BuildMeta,
+    previous: FollowupEvidence | None,
 ) -> FollowupEvidence:
     """The follow-up evidence of the new build, carried over from the `previous` build's where documents are
     unchanged."""
