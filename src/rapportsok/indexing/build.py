@@ -160,9 +160,14 @@ def build(
         cache = EmbeddingCache(settings.index / "cache", embedder.name)
         report.warnings += cache.warnings
         texts, table = embedded_texts(passages)
+        keys = [text_key(text) for text in texts]
         try:
-            vectors, fresh = _embed(texts, embedder, cache, full, progress)
-            cache.keep_only({text_key(t) for t in embedded_texts(old_passages)[0] + texts})
+            vectors, fresh = _embed(texts, keys, embedder, cache, full, progress)
+            if reuse:  # a change: only the retired documents' texts may have left the cache's use
+                retired = embedded_texts(_retired(old_meta, old_passages, documents))[0]
+                cache.drop({text_key(t) for t in retired}, set(keys))
+            else:
+                cache.keep_only({text_key(t) for t in embedded_texts(old_passages)[0]} | set(keys))
         finally:
             cache.close()
         report.warnings += pointer_warning
@@ -283,6 +288,13 @@ def _followups(
     return compute(passages, vectors[: len(passages)], lexical, shas, previous)
 
 
+def _retired(old_meta: BuildMeta, old_passages: list[Passage], documents: list[Document]) -> list[Passage]:
+    """The current build's passages of documents that changed or were removed."""
+    now = {d.doc: d.sha256 for d in documents}
+    gone = {d.doc for d in old_meta.documents if now.get(d.doc) != d.sha256}
+    return [p for p in old_passages if p.doc in gone]
+
+
 def _passages_by_doc(passages: list[Passage]) -> dict[str, list[Passage]]:
     grouped: dict[str, list[Passage]] = {}
     for passage in passages:
@@ -305,11 +317,15 @@ def embedded_texts(passages: list[Passage]) -> tuple[list[str], np.ndarray]:
 
 
 def _embed(
-    texts: list[str], embedder: Embedder, cache: EmbeddingCache, full: bool, progress: Progress | None
+    texts: list[str],
+    keys: list[str],
+    embedder: Embedder,
+    cache: EmbeddingCache,
+    full: bool,
+    progress: Progress | None,
 ) -> tuple[np.ndarray, list[int]]:
-    """A vector for every text, from the cache where the text is known, else computed; and the
-    rows that were computed (one per distinct new text)."""
-    keys = [text_key(text) for text in texts]
+    """A vector for every text (its cache key in keys), from the cache where the text is known, else
+    computed; and the rows that were computed (one per distinct new text)."""
     known = {} if full else cache.get(keys, embedder.dim)
     todo: dict[str, int] = {}  # one embedding per distinct text, at its first row (a passage before a sentence)
     for row, key in enumerate(keys):
