@@ -113,3 +113,33 @@ def test_a_build_without_readable_links_says_how_to_get_them(full: Settings, tmp
     links.unlink()  # a build from before follow-up links
     with pytest.raises(IndexMissing, match="has no follow-up links"):
         followup(Index.load(settings), STOLTENBERG, 9)
+
+
+def test_a_change_stored_as_a_part_ranks_and_links_as_the_whole_build_written_anew(
+    full: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One changed report (not the one with proposals): stored as a part, with BM25 counted only for the
+    evidence that changed, it ranks and links follow-ups as `index --rewrite` (every document read, BM25
+    over every passage, every follow-up pair computed anew) does."""
+    from rapportsok.engines.local import engine as local
+    from rapportsok.engines.local.files import DELTAS
+    from rapportsok.indexing.build import build
+    from rapportsok.querying.search import search
+
+    part, whole = clone_index(full, tmp_path / "part"), clone_index(full, tmp_path / "whole")
+    for settings in (part, whole):
+        path = settings.corpus / WHITE_PAPER
+        path.write_text(path.read_text(encoding="utf-8") + "\nLegemiddelassistert behandling skal evalueres.\n")
+    monkeypatch.setattr(local, "DELTA_SHARE", 1.0)  # five reports: a change is otherwise written whole
+    assert build(part).changed == 1
+    assert (current_build(part.index) / DELTAS).exists()
+    build(whole, rewrite=True)
+    a, b = Index.load(part), Index.load(whole)
+    for query in ("legemiddelassistert behandling", "sprøyterom i Oslo", "straff for bruk av narkotika"):
+        assert [h.passage.passage_id for h in search(a, query, k=10).hits] == [
+            h.passage.passage_id for h in search(b, query, k=10).hits
+        ]
+    def linked(index: Index) -> list[list[str]]:
+        return [[link.hit.passage.passage_id for link in f.links] for f in followups(index, STOLTENBERG, k=5)]
+
+    assert any(linked(a)) and linked(a) == linked(b)
