@@ -127,15 +127,16 @@ def test_a_change_stored_as_a_part_ranks_and_links_as_the_whole_build_written_an
     from rapportsok.querying.search import search
 
     part, whole = clone_index(full, tmp_path / "part"), clone_index(full, tmp_path / "whole")
+    build(part, rewrite=True)  # a build that stores its word counts (the shipped one may predate them)
     for settings in (part, whole):
-        path = settings.corpus / WHITE_PAPER
-        path.write_text(path.read_text(encoding="utf-8") + "\nLegemiddelassistert behandling skal evalueres.\n")
-    monkeypatch.setattr(local, "DELTA_SHARE", 1.0)  # five reports: a change is otherwise written whole
+        path = settings.corpus / "mandat-stoltenberg-utvalget-2009.txt"
+        path.write_text(path.read_text(encoding="utf-8") + "\nKvasirenselsesprogrammet skal evalueres.\n")
+    monkeypatch.setattr(local, "DELTA_SHARE", 10.0)  # five reports: a change is otherwise written whole
     assert build(part).changed == 1
     assert (current_build(part.index) / DELTAS).exists()
     build(whole, rewrite=True)
     a, b = Index.load(part), Index.load(whole)
-    for query in ("legemiddelassistert behandling", "sprøyterom i Oslo", "straff for bruk av narkotika"):
+    for query in ("kvasirenselsesprogrammet", "sprøyterom i Oslo", "straff for bruk av narkotika"):
         assert [h.passage.passage_id for h in search(a, query, k=10).hits] == [
             h.passage.passage_id for h in search(b, query, k=10).hits
         ]
