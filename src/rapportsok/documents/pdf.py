@@ -16,6 +16,7 @@ import re
 import statistics
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from pypdf import PdfReader
@@ -58,6 +59,9 @@ class Run:
     @property
     def end(self) -> float:
         return self.x + CHAR_WIDTH * self.size * len(self.text)
+
+
+Recogniser = Callable[[list[int]], dict[int, list[Run]]]  # 0-based pages in, each page's runs out (OCR)
 
 
 @dataclass
@@ -112,9 +116,14 @@ class Page:
     label: str | None = None
 
 
-def read_pdf_layout(reader: PdfReader) -> list[SourceLine]:
-    """The document's lines in reading order, furniture removed, footnotes and headings marked."""
+def read_pdf_layout(reader: PdfReader, recognise: Recogniser | None = None) -> list[SourceLine]:
+    """The document's lines in reading order, furniture removed, footnotes and headings marked.
+
+    `recognise` (documents/ocr.py) gives the runs of the pages without a text layer (scanned)."""
     pages = [_page(reader, i) for i in range(len(reader.pages))]
+    if recognise:
+        for index, runs in recognise([page.index for page in pages if not page.rows]).items():
+            pages[index].rows = _rows(runs)
     body_size = _body_size(pages)
     found_labels = _remove_furniture(pages)
     labels = _pdf_labels(reader) or found_labels
