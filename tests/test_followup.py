@@ -145,3 +145,34 @@ def test_json_marks_each_link_before_or_after_and_the_cli_groups_them(full: Sett
     assert "(2004)" not in after and "(2009)" not in after and "(2004)" in before
     assert after.index("Forslaget ble ikke fulgt opp") < after.index("Et sentralt forslag i rapporten")
     assert "score" not in text  # the sentence that matches, not a raw score
+
+
+def test_a_change_stored_as_a_part_ranks_and_links_as_the_whole_build_written_anew(
+    full: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One changed report (not the one with proposals): stored as a part, with BM25 counted only for the
+    evidence that changed, it ranks and links follow-ups as `index --rewrite` (every document read, BM25
+    over every passage, every follow-up pair computed anew) does."""
+    from rapportsok.engines.local import engine as local
+    from rapportsok.engines.local.files import DELTAS
+    from rapportsok.indexing.build import build
+    from rapportsok.querying.search import search
+
+    part, whole = clone_index(full, tmp_path / "part"), clone_index(full, tmp_path / "whole")
+    build(part, rewrite=True)  # a build that stores its word counts (the shipped one may predate them)
+    for settings in (part, whole):
+        path = settings.corpus / "mandat-stoltenberg-utvalget-2009.txt"
+        path.write_text(path.read_text(encoding="utf-8") + "\nKvasirenselsesprogrammet skal evalueres.\n")
+    monkeypatch.setattr(local, "DELTA_SHARE", 10.0)  # five reports: a change is otherwise written whole
+    assert build(part).changed == 1
+    assert (current_build(part.index) / DELTAS).exists()
+    build(whole, rewrite=True)
+    a, b = Index.load(part), Index.load(whole)
+    for query in ("kvasirenselsesprogrammet", "sprøyterom i Oslo", "straff for bruk av narkotika"):
+        assert [h.passage.passage_id for h in search(a, query, k=10).hits] == [
+            h.passage.passage_id for h in search(b, query, k=10).hits
+        ]
+    def linked(index: Index) -> list[list[str]]:
+        return [[link.hit.passage.passage_id for link in f.links] for f in followups(index, STOLTENBERG, k=5)]
+
+    assert any(linked(a)) and linked(a) == linked(b)

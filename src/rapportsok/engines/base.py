@@ -18,6 +18,8 @@ from ..errors import IndexMissing
 from ..records import Document, Passage
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..text.bm25 import Lexical
     from ..text.tokens import Analyzer
 
@@ -128,8 +130,9 @@ class Built:
     vectors: np.ndarray  # one per passage
     sentences: np.ndarray  # one vector per row of table
     table: np.ndarray  # (passage row, start, end) of each sentence, passage by passage
-    # BM25 over the passages (stored by the local engine when it writes a build whole; PostgreSQL ranks words itself)
-    lexical: Lexical
+    # BM25 over the passages (stored by the local engine when it writes a build whole; PostgreSQL ranks words
+    # itself), counted only when asked: a change stored as a part, without new follow-up evidence, never counts it
+    lexical: Callable[[], Lexical]
     links: FollowupEvidence
     whole: bool = False  # write every file anew, extending nothing (`index --rewrite`, `--full`)
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import cache as cache_result
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -183,9 +184,14 @@ def build(
         cache = EmbeddingCache(settings.index / "cache", embedder.name)
         report.warnings += cache.warnings
         texts, table = embedded_texts(passages)
+        keys = [text_key(text) for text in texts]
         try:
-            vectors, fresh = _embed(texts, embedder, cache, full, progress)
-            cache.keep_only({text_key(t) for t in embedded_texts(old_passages)[0] + texts})
+            vectors, fresh = _embed(texts, keys, embedder, cache, full, progress)
+            if reuse:  # a change: only the retired documents' texts may have left the cache's use
+                retired = embedded_texts(_retired(old_meta, old_passages, documents))[0]
+                cache.drop({text_key(t) for t in retired}, set(keys))
+            else:
+                cache.keep_only({text_key(t) for t in embedded_texts(old_passages)[0]} | set(keys))
         finally:
             cache.close()
         report.warnings += pointer_warning
@@ -201,7 +207,7 @@ def build(
             unreadable=unreadable,
             warnings=report.warnings,
         )
-        lexical = Lexical.build(p.context() for p in passages)
+        lexical = cache_result(lambda: Lexical.build(p.context() for p in passages))
         links = _followups(passages, vectors, lexical, meta, engine.current_followups() if reuse else None)
         n = len(passages)
         engine.write(Built(meta, passages, vectors[:n], vectors[n:], table, lexical, links, whole=full or rewrite))
@@ -323,12 +329,23 @@ def _metadata(corpus: Path, old_meta: BuildMeta | None) -> tuple[dict[str, dict]
 
 
 def _followups(
-    passages: list[Passage], vectors: np.ndarray, lexical: Lexical, meta: BuildMeta, previous: FollowupEvidence | None
+    passages: list[Passage],
+    vectors: np.ndarray,
+    lexical: Callable[[], Lexical],
+    meta: BuildMeta,
+    previous: FollowupEvidence | None,
 ) -> FollowupEvidence:
     """The follow-up evidence of the new build, carried over from the `previous` build's where documents are
     unchanged."""
     shas = {d.doc: d.sha256 for d in meta.documents}
     return compute(passages, vectors[: len(passages)], lexical, shas, previous)
+
+
+def _retired(old_meta: BuildMeta, old_passages: list[Passage], documents: list[Document]) -> list[Passage]:
+    """The current build's passages of documents that changed or were removed."""
+    now = {d.doc: d.sha256 for d in documents}
+    gone = {d.doc for d in old_meta.documents if now.get(d.doc) != d.sha256}
+    return [p for p in old_passages if p.doc in gone]
 
 
 def _passages_by_doc(passages: list[Passage]) -> dict[str, list[Passage]]:
@@ -353,11 +370,15 @@ def embedded_texts(passages: list[Passage]) -> tuple[list[str], np.ndarray]:
 
 
 def _embed(
-    texts: list[str], embedder: Embedder, cache: EmbeddingCache, full: bool, progress: Progress | None
+    texts: list[str],
+    keys: list[str],
+    embedder: Embedder,
+    cache: EmbeddingCache,
+    full: bool,
+    progress: Progress | None,
 ) -> tuple[np.ndarray, list[int]]:
-    """A vector for every text, from the cache where the text is known, else computed; and the
-    rows that were computed (one per distinct new text)."""
-    keys = [text_key(text) for text in texts]
+    """A vector for every text (its cache key in keys), from the cache where the text is known, else
+    computed; and the rows that were computed (one per distinct new text)."""
     known = {} if full else cache.get(keys, embedder.dim)
     todo: dict[str, int] = {}  # one embedding per distinct text, at its first row (a passage before a sentence)
     for row, key in enumerate(keys):

@@ -77,6 +77,11 @@ class EmbeddingCache:
                 [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
             )
 
+    def drop(self, keys: set[str], keep: set[str]) -> None:
+        """Drops the vectors of keys (a change's retired texts) that are not in keep (the texts in use)."""
+        with self._db:
+            self._db.executemany("DELETE FROM vectors WHERE key = ?", [(k,) for k in keys - keep])
+
     def keep_only(self, keys: set[str]) -> None:
         """Drops vectors no build uses any more, so the cache does not grow without end."""
         stored = [k for (k,) in self._db.execute("SELECT key FROM vectors")]

@@ -135,7 +135,7 @@ def _write_build(index_dir: Path, built: Built, trusted: Path | None, trusted_pa
         delta = _delta(previous, built, trusted_passages) if extend else None
         if delta is None:
             tmp.mkdir(parents=True)
-            _write_part(tmp, built.passages, built.vectors, built.sentences, built.table, built.lexical)
+            _write_part(tmp, built.passages, built.vectors, built.sentences, built.table, built.lexical())
         else:
             _write_delta(tmp, previous, built, delta)
         (tmp / FOLLOWUPS).write_text(built.links.stored(), encoding="utf-8")

@@ -4,6 +4,7 @@ IndexDamaged (which `rapportsok index` repairs), never a traceback from deep ins
 from __future__ import annotations
 
 import json
+import os
 import re
 import tokenize
 import zipfile
@@ -23,6 +24,7 @@ SENTENCES = "sentences.npy"  # sentence vectors (float16), memory-mapped when lo
 SENTENCE_TABLE = "sentence_table.npy"  # (passage row, start, end) of each sentence
 LEXICAL = "lexical"  # folder of the saved BM25 index inside a build
 DELTAS = "deltas.json"  # the parts later changes added (folders under deltas/), in order; absent: none
+VECTORS_CHECKED = "vectors-checked.json"  # per part: the stamp of its vector files when their values were found sound
 LIVE = "live.npy"  # which rows of the parts are in use, one flag a row; absent: all of them
 PART_NAME = re.compile(r"[0-9a-f]{12}")
 PART_DOCUMENTS = "documents.json"  # [doc, first row, passages] of each document of a part, for changes
@@ -88,8 +90,7 @@ def read_build(build: Path, check_vectors: bool = False) -> Build:
         parts = [_read_part(folder, meta) for folder in folders]
         if check_vectors:
             for folder, part in zip(folders, parts, strict=True):
-                _check_unit(folder / "dense.faiss", part.dense.reconstruct_n(0, part.dense.ntotal))
-                _check_unit(folder / SENTENCES, part.sentence_vectors)
+                _check_vectors_once(folder, part)
         rows = [len(part.passages) for part in parts]
         live = _read_live(build, sum(rows))
         passages = [p for part in parts for p in part.passages]
@@ -101,6 +102,32 @@ def read_build(build: Path, check_vectors: bool = False) -> Build:
     except DAMAGE as exc:
         raise IndexDamaged(build, _reason("", exc)) from exc
     return Build(meta, parts, live, passages, lexical)
+
+
+def _check_vectors_once(folder: Path, part: Part) -> None:
+    """Checks a part's vector values unless they were found sound before and their files have not been
+    written since: a stamp (size, modification time and inode of each file) records the check, so a
+    builder reusing a build reads only the vectors of the parts that are new or were touched."""
+    stamp = _stamp(folder)
+    try:
+        if json.loads((folder / VECTORS_CHECKED).read_text(encoding="utf-8")) == stamp:
+            return
+    except (OSError, ValueError):
+        pass
+    _check_unit(folder / "dense.faiss", part.dense.reconstruct_n(0, part.dense.ntotal))
+    _check_unit(folder / SENTENCES, part.sentence_vectors)
+    written = folder / f".{VECTORS_CHECKED}.tmp"
+    try:  # a new file, not written in place: a hard link to it may belong to an older build
+        written.write_text(json.dumps(stamp), encoding="utf-8")
+        os.replace(written, folder / VECTORS_CHECKED)
+    except OSError:  # a read-only index: checked again next time
+        written.unlink(missing_ok=True)
+
+
+def _stamp(folder: Path) -> list[list[int]]:
+    """(size, modification time, inode) of a part's vector files: writing a file, even in place, changes it."""
+    stats = [(folder / name).stat() for name in ("dense.faiss", SENTENCES)]
+    return [[s.st_size, s.st_mtime_ns, s.st_ino] for s in stats]
 
 
 def _check_unit(path: Path, vectors: np.ndarray) -> None:

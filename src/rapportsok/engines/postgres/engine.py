@@ -282,7 +282,7 @@ def _write(conn, built: Built) -> str:  # noqa: ANN001
                                  table[rows] - [start, 0, 0]),)
         parts.append(found[0])
     conn.execute(VECTOR_INDEXES)
-    compounds = built.lexical.analyzer.decompounder.counts  # counted over the same texts
+    compounds = built.lexical().analyzer.decompounder.counts  # counted over the same texts
     with conn.transaction():
         generation = conn.execute(
             "INSERT INTO rs_generations (meta, compounds, parts, passages, avg_len, followups, storage)"
