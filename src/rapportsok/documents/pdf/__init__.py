@@ -14,20 +14,21 @@ from __future__ import annotations
 import math
 import re
 import statistics
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from pypdf import PdfReader
 
-from ..records import SourceLine
-from ..text.sentences import LINE_END
+from ...records import SourceLine
+from ...text.sentences import LINE_END
+from .runs import Run, page_runs
 
 ROW_TOLERANCE = 0.55  # runs whose baselines differ less than this share of the type size share a row
 SMALL_TYPE = 0.88  # footnotes and superscripts are set at most this share of the body size
 HEADING_TYPE = 1.12  # headings are set at least this share of the body size (or in bold)
 PARAGRAPH_GAP = 1.45  # a gap this many times the usual leading opens a paragraph
-CHAR_WIDTH = 0.5  # average glyph width as a share of the type size, to estimate where a run ends
+WORD_GAP = 0.12  # a gap between runs this share of the type size wide separates words
+OVERLAP = 0.3  # ... as does an overlap this wide (text drawn over text, not a kerned pair)
 CELL_GAP = 1.5  # a horizontal gap this many type sizes wide separates table cells
 EDGE_ROWS = 2  # rows at the top and at the bottom of a page that may be furniture
 FURNITURE_SHARE = 0.25  # furniture recurs on at least this share of the pages (and on two)
@@ -40,24 +41,8 @@ GUTTER = 4.0  # the left column's text ends at most this many type sizes before 
 ROMAN = re.compile(r"^(?=[ivxlcdm]+$)m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$", re.I)
 NUMBER_TOKEN = re.compile(r"\b(\d{1,4}|[ivxlcdm]{1,7})\b", re.I)
 TOC_ROW = re.compile(r"(?:\.\s?){4,}\s*\S{1,6}$|…{2,}\s*\S{1,6}$")
-LIGATURES = re.compile("[\ufb00-\ufb06]")
 NOTE_START = re.compile(r"^(\d{1,3})\s*(\S.*)$")
 SUPERSCRIPT = re.compile(r"^[\d,–-]{1,9}$")
-
-
-@dataclass
-class Run:
-    """One piece of text as drawn: start position, type size, weight."""
-
-    x: float
-    y: float
-    size: float
-    bold: bool
-    text: str
-
-    @property
-    def end(self) -> float:
-        return self.x + CHAR_WIDTH * self.size * len(self.text)
 
 
 @dataclass
@@ -85,7 +70,7 @@ class Row:
 
     @property
     def text(self) -> str:
-        return " ".join(" ".join(r.text.split()) for r in self.runs if r.text.strip())
+        return joined(self.runs)
 
     def segments(self) -> list[list[Run]]:
         """The row's runs split where wide gaps separate columns or table cells."""
@@ -97,7 +82,27 @@ class Row:
         return segments
 
     def cells(self) -> list[str]:
-        return [" ".join(" ".join(r.text.split()) for r in cell) for cell in self.segments()]
+        return [joined(cell) for cell in self.segments()]
+
+
+def joined(runs: list[Run]) -> str:
+    """Runs left to right as the page shows them: a space only where the page leaves a gap
+    (or a run draws one), so a word drawn in pieces stays one word."""
+    parts: list[str] = []
+    before: Run | None = None
+    for run in runs:
+        text = " ".join(run.text.split())
+        if not text:
+            continue
+        if before is not None:
+            if run.text == before.text and abs(run.x - before.x) < 0.2 * run.size:
+                continue  # drawn twice, slightly offset (a faked bold)
+            gap = (run.x - before.end) / min(run.size, before.size)
+            if not -OVERLAP <= gap <= WORD_GAP or run.text[0].isspace() or before.text[-1].isspace():
+                parts.append(" ")
+        parts.append(text)
+        before = run
+    return "".join(parts)
 
 
 @dataclass
@@ -108,13 +113,16 @@ class Page:
     width: float
     rows: list[Row]  # all rows, furniture removed; then split into columns and notes
     columns: list[list[Row]] = field(default_factory=list)
+    drawn: int = 0  # characters drawn on the sheet
+    unreadable: int = 0  # ... of which could not be read
     notes: list[Row] = field(default_factory=list)
     label: str | None = None
 
 
 def read_pdf_layout(reader: PdfReader) -> list[SourceLine]:
     """The document's lines in reading order, furniture removed, footnotes and headings marked."""
-    pages = [_page(reader, i) for i in range(len(reader.pages))]
+    fonts: dict = {}
+    pages = [_page(reader, i, fonts) for i in range(len(reader.pages))]
     body_size = _body_size(pages)
     found_labels = _remove_furniture(pages)
     labels = _pdf_labels(reader) or found_labels
@@ -133,37 +141,10 @@ def read_pdf_layout(reader: PdfReader) -> list[SourceLine]:
 # ---------------------------------------------------------------- runs and rows
 
 
-def _page(reader: PdfReader, index: int) -> Page:
-    runs: list[Run] = []
-
-    def visit(text, cm, tm, font, size) -> None:
-        text = _normalise(text.replace("\n", " "))
-        if not text.strip():
-            return
-        m = _multiply(tm, cm)
-        scale = math.hypot(m[2], m[3]) or 1.0
-        name = str((font or {}).get("/BaseFont", ""))
-        runs.append(Run(m[4], m[5], round(size * scale, 1), "bold" in name.lower(), text))
-
+def _page(reader: PdfReader, index: int, fonts: dict) -> Page:
     page = reader.pages[index]
-    page.extract_text(visitor_text=visit)
-    return Page(index, float(page.mediabox.width), _rows(runs))
-
-
-def _multiply(a: list[float], b: list[float]) -> list[float]:
-    """The product of two PDF matrices [a b c d e f]."""
-    return [
-        a[0] * b[0] + a[1] * b[2], a[0] * b[1] + a[1] * b[3],
-        a[2] * b[0] + a[3] * b[2], a[2] * b[1] + a[3] * b[3],
-        a[4] * b[0] + a[5] * b[2] + b[4], a[4] * b[1] + a[5] * b[3] + b[5],
-    ]
-
-
-def _normalise(text: str) -> str:
-    """Ligatures as letters; a soft hyphen at a line end is a hyphen, elsewhere nothing."""
-    text = LIGATURES.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
-    text = re.sub("\u00ad\\s*$", "-", text)
-    return text.replace("\u00ad", "")
+    drawn = page_runs(page, fonts)
+    return Page(index, float(page.mediabox.width), _rows(drawn.runs), drawn=drawn.drawn, unreadable=drawn.unreadable)
 
 
 def _rows(runs: list[Run]) -> list[Row]:
