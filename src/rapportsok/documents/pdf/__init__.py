@@ -21,14 +21,12 @@ from pypdf import PdfReader
 
 from ...records import SourceLine
 from ...text.sentences import LINE_END
-from .runs import Run, page_runs
+from .runs import Reading, Run, page_runs, separator
 
 ROW_TOLERANCE = 0.55  # runs whose baselines differ less than this share of the type size share a row
 SMALL_TYPE = 0.88  # footnotes and superscripts are set at most this share of the body size
 HEADING_TYPE = 1.12  # headings are set at least this share of the body size (or in bold)
 PARAGRAPH_GAP = 1.45  # a gap this many times the usual leading opens a paragraph
-WORD_GAP = 0.12  # a gap between runs this share of the type size wide separates words
-OVERLAP = 0.3  # ... as does an overlap this wide (text drawn over text, not a kerned pair)
 CELL_GAP = 1.5  # a horizontal gap this many type sizes wide separates table cells
 EDGE_ROWS = 2  # rows at the top and at the bottom of a page that may be furniture
 FURNITURE_SHARE = 0.25  # furniture recurs on at least this share of the pages (and on two)
@@ -95,11 +93,10 @@ def joined(runs: list[Run]) -> str:
         if not text:
             continue
         if before is not None:
-            if run.text == before.text and abs(run.x - before.x) < 0.2 * run.size:
-                continue  # drawn twice, slightly offset (a faked bold)
-            gap = (run.x - before.end) / min(run.size, before.size)
-            if not -OVERLAP <= gap <= WORD_GAP or run.text[0].isspace() or before.text[-1].isspace():
-                parts.append(" ")
+            between = separator(before, run)
+            if between is None:
+                continue
+            parts.append(between)
         parts.append(text)
         before = run
     return "".join(parts)
@@ -121,8 +118,8 @@ class Page:
 
 def read_pdf_layout(reader: PdfReader) -> list[SourceLine]:
     """The document's lines in reading order, furniture removed, footnotes and headings marked."""
-    fonts: dict = {}
-    pages = [_page(reader, i, fonts) for i in range(len(reader.pages))]
+    reading = Reading(reader)
+    pages = [_page(reader, i, reading) for i in range(len(reader.pages))]
     body_size = _body_size(pages)
     found_labels = _remove_furniture(pages)
     labels = _pdf_labels(reader) or found_labels
@@ -141,22 +138,26 @@ def read_pdf_layout(reader: PdfReader) -> list[SourceLine]:
 # ---------------------------------------------------------------- runs and rows
 
 
-def _page(reader: PdfReader, index: int, fonts: dict) -> Page:
+def _page(reader: PdfReader, index: int, reading: Reading) -> Page:
     page = reader.pages[index]
-    drawn = page_runs(page, fonts)
+    drawn = page_runs(page, reading)
     return Page(index, float(page.mediabox.width), _rows(drawn.runs), drawn=drawn.drawn, unreadable=drawn.unreadable)
 
 
 def _rows(runs: list[Run]) -> list[Row]:
     """Runs grouped by baseline (a raised superscript joins the row it belongs to), top to bottom."""
     rows: list[Row] = []
+    lead: list[Run] = []  # each row's largest run: its baseline and size
     for run in sorted(runs, key=lambda r: (-r.y, r.x)):
-        for row in reversed(rows[-3:]):
-            if abs(row.y - run.y) <= ROW_TOLERANCE * max(row.size, run.size):
-                row.runs.append(run)
+        for k in range(len(rows) - 1, max(-1, len(rows) - 4), -1):
+            if abs(lead[k].y - run.y) <= ROW_TOLERANCE * max(lead[k].size, run.size):
+                rows[k].runs.append(run)
+                if run.size > lead[k].size:
+                    lead[k] = run
                 break
         else:
             rows.append(Row([run]))
+            lead.append(run)
     for row in rows:
         row.runs.sort(key=lambda r: r.x)
     return sorted(rows, key=lambda r: -r.y)
