@@ -21,7 +21,7 @@ from pypdf import PdfReader
 
 from ...records import SourceLine
 from ...text.sentences import LINE_END
-from .runs import Reading, Run, page_runs, separator
+from .runs import PageRuns, Reading, Run, page_runs, separator
 
 ROW_TOLERANCE = 0.55  # runs whose baselines differ less than this share of the type size share a row
 SMALL_TYPE = 0.88  # footnotes and superscripts are set at most this share of the body size
@@ -30,6 +30,7 @@ PARAGRAPH_GAP = 1.45  # a gap this many times the usual leading opens a paragrap
 CELL_GAP = 1.5  # a horizontal gap this many type sizes wide separates table cells
 EDGE_ROWS = 2  # rows at the top and at the bottom of a page that may be furniture
 FURNITURE_SHARE = 0.25  # furniture recurs on at least this share of the pages (and on two)
+MIN_READABLE = 20  # a sheet with fewer readable characters has no text layer to speak of
 MAX_HEADING_WORDS = 16
 MIN_TOC_ROWS = 3
 MIN_COLUMN_ROWS = 3  # a second column starts at the same x on at least this many rows
@@ -110,16 +111,54 @@ class Page:
     width: float
     rows: list[Row]  # all rows, furniture removed; then split into columns and notes
     columns: list[list[Row]] = field(default_factory=list)
-    drawn: int = 0  # characters drawn on the sheet
-    unreadable: int = 0  # ... of which could not be read
     notes: list[Row] = field(default_factory=list)
     label: str | None = None
 
 
+@dataclass
+class PdfText:
+    """A PDF's text layer as read: its lines, and the sheets whose text could not be read."""
+
+    lines: list[SourceLine]
+    sheets: int
+    unreadable: list[int]  # 1-based sheets that draw no readable text (scanned, or fonts without a Unicode map)
+
+    @property
+    def mostly_unreadable(self) -> bool:
+        return len(self.unreadable) > self.sheets / 2
+
+
 def read_pdf_layout(reader: PdfReader) -> list[SourceLine]:
     """The document's lines in reading order, furniture removed, footnotes and headings marked."""
+    return read_pdf(reader).lines
+
+
+def unreadable_pages(reader: PdfReader) -> list[int]:
+    """The 1-based sheets without readable text (no text layer, or one that cannot be decoded):
+    what OCR should read. Only the sheets' runs are read, not their layout."""
     reading = Reading(reader)
-    pages = [_page(reader, i, reading) for i in range(len(reader.pages))]
+    return [i + 1 for i, page in enumerate(reader.pages) if _unreadable(page_runs(page, reading))]
+
+
+def read_pdf(reader: PdfReader) -> PdfText:
+    """The document's lines (see `read_pdf_layout`) and which sheets could not be read."""
+    reading = Reading(reader)
+    drawn = [page_runs(page, reading) for page in reader.pages]
+    unreadable = [i + 1 for i, runs in enumerate(drawn) if _unreadable(runs)]
+    return PdfText(_layout(reader, drawn), len(drawn), unreadable)
+
+
+def _unreadable(runs: PageRuns) -> bool:
+    """Fewer than a line's worth of readable characters, or more unreadable than readable ones."""
+    readable = runs.drawn - runs.unreadable
+    return readable < MIN_READABLE or runs.unreadable > readable
+
+
+def _layout(reader: PdfReader, drawn: list[PageRuns]) -> list[SourceLine]:
+    pages = [
+        Page(i, float(page.mediabox.width), _rows(runs.runs))
+        for i, (page, runs) in enumerate(zip(reader.pages, drawn, strict=True))
+    ]
     body_size = _body_size(pages)
     found_labels = _remove_furniture(pages)
     labels = _pdf_labels(reader) or found_labels
@@ -136,12 +175,6 @@ def read_pdf_layout(reader: PdfReader) -> list[SourceLine]:
 
 
 # ---------------------------------------------------------------- runs and rows
-
-
-def _page(reader: PdfReader, index: int, reading: Reading) -> Page:
-    page = reader.pages[index]
-    drawn = page_runs(page, reading)
-    return Page(index, float(page.mediabox.width), _rows(drawn.runs), drawn=drawn.drawn, unreadable=drawn.unreadable)
 
 
 def _rows(runs: list[Run]) -> list[Row]:
