@@ -21,6 +21,7 @@ from pypdf import PdfReader
 
 from ...records import SourceLine
 from ...text.sentences import LINE_END
+from .numbers import candidates, fill_labels, printed_labels
 from .runs import PageRuns, Reading, Run, page_runs, separator
 
 ROW_TOLERANCE = 0.55  # runs whose baselines differ less than this share of the type size share a row
@@ -28,7 +29,9 @@ SMALL_TYPE = 0.88  # footnotes and superscripts are set at most this share of th
 HEADING_TYPE = 1.12  # headings are set at least this share of the body size (or in bold)
 PARAGRAPH_GAP = 1.45  # a gap this many times the usual leading opens a paragraph
 CELL_GAP = 1.5  # a horizontal gap this many type sizes wide separates table cells
-EDGE_ROWS = 2  # rows at the top and at the bottom of a page that may be furniture
+EDGE_ROWS = 3  # rows at the top and at the bottom of a page that may be furniture
+MAX_FURNITURE_WORDS = 12  # a head or footer row is short
+LABELS_AGREE = 0.8  # the PDF's page labels are used when they match this share of the printed numbers
 FURNITURE_SHARE = 0.25  # furniture recurs on at least this share of the pages (and on two)
 MIN_READABLE = 20  # a sheet with fewer readable characters has no text layer to speak of
 MAX_HEADING_WORDS = 16
@@ -37,8 +40,7 @@ MIN_COLUMN_ROWS = 3  # a second column starts at the same x on at least this man
 COLUMN_SHARE = 0.15  # ... and on at least this share of the page's rows
 GUTTER = 4.0  # the left column's text ends at most this many type sizes before the right one starts
 
-ROMAN = re.compile(r"^(?=[ivxlcdm]+$)m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$", re.I)
-NUMBER_TOKEN = re.compile(r"\b(\d{1,4}|[ivxlcdm]{1,7})\b", re.I)
+NUMBER_TOKEN = re.compile(r"\b(\d{1,4}|[ivxlcdm]{1,7})\b", re.I)  # masked in furniture keys
 TOC_ROW = re.compile(r"(?:\.\s?){4,}\s*\S{1,6}$|…{2,}\s*\S{1,6}$")
 NOTE_START = re.compile(r"^(\d{1,3})\s*(\S.*)$")
 SUPERSCRIPT = re.compile(r"^[\d,–-]{1,9}$")
@@ -149,9 +151,10 @@ def read_pdf(reader: PdfReader) -> PdfText:
 
 
 def _unreadable(runs: PageRuns) -> bool:
-    """Fewer than a line's worth of readable characters, or more unreadable than readable ones."""
+    """An image with hardly a line of readable text on it (a scan), or more unreadable characters
+    than readable ones."""
     readable = runs.drawn - runs.unreadable
-    return readable < MIN_READABLE or runs.unreadable > readable
+    return (runs.images and readable < MIN_READABLE) or runs.unreadable > readable
 
 
 def _layout(reader: PdfReader, drawn: list[PageRuns]) -> list[SourceLine]:
@@ -160,8 +163,7 @@ def _layout(reader: PdfReader, drawn: list[PageRuns]) -> list[SourceLine]:
         for i, (page, runs) in enumerate(zip(reader.pages, drawn, strict=True))
     ]
     body_size = _body_size(pages)
-    found_labels = _remove_furniture(pages)
-    labels = _pdf_labels(reader) or found_labels
+    labels = _page_labels(reader, _remove_furniture(pages, body_size))
     for page, label in zip(pages, labels, strict=False):
         page.label = label
         page.columns = _columns(page, body_size)
@@ -213,53 +215,61 @@ def _furniture_key(place: str, row: Row) -> tuple[str, int, str]:
     return place, round(row.y / 3), " ".join(NUMBER_TOKEN.sub("#", row.text.lower()).split())
 
 
-def _remove_furniture(pages: list[Page]) -> list[str]:
-    """Drop rows at page tops and bottoms that recur at the same height with the same text
-    (numbers masked, so lone page numbers too); return the printed labels they carry.
+def _remove_furniture(pages: list[Page], body_size: float) -> list[str | None]:
+    """Drop running heads and footers; return the page number each sheet prints (None where none).
 
-    Pages without a number get their neighbour's number plus or minus one, else the 1-based
-    page index."""
+    Furniture is a row among a page's top and bottom rows that recurs at the same height with
+    the same text once numbers are masked (so lone page numbers too), or a short one, in type no
+    larger than the body's, that opens or ends with the sheet's page number (a head that changes
+    per chapter, «8 1.2. METRISCHE RÄUME»; not «1 Innledning» opening page 1)."""
     seen: Counter[tuple[str, int, str]] = Counter()
     for page in pages:
         seen.update({_furniture_key(place, row) for place, row in _edge_rows(page)})
     need = max(2, math.ceil(FURNITURE_SHARE * len(pages)))
-    printed: list[str | None] = [None] * len(pages)
+    recurring: list[set[int]] = []
+    arabic: list[set[int]] = []
+    roman: list[set[int]] = []
     for page in pages:
-        furniture = {
+        recurring.append({
             id(row)
             for place, row in _edge_rows(page)
             if seen[key := _furniture_key(place, row)] >= (2 if key[2] == "#" else need)  # a lone page number
-        }
-        for row in page.rows:
-            if id(row) in furniture:
-                printed[page.index] = printed[page.index] or _number_token(row.text)
+        })
+        found = [
+            candidates(row.text)
+            for _, row in _edge_rows(page)
+            if id(row) in recurring[-1] or len(row.text.split()) <= MAX_FURNITURE_WORDS
+        ]
+        arabic.append({n for numbers, _ in found for n in numbers})
+        roman.append({n for _, numbers in found for n in numbers})
+    printed = printed_labels(arabic, roman)
+    for page, furniture, label in zip(pages, recurring, printed, strict=True):
+        if label is not None:
+            furniture |= {
+                id(row)
+                for _, row in _edge_rows(page)
+                if len(words := row.text.lower().split()) <= MAX_FURNITURE_WORDS
+                and label in (words[0], words[-1])
+                and row.size <= body_size + 0.5
+            }
         page.rows = [row for row in page.rows if id(row) not in furniture]
-    return _fill_labels(printed)
+    return printed
 
 
 def _edge_rows(page: Page) -> list[tuple[str, Row]]:
-    return [("top", r) for r in page.rows[:EDGE_ROWS]] + [("bottom", r) for r in page.rows[-EDGE_ROWS:]]
+    top = page.rows[:EDGE_ROWS]
+    return [("top", r) for r in top] + [("bottom", r) for r in page.rows[-EDGE_ROWS:] if r not in top]
 
 
-def _number_token(text: str) -> str | None:
-    """The page number a furniture row shows: its first arabic number, else a roman one."""
-    tokens = NUMBER_TOKEN.findall(text)
-    arabic = [t for t in tokens if t.isdigit() and not (len(t) == 4 and t[:2] in ("19", "20"))]
-    if arabic:
-        return arabic[0]
-    roman = [t for t in tokens if ROMAN.match(t)]
-    return roman[0].lower() if roman else None
-
-
-def _fill_labels(printed: list[str | None]) -> list[str]:
-    labels = list(printed)
-    for i in range(len(labels)):  # forward: next of an arabic number
-        if labels[i] is None and i and labels[i - 1] and labels[i - 1].isdigit():
-            labels[i] = str(int(labels[i - 1]) + 1)
-    for i in reversed(range(len(labels))):  # backward: one before an arabic number
-        if labels[i] is None and i + 1 < len(labels) and labels[i + 1] and labels[i + 1].isdigit():
-            labels[i] = str(int(labels[i + 1]) - 1) if int(labels[i + 1]) > 1 else None
-    return [label or str(i + 1) for i, label in enumerate(labels)]
+def _page_labels(reader: PdfReader, printed: list[str | None]) -> list[str]:
+    """The PDF's own page labels where they agree with the printed numbers (or nothing is
+    printed), else the printed numbers, filled in between."""
+    labels = _pdf_labels(reader)
+    shown = [(label, found) for label, found in zip(labels or [], printed, strict=False) if found is not None]
+    if labels and len(labels) == len(printed):
+        if sum(label == found for label, found in shown) >= LABELS_AGREE * len(shown):
+            return labels
+    return fill_labels(printed)
 
 
 def _pdf_labels(reader: PdfReader) -> list[str] | None:

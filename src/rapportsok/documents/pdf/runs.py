@@ -66,6 +66,7 @@ class PageRuns:
     runs: list[Run] = field(default_factory=list)
     drawn: int = 0  # characters drawn (readable or not)
     unreadable: int = 0  # characters dropped: control characters, undecodable glyphs
+    images: bool = False  # the page draws an image (a scan, when it draws no text)
 
 
 class Reading:
@@ -149,7 +150,7 @@ def glyph_character(name: str) -> str:
 def page_runs(page: PageObject, reading: Reading) -> PageRuns:
     """The runs drawn on a page, decoded and measured; rotated text (margin stamps) left out
     unless most of the page is rotated."""
-    found = PageRuns()
+    found = PageRuns(images=_has_images(page))
     contents = page.get("/Contents")
     if contents is None or not isinstance(contents.get_object(), (ArrayObject, StreamObject)):
         return found
@@ -159,6 +160,14 @@ def page_runs(page: PageObject, reading: Reading) -> PageRuns:
     text.interpret(reading.operations(contents), page.get("/Resources"), 0)
     found.runs = upright if len(upright) >= len(rotated) else rotated
     return found
+
+
+def _has_images(page: PageObject) -> bool:
+    try:
+        xobjects = page["/Resources"]["/XObject"]
+        return any(xobjects[name].get("/Subtype") == "/Image" for name in xobjects)
+    except (KeyError, TypeError, AttributeError):
+        return False
 
 
 IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
