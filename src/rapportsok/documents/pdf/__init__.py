@@ -38,6 +38,9 @@ MAX_HEADING_WORDS = 16
 MIN_TOC_ROWS = 3
 MIN_COLUMN_ROWS = 3  # a second column starts at the same x on at least this many rows
 COLUMN_SHARE = 0.15  # ... and on at least this share of the page's rows
+MAX_COLUMNS = 4
+COLUMN_FILL = 0.5  # a column's lines are at least this share of the room right of its start wide
+WIDE_SHARE = 0.3  # ... at least this share of them (the rest: short last lines, table cells)
 GUTTER = 4.0  # the left column's text ends at most this many type sizes before the right one starts
 
 NUMBER_TOKEN = re.compile(r"\b(\d{1,4}|[ivxlcdm]{1,7})\b", re.I)  # masked in furniture keys
@@ -235,10 +238,11 @@ def _remove_furniture(pages: list[Page], body_size: float) -> list[str | None]:
             for place, row in _edge_rows(page)
             if seen[key := _furniture_key(place, row)] >= (2 if key[2] == "#" else need)  # a lone page number
         })
+        outermost = {id(row) for row in page.rows[:1] + page.rows[-1:]}
         found = [
             candidates(row.text)
             for _, row in _edge_rows(page)
-            if id(row) in recurring[-1] or len(row.text.split()) <= MAX_FURNITURE_WORDS
+            if id(row) in recurring[-1] or (id(row) in outermost and len(row.text.split()) <= MAX_FURNITURE_WORDS)
         ]
         arabic.append({n for numbers, _ in found for n in numbers})
         roman.append({n for _, numbers in found for n in numbers})
@@ -352,31 +356,65 @@ def _drop_repeated_table_headers(pages: list[Page]) -> None:
 
 
 def _columns(page: Page, body_size: float) -> list[list[Row]]:
-    """The page's rows as one or two columns, each top to bottom.
+    """The page's rows as blocks in reading order, each top to bottom: on a page of columns,
+    each band between full-width rows (a title, a figure, a box across the gutter) is read
+    column by column, left to right, before the full-width row below it."""
+    starts = _column_starts(page.rows, 0.0, page.width, body_size, MAX_COLUMNS - 1)
+    if not starts:
+        return [page.rows]
+    blocks: list[list[Row]] = []
+    band: list[list[Run]] = [[] for _ in range(len(starts) + 1)]
+    for row in page.rows:
+        if any(_across(row, x) for x in starts):
+            blocks += [_rows(runs) for runs in band if runs] + [[row]]
+            band = [[] for _ in range(len(starts) + 1)]
+            continue
+        for run in row.runs:
+            band[sum(run.x >= x - 2 for x in starts)].append(run)
+    return blocks + [_rows(runs) for runs in band if runs]
 
-    A second column starts where, past 40 % of the page width, runs of body type start at the
-    same x on many rows, each close after the run before it (table cells are far apart), and
-    hardly any run starts in the gutter just left of it (as words of one wide column do)."""
+
+def _across(row: Row, x: float) -> bool:
+    """A row drawn across the gutter before column start x (no run of it starts the column)."""
+    return any(run.x < x - 2 and run.end > x + 2 for run in row.runs) and not any(
+        abs(run.x - x) <= 2 for run in row.runs
+    )
+
+
+def _column_starts(rows: list[Row], left: float, right: float, body_size: float, depth: int) -> list[float]:
+    """Where columns start between left and right.
+
+    A column starts where, past 40 % of the span, runs of body type start at the same x on many
+    rows, each close after the run before it (table cells are far apart), and hardly any run
+    starts in the gutter just left of it (as words of one wide column do), and its lines fill
+    most of the room to its right on many rows (a table's cells do not). The parts on either
+    side are searched again, so three columns are found as two splits."""
     starts: Counter[int] = Counter()
     gaps: dict[int, list[float]] = {}  # per start: how far the run before it ends from it
-    rows = [row for row in page.rows if row.size >= SMALL_TYPE * body_size]
+    widths: dict[int, list[float]] = {}  # per start: how wide the runs starting there are
+    rows = [row for row in rows if row.size >= SMALL_TYPE * body_size]
     for row in rows:
         for before, run in zip([None, *row.runs], row.runs, strict=False):
             x = round(run.x / 2) * 2
-            if x > 0.4 * page.width and run.size >= SMALL_TYPE * body_size:
+            if left + 0.4 * (right - left) < x < right and run.size >= SMALL_TYPE * body_size:
                 starts[x] += 1
                 gaps.setdefault(x, []).append(run.x - before.end if before else 0.0)
-    if starts:
-        x, count = starts.most_common(1)[0]
-        in_gutter = sum(1 for row in rows for run in row.runs if x - CELL_GAP * body_size < run.x < x - 2)
-        if (
-            count >= max(MIN_COLUMN_ROWS, COLUMN_SHARE * len(rows))
-            and statistics.median(gaps[x]) < GUTTER * body_size
-            and in_gutter <= 0.1 * count
-        ):
-            runs = [run for row in page.rows for run in row.runs]
-            return [_rows([r for r in runs if r.x < x - 2]), _rows([r for r in runs if r.x >= x - 2])]
-    return [page.rows]
+                widths.setdefault(x, []).append(run.end - run.x)
+    if not starts or depth <= 0:
+        return []
+    x, count = starts.most_common(1)[0]
+    in_gutter = sum(1 for row in rows for run in row.runs if x - CELL_GAP * body_size < run.x < x - 2)
+    if not (
+        count >= max(MIN_COLUMN_ROWS, COLUMN_SHARE * len(rows))
+        and statistics.median(gaps[x]) < GUTTER * body_size
+        and in_gutter <= 0.1 * count
+        and sum(w >= COLUMN_FILL * (right - x) for w in widths[x]) >= max(MIN_COLUMN_ROWS, WIDE_SHARE * count)
+    ):
+        return []
+    runs = [run for row in rows for run in row.runs]
+    before = _column_starts(_rows([r for r in runs if r.x < x - 2]), left, x, body_size, depth - 1)
+    after = _column_starts(_rows([r for r in runs if r.x >= x - 2]), x, right, body_size, depth - 1 - len(before))
+    return [*before, float(x), *after]
 
 
 def _leading(pages: list[Page], body_size: float) -> float:

@@ -15,6 +15,7 @@ ROMAN = re.compile(r"^(?=[ivxlcdm]+$)m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|i
 NUMBER_TOKEN = re.compile(r"(?<![\w./–-])(\d{1,4}|[ivxlcdm]{1,7})(?![\w/–-]|[.,]\d)", re.I)
 ROMAN_VALUES = {"m": 1000, "d": 500, "c": 100, "l": 50, "x": 10, "v": 5, "i": 1}
 WINDOW = 6  # sheets on either side whose offsets support a sheet's choice
+MIN_NEIGHBOURS = 4  # with this many sheets around, two of them must share the offset
 
 
 def candidates(text: str) -> tuple[list[int], list[int]]:
@@ -61,12 +62,13 @@ def _advancing(found: list[set[int]]) -> list[int | None]:
             chosen.append(None)
             continue
         near: Counter[int] = Counter()
-        for k in range(max(0, i - WINDOW), min(len(found), i + WINDOW + 1)):
-            if k != i:
-                near.update(offsets[k])
+        others = [k for k in range(max(0, i - WINDOW), min(len(found), i + WINDOW + 1)) if k != i]
+        for k in others:
+            near.update(offsets[k])
         best = max(numbers, key=lambda n: (near[n - i], -n))
+        need = 1 if len(others) < MIN_NEIGHBOURS else 2  # a coincidence seldom repeats on three sheets
         lone = len(found) == 1 and len(numbers) == 1
-        chosen.append(best if near[best - i] or lone else None)
+        chosen.append(best if best > 0 and (near[best - i] >= need or lone) else None)
     return chosen
 
 
