@@ -369,3 +369,29 @@ def test_title_from_the_pdf_when_the_first_line_is_generic(tmp_path: Path) -> No
         pdf.text(20, 40, "Rapporten handler om rusfeltet og tiltak i kommunene.")
         pdf.output(str(tmp_path / name))
         assert (metadata_for({}, tmp_path / name) or {}).get("title") == expected
+
+
+def test_word_footnotes_at_ten_on_eleven_are_notes(tmp_path: Path) -> None:
+    """Word sets notes at 10 pt under 11 pt text (91 %): they stand below a gap and open with
+    their number, so they are notes; a contents list in small type is not."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for i in range(25):
+        pdf.text(20, 30 + 5.5 * i, " ".join(WORDS[(3 * i + j) % len(WORDS)] for j in range(10)) + ".")
+    pdf.set_font("Helvetica", size=10)
+    pdf.text(20, 250, "1 Kilde: Statistisk sentralbyrå, tabell 2021.")
+    pdf.text(20, 255, "2 Se Meld. St. 5 om rusfeltet.")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for i in range(20):
+        pdf.text(20, 30 + 5.5 * i, " ".join(WORDS[(5 * i + j) % len(WORDS)] for j in range(10)) + ".")
+    pdf.set_font("Helvetica", size=9)
+    for i, entry in enumerate(["1 Innledning", "2 Bakgrunn", "3 Tiltak", "4 Forslag"]):
+        pdf.text(20, 200 + 5 * i, f"{entry} {'.' * 40} {3 + 4 * i}")
+    pdf.output(str(tmp_path / "word-noter.pdf"))
+    lines = [line for line in read_lines(tmp_path / "word-noter.pdf") if line.text.strip()]
+    notes = [(line.note, line.text) for line in lines if line.role == "note"]
+    assert notes == [(1, "Kilde: Statistisk sentralbyrå, tabell 2021."), (2, "Se Meld. St. 5 om rusfeltet.")]

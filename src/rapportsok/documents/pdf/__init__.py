@@ -25,6 +25,7 @@ from .numbers import candidates, fill_labels, printed_labels
 from .runs import PageRuns, Reading, Run, page_runs, separator
 
 ROW_TOLERANCE = 0.55  # runs whose baselines differ less than this share of the type size share a row
+NOTE_GAP = 1.3  # notes in type barely smaller than the body stand this many line distances below it
 SMALL_TYPE = 0.88  # footnotes and superscripts are set at most this share of the body size
 HEADING_TYPE = 1.12  # headings are set at least this share of the body size (or in bold)
 PARAGRAPH_GAP = 1.45  # a gap this many times the usual leading opens a paragraph
@@ -290,15 +291,31 @@ def _pdf_labels(reader: PdfReader) -> list[str] | None:
 
 
 def _take_notes(rows: list[Row], body_size: float) -> list[Row]:
-    """Small-type rows at the bottom of a column, below all its running text: the footnotes."""
+    """The footnotes: rows at the bottom of a column, below all its running text, in smaller
+    type. Small type (at most SMALL_TYPE of the body) is enough; type only a little smaller
+    (Word's notes at 10 on 11 pt) must also stand apart, below a gap wider than the lines above
+    it, and open with a note number. A table of contents in small type is no footnote."""
     k = len(rows)
-    while k and rows[k - 1].size <= SMALL_TYPE * body_size:
+    while k and rows[k - 1].size < body_size - 0.4 and not TOC_ROW.search(rows[k - 1].text):
         k -= 1
+    while k < len(rows) and not _notes_from(rows, k, body_size):
+        k += 1
     notes = rows[k:]
     del rows[k:]
     for row in notes:
         row.role = "note"
     return notes
+
+
+def _notes_from(rows: list[Row], k: int, body_size: float) -> bool:
+    """Whether rows[k:] (smaller than the body) are footnotes."""
+    if all(row.size <= SMALL_TYPE * body_size for row in rows[k:]):
+        return True
+    if not k or not NOTE_START.match(rows[k].text):
+        return False
+    above = rows[k - 1].y - rows[k].y
+    leading = rows[k - 2].y - rows[k - 1].y if k >= 2 else 1.2 * body_size
+    return above > NOTE_GAP * leading
 
 
 def _drop_superscripts(rows: list[Row]) -> None:
