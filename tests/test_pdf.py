@@ -395,3 +395,27 @@ def test_word_footnotes_at_ten_on_eleven_are_notes(tmp_path: Path) -> None:
     lines = [line for line in read_lines(tmp_path / "word-noter.pdf") if line.text.strip()]
     notes = [(line.note, line.text) for line in lines if line.role == "note"]
     assert notes == [(1, "Kilde: Statistisk sentralbyrå, tabell 2021."), (2, "Se Meld. St. 5 om rusfeltet.")]
+
+
+def test_a_paragraph_ending_high_on_a_page_ends_there(tmp_path: Path) -> None:
+    """«Forslag 1» ends on a short line high on its page: the next page's first paragraph
+    («Avslutningsvis …») is a paragraph of its own, not the proposal's text going on."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    pdf.add_page()
+    first = ["Forslag 1: Kommunene skal styrke oppfølgingen av unge med rusproblemer og deres", "familier "
+             "gjennom faste kontaktpersoner, bedre samarbeid med skolen og tilbud om bolig", "og arbeid."]
+    for i, text in enumerate(first):
+        pdf.text(20, 30 + 5.5 * i, text)
+    pdf.add_page()
+    second = ["Avslutningsvis mener utvalget at tiltakene bør evalueres etter fem år, og at", "resultatene "
+              "legges fram for Stortinget i en egen melding om rusfeltet."]
+    for i, text in enumerate(second):
+        pdf.text(20, 30 + 5.5 * i, text)
+    pdf.output(str(tmp_path / "forslag.pdf"))
+    lines = read_lines(tmp_path / "forslag.pdf")
+    at = next(k for k, line in enumerate(lines) if line.text.startswith("Avslutningsvis"))
+    assert lines[at - 1].text == "" and lines[at - 2].text == "og arbeid."  # a paragraph break
+    assert lines[at].label == "2" and lines[at - 2].label == "1"

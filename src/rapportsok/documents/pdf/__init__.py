@@ -28,6 +28,7 @@ ROW_TOLERANCE = 0.55  # runs whose baselines differ less than this share of the 
 NOTE_GAP = 1.3  # notes in type barely smaller than the body stand this many line distances below it
 SMALL_TYPE = 0.88  # footnotes and superscripts are set at most this share of the body size
 HEADING_TYPE = 1.12  # headings are set at least this share of the body size (or in bold)
+SHORT_LINE = 2.0  # a paragraph's last line ends this many type sizes short of the column's edge
 PARAGRAPH_GAP = 1.45  # a gap this many times the usual leading opens a paragraph
 CELL_GAP = 1.5  # a horizontal gap this many type sizes wide separates table cells
 EDGE_ROWS = 3  # rows at the top and at the bottom of a page that may be furniture
@@ -455,6 +456,7 @@ def _lines(pages: list[Page], body_size: float) -> list[SourceLine]:
     lines: list[SourceLine] = []
     note = 0
     previous: Row | None = None
+    ended = False  # the previous column's last row ended its paragraph
     for page in pages:
         label = page.label or str(page.index + 1)
         where = {
@@ -462,16 +464,21 @@ def _lines(pages: list[Page], body_size: float) -> list[SourceLine]:
         }
         for rows in page.columns:
             above: Row | None = None  # the row above in this column
+            left = min((row.x for row in rows), default=0.0)
             for row in rows:
                 text = " ".join(row.cells()) if row.role == "table" else row.text
                 if _continues_heading(row, previous, above):
                     lines[-1] = replace(lines[-1], text=f"{lines[-1].text} {text}")
                 else:
-                    if _opens_block(row, previous, above, leading):
+                    starts = above is None and (ended or (row.x > left + row.size and _ends_sentence(previous)))
+                    if _opens_block(row, previous, above, leading) or (previous is not None and starts):
                         lines.append(SourceLine("", **where))
                     role = "heading" if row.role == "heading" else "body"
                     lines.append(SourceLine(text, **where, role=role))
                 previous = above = row
+            if rows:
+                right = max(row.runs[-1].end for row in rows)
+                ended = _ends_sentence(rows[-1]) and rows[-1].runs[-1].end < right - SHORT_LINE * rows[-1].size
         for row in page.notes:
             m = NOTE_START.match(row.text)
             if m and (int(m.group(1)) in (note + 1, 1) or not note):
@@ -480,6 +487,10 @@ def _lines(pages: list[Page], body_size: float) -> list[SourceLine]:
             elif note:
                 lines.append(SourceLine(row.text, **where, role="note", note=note))
     return lines
+
+
+def _ends_sentence(row: Row | None) -> bool:
+    return row is not None and bool(LINE_END.search(row.text))
 
 
 def _continues_heading(row: Row, previous: Row | None, above: Row | None) -> bool:
@@ -497,7 +508,9 @@ def _continues_heading(row: Row, previous: Row | None, above: Row | None) -> boo
 
 def _opens_block(row: Row, previous: Row | None, above: Row | None, leading: float) -> bool:
     """A blank line before and after a heading, around a table, and where a vertical gap or an
-    indent opens a paragraph; not at a column or page break, where running text goes on."""
+    indent opens a paragraph; at a column or page break only where the paragraph before ended
+    (a sentence ending on a short line, or an indented first line: see `_lines`), as running
+    text otherwise goes on."""
     if previous is None:
         return False
     if row.role != previous.role or row.role == "heading":
