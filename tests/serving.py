@@ -130,10 +130,12 @@ def running(command: list[str], log: Path, env: dict[str, str] | None = None) ->
 
 
 @contextmanager
-def serve(settings: Settings, log: Path, env: dict[str, str] | None = None) -> Iterator[Server]:
-    """`rapportsok serve` on a free loopback port, once /health answers."""
+def serve(
+    settings: Settings, log: Path, env: dict[str, str] | None = None, prefix: tuple[str, ...] = ()
+) -> Iterator[Server]:
+    """`rapportsok serve` on a free loopback port, once /health answers (`prefix`: a command it runs under)."""
     port = free_port()
-    with running(_cli("serve", "--port", str(port), settings=settings), log, env) as process:
+    with running([*prefix, *_cli("serve", "--port", str(port), settings=settings)], log, env) as process:
         server = Server(f"http://127.0.0.1:{port}", process, log)
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:

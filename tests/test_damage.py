@@ -17,7 +17,7 @@ from serving import CORPUS, clone_index, shared
 
 from rapportsok.embedding import Embedder, load_embedder
 from rapportsok.engines.local.engine import current_build
-from rapportsok.engines.local.files import SENTENCES
+from rapportsok.engines.local.files import SENTENCES, read_build
 from rapportsok.errors import IndexDamaged, IndexMissing
 from rapportsok.indexing.build import build
 from rapportsok.querying.index import Index
@@ -69,6 +69,20 @@ def drop_line(path: Path) -> None:
     path.write_text("".join(lines[:3] + lines[4:]), encoding="utf-8")
 
 
+def overwrite(path: Path, offset: int, data: bytes) -> None:
+    with path.open("r+b") as handle:
+        handle.seek(offset)
+        handle.write(data)
+
+
+def nan_rows(path: Path) -> None:
+    import numpy as np
+
+    vectors = np.load(path, mmap_mode="r+")
+    vectors[:3] = np.nan
+    vectors.flush()
+
+
 def current_is_a_folder(index: Path) -> None:
     (index / "CURRENT").unlink()
     (index / "CURRENT").mkdir()
@@ -88,6 +102,8 @@ BUILD_DAMAGE: dict[str, Callable[[Path, Path], object]] = {
     ),
     "dense truncated": lambda index, b: truncate(b / "dense.faiss"),
     "sentences truncated": lambda index, b: truncate(b / SENTENCES),
+    "sentences header damaged": lambda index, b: overwrite(b / SENTENCES, 10, b"{'descr': '<f8', 'shape': (9"),
+    "dense size huge": lambda index, b: overwrite(b / "dense.faiss", 8, (2**62).to_bytes(8, "little")),
     "CURRENT binary": lambda index, b: (index / "CURRENT").write_bytes(b"\xff\xfe\x00\x9c garbage"),
     "CURRENT names no build": lambda index, b: (index / "CURRENT").write_text("20990101T000000-abcdef\n"),
     "CURRENT a folder": lambda index, b: current_is_a_folder(index),
@@ -112,6 +128,25 @@ def test_a_damaged_build_is_refused_cleanly_and_index_repairs_it_from_the_cache(
     builds = [p.name for p in (settings.index / "builds").iterdir()]
     assert len(builds) <= 2 and not [n for n in builds if n.startswith(".")]  # no orphans, no leftovers
     assert build(settings, embedder=embedder).unchanged == 2  # and it stays repaired
+
+
+VALUE_DAMAGE: dict[str, Callable[[Path], object]] = {  # the files keep their shape: only the values are wrong
+    "sentences NaN": lambda b: nan_rows(b / SENTENCES),
+    "dense random bytes": lambda b: overwrite(b / "dense.faiss", 64, random.Random(7).randbytes(256)),
+}
+
+
+@pytest.mark.parametrize("damage", VALUE_DAMAGE)
+def test_damaged_vector_values_are_seen_and_repaired_by_index(settings: Settings, damage: str) -> None:
+    damaged = current_build(settings.index)
+    VALUE_DAMAGE[damage](damaged)
+    run = cli(settings, "index")
+    assert run.returncode == 0, run.stderr
+    assert "2 documents added" in run.stdout and " 0 passages and 0 sentences embedded" in run.stdout  # not "unchanged"
+    repaired = current_build(settings.index)
+    assert repaired != damaged
+    read_build(repaired, check_vectors=True)  # sound throughout
+    assert "2 unchanged" in cli(settings, "index").stdout
 
 
 def test_a_current_that_is_a_folder_never_leaves_orphan_builds(settings: Settings, embedder: Embedder) -> None:
@@ -229,3 +264,13 @@ def test_a_query_that_is_not_utf8_is_one_line(settings: Settings) -> None:
     )
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 1 and len(lines) == 1 and "not valid UTF-8" in lines[0], result.stderr
+
+
+def test_a_typo_in_metadata_keeps_the_titles_and_embeds_nothing(settings: Settings, embedder: Embedder) -> None:
+    before = {d.doc: d.title for d in Index.load(settings, embedder=embedder).meta.documents}
+    metadata = settings.corpus / "metadata.json"
+    metadata.write_text(metadata.read_text(encoding="utf-8")[:-3], encoding="utf-8")  # a brace and more gone
+    report = build(settings, embedder=embedder)
+    assert (report.embedded, report.sentences) == (0, 0)
+    assert [w for w in report.warnings if "metadata.json" in w and "kept" in w]
+    assert {d.doc: d.title for d in Index.load(settings, embedder=embedder).meta.documents} == before

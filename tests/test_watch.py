@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 from collections import Counter
@@ -186,6 +187,36 @@ def test_watch_survives_a_file_whose_name_is_not_utf8(settings: Settings) -> Non
         (settings.corpus / "ny-rapport-2025.txt").write_text(
             "Ny rapport\n\nSnøskredsikring av lavterskeltilbud er et nytt tema.\n", encoding="utf-8"
         )  # and it still follows the corpus
+        while not lexical_texts(Index.load(settings), "Snøskredsikring") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert thread.is_alive() and lexical_texts(Index.load(settings), "Snøskredsikring")
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+def test_watch_follows_a_corpus_folder_that_is_removed_and_made_again(settings: Settings, tmp_path: Path) -> None:
+    """As a sync tool or `rm -r corpus && cp -r backup corpus` does: the old folder's watch would be deaf."""
+    index = Index.load(settings)
+    stop = threading.Event()
+    reports = []
+    options = {"on_build": reports.append, "stop": stop, "embedder": index.embedder}
+    thread = threading.Thread(target=watch_loop, args=(settings,), kwargs=options)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 90
+        while not reports and time.monotonic() < deadline:
+            time.sleep(0.1)
+        copy = tmp_path / "kopi"
+        shutil.copytree(settings.corpus, copy)
+        shutil.rmtree(settings.corpus)
+        time.sleep(2.5)  # the watcher sees the folder gone
+        copy.rename(settings.corpus)
+        time.sleep(2.5)
+        (settings.corpus / "ny-rapport-2025.txt").write_text(
+            "Ny rapport\n\nSnøskredsikring av lavterskeltilbud er et nytt tema.\n", encoding="utf-8"
+        )
         while not lexical_texts(Index.load(settings), "Snøskredsikring") and time.monotonic() < deadline:
             time.sleep(0.2)
         assert thread.is_alive() and lexical_texts(Index.load(settings), "Snøskredsikring")

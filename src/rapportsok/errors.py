@@ -1,5 +1,7 @@
 """Errors a user can act on: the CLI prints them as one line, the API as a 4xx."""
 
+import re
+
 
 class RapportsokError(Exception):
     """Base for every error caused by input, configuration or state, not by a bug."""
@@ -60,9 +62,26 @@ class NotFound(RapportsokError):
 
 
 class DatabaseError(RapportsokError):
-    """The database cannot be reached or lacks what the engine needs (pgvector)."""
+    """The database cannot be reached or lacks what the engine needs (pgvector); its message never
+    holds a password, whatever the driver quoted."""
 
     status = 503
+
+    def __init__(self, message: str, norwegian: str | None = None) -> None:
+        super().__init__(mask_secrets(message), norwegian and mask_secrets(norwegian))
+
+
+class DatabaseUnavailable(DatabaseError):
+    """The database does not answer or the connection was lost: worth trying again."""
+
+
+URL_PASSWORD = re.compile(r"(\w+://[^:/@\s]*:)\S*@")  # scheme://user:password@host
+KEY_PASSWORD = re.compile(r"((?:password|passwd|pwd)\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.I)  # in a conninfo
+
+
+def mask_secrets(text: str) -> str:
+    """Text with the password of any URL or conninfo in it replaced by ***."""
+    return KEY_PASSWORD.sub(r"\1***", URL_PASSWORD.sub(r"\1***@", text))
 
 
 class LLMError(RapportsokError):

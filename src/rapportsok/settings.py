@@ -25,6 +25,7 @@ DEFAULT_MAX_FILE_MB = 10.0
 MB = 1_000_000  # bytes: the file size limit is in decimal megabytes
 DEFAULT_LLM_TIMEOUT = 60.0  # seconds; local models on a CPU are slow
 MAX_FILE_MB_ENV = "RAPPORTSOK_MAX_FILE_MB"  # also named in the warning about a file over the limit
+DATABASE_FILE_ENV = "RAPPORTSOK_DATABASE_URL_FILE"  # a file holding the URL (as container secrets are given)
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,8 @@ class Settings:
     corpus: Path
     index: Path
     model: str
-    database: str | None = None  # a postgresql:// URL: builds live there (the index folder keeps the embedding cache)
+    # a postgresql:// URL: builds live there (the index folder keeps the embedding cache); never in a repr or log
+    database: str | None = field(default=None, repr=False)
     max_file_mb: float = DEFAULT_MAX_FILE_MB  # larger text files are skipped with a warning
     llm: LLMSettings | None = None  # None: answers are extractive and nothing is ever sent anywhere
 
@@ -67,6 +69,7 @@ class Settings:
         model: str | None = None,
         database: str | None = None,
         environ: Mapping[str, str] = os.environ,
+        database_file: str | Path | None = None,
     ) -> Settings:
         """Flag, else environment variable, else the default (corpus/ and index/ in the current directory).
 
@@ -76,7 +79,10 @@ class Settings:
             corpus=Path(corpus or env("RAPPORTSOK_CORPUS") or "corpus"),
             index=Path(index or env("RAPPORTSOK_INDEX") or "index"),
             model=model_name(model or env("RAPPORTSOK_MODEL") or DEFAULT_MODEL),
-            database=database or env("RAPPORTSOK_DATABASE_URL") or None,
+            database=database
+            or env("RAPPORTSOK_DATABASE_URL")
+            or _secret_file(database_file or env(DATABASE_FILE_ENV))
+            or None,
             max_file_mb=_megabytes(env(MAX_FILE_MB_ENV, "")),
             llm=_llm(
                 env("RAPPORTSOK_LLM_URL", "").strip(),
@@ -85,6 +91,20 @@ class Settings:
                 env("RAPPORTSOK_LLM_TIMEOUT", ""),
             ),
         )
+
+
+def _secret_file(path: str | Path | None) -> str | None:
+    """The first line of a file holding a secret (a database URL with its password), so that it need
+    not stand on a command line, where `ps` shows it to every user of the machine."""
+    if not path:
+        return None
+    try:
+        lines = Path(path).read_text(encoding="utf-8").strip().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RapportsokError(f"kan ikke lese databaseadressen fra {path}: {exc.strerror or exc}") from None
+    if not lines:
+        raise RapportsokError(f"{path} er tom: den skal inneholde databaseadressen (postgresql://...)")
+    return lines[0].strip()
 
 
 def _megabytes(value: str) -> float:

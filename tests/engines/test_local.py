@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import errno
+import json
 from pathlib import Path
 
 import pytest
-from serving import clone_index
+from serving import clone_index, shared
 
 from rapportsok.engines.local import engine as local
+from rapportsok.indexing.build import build
+from rapportsok.querying.index import Index
+from rapportsok.querying.search import search
 from rapportsok.settings import Settings
+from rapportsok.text.bm25 import WORDS_FILE, compound_splitter
 
-from .contract import EngineContract, ToEngine
+from .contract import MANDATE, NEW_SENTENCE, QUERIES, EngineContract, ToEngine, append, ranking
 
 
 class TestLocalEngine(EngineContract):
@@ -25,3 +31,85 @@ class TestLocalEngine(EngineContract):
     def older(self, full: Settings, tmp_path: Path) -> Settings:
         """A copy of the shipped index: written before BuildMeta and FollowupEvidence (the files are the same)."""
         return clone_index(full, tmp_path)
+
+
+def test_a_build_never_deletes_what_it_did_not_make(settings_local: Settings) -> None:
+    builds = settings_local.index / "builds"
+    kept = builds / "kopi-før-oppdatering"
+    kept.mkdir()
+    (kept / "notat.txt").write_text("mitt\n")
+    (builds / "20250101T000000-abcdefg").mkdir()  # looks like a build name, is not one
+    for sentence in ("Første endring i mandatet.", "Andre endring i mandatet."):
+        append(settings_local, MANDATE, sentence)
+        build(settings_local)
+    assert (kept / "notat.txt").read_text() == "mitt\n"
+    assert (builds / "20250101T000000-abcdefg").is_dir()
+    assert len([p for p in builds.iterdir() if local.BUILD_NAME.fullmatch(p.name)]) == 2  # current and previous
+
+
+def test_without_hard_links_a_change_is_stored_by_copying(
+    settings_local: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Some file systems (FAT, some network shares) refuse hard links: the part is copied instead."""
+
+    def refuse(*_args: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(local, "DELTA_SHARE", 10.0)  # a change is stored as a part even in a small corpus
+    monkeypatch.setattr(local.os, "link", refuse)
+    append(settings_local, MANDATE, NEW_SENTENCE)
+    build(settings_local)
+    hits = search(Index.load(settings_local), "Kvasirenselsesprogrammet", k=1).hits
+    assert NEW_SENTENCE[:30] in hits[0].passage.text
+    assert (local.current_build(settings_local.index) / local.DELTAS).is_file()  # stored as a part, copied
+
+
+@pytest.fixture
+def settings_local(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Settings:
+    return clone_index(shared("small", tmp_path_factory), tmp_path)
+
+
+def test_a_change_that_splits_a_compound_otherwise_ranks_as_a_whole_build(
+    settings_local: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A new word that is the head of a known compound changes how a whole build splits that compound;
+    a part added beside the old ones would keep the old split, so the build is written whole."""
+    monkeypatch.setattr(local, "DELTA_SHARE", 10.0)  # else a small corpus is always written whole
+    counts = json.loads((local.current_build(settings_local.index) / "lexical" / WORDS_FILE).read_text())
+    splitter = compound_splitter(counts)
+    compound, head = next(
+        (word, word[:cut])
+        for word in sorted(counts, key=len, reverse=True)
+        for cut in range(6, len(word) - 4)
+        if word.isalpha() and word[:cut] not in counts and word[cut:] in splitter.counts
+        and compound_splitter(counts | {word[:cut]: 50}).parts(word) != splitter.parts(word)
+    )
+    append(settings_local, MANDATE, " ".join([head] * 50) + ".")
+    old = Index.load(settings_local)
+    build(settings_local, embedder=old.embedder)
+    assert not (local.current_build(settings_local.index) / local.DELTAS).exists()  # written whole
+
+    whole = clone_index(settings_local, tmp_path / "whole")
+    build(whole, rewrite=True, embedder=old.embedder)
+    changed, fresh = Index.load(settings_local, embedder=old.embedder), Index.load(whole, embedder=old.embedder)
+    for query in (compound, head, f"{head} {compound}"):
+        assert ranking(changed, query, "lexical") == ranking(fresh, query, "lexical"), query
+
+
+def test_a_small_change_is_a_part_that_ranks_as_a_whole_build(
+    settings_local: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(local, "DELTA_SHARE", 10.0)
+    append(settings_local, MANDATE, NEW_SENTENCE + " Utvalget skal vurdere narkotikapolitikken og politiets arbeid.")
+    old = Index.load(settings_local)
+    build(settings_local, embedder=old.embedder)
+    assert (local.current_build(settings_local.index) / local.DELTAS).exists()  # stored as a part
+    whole = clone_index(settings_local, tmp_path / "whole")
+    report = build(whole, rewrite=True, embedder=old.embedder)
+    assert (report.embedded, report.sentences) == (0, 0)  # a rewrite embeds nothing known
+    assert not (local.current_build(whole.index) / local.DELTAS).exists()
+    changed, fresh = Index.load(settings_local, embedder=old.embedder), Index.load(whole, embedder=old.embedder)
+    assert changed.lexical.analyzer.decompounder.counts == fresh.lexical.analyzer.decompounder.counts
+    for query in (*QUERIES, "narkotikapolitikken", "politiets arbeid", "utvalget vurdere"):
+        for mode in ("lexical", "hybrid"):
+            assert ranking(changed, query, mode) == ranking(fresh, query, mode), (query, mode)

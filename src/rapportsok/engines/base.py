@@ -131,6 +131,7 @@ class Built:
     # BM25 over the passages (stored by the local engine when it writes a build whole; PostgreSQL ranks words itself)
     lexical: Lexical
     links: FollowupEvidence
+    whole: bool = False  # write every file anew, extending nothing (`index --rewrite`, `--full`)
 
 
 class Terms(Protocol):

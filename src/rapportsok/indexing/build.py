@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from ..documents.files import METADATA_FILE, file_key, list_documents, load_meta
 from ..embedding import Embedder, load_embedder
 from ..engines import engine_for
 from ..engines.base import FOLLOWUP_VERSION, BuildMeta, Built, BuiltDocument, FollowupEvidence
-from ..errors import CorpusError
+from ..errors import CorpusError, DatabaseUnavailable
 from ..records import Document, Passage
 from ..settings import Settings
 from ..text.bm25 import Lexical
@@ -33,6 +34,7 @@ PASSAGE_WORDS = 260  # target passage size: dev MRR .68 at 200, .73 at 260, .71 
 INGESTION_CODE = ("documents", "passages", "text/sentences.py", "text/tokens.py")
 
 Progress = Callable[[int, int], None]  # (embedded so far, to embed)
+DATABASE_WAITS = (1.0, 2.0, 4.0, 8.0, 15.0)  # a build tries again after these while the database is away (30 s)
 
 
 @dataclass
@@ -117,9 +119,14 @@ def _metadata_hash(path: Path) -> str:
 
 
 def build(
-    settings: Settings, full: bool = False, progress: Progress | None = None, embedder: Embedder | None = None
+    settings: Settings,
+    full: bool = False,
+    progress: Progress | None = None,
+    embedder: Embedder | None = None,
+    rewrite: bool = False,
 ) -> BuildReport:
-    """Brings the index up to date with the corpus, re-embedding only passages whose text is new.
+    """Brings the index up to date with the corpus, re-embedding only passages whose text is new
+    (`full`: every passage; `rewrite`: none, but every document is read and the build written whole).
 
     The engine stores the new build beside the current one and makes it current in one atomic
     step, so a reader never sees half a build and a killed build leaves the old one in use.
@@ -130,7 +137,7 @@ def build(
     with engine.lock():
         pointer_warning = engine.repair()
         old_meta, old_passages = engine.readable()  # a damaged build is rebuilt
-        reuse = not full and compatible(old_meta, settings)
+        reuse = not (full or rewrite) and compatible(old_meta, settings)
         if reuse and old_meta.state() == state:
             return BuildReport(
                 unchanged=len(old_meta.documents),
@@ -173,9 +180,27 @@ def build(
         lexical = Lexical.build(p.context() for p in passages)
         links = _followups(passages, vectors, lexical, meta, engine.current_followups() if reuse else None)
         n = len(passages)
-        engine.write(Built(meta, passages, vectors[:n], vectors[n:], table, lexical, links))
+        engine.write(Built(meta, passages, vectors[:n], vectors[n:], table, lexical, links, whole=full or rewrite))
         report.seconds = round(time.perf_counter() - started, 3)
         return report
+
+
+def build_when_reachable(
+    settings: Settings,
+    on_wait: Callable[[DatabaseUnavailable, float], None] | None = None,
+    waits: tuple[float, ...] = DATABASE_WAITS,
+    **options: Any,  # noqa: ANN401  (build's)
+) -> BuildReport:
+    """`build`, tried again while the database does not answer (a restart, a failover), after each
+    of `waits` seconds; the last failure is raised. A failed try leaves the current build as it was."""
+    for wait in waits:
+        try:
+            return build(settings, **options)
+        except DatabaseUnavailable as exc:
+            if on_wait:
+                on_wait(exc, wait)
+            time.sleep(wait)
+    return build(settings, **options)
 
 
 def _read_changes(
@@ -194,7 +219,7 @@ def _read_changes(
 
     old_docs = {d.path: d for d in old_meta.documents} if old_meta else {}
     by_doc = _passages_by_doc(reusable or [])
-    metadata, report.warnings = load_metadata(settings.corpus)
+    metadata, report.warnings = _metadata(settings.corpus, old_meta)
     paths, notes = list_documents(settings.corpus, settings.max_file_bytes)
     report.warnings += notes
     files = {file_key(path): path for path in paths}
@@ -228,6 +253,20 @@ def _read_changes(
     report.removed = sum(1 for name in old_docs if name not in state)
     report.passages = len(passages)
     return documents, passages, unreadable
+
+
+def _metadata(corpus: Path, old_meta: BuildMeta | None) -> tuple[dict[str, dict], list[str]]:
+    """corpus/metadata.json; when it cannot be read at all (a typo while editing it), the titles, years
+    and kinds the current build has, so that the documents keep their names and nothing is embedded
+    again (a title is part of every embedded text), with the warning saying so."""
+    metadata, warnings = load_metadata(corpus)
+    if metadata or not warnings or old_meta is None or not (corpus / METADATA_FILE).is_file():
+        return metadata, warnings
+    kept = {d.doc: {"title": d.title, "year": d.year, "kind": d.kind} for d in old_meta.documents}
+    return kept, [
+        f"{METADATA_FILE} cannot be used, so the titles, years and kinds of the current index are kept "
+        f"until it is fixed ({warnings[0]})"
+    ]
 
 
 def _followups(

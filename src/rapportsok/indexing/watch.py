@@ -12,12 +12,14 @@ from watchfiles import watch as watch_changes
 from watchfiles._rust_notify import WatchfilesRustInternalError
 
 from ..embedding import Embedder, load_embedder
-from ..errors import BuildLocked, RapportsokError
+from ..errors import BuildLocked, DatabaseUnavailable, RapportsokError
 from ..settings import Settings
 from .build import BuildReport, build
 
 DEBOUNCE_MS = 800  # changes closer together than this are one rebuild (an editor's save is several events)
 LOCKED_RETRY_S = 1.0  # another process is building: try again after this long
+DATABASE_RETRY_S = 5.0  # the database is away: try again after this long, until it is back
+FOLDER_RETRY_S = 1.0  # the corpus folder is gone (being replaced): look for it again after this long
 TEMP_SUFFIXES = ("~", ".swp", ".swx", ".tmp", ".part", ".crdownload")
 
 
@@ -37,14 +39,19 @@ def rebuild(
     stop: StopFlag | None = None,
     on_error: Callable[[RapportsokError], None] | None = None,
 ) -> BuildReport | None:
-    """One incremental build; waits while another process holds the build lock; None if it failed."""
+    """One incremental build; waits while another process holds the build lock or the database is
+    away (saying so once); None if it failed."""
+    said = ""
     while True:
         try:
             return build(settings, embedder=embedder)
-        except BuildLocked:
+        except (BuildLocked, DatabaseUnavailable) as exc:
             if stop is not None and stop.is_set():
                 return None
-            time.sleep(LOCKED_RETRY_S)
+            if isinstance(exc, DatabaseUnavailable) and str(exc) != said and on_error:
+                on_error(exc)
+                said = str(exc)
+            time.sleep(LOCKED_RETRY_S if isinstance(exc, BuildLocked) else DATABASE_RETRY_S)
         except RapportsokError as exc:  # e.g. the corpus folder vanished: say so and keep watching
             if on_error:
                 on_error(exc)
@@ -68,11 +75,14 @@ def watch(
         raise RapportsokError(f"corpus folder {settings.corpus} does not exist")
     embedder = embedder or load_embedder(settings.model)
     while True:
+        if not _wait_for_folder(settings.corpus, stop):
+            return  # stopped
+        folder = _identity(settings.corpus)
         report = rebuild(settings, embedder, stop, on_error)
         if report and on_build:
             on_build(report)
         try:
-            for _changes in watch_changes(
+            for changes in watch_changes(
                 settings.corpus,
                 watch_filter=relevant,
                 debounce=debounce_ms,
@@ -80,15 +90,39 @@ def watch(
                 stop_event=stop,
                 recursive=False,
                 rust_timeout=1000,
-                yield_on_timeout=False,
+                yield_on_timeout=True,  # an empty set every second: time to see whether the folder was replaced
             ):
-                report = rebuild(settings, embedder, stop, on_error)
-                if report and on_build:
-                    on_build(report)
-            return  # stopped
+                if _identity(settings.corpus) != folder:
+                    break  # removed, or replaced by another folder: the watch would stay on the old one, deaf
+                if changes:
+                    report = rebuild(settings, embedder, stop, on_error)
+                    if report and on_build:
+                        on_build(report)
+            else:
+                return  # stopped
         except WatchfilesRustInternalError as exc:
             # the watcher cannot name a file whose name is not UTF-8 and stops: something changed,
             # so rebuild (the build reads such files) and watch again
             if "decode" not in str(exc):
                 raise
             time.sleep(debounce_ms / 1000)
+        except FileNotFoundError:  # the folder went between the check and the watch: wait for it again
+            pass
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """Which folder stands at the path (device and inode), None when none does."""
+    try:
+        stat = folder.stat()
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino) if folder.is_dir() else None
+
+
+def _wait_for_folder(folder: Path, stop: StopFlag | None) -> bool:
+    """Until the corpus folder exists (it may be being replaced); False when stopped meanwhile."""
+    while not folder.is_dir():
+        if stop is not None and stop.is_set():
+            return False
+        time.sleep(FOLDER_RETRY_S)
+    return True

@@ -31,7 +31,7 @@ from .schemas import (
 
 def current(request: Request) -> Index:
     """The build served right now; a request keeps it to the end, whatever is swapped in meanwhile."""
-    return request.app.state.live.current
+    return request.app.state.live.served()
 
 
 Current = Annotated[Index, Depends(current)]
@@ -129,9 +129,11 @@ def compare_route(
     return compare(index, q, per_doc=k).as_dict()
 
 
-@router.get("/health", response_model=Health, tags=["service"])
-def health_route(index: Current) -> dict[str, Any]:
-    """Which build is served."""
+@router.get("/health", response_model=Health, responses=ERRORS, tags=["service"])
+def health_route(request: Request) -> dict[str, Any]:
+    """Which build is served; 503 at once (from the server's last look, at most a second old) while
+    the database is away or the current build cannot be loaded."""
+    index = request.app.state.live.served()
     return {
         "status": "ok",
         "passages": len(index.passages),

@@ -20,7 +20,8 @@ from ..facade import open_index
 from ..querying.index import Index
 from ..settings import Settings
 from . import api, package_version
-from .limits import Limits
+from .connections import ACCEPT_BATCH, limit_log_repeats, protocol_with_cap, raise_open_file_limit
+from .limits import RETRY_AFTER_S, Limits
 from .live import REFRESH_SECONDS, LiveIndex, log
 from .web import pages
 from .web.render import error_page, message
@@ -64,9 +65,19 @@ def create_app(settings: Settings, index: Index | None = None, refresh_seconds: 
 
 
 async def user_error(request: Request, exc: RapportsokError) -> Response:
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if exc.status == 503 else None  # it is worth asking again
     if wants_html(request):
-        return error_page(request, exc.status, message(exc))
-    return JSONResponse({"detail": str(exc)}, exc.status)
+        return error_page(request, exc.status, message(exc), headers=headers)
+    return JSONResponse({"detail": without_paths(str(exc), request.app.state.settings)}, exc.status, headers=headers)
+
+
+def without_paths(text: str, settings: Settings) -> str:
+    """An error for a client without the server's folders in it (the operator sees them in the log)."""
+    for folder, name in ((settings.index, "indeksmappen"), (settings.corpus, "korpusmappen")):
+        for shown in {str(folder.resolve()), str(folder)}:
+            if "/" in shown:  # a bare relative name ("index") is a word, not a path
+                text = text.replace(shown, name)
+    return text
 
 
 async def http_error(request: Request, exc: HTTPException) -> Response:
@@ -95,5 +106,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
         handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.INFO)
+    cap = raise_open_file_limit()
+    limit_log_repeats(log, logging.getLogger("asyncio"), logging.getLogger("uvicorn.error"))
     app = create_app(settings)
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info",
+                http=protocol_with_cap(cap), backlog=ACCEPT_BATCH)

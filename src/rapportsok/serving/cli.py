@@ -74,14 +74,23 @@ def _options(
         str | None,
         typer.Option("--database", envvar="RAPPORTSOK_DATABASE_URL", help="PostgreSQL URL to keep the index in"),
     ] = None,
+    database_file: Annotated[
+        str | None,
+        typer.Option(
+            "--database-file",
+            envvar="RAPPORTSOK_DATABASE_URL_FILE",
+            help="A file holding the PostgreSQL URL (keeps the password out of `ps` and the shell history)",
+        ),
+    ] = None,
 ) -> None:
     """Søk i norske rusmiddelpolitiske rapporter / search Norwegian drug-policy reports."""
-    ctx.obj = database  # for every command: `rapportsok --database postgresql://... search ...`
+    ctx.obj = (database, database_file)  # for every command: `rapportsok --database postgresql://... search ...`
 
 
 def _settings(ctx: typer.Context, corpus: str | None, index: str | None, model: str | None) -> Settings:
     """The settings of this invocation: the command's flags and the --database given before it."""
-    return Settings.resolve(corpus, index, model, database=ctx.obj)
+    database, database_file = ctx.obj
+    return Settings.resolve(corpus, index, model, database=database, database_file=database_file)
 
 
 @contextmanager
@@ -108,16 +117,23 @@ def index_command(
     index: IndexOpt = None,
     model: ModelOpt = None,
     full: Annotated[bool, typer.Option("--full", help="Re-read and re-embed everything")] = False,
+    rewrite: Annotated[
+        bool, typer.Option("--rewrite", help="Re-read everything and write the index whole, embedding only new text")
+    ] = False,
     as_json: JsonOpt = False,
     color: ColorOpt = "auto",
 ) -> None:
     """Build or update the index; only passages with new text are embedded."""
-    from ..indexing.build import build
+    from ..indexing.build import build_when_reachable
 
     term = Output(color)
     settings = _settings(ctx, corpus, index, model)
+
+    def waiting(problem: Exception, seconds: float) -> None:
+        term.note(f"{problem}; prøver igjen om {seconds:.0f} s")
+
     with term.progress() as progress:
-        report = build(settings, full=full, progress=progress)
+        report = build_when_reachable(settings, waiting, full=full, progress=progress, rewrite=rewrite)
     term.warn(report.warnings)
     if as_json:
         term.json(report.as_dict())

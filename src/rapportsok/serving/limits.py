@@ -21,19 +21,24 @@ HEAVY_WAIT_S = 15.0  # a heavy request waits this long for a slot, then is refus
 RETRY_AFTER_S = 2
 LIGHT_K = 20  # a search of at most this many hits ...
 LIGHT_QUERY_CHARS = 200  # ... with a query this short is light; /ask and the page's «Spør» are heavy
+ALWAYS_HEAVY = ("/ask", "/compare", "/per-rapport")  # an answer; one search per report
 
 
 def is_heavy(scope: Scope) -> bool:
-    """An answer, or a search for many hits or with a long query: the requests that take CPU for long."""
+    """An answer, a comparison over the years, or a search for many hits or with a long query: the
+    requests that take CPU for long. Every value of a repeated parameter counts (a route reads the
+    last, so the first alone would let a long query through as light)."""
     path = scope["path"]
-    if path not in ("/search", "/ask", "/"):
+    if path in ALWAYS_HEAVY:
+        return True
+    if path not in ("/search", "/"):
         return False
     params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    query = params.get("q", [""])[0]
-    if path == "/ask" or (path == "/" and query and params.get("svar")):
+    queries = params.get("q", [])
+    if path == "/" and any(queries) and params.get("svar"):
         return True
-    k = params.get("k", [""])[0]
-    return len(query) > LIGHT_QUERY_CHARS or (k.isdigit() and int(k) > LIGHT_K)
+    many = any(k.strip().isdigit() and int(k) > LIGHT_K for k in params.get("k", []))
+    return many or any(len(q) > LIGHT_QUERY_CHARS for q in queries)
 
 
 class Limits:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from ..errors import DatabaseError, IndexMissing, RapportsokError
 from ..querying.index import Index
 
 log = logging.getLogger("rapportsok.api")
@@ -23,6 +24,7 @@ class LiveIndex:
     def __init__(self, index: Index, interval: float = REFRESH_SECONDS) -> None:
         warm(index)
         self.current = index
+        self.problem: RapportsokError | None = None  # why the index cannot be served now; None when it can
         self.interval = interval
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -40,18 +42,36 @@ class LiveIndex:
             log.info("serving build %s (%d passages)", fresh.build_id, len(fresh.passages))
             return True
 
+    def served(self) -> Index:
+        """The index to answer with; raises (503) while the database is away or while the build that
+        is current cannot be loaded: the served one's data may be gone, and score-0 hits from removed
+        passages would be worse than saying so."""
+        if self.problem is not None:
+            raise self.problem
+        return self.current
+
+    def check(self) -> None:
+        """One look at the index on disk or in the database: swaps in a newer build, or records why the
+        index cannot be served (cleared as soon as it can again)."""
+        try:
+            self.refresh()
+            self.problem = None
+        except DatabaseError as exc:
+            self.problem = exc
+        except Exception as exc:  # a changed model, a damaged build: the served build is no longer the current one
+            self.problem = IndexMissing(
+                f"serveren kan ikke laste gjeldende indeks ({exc}); den svarer igjen når indeksen er bygget på nytt"
+            )
+
     def _run(self) -> None:
-        failed = ""
+        said = ""
         while not self._stop.wait(self.interval):
-            try:
-                self.refresh()
-                failed = ""
-            except Exception as exc:  # a half-removed build, a changed model: keep serving the old one and retry
-                if str(exc) != failed:  # say it once, not every second
-                    log.warning(
-                        "cannot load the index on disk (%s); still serving build %s", exc, self.current.build_id
-                    )
-                failed = str(exc)
+            self.check()
+            if self.problem is not None and str(self.problem) != said:  # say it once, not every second
+                log.warning("%s", self.problem)
+            elif self.problem is None and said:
+                log.info("serving build %s again", self.current.build_id)
+            said = str(self.problem) if self.problem is not None else ""
 
     def start(self) -> None:
         if self._thread is None:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, ConsoleRenderable, RenderHook
 from rich.markup import escape
+from rich.segment import Segment
 from rich.text import Text
 
 from ..errors import RapportsokError
@@ -23,6 +25,32 @@ if TYPE_CHECKING:
     from ..indexing.build import Progress as ProgressCallback
 
 COLORS = ("auto", "always", "never")
+# C0 controls but tab and newline, DEL and C1: in a document's text or a file's name they could clear the
+# screen, retitle the window or hide text; shown as visible symbols instead (U+2400's control pictures)
+NON_PRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """The text with every control character made visible (ESC as ␛), so that nothing a document
+    holds acts on the terminal."""
+    return NON_PRINTABLE.sub(lambda m: chr(0x2400 + ord(m[0])) if m[0] < " " else "\ufffd", text)
+
+
+class _Printable:
+    """Renders a renderable with its text made printable (the styles Rich adds are not text, so
+    they stay)."""
+
+    def __init__(self, renderable: Any) -> None:  # noqa: ANN401  (any Rich renderable)
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
+        for segment in console.render(self.renderable, options):
+            yield segment if segment.control else Segment(printable(segment.text), segment.style)
+
+
+class _PrintableHook(RenderHook):
+    def process_renderables(self, renderables: list[ConsoleRenderable]) -> list[ConsoleRenderable]:
+        return [_Printable(renderable) for renderable in renderables]
 
 
 class Output:
@@ -44,6 +72,8 @@ class Output:
             )
             for stderr, stream in ((False, sys.stdout), (True, sys.stderr))
         )
+        for console in (self.out, self.err):
+            console.push_render_hook(_PrintableHook())
 
     def json(self, data: Any) -> None:
         """Indented JSON with the letters as they are (æøå, «»), never styled or wrapped."""
@@ -97,7 +127,7 @@ class Output:
     def table(self, columns: list[str], rows: list[list[str]], whole: int = 0) -> None:
         """A table on a terminal (the first `whole` columns never cut or wrapped); tab-separated lines in a pipe."""
         if not self.out.is_terminal:
-            sys.stdout.writelines("\t".join(row) + "\n" for row in [columns, *rows])
+            sys.stdout.writelines(printable("\t".join(row)) + "\n" for row in [columns, *rows])
             return
         from rich.table import Table
 

@@ -14,8 +14,22 @@ import numpy as np
 from .tokens import PART_WEIGHT, Analyzer, Decompounder, words
 
 COMPOUNDS_FILE = "compounds.json"
+# every word's count over the build's passages (once seen included): what a change needs to work out the
+# counts, and so the compound splits, that a whole build of the changed corpus would have
+WORDS_FILE = "words.json"
 K1, B = 1.5, 0.75  # BM25 as bm25s computes it (Lucene variant; the PostgreSQL engine uses the same)
 BUILD_CHUNK = 5_000  # texts read at a time while building (bounds the memory their words take)
+
+
+def compound_splitter(word_counts: dict[str, int]) -> Decompounder:
+    """The compound splitter of texts with these word counts: it knows the words seen twice or more."""
+    return Decompounder({w: n for w, n in word_counts.items() if n >= 2})
+
+
+def save_counts(folder: Path, decompounder: Decompounder, word_counts: dict[str, int] | None) -> None:
+    (folder / COMPOUNDS_FILE).write_text(json.dumps(decompounder.counts, ensure_ascii=False), encoding="utf-8")
+    if word_counts is not None:
+        (folder / WORDS_FILE).write_text(json.dumps(word_counts, ensure_ascii=False), encoding="utf-8")
 
 
 def idf(n: int, df: int) -> float:
@@ -128,6 +142,7 @@ class Lexical:
         self, parts: list[Postings] | None, decompounder: Decompounder, live: np.ndarray | None = None
     ) -> None:
         self.analyzer = Analyzer(decompounder)
+        self.word_counts: dict[str, int] | None = None  # known when built from texts (not when loaded)
         self._parts = parts or []
         self._offsets = np.cumsum([0] + [part.n for part in self._parts])
         self._live = live
@@ -151,11 +166,12 @@ class Lexical:
             flat = np.fromiter(numbers, dtype=np.int32, count=int(sizes.sum()))
             chunks.append((flat, sizes))
         surface = list(numbering)
+        counts = np.zeros(len(surface), dtype=np.int64)
+        for flat, _ in chunks:
+            counts += np.bincount(flat, minlength=len(surface))
+        word_counts = dict(zip(surface, counts.tolist(), strict=True))
         if decompounder is None:
-            counts = np.zeros(len(surface), dtype=np.int64)
-            for flat, _ in chunks:
-                counts += np.bincount(flat, minlength=len(surface))
-            decompounder = Decompounder({w: n for w, n in zip(surface, counts.tolist(), strict=True) if n >= 2})
+            decompounder = compound_splitter(word_counts)
         analyzer = Analyzer(decompounder)
         vocab: dict[str, int] = {}
         expansion = [[vocab.setdefault(token, len(vocab)) for token in analyzer.tokens(word)] for word in surface]
@@ -174,15 +190,17 @@ class Lexical:
             while chunks:
                 yield spread(*chunks.pop(0))  # each chunk's words freed once counted
 
-        return cls([Postings.count(spread_all(), vocab)], decompounder)
+        lexical = cls([Postings.count(spread_all(), vocab)], decompounder)
+        lexical.word_counts = word_counts
+        return lexical
 
     def save(self, folder: Path, compounds: bool = True) -> None:
         """Stored with the build, so that loading costs milliseconds instead of re-tokenising; a
-        part added by a change is stored without the compounds (it splits words as its build)."""
+        part added by a change is stored without the compounds and word counts (its build has them)."""
         (part,) = self._parts
         part.save(folder)
         if compounds:
-            (folder / COMPOUNDS_FILE).write_text(json.dumps(self.analyzer.decompounder.counts, ensure_ascii=False))
+            save_counts(folder, self.analyzer.decompounder, self.word_counts)
 
     @classmethod
     def load(cls, folders: list[Path], live: np.ndarray | None = None) -> Lexical:

@@ -5,11 +5,15 @@ previous build plus a part per change under deltas/ and the flags of the rows st
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
+import re
 import shutil
 import uuid
+from bisect import bisect_left
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, replace
@@ -21,10 +25,11 @@ import numpy as np
 
 from ...errors import BuildLocked, IndexDamaged, IndexMissing, WriteFailed
 from ...records import Passage
-from ...text.bm25 import COMPOUNDS_FILE, Lexical
-from ...text.tokens import Decompounder
+from ...text.bm25 import COMPOUNDS_FILE, WORDS_FILE, Lexical, compound_splitter, save_counts
+from ...text.tokens import Decompounder, words
 from ..base import CANDIDATES, BuildMeta, Built, FollowupEvidence, document_runs, scattered
 from .files import (
+    BUILD_NAME,
     DAMAGE,
     DELTAS,
     LEXICAL,
@@ -41,6 +46,7 @@ from .files import (
 
 CURRENT = "CURRENT"  # names the build folder in use; replaced atomically
 BUILDS = "builds"
+BUILD_IN_MAKING = re.compile(rf"\.{BUILD_NAME.pattern}\.tmp")  # a build being written (or left by a killed one)
 FOLLOWUPS = "followups.json"  # evidence for the follow-up links of each proposal (followup.py)
 APPROXIMATE_FROM = 50_000  # passages; below this exact search is faster than building a graph
 EVERY_SENTENCE_UP_TO = 1000  # passages; past this only the sentences of the nearest CANDIDATES passages are scored
@@ -69,7 +75,7 @@ def _readable_build(index_dir: Path) -> tuple[Path | None, BuildMeta | None, lis
     if build_dir is None:
         return None, None, []
     try:
-        checked = read_build(build_dir)
+        checked = read_build(build_dir, check_vectors=True)  # reused vectors must be sound, not just well shaped
     except IndexDamaged:
         return None, None, []
     return build_dir, checked.meta, checked.passages
@@ -116,7 +122,7 @@ def _dense_index(vectors: np.ndarray) -> faiss.Index:
     return index
 
 
-def _write_build(index_dir: Path, built: Built, trusted: Path | None) -> str:
+def _write_build(index_dir: Path, built: Built, trusted: Path | None, trusted_passages: list[Passage]) -> str:
     """Writes the build and makes it current; as a part added to the previous build when that one
     is `trusted` (read and checked whole, or written, by this engine) and the change is small."""
     builds = index_dir / BUILDS
@@ -125,7 +131,8 @@ def _write_build(index_dir: Path, built: Built, trusted: Path | None) -> str:
     built = replace(built, meta=built.meta.model_copy(update={"build": name}))
     try:
         previous = current_build(index_dir)
-        delta = _delta(previous, built) if previous and previous == trusted else None
+        extend = previous and previous == trusted and not built.whole
+        delta = _delta(previous, built, trusted_passages) if extend else None
         if delta is None:
             tmp.mkdir(parents=True)
             _write_part(tmp, built.passages, built.vectors, built.sentences, built.table, built.lexical)
@@ -179,11 +186,14 @@ class Delta:
     rows: np.ndarray  # rows of the build's passages that go into the new part (its changed and added documents)
     live: np.ndarray  # the previous build's row flags, the rows of changed and removed documents cleared
     parts: list[str]  # the parts the previous build had added
+    splitter: Decompounder  # the compound splitter of the changed corpus (a whole build's)
+    word_counts: dict[str, int]  # and its word counts
 
 
-def _delta(previous: Path, built: Built) -> Delta | None:
+def _delta(previous: Path, built: Built, old_passages: list[Passage]) -> Delta | None:
     """The previous build's rows to keep and the new rows, or None when the build is to be written
-    whole (another model or ingestion, too many changes since the last whole write, damage)."""
+    whole (another model or ingestion, too many changes since the last whole write, damage, or a
+    change that splits a compound otherwise than before)."""
     try:
         old_meta = read_meta(previous)
         if any(getattr(old_meta, key) != getattr(built.meta, key) for key in ("format", "model", "dim", "params")):
@@ -216,7 +226,57 @@ def _delta(previous: Path, built: Built) -> Delta | None:
     after, in_use = total + len(rows), int(live.sum()) + len(rows)
     if len(folders) > MAX_DELTAS or (after - in_use) + (after - sizes[0]) > DELTA_SHARE * in_use:
         return None
-    return Delta(rows, live, [f.name for f in folders[1:]])
+    retired = [p for p in old_passages if p.doc not in kept]
+    splitting = _same_splitting(previous, retired, [built.passages[i] for i in rows.tolist()])
+    if splitting is None:
+        return None
+    return Delta(rows, live, [f.name for f in folders[1:]], *splitting)
+
+
+def _same_splitting(
+    previous: Path, retired: list[Passage], added: list[Passage]
+) -> tuple[Decompounder, dict[str, int]] | None:
+    """The compound splitter and word counts a whole build of the changed corpus would have, when it
+    splits every word as the previous build's did (so the parts kept rank as in a whole build);
+    None when some word is now split otherwise (a new word that is the head or tail of a known
+    compound), or the previous build has no word counts (made before they were stored)."""
+    try:
+        before = json.loads((previous / LEXICAL / WORDS_FILE).read_text(encoding="utf-8"))
+        old = Decompounder(json.loads((previous / LEXICAL / COMPOUNDS_FILE).read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return None
+    gone, new = _word_counts(retired), _word_counts(added)
+    counts = Counter(before)
+    counts.subtract(gone)
+    counts.update(new)
+    after = {word: n for word, n in counts.items() if n > 0}
+    splitter = compound_splitter(after)
+    changed = {w for w in gone.keys() | new.keys() if old.counts.get(w) != splitter.counts.get(w)}
+    if any(old.parts(w) != splitter.parts(w) for w in _holding(after, changed)):
+        return None
+    return splitter, after
+
+
+def _word_counts(passages: list[Passage]) -> Counter[str]:
+    """Words as Lexical.build counts them: in each passage's text under its heading."""
+    return Counter(word for p in passages for word in words(p.context()))
+
+
+def _holding(vocabulary: dict[str, int], changed: set[str]) -> set[str]:
+    """The words that begin or end with a changed word (or are one): the only ones whose best
+    split a change of that word's count can alter."""
+    if not changed:
+        return set()
+    ahead = sorted(vocabulary)
+    behind = sorted(word[::-1] for word in vocabulary)
+    found: set[str] = set()
+    for word in changed:
+        for ordered, key, turn in ((ahead, word, False), (behind, word[::-1], True)):
+            at = bisect_left(ordered, key)
+            while at < len(ordered) and ordered[at].startswith(key):
+                found.add(ordered[at][::-1] if turn else ordered[at])
+                at += 1
+    return found
 
 
 def _spans(passages: list[Passage]) -> dict[str, tuple[int, int]] | None:
@@ -231,26 +291,27 @@ def _write_delta(tmp: Path, previous: Path, built: Built, delta: Delta) -> None:
     changed documents as a new part under deltas/, and which rows are in use."""
     tmp.mkdir(parents=True)
     per_build = {"meta.json", FOLLOWUPS, LIVE, DELTAS}
+    counted = {Path(LEXICAL) / COMPOUNDS_FILE, Path(LEXICAL) / WORDS_FILE}  # the changed corpus' own, written below
     for path in sorted(previous.rglob("*")):
         relative = path.relative_to(previous)
-        if relative.parts[0] in per_build:
+        if relative.parts[0] in per_build or relative in counted:
             continue
         if path.is_dir():
             (tmp / relative).mkdir()
         else:
-            os.link(path, tmp / relative)
+            _link_or_copy(path, tmp / relative)
     parts, rows = list(delta.parts), delta.rows
     if len(rows):
         sentence_rows = np.flatnonzero(np.isin(built.table[:, 0], rows))
         table = built.table[sentence_rows]
         table[:, 0] = np.searchsorted(rows, table[:, 0])  # rows ascend: each sentence's passage within the part
         passages = [built.passages[i] for i in rows.tolist()]
-        counts = json.loads((previous / LEXICAL / COMPOUNDS_FILE).read_text(encoding="utf-8"))
-        # words split as in the build it extends, so that every part counts them alike
-        lexical = Lexical.build((p.context() for p in passages), Decompounder(counts))
+        # words split as the whole changed corpus splits them, which is how the kept parts split them too
+        lexical = Lexical.build((p.context() for p in passages), delta.splitter)
         parts.append(uuid.uuid4().hex[:12])
         _write_part(tmp / "deltas" / parts[-1], passages, built.vectors[rows], built.sentences[sentence_rows], table,
                     lexical, compounds=False)
+    save_counts(tmp / LEXICAL, delta.splitter, delta.word_counts)
     np.save(tmp / LIVE, np.concatenate([delta.live, np.ones(len(rows), dtype=bool)]))
     (tmp / DELTAS).write_text(json.dumps(parts), encoding="utf-8")
 
@@ -277,12 +338,25 @@ def _fsync(path: Path) -> None:
 
 
 def _remove_old_builds(builds: Path, keep: set[str]) -> None:
-    """Drops earlier builds and leftovers of killed ones, keeping the newest previous build for readers still on it."""
-    finished = sorted((p for p in builds.iterdir() if not p.name.startswith(".")), key=lambda p: p.name)
+    """Drops earlier builds and leftovers of killed ones, keeping the newest previous build for readers
+    still on it. Only what a build names as its own (a build name, or one in the making): anything else
+    someone put there (a backup, a copy kept for comparison) is never ours to delete."""
+    finished = sorted((p for p in builds.iterdir() if BUILD_NAME.fullmatch(p.name)), key=lambda p: p.name)
     keep = keep | {p.name for p in [p for p in finished if p.name not in keep][-1:]}
     for path in builds.iterdir():
-        if path.name not in keep:
+        ours = BUILD_NAME.fullmatch(path.name) or BUILD_IN_MAKING.fullmatch(path.name)
+        if ours and path.name not in keep:
             shutil.rmtree(path, ignore_errors=True)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A hard link where the file system has them (a part is shared, never modified), else a copy."""
+    try:
+        os.link(source, target)
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS):
+            raise
+        shutil.copy2(source, target)
 
 
 def _all_scores(index: faiss.IndexFlat | None, query_vector: np.ndarray) -> np.ndarray:
@@ -303,6 +377,7 @@ class LocalEngine:
         self.index_dir = index_dir
         self.where = str(index_dir)
         self._trusted: Path | None = None  # the build this engine last read whole or wrote: a change may extend it
+        self._trusted_passages: list[Passage] = []  # and its passages in use
 
     def lock(self) -> AbstractContextManager[None]:
         return build_lock(self.index_dir)
@@ -327,11 +402,12 @@ class LocalEngine:
     def readable(self) -> tuple[BuildMeta | None, list[Passage]]:
         """The current build's meta and passages, or nothing when they are missing or damaged."""
         self._trusted, meta, passages = _readable_build(self.index_dir)
+        self._trusted_passages = passages
         return meta, passages
 
     def write(self, built: Built) -> str:
-        name = _write_build(self.index_dir, built, self._trusted)
-        self._trusted = self.index_dir / BUILDS / name
+        name = _write_build(self.index_dir, built, self._trusted, self._trusted_passages)
+        self._trusted, self._trusted_passages = self.index_dir / BUILDS / name, built.passages
         return name
 
     def load(self) -> LocalBuild:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import tokenize
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +28,13 @@ PART_NAME = re.compile(r"[0-9a-f]{12}")
 PART_DOCUMENTS = "documents.json"  # [doc, first row, passages] of each document of a part, for changes
 BUILD_NAME = re.compile(r"[0-9]{8}T[0-9]{6}-[0-9a-f]{6}")  # what CURRENT may name
 # what a truncated, edited or foreign file raises from json, numpy, faiss or pydantic
+# (numpy parses a .npy header as a Python literal: a damaged one raises SyntaxError or TokenError)
 DAMAGE = (
     OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, RuntimeError, EOFError,
-    RecursionError, zipfile.BadZipFile, ValidationError,
+    RecursionError, SyntaxError, tokenize.TokenError, zipfile.BadZipFile, ValidationError,
 )
+UNIT = 0.01  # every stored vector is L2-normalised: a norm further than this from 1 is damage (float16: 6e-5)
+CHECK_ROWS = 65_536  # vectors checked at a time, so checking a large part never holds it all in memory
 
 
 _PASSAGE = TypeAdapter(Passage)
@@ -74,12 +78,18 @@ def read_meta(build: Path) -> BuildMeta:
     return meta
 
 
-def read_build(build: Path) -> Build:
-    """Every file of a build, checked against meta.json and against each other."""
+def read_build(build: Path, check_vectors: bool = False) -> Build:
+    """Every file of a build, checked against meta.json and against each other; with `check_vectors`
+    (a builder about to reuse the build) every vector too, which a server loading it skips: random
+    bytes or NaN in a vector file keep their shape, and only the values show the damage."""
     meta = read_meta(build)
     try:
         folders = part_folders(build)
         parts = [_read_part(folder, meta) for folder in folders]
+        if check_vectors:
+            for folder, part in zip(folders, parts, strict=True):
+                _check_unit(folder / "dense.faiss", part.dense.reconstruct_n(0, part.dense.ntotal))
+                _check_unit(folder / SENTENCES, part.sentence_vectors)
         rows = [len(part.passages) for part in parts]
         live = _read_live(build, sum(rows))
         passages = [p for part in parts for p in part.passages]
@@ -91,6 +101,13 @@ def read_build(build: Path) -> Build:
     except DAMAGE as exc:
         raise IndexDamaged(build, _reason("", exc)) from exc
     return Build(meta, parts, live, passages, lexical)
+
+
+def _check_unit(path: Path, vectors: np.ndarray) -> None:
+    for start in range(0, len(vectors), CHECK_ROWS):
+        norms = np.linalg.norm(np.asarray(vectors[start : start + CHECK_ROWS], dtype=np.float32), axis=1)
+        if not np.all(np.abs(norms - 1) <= UNIT):  # NaN fails this too
+            raise ValueError(f"{path.name} holds vectors that are not unit length (damaged)")
 
 
 def part_folders(build: Path) -> list[Path]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -26,7 +27,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ...errors import BuildLocked, DatabaseError, IndexMissing
+from ...errors import BuildLocked, DatabaseError, DatabaseUnavailable, IndexMissing
 from ...records import Passage
 from ...text.tokens import Decompounder
 from ..base import CANDIDATES, BuildMeta, Built, FollowupEvidence, document_runs, scattered
@@ -34,6 +35,8 @@ from .terms import PostgresTerms
 
 LOCK_KEY = 0x7261_7070  # advisory lock id for builders ("rapp")
 POOL_SIZE = 4  # connections per process and database: a server's concurrent searches each get one
+POOL_WAIT_S = 5.0  # a search waits this long for a free connection, then gets 503
+CONNECT_TIMEOUT_S = 3  # a database host that does not answer is reported as away after this long
 EXACT_UP_TO = 1000  # passages; up to this every passage and sentence is scored: HNSW missed a dev answer's sentence
 HNSW = "USING hnsw (embedding vector_ip_ops) WITH (m = 16, ef_construction = 64)"
 POSTINGS_CHUNK = 128  # passages per postings row (6 bytes each): rows stay small enough for a btree index
@@ -50,13 +53,32 @@ def _connect(url: str):  # noqa: ANN202  (psycopg is an optional dependency)
     except ImportError:
         raise DatabaseError("the PostgreSQL engine needs `pip install 'rapportsok[postgres]'`") from None
     try:
-        conn = psycopg.connect(url, autocommit=True)
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
         conn.execute("SET client_min_messages = warning")
         conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
         _configure(conn)
-    except psycopg.Error as exc:
-        raise DatabaseError(f"cannot use the database: {str(exc).splitlines()[0] if str(exc) else exc}") from exc
+    except psycopg.ProgrammingError as exc:  # libpq quotes the URL, or the part it stumbled on: the password too
+        raise DatabaseError(
+            "cannot read the database URL; write it as postgresql://user:password@host:port/database "
+            "(percent-encode @, /, : and spaces in the password)"
+        ) from exc
+    except psycopg.OperationalError as exc:  # no server, refused, lost, timed out
+        raise _unavailable(exc, url) from exc
+    except psycopg.Error as exc:  # connected, but something it needs is missing (pgvector, rights)
+        raise DatabaseError(f"cannot use the database: {(str(exc).splitlines() or [''])[0]}") from exc
     return conn
+
+
+URL_SECRET = re.compile(r"^[^:]*:/*[^:/@]*:(?P<password>.+)@[^@]*$")  # what stands where a URL's password does
+
+
+def _unavailable(exc: Exception, url: str) -> DatabaseUnavailable:
+    """The driver's first line, with the URL's password masked wherever the driver quoted it."""
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    password = URL_SECRET.match(url)
+    if password:
+        first = first.replace(password["password"], "***")
+    return DatabaseUnavailable(f"cannot use the database: {first}")
 
 
 def _configure(conn) -> None:  # noqa: ANN001
@@ -79,11 +101,22 @@ def _pool(url: str):  # noqa: ANN202
             from psycopg_pool import ConnectionPool
 
             _connect(url).close()  # a database that cannot be used fails here, at once and saying why
-            pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, kwargs={"autocommit": True},
-                                  configure=_configure, name="rapportsok", open=True)
+            pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, timeout=POOL_WAIT_S,
+                                  kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
+                                  configure=_configure, check=ConnectionPool.check_connection,
+                                  name="rapportsok", open=True)
             atexit.register(pool.close)
             _pools[url] = pool
         return _pools[url]
+
+
+def _drop_pool(url: str) -> None:
+    """After a lost connection: the next use connects afresh (failing at once while the database is
+    away, succeeding the moment it is back) instead of waiting out the pool's reconnect backoff."""
+    with _pools_lock:
+        pool = _pools.pop(url, None)
+    if pool is not None:
+        pool.close(timeout=0)
 
 
 def _schema(dim: int) -> str:
@@ -141,9 +174,16 @@ class PostgresEngine:
 
     @contextmanager
     def connection(self) -> Iterator:
-        """A connection of the process's pool for this database, for one query or one write."""
-        with _pool(self.url).connection() as conn:
-            yield conn
+        """A connection of the process's pool for this database, for one query or one write; a
+        database that is away or goes away raises DatabaseError (503) at once, never a driver error."""
+        import psycopg
+
+        try:
+            with _pool(self.url).connection() as conn:
+                yield conn
+        except psycopg.OperationalError as exc:  # the server went away, or no connection in POOL_WAIT_S
+            _drop_pool(self.url)
+            raise _unavailable(exc, self.url) from exc
 
     @contextmanager
     def lock(self) -> Iterator[None]:

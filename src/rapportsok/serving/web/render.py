@@ -145,6 +145,8 @@ def render(request: Request, template: str, status: int = 200, **context: object
     return templates.TemplateResponse(request, template, context, status_code=status, headers=HEADERS)
 
 
-def error_page(request: Request, status: int, text: str) -> HTMLResponse:
+def error_page(request: Request, status: int, text: str, headers: dict[str, str] | None = None) -> HTMLResponse:
     """A Norwegian error page for a person's browser (API clients get JSON)."""
-    return render(request, "error.html", status, title=STATUS_TITLES.get(status, "Feil"), text=text)
+    page = render(request, "error.html", status, title=STATUS_TITLES.get(status, "Feil"), text=text)
+    page.headers.update(headers or {})
+    return page
