@@ -25,14 +25,14 @@ def candidates(text: str) -> tuple[list[int], list[int]]:
         if token.isdigit():
             if not (len(token) == 4 and token[:2] in ("19", "20")):
                 arabic.append(int(token))
-        elif ROMAN.match(token):
+        elif ROMAN.match(token) and (token.islower() or (token.isupper() and len(token) > 1)):  # not «Vi», «I»
             roman.append(_roman_value(token.lower()))
     return arabic, roman
 
 
 def printed_labels(arabic: list[set[int]], roman: list[set[int]]) -> list[str | None]:
     """Per sheet, the printed page label its heads and footers carry (None where none does)."""
-    numbers = _advancing(arabic)
+    numbers = _advancing(arabic, lone=True)
     romans = _advancing(roman)
     return [
         str(n) if n is not None else (_roman_text(r) if r is not None else None)
@@ -53,8 +53,9 @@ def fill_labels(printed: list[str | None]) -> list[str]:
     return [label or str(i + 1) for i, label in enumerate(labels)]
 
 
-def _advancing(found: list[set[int]]) -> list[int | None]:
-    """Per sheet, the candidate that advances by one per sheet with its neighbours'."""
+def _advancing(found: list[set[int]], lone: bool = False) -> list[int | None]:
+    """Per sheet, the candidate that advances by one per sheet with its neighbours' (with
+    `lone`, a one-sheet document keeps its smallest)."""
     offsets = [{n - i for n in numbers} for i, numbers in enumerate(found)]
     chosen: list[int | None] = []
     for i, numbers in enumerate(found):
@@ -62,13 +63,12 @@ def _advancing(found: list[set[int]]) -> list[int | None]:
             chosen.append(None)
             continue
         near: Counter[int] = Counter()
-        others = [k for k in range(max(0, i - WINDOW), min(len(found), i + WINDOW + 1)) if k != i]
+        others = [k for k in range(max(0, i - WINDOW), min(len(found), i + WINDOW + 1)) if k != i and found[k]]
         for k in others:
             near.update(offsets[k])
         best = max(numbers, key=lambda n: (near[n - i], -n))
         need = 1 if len(others) < MIN_NEIGHBOURS else 2  # a coincidence seldom repeats on three sheets
-        lone = len(found) == 1 and len(numbers) == 1
-        chosen.append(best if best > 0 and (near[best - i] >= need or lone) else None)
+        chosen.append(best if best > 0 and (near[best - i] >= need or (lone and len(found) == 1)) else None)
     return chosen
 
 
