@@ -32,6 +32,7 @@ SHORT_LINE = 2.0  # a paragraph's last line ends this many type sizes short of t
 PARAGRAPH_GAP = 1.45  # a gap this many times the usual leading opens a paragraph
 CELL_GAP = 1.5  # a horizontal gap this many type sizes wide separates table cells
 EDGE_ROWS = 3  # rows at the top and at the bottom of a page that may be furniture
+APART = 1.4  # a head or footer stands this many line distances from the text
 MAX_FURNITURE_WORDS = 12  # a head or footer row is short
 LABELS_AGREE = 0.8  # the PDF's page labels are used when they match this share of the printed numbers
 FURNITURE_SHARE = 0.25  # furniture recurs on at least this share of the pages (and on two)
@@ -224,9 +225,10 @@ def _remove_furniture(pages: list[Page], body_size: float) -> list[str | None]:
     """Drop running heads and footers; return the page number each sheet prints (None where none).
 
     Furniture is a row among a page's top and bottom rows that recurs at the same height with
-    the same text once numbers are masked (so lone page numbers too), or a short one, in type no
-    larger than the body's, that opens or ends with the sheet's page number (a head that changes
-    per chapter, «8 1.2. METRISCHE RÄUME»; not «1 Innledning» opening page 1)."""
+    the same text once numbers are masked (so lone page numbers too), or a short one set apart
+    from the text, in type no larger than the body's, that opens or ends with the sheet's page
+    number (a head that changes per chapter, «8 1.2. METRISCHE RÄUME»; not «1 Innledning»
+    opening page 1). Only those rows are searched for the printed number."""
     seen: Counter[tuple[str, int, str]] = Counter()
     for page in pages:
         seen.update({_furniture_key(place, row) for place, row in _edge_rows(page)})
@@ -240,21 +242,23 @@ def _remove_furniture(pages: list[Page], body_size: float) -> list[str | None]:
             for place, row in _edge_rows(page)
             if seen[key := _furniture_key(place, row)] >= (2 if key[2] == "#" else need)  # a lone page number
         })
-        outermost = {id(row) for row in page.rows[:1] + page.rows[-1:]}
+        apart = _set_apart(page)
         found = [
             candidates(row.text)
             for _, row in _edge_rows(page)
-            if id(row) in recurring[-1] or (id(row) in outermost and len(row.text.split()) <= MAX_FURNITURE_WORDS)
+            if id(row) in recurring[-1] or (id(row) in apart and len(row.text.split()) <= MAX_FURNITURE_WORDS)
         ]
         arabic.append({n for numbers, _ in found for n in numbers})
         roman.append({n for _, numbers in found for n in numbers})
     printed = printed_labels(arabic, roman)
     for page, furniture, label in zip(pages, recurring, printed, strict=True):
         if label is not None:
+            apart = _set_apart(page)
             furniture |= {
                 id(row)
                 for _, row in _edge_rows(page)
-                if len(words := row.text.lower().split()) <= MAX_FURNITURE_WORDS
+                if id(row) in apart
+                and len(words := row.text.lower().split()) <= MAX_FURNITURE_WORDS
                 and label in (words[0], words[-1])
                 and row.size <= body_size + 0.5
             }
@@ -262,9 +266,21 @@ def _remove_furniture(pages: list[Page], body_size: float) -> list[str | None]:
     return printed
 
 
+def _set_apart(page: Page) -> set[int]:
+    """The page's top and bottom rows where a wider gap than between its lines parts them from
+    the rest: where heads and footers stand (a heading opening the page stands close to its text)."""
+    rows = page.rows
+    if len(rows) < 3:
+        return set()
+    usual = statistics.median(a.y - b.y for a, b in zip(rows, rows[1:], strict=False))
+    return {
+        id(row) for row, gap in ((rows[0], rows[0].y - rows[1].y), (rows[-1], rows[-2].y - rows[-1].y))
+        if gap > APART * usual
+    }
+
+
 def _edge_rows(page: Page) -> list[tuple[str, Row]]:
-    top = page.rows[:EDGE_ROWS]
-    return [("top", r) for r in top] + [("bottom", r) for r in page.rows[-EDGE_ROWS:] if r not in top]
+    return [("top", r) for r in page.rows[:EDGE_ROWS]] + [("bottom", r) for r in page.rows[-EDGE_ROWS:]]
 
 
 def _page_labels(reader: PdfReader, printed: list[str | None]) -> list[str]:
