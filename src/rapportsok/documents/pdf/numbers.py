@@ -32,8 +32,8 @@ def candidates(text: str) -> tuple[list[int], list[int]]:
 
 def printed_labels(arabic: list[set[int]], roman: list[set[int]]) -> list[str | None]:
     """Per sheet, the printed page label its heads and footers carry (None where none does)."""
-    numbers = _advancing(arabic, lone=True)
-    romans = _advancing(roman)
+    numbers = _advancing(arabic, front=False)
+    romans = _advancing(roman, front=True)
     return [
         str(n) if n is not None else (_roman_text(r) if r is not None else None)
         for n, r in zip(numbers, romans, strict=True)
@@ -53,9 +53,10 @@ def fill_labels(printed: list[str | None]) -> list[str]:
     return [label or str(i + 1) for i, label in enumerate(labels)]
 
 
-def _advancing(found: list[set[int]], lone: bool = False) -> list[int | None]:
-    """Per sheet, the candidate that advances by one per sheet with its neighbours' (with
-    `lone`, a one-sheet document keeps its smallest)."""
+def _advancing(found: list[set[int]], front: bool) -> list[int | None]:
+    """Per sheet, the candidate that advances by one per sheet with its neighbours'. Roman front
+    matter (`front`) is short: only the sheets showing roman numbers count as neighbours; a
+    one-sheet document keeps its smallest arabic number."""
     offsets = [{n - i for n in numbers} for i, numbers in enumerate(found)]
     chosen: list[int | None] = []
     for i, numbers in enumerate(found):
@@ -63,12 +64,13 @@ def _advancing(found: list[set[int]], lone: bool = False) -> list[int | None]:
             chosen.append(None)
             continue
         near: Counter[int] = Counter()
-        others = [k for k in range(max(0, i - WINDOW), min(len(found), i + WINDOW + 1)) if k != i and found[k]]
+        window = range(max(0, i - WINDOW), min(len(found), i + WINDOW + 1))
+        others = [k for k in window if k != i and (found[k] or not front)]
         for k in others:
             near.update(offsets[k])
         best = max(numbers, key=lambda n: (near[n - i], -n))
         need = 1 if len(others) < MIN_NEIGHBOURS else 2  # a coincidence seldom repeats on three sheets
-        chosen.append(best if best > 0 and (near[best - i] >= need or (lone and len(found) == 1)) else None)
+        chosen.append(best if best > 0 and (near[best - i] >= need or (not front and len(found) == 1)) else None)
     return chosen
 
 
