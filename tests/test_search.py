@@ -122,3 +122,66 @@ def test_top_rows_is_the_head_of_a_stable_argsort():
         scores[rng.random(n) < 0.2] = -np.inf  # filtered out
         k = int(rng.integers(0, n + 1))
         assert top_rows(scores, k).tolist() == np.argsort(-scores, kind="stable")[:k].tolist()
+
+
+NALOKSON = "Nalokson er et legemiddel"
+
+
+@pytest.mark.parametrize("query", ["naloxone", "what does the report say about naloxone", "naloxon"])
+def test_english_and_misspelled_naloxone_find_the_nalokson_passage_first(index, query):
+    hits = search(index, query, k=10).hits
+    assert hits and hits[0].passage.text.startswith(NALOKSON)
+
+
+@pytest.mark.parametrize(("query", "stem"), [("police", "politi"), ("user rooms", "bruker")])
+def test_english_words_the_reports_lack_still_find_their_norwegian_passages(index, query, stem):
+    hits = search(index, query, k=10).hits
+    assert hits and any(stem in h.passage.context().lower() for h in hits[:3])
+
+
+def test_a_misspelled_word_gets_a_suggestion_from_the_corpus_and_its_hits(index):
+    result = search(index, "naloxon")
+    assert result.corrections == {"naloxon": "nalokson"}
+    assert result.suggestion == "nalokson"
+    data = result.as_dict()
+    assert data["suggestion"] == "nalokson" and data["corrections"] == {"naloxon": "nalokson"}
+    assert search(index, "Naloxon i Norge").suggestion == "nalokson i Norge"  # the rest of the query as typed
+    assert search(index, "nalokson").suggestion is None
+
+
+def test_an_english_question_gets_no_suggestion_of_norwegian_false_friends(index):
+    assert search(index, "prisoners with drug problems").suggestion is None
+
+
+@pytest.mark.parametrize("query", ["forslag 15", "forslag nr. 15", "Forslag 15"])
+def test_a_proposal_asked_for_alone_gives_that_proposal_and_nothing_that_merely_holds_its_number(index, query):
+    result = search(index, query, k=10)
+    assert result.proposals == [15]
+    assert result.hits and all(h.passage.proposal == 15 for h in result.hits)
+    assert result.hits[0].passage.text.startswith("Forslag 15")
+
+
+def test_a_proposal_with_words_leads_with_the_proposal(index):
+    hits = search(index, "forslag 15 fengsel", k=10).hits
+    assert hits[0].passage.proposal == 15
+    assert not any("15–16" in h.snippet_text() or "§ 15-1" in h.snippet_text() for h in hits)
+
+
+def test_an_empty_result_says_whether_the_document_filter_is_why(index):
+    filtered = search(index, "nalokson", docs=["stoltenberg-rapporten-2010"])
+    assert filtered.hits == [] and filtered.empty == "filter"
+    assert filtered.as_dict()["empty"] == "filter"
+    nothing = search(index, "kvantefysikk i rommet")
+    assert nothing.hits == [] and nothing.empty == "nothing"
+    assert search(index, "nalokson").empty is None
+
+
+def test_nynorsk_words_are_searched_for_as_the_reports_spell_them(index):
+    result = search(index, "Kva vil Stoltenberg-utvalet gjere med sprøyterommet i Oslo?", k=5)
+    assert result.corrections["utvalet"] == "utvalget"
+    assert "Stoltenberg-utvalget" in result.suggestion
+    assert result.hits[0].passage.proposal == 5  # «Fra sprøyterom til brukersteder»
+
+
+def test_a_four_letter_word_is_never_suggested(index):
+    assert search(index, "user rooms").suggestion is None  # "uker" is one edit away, and wrong

@@ -10,37 +10,34 @@ question on the e5 cosine scale. Thresholds are tuned on the dev set and on off-
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..text.bm25 import idf
+from ..text.stopwords import QUESTION_WORDS, STOPWORDS_ENGLISH
+from ..text.tokens import STOPWORDS, stem_words, words
+from .spelling import speller
 
 if TYPE_CHECKING:
     from .index import Index
 
-# Words that say how a question is asked, not what it is about.
-QUESTION_WORDS = frozenset(
-    """
-    hva hvem hvilke hvilken hvilket hvor hvordan hvorfor når mange mye kor korleis kva kven kvifor kvar
-    sier si står skriver skrive mener meiner går gå ut inneholder innebærer handler dreier beskriver omtaler
-    rapport rapporten rapportene rapportens dokument dokumentet dokumentets meldingen meldinga stortingsmeldingen
-    ifølge ifølgje iflg finnes fins
-    what which who whom how why when where many much does did do is are was were the a an of in on about to for
-    and say says said report reports according document paper white there
-    """.split()
-)
 # Thresholds (dense scores are blended e5 cosines: about .80 unrelated, .90 on the point)
 MIN_COVER = 0.15  # share of the question's content-word weight a passage must contain ...
 DENSE_ALONE = 0.88  # ... unless its dense score is this close to the question on its own
-DENSE_FOREIGN = 0.80  # a question mostly in words the reports lack (English, nynorsk) has only the dense signal
-FOREIGN_KNOWN = 0.6  # at or below this share of known content words a question counts as foreign
+DENSE_FOREIGN = 0.80  # an English question has only the dense signal, and English runs lower on e5's scale
+FOREIGN_KNOWN = 0.6  # at or below this share of known content words, the lexical signal is too thin
+STANDOUT = 0.045  # ... and a Norwegian question's passage must stand this far above the corpus' median
 STRONG_COVER = 0.5  # a shown hit is "weak" unless it has this much of the content-word weight ...
 DENSE_STRONG = 0.89  # ... or this dense score
+ENGLISH_GAP = 0.05  # an English question's cosines run this much below the same question's in Norwegian
 # A sentence (answers) or passage (compare) this close to the question on its own addresses it,
 # shared words or not: answers and compare must move together (tuned with bench/answer).
 DENSE_ADDRESSES = 0.865
+ENGLISH_ONLY = frozenset(STOPWORDS_ENGLISH) - STOPWORDS
+NORWEGIAN_ONLY = STOPWORDS - frozenset(STOPWORDS_ENGLISH)
+QUERY_STOPWORDS = STOPWORDS | frozenset(STOPWORDS_ENGLISH) | frozenset(QUESTION_WORDS)
 
 
 @dataclass(frozen=True)
@@ -49,6 +46,19 @@ class Floor:
 
     keep: np.ndarray
     weak: np.ndarray
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A query as search understands it: its content words (question words of bokmål, nynorsk and
+    English left out, a word the index lacks replaced by the corpus word it is taken for), their
+    tokens, and whether it is asked in English (more English than Norwegian function words)."""
+
+    text: str
+    tokens: list[str]
+    known: float  # share of the content tokens the index knows, corrections included
+    english: bool
+    corrections: dict[str, str] = field(default_factory=dict)  # query word -> corpus word
 
 
 class Vocabulary:
@@ -76,41 +86,71 @@ def vocabulary(index: Index) -> Vocabulary:
     return found
 
 
-def content_tokens(index: Index, query: str) -> list[str]:
-    """The query's tokens that say what it is about (question words and report names left out,
-    unless nothing else is left)."""
+def read(index: Index, query: str) -> Reading:
+    """The query's content words and tokens, with corrections of the words the index lacks."""
+    said = words(query)
+    english = sum(w in ENGLISH_ONLY for w in said) > sum(w in NORWEGIAN_ONLY for w in said)
+    kept = [w for w in dict.fromkeys(said) if w not in QUERY_STOPWORDS]
+    found = index.lexical.containing(stem_words(kept)).any(axis=1).tolist() if kept else []
+    lacking = [w for w, known in zip(kept, found, strict=True) if not known]
+    corrections = {} if english else {w: c for w in lacking if (c := speller(index).correct(w))}
+    text = " ".join(corrections.get(w, w) for w in kept)
+    tokens = _content(index, index.lexical.analyzer.tokens(text))
+    share = float(index.lexical.containing(tokens).any(axis=1).mean()) if tokens else 0.0
+    return Reading(text, tokens, share, english, corrections)
+
+
+def _content(index: Index, tokens: list[str]) -> list[str]:
+    """The tokens that say what the query is about: report names left out unless nothing else is left."""
     known = vocabulary(index)
-    tokens = list(dict.fromkeys(index.lexical.analyzer.tokens(query)))
+    tokens = list(dict.fromkeys(tokens))
     return [t for t in tokens if t not in known.meta] or [t for t in tokens if t not in known.generic]
 
 
-def cover(index: Index, tokens: list[str]) -> tuple[np.ndarray, float]:
-    """Per passage, the share of the tokens' IDF weight it contains; and the share of tokens the
-    corpus knows. A token no passage contains weighs most, so a passage cannot cover a question
-    whose main word the reports never use."""
+def content_tokens(index: Index, query: str) -> list[str]:
+    """The query's tokens that say what it is about (question words and report names left out,
+    unless nothing else is left)."""
+    return read(index, query).tokens
+
+
+def cover(index: Index, tokens: list[str]) -> np.ndarray:
+    """Per passage, the share of the tokens' IDF weight it contains. A token no passage contains
+    weighs most, so a passage cannot cover a question whose main word the reports never use."""
     if not tokens:
-        return np.zeros(len(index.passages), dtype=np.float32), 0.0
+        return np.zeros(len(index.passages), dtype=np.float32)
     present = index.lexical.containing(tokens)
     n = len(index.passages)
-    df = present.sum(axis=1)
-    weights = np.array([idf(n, d) for d in df.tolist()])
-    return (weights @ present) / weights.sum(), float((df > 0).mean())
+    weights = np.array([idf(n, d) for d in present.sum(axis=1).tolist()])
+    return (weights @ present) / weights.sum()
 
 
-def floor(index: Index, query: str, mode: str, lexical: np.ndarray | None, dense: np.ndarray | None,
+def floor(index: Index, reading: Reading, mode: str, lexical: np.ndarray | None, dense: np.ndarray | None,
           boosted: np.ndarray) -> Floor:
-    """Which passages to show and which as weaker hits; a proposal the query names is always shown."""
-    covered, known = cover(index, content_tokens(index, query))
+    """Which passages to show and which as weaker hits; a proposal the query names is always shown.
+
+    A Norwegian question whose words the reports know needs them (or a close dense match); an
+    English one, whose words the reports mostly lack, only its own dense scale; a Norwegian one
+    whose words the reports lack (nonsense in real words) a passage that stands out from the rest
+    of the corpus for it, not merely the best of a bad lot."""
+    covered = cover(index, reading.tokens)
     if mode == "lexical" or dense is None:
         keep = (lexical > 0) & (covered > 0)  # question words and report names alone are no match
         strong = covered >= STRONG_COVER
+    elif reading.english:
+        keep = dense >= DENSE_FOREIGN
+        strong = (covered >= STRONG_COVER) | (dense >= DENSE_STRONG - ENGLISH_GAP)
     else:
-        if known > FOREIGN_KNOWN:
+        if reading.known > FOREIGN_KNOWN:
             keep = (covered >= MIN_COVER) | (dense >= DENSE_ALONE)
-        elif known > 0:
-            keep = dense >= DENSE_FOREIGN
-        else:  # not one word the reports use: only a close dense match counts
-            keep = dense >= DENSE_ALONE
+        else:
+            keep = (covered >= STRONG_COVER) | (dense >= DENSE_ALONE) | (dense - _median(index, dense) >= STANDOUT)
         strong = (covered >= STRONG_COVER) | (dense >= DENSE_STRONG)
+    if not reading.tokens and boosted.any():  # "forslag 15" and nothing else: that proposal alone
+        keep = np.zeros_like(boosted)
     keep = keep | boosted
     return Floor(keep, ~(strong | boosted))
+
+
+def _median(index: Index, dense: np.ndarray) -> float:
+    """The dense score of the corpus' middle passage: how close the query is to the reports in general."""
+    return float(np.median(dense[index.searchable]))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -14,8 +14,9 @@ import numpy as np
 from ..errors import QueryError
 from ..records import Hit, Passage
 from .index import Index
-from .relevance import Floor, floor
+from .relevance import Floor, Reading, floor, read
 from .snippets import snippet_span
+from .spelling import respelled, sure
 
 Mode = Literal["hybrid", "dense", "lexical"]  # the ranking modes, also the API's enum
 MODES: tuple[str, ...] = get_args(Mode)
@@ -35,6 +36,14 @@ class SearchResult:
     mode: str
     took_ms: float
     hits: list[Hit]
+    corrections: dict[str, str] = field(default_factory=dict)  # query word the index lacks -> corpus word searched for
+    proposals: list[int] = field(default_factory=list)  # proposal numbers the query names (their passages lead)
+    empty: str | None = None  # why there are no hits: "filter" (the documents chosen hold none) or "nothing"
+
+    @property
+    def suggestion(self) -> str | None:
+        """«Mente du …?»: the query with each word the index lacks replaced by the corpus word searched for."""
+        return respelled(self.query, self.corrections)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -42,6 +51,10 @@ class SearchResult:
             "mode": self.mode,
             "took_ms": self.took_ms,
             "hits": [hit.as_dict() for hit in self.hits],
+            "suggestion": self.suggestion,
+            "corrections": self.corrections,
+            "proposals": self.proposals,
+            "empty": self.empty,
         }
 
 
@@ -88,21 +101,32 @@ def lexical_trust(coverage: float) -> float:
 
 def score(index: Index, query: str, mode: str, mask: np.ndarray) -> tuple[np.ndarray, Floor]:
     """One score per passage for the query (higher is better), and the relevance floor."""
-    lexical = index.lexical.scores(query) if mode != "dense" else None
-    dense = index.dense_scores(index.query_vector(query)) if mode != "lexical" else None
-    boosted = np.zeros(len(index.passages), dtype=bool)
+    fused, shown, _ = _score(index, query, mode, mask)
+    return fused, shown
+
+
+def _score(index: Index, query: str, mode: str, mask: np.ndarray) -> tuple[np.ndarray, Floor, Reading]:
+    """score's figures and the query as read (its content words and their corrections). The
+    question is embedded as respelled: nynorsk made bokmål where the corpus says so («utvalet»)."""
+    wanted = list(asked_proposals(query))
+    reading = read(index, PROPOSAL_QUERY.sub(" ", query))  # "forslag 15" names a proposal; "15" is no search word
+    lexical = index.lexical.scores(reading.text) if mode != "dense" else None
+    dense = index.dense_scores(index.query_vector(_embedded(query, reading))) if mode != "lexical" else None
+    boosted = np.isin(index.proposal_numbers, wanted) if wanted else np.zeros(len(index.passages), dtype=bool)
     if mode == "lexical":
         fused = lexical
     elif mode == "dense":
         fused = dense
     else:
-        weight = LEXICAL_WEIGHT * lexical_trust(index.lexical.coverage(query))
+        weight = 0.0 if reading.english else LEXICAL_WEIGHT * lexical_trust(reading.known)
         fused = weight * normalised(lexical, mask) + (1 - weight) * normalised(dense, mask)
-        wanted = list(asked_proposals(query))
-        if wanted:
-            boosted = np.isin(index.proposal_numbers, wanted)
-            fused = fused + np.where(boosted, np.where(index.proposal_starts, PROPOSAL_BOOST, PROPOSAL_BODY_BOOST), 0.0)
-    return fused, floor(index, query, mode, lexical, dense, boosted)
+        fused = fused + np.where(boosted, np.where(index.proposal_starts, PROPOSAL_BOOST, PROPOSAL_BODY_BOOST), 0.0)
+    return fused, floor(index, reading, mode, lexical, dense, boosted), reading
+
+
+def _embedded(query: str, reading: Reading) -> str:
+    """The text the question is embedded as: respelled where it has sure corrections."""
+    return respelled(query, reading.corrections) or query
 
 
 def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
@@ -126,29 +150,36 @@ def search(
     started = time.perf_counter()
     query = validate(index, query, k, docs, mode)
     mask = index.searchable & np.isin(index.doc_ids, docs) if docs else index.searchable
-    scores, shown = score(index, query, mode, mask)
+    scores, shown, reading = _score(index, query, mode, mask)
     if not all_hits:
         mask = mask & shown.keep
     scores = np.where(mask, scores, -np.inf)
     top = top_rows(scores, min(k, int(mask.sum())))
-    marker = _marker(index, query, mode)
+    marker = _marker(index, _embedded(query, reading), reading.text, mode)
+    weak = np.cumsum(shown.weak[top]) > 0  # weaker hits are the tail of the ranking, never from its middle
     hits = [
-        Hit(rank, float(scores[i]), index.passages[i], bool(shown.weak[i]), *marker(index.passages[i]))
+        Hit(rank, float(scores[i]), index.passages[i], bool(weak[rank - 1]), *marker(index.passages[i]))
         for rank, i in enumerate(top, start=1)
     ]
-    return SearchResult(query, mode, round((time.perf_counter() - started) * 1000, 2), hits)
+    empty = None
+    if not hits:
+        empty = "filter" if docs and (index.searchable & shown.keep).any() else "nothing"
+    took = round((time.perf_counter() - started) * 1000, 2)
+    return SearchResult(query, mode, took, hits, sure(reading.corrections), sorted(asked_proposals(query)), empty)
 
 
-def _marker(index: Index, query: str, mode: str) -> Callable[[Passage], tuple[tuple[int, int], frozenset[str]]]:
+def _marker(
+    index: Index, query: str, content: str, mode: str
+) -> Callable[[Passage], tuple[tuple[int, int], frozenset[str]]]:
     """A function giving a passage's snippet span (the sentence with most matched words, then the
-    closest by its vector) and its words that match the query."""
+    closest by its vector) and its words that match the query's content words (`Reading.text`)."""
     sentence_scores = index.sentence_scores(index.query_vector(query)) if mode != "lexical" else None
 
     def mark(passage: Passage) -> tuple[tuple[int, int], frozenset[str]]:
         rows = index.sentences(passage.passage_id)
         scored = sentence_scores is not None
         closeness = {start: float(sentence_scores[row]) for row, start, _ in rows} if scored else None
-        marked = index.lexical.matching_words(query, passage.text)
+        marked = index.lexical.matching_words(content, passage.text)
         return snippet_span(passage.text, marked, [(s, e) for _, s, e in rows], closeness), frozenset(marked)
 
     return mark

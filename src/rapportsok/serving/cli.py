@@ -163,8 +163,11 @@ def search(
         if as_json:
             term.json(result.as_dict())
             return
+        if result.suggestion:
+            term.out.print(f"Mente du «{escape(result.suggestion)}»? Treffene under gjelder det.\n")
         if not result.hits:
-            term.out.print(f"Ingen treff for «{escape(result.query)}».")
+            where = " i de valgte rapportene (søk uten --doc for alle)" if result.empty == "filter" else ""
+            term.out.print(f"Ingen treff for «{escape(result.query)}»{where}.")
             return
         for hit in result.hits:
             _print_hit(term, hit, full)

@@ -52,6 +52,10 @@ class SearchResponse(Declared):
     mode: str
     took_ms: float
     hits: list[Hit]
+    suggestion: str | None = Field(description="«Mente du …?»: the query with unknown words replaced by corpus words")
+    corrections: dict[str, str] = Field(description="each query word the index lacks and the corpus word searched for")
+    proposals: list[int] = Field(description="proposal numbers the query names; their passages lead")
+    empty: str | None = Field(description='why there are no hits: "filter" (the chosen documents) or "nothing"')
 
 
 class Citation(Declared):

@@ -27,7 +27,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ...errors import BuildLocked, DatabaseError, DatabaseUnavailable, IndexMissing
+from ...errors import BuildLocked, DatabaseError, DatabaseUnavailable, IndexMissing, WriteFailed
 from ...records import Passage
 from ...text.tokens import Decompounder
 from ..base import CANDIDATES, BuildMeta, Built, FollowupEvidence, document_runs, scattered
@@ -55,7 +55,10 @@ def _connect(url: str):  # noqa: ANN202  (psycopg is an optional dependency)
     try:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
         conn.execute("SET client_min_messages = warning")
-        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        # only where missing: a hot standby refuses CREATE EXTENSION even with IF NOT EXISTS, and
+        # serving from a read replica is the way to scale searches
+        if not conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'vector'").fetchone():
+            conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
         _configure(conn)
     except psycopg.ProgrammingError as exc:  # libpq quotes the URL, or the part it stumbled on: the password too
         raise DatabaseError(
@@ -190,6 +193,8 @@ class PostgresEngine:
         """Held on a connection of its own, so the server releases it if the builder dies."""
         conn = _connect(self.url)
         try:
+            if conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]:
+                raise WriteFailed("the database is a read-only replica: build on its primary, the replica follows")
             if not conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
                 raise BuildLocked("another build is writing to the database; try again when it has finished")
             yield
