@@ -44,7 +44,7 @@ COLUMN_SHARE = 0.15  # ... and on at least this share of the page's rows
 MAX_COLUMNS = 4
 COLUMN_FILL = 0.5  # a column's lines are at least this share of the room right of its start wide
 WIDE_SHARE = 0.3  # ... at least this share of them (the rest: short last lines, table cells)
-GUTTER = 4.0  # the left column's text ends at most this many type sizes before the right one starts
+GUTTER = 6.0  # the left column's text ends at most this many type sizes before the right one starts
 
 NUMBER_TOKEN = re.compile(r"\b(\d{1,4}|[ivxlcdm]{1,7})\b", re.I)  # masked in furniture keys
 TOC_ROW = re.compile(r"(?:\.\s?){4,}\s*\S{1,6}$|…{2,}\s*\S{1,6}$")
@@ -428,12 +428,13 @@ def _column_starts(rows: list[Row], left: float, right: float, body_size: float,
     widths: dict[int, list[float]] = {}  # per start: how wide the runs starting there are
     rows = [row for row in rows if row.size >= SMALL_TYPE * body_size]
     for row in rows:
+        ends = {id(run): segment[-1].end for segment in row.segments() for run in segment}  # justified: many runs
         for before, run in zip([None, *row.runs], row.runs, strict=False):
             x = round(run.x / 2) * 2
             if left + 0.4 * (right - left) < x < right and run.size >= SMALL_TYPE * body_size:
                 starts[x] += 1
                 gaps.setdefault(x, []).append(run.x - before.end if before else 0.0)
-                widths.setdefault(x, []).append(run.end - run.x)
+                widths.setdefault(x, []).append(ends[id(run)] - run.x)
     if not starts or depth <= 0:
         return []
     x, count = starts.most_common(1)[0]
