@@ -132,8 +132,8 @@ def test_ask_within_a_document_cites_only_that_document(full: Settings) -> None:
 
 
 def test_a_search_imports_no_ingestion_code(full: Settings) -> None:
-    """A cold search of a current index loads neither pypdf, SciPy nor the ingestion code."""
-    heavy = ("pypdf", "scipy", "rapportsok.passages", "rapportsok.documents.pdf")
+    """A cold search of a current index loads neither pypdf, SciPy, the formats' readers nor the ingestion code."""
+    heavy = ("pypdf", "scipy", "docx", "odf", "lxml", "rapportsok.passages", "rapportsok.documents.pdf")
     script = (
         "import atexit, sys\n"
         f"atexit.register(lambda: print('LOADED', [m for m in {heavy!r} if m in sys.modules], file=sys.stderr))\n"

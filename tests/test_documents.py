@@ -109,6 +109,7 @@ def _bad_inputs(folder: Path, make_pdf) -> dict[str, str]:
     writer.write(encrypted)
     make_pdf(folder / "skannet.pdf", [""])
     (folder / "notater.docx").write_bytes(b"PK\x03\x04")
+    (folder / "notater.rtf").write_bytes(b"{\\rtf1 Notater}")
     return {
         "tom.txt": "empty file",
         "binaer.txt": "binary file",
@@ -116,7 +117,8 @@ def _bad_inputs(folder: Path, make_pdf) -> dict[str, str]:
         "korrupt.pdf": "corrupt PDF",
         "hemmelig.pdf": "encrypted PDF",
         "skannet.pdf": "no text layer",
-        "notater.docx": "ignored",
+        "notater.docx": "corrupt file (not a zip archive)",
+        "notater.rtf": "ignored",
     }
 
 

@@ -20,6 +20,7 @@ ENVIRONMENT = {
     "RAPPORTSOK_LLM_MODEL": "qwen",
     "RAPPORTSOK_LLM_KEY": "secret",
     "RAPPORTSOK_LLM_TIMEOUT": "7.5",
+    "RAPPORTSOK_OCR_LANGS": "nor+eng",
 }
 
 
@@ -33,6 +34,7 @@ def test_resolve_reads_every_variable_of_the_environment(monkeypatch: pytest.Mon
         database="postgresql://db.example/rapportsok",
         max_file_mb=2.5,
         llm=LLMSettings("http://127.0.0.1:8080/v1", "qwen", "secret", 7.5),
+        ocr_langs="nor+eng",
     )
     assert Settings.resolve().max_file_bytes == 2_500_000
 
@@ -64,6 +66,7 @@ def test_without_variables_the_defaults() -> None:
             "RAPPORTSOK_LLM_TIMEOUT must be a number of seconds",
         ),
         ({"RAPPORTSOK_LLM_URL": "http://h/v1"}, "RAPPORTSOK_LLM_URL is set but RAPPORTSOK_LLM_MODEL is not"),
+        ({"RAPPORTSOK_OCR_LANGS": "nor, eng"}, "RAPPORTSOK_OCR_LANGS='nor, eng' is not a list of tesseract languages"),
     ],
 )
 def test_an_unusable_value_is_refused_naming_its_variable(environment: dict[str, str], message: str) -> None:

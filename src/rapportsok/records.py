@@ -17,6 +17,7 @@ class SourceLine:
     sheet: int | None = None  # 1-based page of the PDF file, for links that open it there
     role: str = "body"  # "body", "heading" or "note" where the PDF's layout tells
     note: int | None = None  # the footnote a "note" line belongs to
+    anchor: str | None = None  # the id of the web page's section the line stands in ("kap4-2")
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Passage:
     sheet: int | None = None  # 1-based page of the PDF file where the passage starts (for links)
     pages: tuple[PageMark, ...] = ()  # where in the text each further page starts (PDF sources)
     cite: str | None = None  # the document as cited: short title and year
+    link: str | None = None  # where the passage's section is on the web ("https://…/page#kap4-2", "page.html#kap4-2")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pages", tuple(PageMark(*m) for m in self.pages))  # lists from JSON
@@ -100,8 +102,9 @@ class Passage:
         return parts
 
     def source(self, start: int = 0, end: int | None = None) -> str:
-        """A reference to cite: "Meld. St. 5 (2024–2025), kap. 4.2 Oppfølging ..., s. 59–60"."""
-        return ", ".join([self.cite or self.title, *self.location(start, end)])
+        """A reference to cite: "Meld. St. 5 (2024–2025), kap. 4.2 Oppfølging ..., s. 59–60" (and the
+        section's web address, for a web page)."""
+        return ", ".join([self.cite or self.title, *self.location(start, end), *([self.link] if self.link else [])])
 
     def as_dict(self) -> dict[str, Any]:
         """The interface's hit fields without rank and score."""
@@ -121,6 +124,7 @@ class Passage:
             "page_label": self.page_label,
             "page_end_label": self.page_end_label,
             "sheet": self.sheet,
+            "link": self.link,
         }
 
 

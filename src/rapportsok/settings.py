@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ MB = 1_000_000  # bytes: the file size limit is in decimal megabytes
 DEFAULT_LLM_TIMEOUT = 60.0  # seconds; local models on a CPU are slow
 MAX_FILE_MB_ENV = "RAPPORTSOK_MAX_FILE_MB"  # also named in the warning about a file over the limit
 DATABASE_FILE_ENV = "RAPPORTSOK_DATABASE_URL_FILE"  # a file holding the URL (as container secrets are given)
+DEFAULT_OCR_LANGS = "nor"  # tesseract's languages for scanned pages, "+"-joined ("nor+eng")
+OCR_LANGS = re.compile(r"[A-Za-z_]+(?:\+[A-Za-z_]+)*")
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class Settings:
     database: str | None = field(default=None, repr=False)
     max_file_mb: float = DEFAULT_MAX_FILE_MB  # larger text files are skipped with a warning
     llm: LLMSettings | None = None  # None: answers are extractive and nothing is ever sent anywhere
+    ocr_langs: str = DEFAULT_OCR_LANGS  # the languages scanned pages are recognised in (the `ocr` extra)
 
     @property
     def max_file_bytes(self) -> int:
@@ -90,6 +94,7 @@ class Settings:
                 env("RAPPORTSOK_LLM_KEY") or None,
                 env("RAPPORTSOK_LLM_TIMEOUT", ""),
             ),
+            ocr_langs=_ocr_langs(env("RAPPORTSOK_OCR_LANGS", "").strip()),
         )
 
 
@@ -117,6 +122,16 @@ def _megabytes(value: str) -> float:
     if not 0 < megabytes < math.inf:
         raise RapportsokError(f"{MAX_FILE_MB_ENV}={value!r} is not a positive number of megabytes")
     return megabytes
+
+
+def _ocr_langs(value: str) -> str:
+    if not value:
+        return DEFAULT_OCR_LANGS
+    if not OCR_LANGS.fullmatch(value):
+        raise RapportsokError(
+            f"RAPPORTSOK_OCR_LANGS={value!r} is not a list of tesseract languages such as 'nor' or 'nor+eng'"
+        )
+    return value
 
 
 def _llm(url: str, model: str, key: str | None, timeout: str) -> LLMSettings | None:

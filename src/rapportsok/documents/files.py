@@ -1,4 +1,4 @@
-"""Reading corpus files (.txt, .pdf) into numbered source lines, plus their metadata."""
+"""Reading corpus files (.txt, .pdf, .docx, .odt, .html, .md) into numbered source lines, plus their metadata."""
 
 from __future__ import annotations
 
@@ -9,16 +9,31 @@ import os
 import re
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import CorpusError
 from ..records import SourceLine
 from ..settings import DEFAULT_MAX_FILE_MB, MAX_FILE_MB_ENV, MB
+from .formats.outline import Source
 from .metadata import read_metadata
+
+if TYPE_CHECKING:
+    from .ocr import Ocr
 
 TEXT_SUFFIXES = {".txt"}
 PDF_SUFFIXES = {".pdf"}
-DOCUMENT_SUFFIXES = TEXT_SUFFIXES | PDF_SUFFIXES
+WORD_SUFFIXES = {".docx"}
+OPENDOCUMENT_SUFFIXES = {".odt"}
+WEB_SUFFIXES = {".html", ".htm"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+# Read as paragraphs in order, without lines or pages to cite: chapter, section and proposal are the location.
+ORDERED_SUFFIXES = WORD_SUFFIXES | OPENDOCUMENT_SUFFIXES | WEB_SUFFIXES
+# Formats whose reader marks headings and footnotes itself (no guessing from the text's look).
+LAID_OUT_SUFFIXES = PDF_SUFFIXES | ORDERED_SUFFIXES | MARKDOWN_SUFFIXES
+DOCUMENT_SUFFIXES = TEXT_SUFFIXES | LAID_OUT_SUFFIXES
+KINDS = "a .txt, .pdf, .docx, .odt, .html or .md file"
 METADATA_FILE = "metadata.json"
+OFFICE_LOCK = "~$"  # "~$rapport.docx": Word's owner file while the document is open, not a document
 DEFAULT_MAX_BYTES = int(DEFAULT_MAX_FILE_MB * MB)  # of text per file; Settings.max_file_bytes sets it
 UNSAFE_ID = re.compile(r"[^\w.-]+")  # \w is Unicode: "æøå" stay, "/", "?", "#", "%", spaces go
 MAX_ID_CHARS = 120
@@ -32,11 +47,12 @@ log = logging.getLogger(__name__)
 
 
 def is_document(path: Path) -> bool:
-    """Documents are .txt/.pdf files that are not the metadata file or a README."""
+    """Documents are files of the formats read (DOCUMENT_SUFFIXES) that are not the metadata file or a README."""
     return (
         path.is_file()
         and path.suffix.lower() in DOCUMENT_SUFFIXES
         and not path.name.upper().startswith("README")
+        and not path.name.startswith(OFFICE_LOCK)
     )
 
 
@@ -91,13 +107,13 @@ def list_documents(corpus_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tupl
     notes: list[str] = []
     ids: dict[str, Path] = {}
     for path in sorted(corpus_dir.iterdir(), key=lambda p: os.fsencode(p.name)):
-        if path.name == METADATA_FILE or path.name.upper().startswith("README"):
+        if path.name == METADATA_FILE or path.name.upper().startswith("README") or path.name.startswith(OFFICE_LOCK):
             continue
         problem = outside_problem(path)
         if problem:
             notes.append(f"{shown(path)}: {problem}, skipped")
         elif is_document(path):
-            if path.suffix.lower() in TEXT_SUFFIXES and path.stat().st_size > max_bytes:
+            if path.suffix.lower() in TEXT_SUFFIXES | MARKDOWN_SUFFIXES and path.stat().st_size > max_bytes:
                 notes.append(_too_big(path, path.stat().st_size, max_bytes))
                 continue
             doc = doc_id(path)
@@ -107,7 +123,7 @@ def list_documents(corpus_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tupl
             ids[doc] = path
             paths.append(path)
         else:
-            kind = "a folder" if path.is_dir() else "not a .txt or .pdf file"
+            kind = "a folder" if path.is_dir() else f"not {KINDS}"
             notes.append(f"{shown(path)}: {kind}, ignored")
     return paths, notes
 
@@ -119,20 +135,61 @@ def _too_big(path: Path, size: int, limit: int) -> str:
     )
 
 
-def read_lines(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> list[SourceLine]:
-    """The raw lines of one file; raises CorpusError with the reason when it cannot be read or
-    holds more than `max_bytes` of text (a PDF's text is known only once read)."""
+def read_lines(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, ocr: Ocr | None = None) -> list[SourceLine]:
+    """The raw lines of one file (see `read_source`)."""
+    return read_source(path, max_bytes, ocr).lines
+
+
+def read_source(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, ocr: Ocr | None = None) -> Source:
+    """One file's lines, and the title and year its properties give; raises CorpusError with the
+    reason when it cannot be read or holds more than `max_bytes` of text (known only once read,
+    but for plain text). Scanned PDF pages are read by `ocr` when given."""
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
-        lines = read_text_lines(path)
+        source = Source(read_text_lines(path))
     elif suffix in PDF_SUFFIXES:
-        lines = read_pdf_lines(path)
+        source = Source(read_pdf_lines(path, ocr))
+    elif suffix in LAID_OUT_SUFFIXES:
+        source = read_structured(path, max_bytes)
     else:
         raise CorpusError(f"{shown(path)}: unsupported file type {suffix or '(none)'}")
-    size = sum(len(line.text) + 1 for line in lines)
+    size = sum(len(line.text) + 1 for line in source.lines)
     if size > max_bytes:
         raise CorpusError(_too_big(path, size, max_bytes))
-    return lines
+    return source
+
+
+def read_structured(path: Path, max_bytes: int) -> Source:
+    """A Word, OpenDocument, web or Markdown file through its reader in documents/formats/ (each
+    library is loaded only when a file of its kind is read)."""
+    suffix = path.suffix.lower()
+    data = _read_bytes(path)
+    if not data.strip():
+        raise CorpusError(f"{shown(path)}: empty file")
+    try:
+        if suffix in MARKDOWN_SUFFIXES:
+            from .formats.markdown_text import read_markdown
+
+            source = read_markdown(_decoded(path, data))
+        elif suffix in WEB_SUFFIXES:
+            from .formats.web import read_web
+
+            source = read_web(data, shown(path))
+        elif suffix in WORD_SUFFIXES:
+            from .formats.word import read_word
+
+            source = read_word(data, shown(path), max_bytes)
+        else:
+            from .formats.opendocument import read_opendocument
+
+            source = read_opendocument(data, shown(path), max_bytes)
+    except CorpusError:
+        raise
+    except Exception as exc:  # a damaged file of any kind (zip, XML, odd structure): one clear message, not a crash
+        raise CorpusError(f"{shown(path)}: corrupt {suffix[1:]} file ({type(exc).__name__}: {exc})") from exc
+    if not any(line.text.strip() for line in source.lines):
+        raise CorpusError(f"{shown(path)}: no text found")
+    return source
 
 
 def read_text_lines(path: Path) -> list[SourceLine]:
@@ -140,6 +197,12 @@ def read_text_lines(path: Path) -> list[SourceLine]:
     data = _read_bytes(path)
     if not data.strip():
         raise CorpusError(f"{shown(path)}: empty file")
+    text = _decoded(path, data)
+    return [SourceLine(line, i, None) for i, line in enumerate(text.splitlines(), start=1)]
+
+
+def _decoded(path: Path, data: bytes) -> str:
+    """UTF-8 text, refusing binary or otherwise encoded content rather than guessing."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -148,23 +211,27 @@ def read_text_lines(path: Path) -> list[SourceLine]:
         raise CorpusError(f"{shown(path)}: not UTF-8 text (byte {exc.start})") from exc
     if BINARY_CHARS.search(text):
         raise CorpusError(f"{shown(path)}: binary file, not text")
-    return [SourceLine(line, i, None) for i, line in enumerate(text.splitlines(), start=1)]
+    return text
 
 
-def read_pdf_lines(path: Path) -> list[SourceLine]:
-    """The text layer of a PDF read by its layout (documents/pdf), pages numbered as printed.
+def read_pdf_lines(path: Path, ocr: Ocr | None = None) -> list[SourceLine]:
+    """The text layer of a PDF read by its layout (documents/pdf), pages numbered as printed;
+    sheets without readable text read by `ocr` (documents/ocr.py) when given.
 
-    Sheets without readable text are named in one warning; a PDF that is mostly such sheets
-    is refused, as it would be searched by its few readable lines only."""
+    Sheets left without readable text are named in one warning; a PDF that is mostly such
+    sheets is refused, as it would be searched by its few readable lines only."""
+    from .ocr import scanned_hint
     from .pdf import read_pdf  # pypdf is loaded only when a PDF is read
 
-    text = _with_pdf(path, read_pdf)
+    text = _with_pdf(
+        path, lambda reader, data: read_pdf(reader, ocr.for_pdf(reader, data, shown(path)) if ocr else None)
+    )
     if not any(line.text.strip() for line in text.lines):
-        raise CorpusError(f"{shown(path)}: PDF has no text layer (scanned?), skipped")
+        raise CorpusError(f"{shown(path)}: PDF has no text layer (scanned?), skipped" + scanned_hint(ocr))
     if text.mostly_unreadable:
         raise CorpusError(
             f"{shown(path)}: PDF mostly unreadable ({_sheets(text.unreadable)} of {text.sheets} have no readable "
-            "text: scanned, or fonts without a Unicode map), skipped"
+            "text: scanned, or fonts without a Unicode map), skipped" + scanned_hint(ocr)
         )
     if text.unreadable:
         log.warning("%s: no readable text on %s (scanned pages?)", shown(path), _sheets(text.unreadable))
@@ -177,13 +244,13 @@ def pdf_title(path: Path) -> str | None:
     from .pdf.title import title_of
 
     try:
-        return _with_pdf(path, title_of)
+        return _with_pdf(path, lambda reader, _: title_of(reader))
     except CorpusError:
         return None
 
 
-def _with_pdf(path: Path, read):  # noqa: ANN001, ANN202 (any reader of a PdfReader)
-    """`read(reader)` on the PDF at path; any damage it meets is a CorpusError naming the file."""
+def _with_pdf(path: Path, read):  # noqa: ANN001, ANN202 (any reader of a PdfReader and its bytes)
+    """`read(reader, data)` on the PDF at path; any damage it meets is a CorpusError naming the file."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError, PyPdfError
 
@@ -194,7 +261,7 @@ def _with_pdf(path: Path, read):  # noqa: ANN001, ANN202 (any reader of a PdfRea
         reader = PdfReader(io.BytesIO(data))  # the bytes already read: the path is not opened twice
         if reader.is_encrypted and not reader.decrypt(""):
             raise CorpusError(f"{shown(path)}: encrypted PDF, skipped")
-        return read(reader)
+        return read(reader, data)
     except CorpusError:
         raise
     except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, OSError, ZeroDivisionError) as exc:

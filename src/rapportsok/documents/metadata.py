@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+WebAddress = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000, pattern=r"^https?://[^\s<>\"'`]+$")]
 
 
 class Entry(BaseModel):
@@ -20,6 +21,7 @@ class Entry(BaseModel):
     year: Annotated[int, Field(ge=1000, le=9999)] | None = None  # "2004" and 2004.0 pass; inf, 1e400, 20.5 do not
     kind: Text | None = None
     citation: Text | None = None  # how the document is cited, e.g. "Meld. St. 5 (2024–2025)"
+    url: WebAddress | None = None  # where the original is on the web: citations of a web page link its sections there
 
 
 def read_metadata(path: Path) -> tuple[dict[str, dict[str, Any]], list[str]]:

@@ -10,11 +10,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from ..documents.files import METADATA_FILE, file_key, list_documents, load_metadata, metadata_for, sha256_of
+from ..documents.ocr import Ocr
 from ..embedding import Embedder, load_embedder
 from ..engines import engine_for
 from ..engines.base import FOLLOWUP_VERSION, BuildMeta, Built, BuiltDocument, FollowupEvidence
@@ -33,8 +34,14 @@ PASSAGE_WORDS = 260  # target passage size: dev MRR .68 at 200, .73 at 260, .71 
 # every module of these packages and files under the package, hashed in sorted order
 INGESTION_CODE = ("documents", "passages", "text/sentences.py", "text/tokens.py")
 
-Progress = Callable[[int, int], None]  # (embedded so far, to embed)
 DATABASE_WAITS = (1.0, 2.0, 4.0, 8.0, 15.0)  # a build tries again after these while the database is away (30 s)
+EMBEDDING = "Embedding passages"
+
+
+class Progress(Protocol):
+    """Told how far a build is: (done so far, to do) of the task named (embedding passages, reading scanned pages)."""
+
+    def __call__(self, done: int, total: int, task: str) -> None: ...
 
 
 @dataclass
@@ -48,6 +55,7 @@ class BuildReport:
     passages: int = 0
     embedded: int = 0
     sentences: int = 0  # sentences embedded in this run
+    ocr_pages: int = 0  # scanned pages recognised in this run (not from the OCR cache)
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
 
@@ -61,6 +69,7 @@ class BuildReport:
             f"{_count(self.passages, 'passage')}: {_count(self.added, 'document')} added, {self.changed} changed, "
             f"{self.removed} removed, {self.unchanged} unchanged; {_count(self.embedded, 'passage')} and "
             f"{_count(self.sentences, 'sentence')} embedded in {self.seconds:.1f} s"
+            + (f"; {_count(self.ocr_pages, 'scanned page')} read by OCR" if self.ocr_pages else "")
         )
 
 
@@ -146,8 +155,9 @@ def build(
                 warnings=old_meta.warnings,  # still true of the unchanged files
             )
         report = BuildReport()
+        ocr = Ocr(settings.index / "cache", settings.ocr_langs, progress)
         documents, passages, unreadable = _read_changes(
-            settings, state, old_meta, old_passages if reuse else None, report
+            settings, state, old_meta, old_passages if reuse else None, report, ocr
         )
         if not passages:
             raise CorpusError(
@@ -209,12 +219,13 @@ def _read_changes(
     old_meta: BuildMeta | None,
     reusable: list[Passage] | None,
     report: BuildReport,
+    ocr: Ocr,
 ) -> tuple[list[Document], list[Passage], dict[str, str]]:
     """Documents and passages for the new build: reused where a file is unchanged, else read anew.
 
     With `reusable` None (another model, passage size or ingestion code) every file is read
     again. Counts added, changed, removed and unchanged documents into the report, and a warning
-    for every file that could not be read."""
+    for every file that could not be read (and for scanned pages `ocr` could not read)."""
     from ..passages import read_document  # the ingestion code: only a build that reads files needs it
 
     old_docs = {d.path: d for d in old_meta.documents} if old_meta else {}
@@ -236,7 +247,7 @@ def _read_changes(
         path = files.get(name, settings.corpus / name)  # the file is gone if it was removed meanwhile
         try:
             document, doc_passages = read_document(
-                path, metadata_for(metadata, path), PASSAGE_WORDS, settings.max_file_bytes
+                path, metadata_for(metadata, path), PASSAGE_WORDS, settings.max_file_bytes, ocr
             )
         except CorpusError as exc:
             report.warnings.append(str(exc))
@@ -250,6 +261,8 @@ def _read_changes(
             report.unchanged += 1
         documents.append(document)
         passages.extend(doc_passages)
+    report.warnings += ocr.warnings
+    report.ocr_pages = ocr.recognised
     report.removed = sum(1 for name in old_docs if name not in state)
     report.passages = len(passages)
     return documents, passages, unreadable
@@ -312,7 +325,7 @@ def _embed(
             todo.setdefault(key, row)
     order = list(todo.items())
     if progress:
-        progress(0, len(order))
+        progress(0, len(order), EMBEDDING)
     for start in range(0, len(order), EMBED_BATCH):
         batch = order[start : start + EMBED_BATCH]
         vectors = embedder.embed_passages([texts[row] for _, row in batch])
@@ -320,7 +333,7 @@ def _embed(
         cache.put(fresh)
         known.update(fresh)
         if progress:
-            progress(min(start + EMBED_BATCH, len(order)), len(order))
+            progress(min(start + EMBED_BATCH, len(order)), len(order), EMBEDDING)
     matrix = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     for row, key in enumerate(keys):
         matrix[row] = known[key]

@@ -11,6 +11,7 @@ from watchfiles import Change
 from watchfiles import watch as watch_changes
 from watchfiles._rust_notify import WatchfilesRustInternalError
 
+from ..documents.files import OFFICE_LOCK
 from ..embedding import Embedder, load_embedder
 from ..errors import BuildLocked, DatabaseUnavailable, RapportsokError
 from ..settings import Settings
@@ -28,9 +29,9 @@ class StopFlag(Protocol):
 
 
 def relevant(change: Change, path: str) -> bool:
-    """Corpus files, not editors' swap and backup files or hidden files."""
+    """Corpus files, not editors' swap and backup files, hidden files or Word's lock files ("~$x.docx")."""
     name = Path(path).name
-    return not name.startswith((".", "#")) and not name.endswith(TEMP_SUFFIXES)
+    return not name.startswith((".", "#", OFFICE_LOCK)) and not name.endswith(TEMP_SUFFIXES)
 
 
 def rebuild(

@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import groupby
 from pathlib import Path
 
 from ..documents.files import (
     DEFAULT_MAX_BYTES,
     DOCUMENT_SUFFIXES,
-    PDF_SUFFIXES,
+    KINDS,
+    LAID_OUT_SUFFIXES,
+    ORDERED_SUFFIXES,
     doc_id,
     file_key,
-    read_lines,
+    read_source,
     readable_name,
     sha256_of,
     shown,
     year_from_name,
 )
+from ..documents.ocr import Ocr
 from ..errors import CorpusError
-from ..records import Document, PageMark, Passage, citation_of
+from ..records import Document, PageMark, Passage, SourceLine, citation_of
 from ..text.sentences import PASSAGE_BREAK
 from .clean import lift_boxes, lift_layout_notes, remove_running_heads, split_footnotes
 from .structure import Block, build_blocks, numbered_heading_lines
@@ -57,14 +60,17 @@ class Piece:
 
 
 def read_document(
-    path: Path, meta: dict | None, max_words: int = 200, max_bytes: int = DEFAULT_MAX_BYTES
+    path: Path, meta: dict | None, max_words: int = 200, max_bytes: int = DEFAULT_MAX_BYTES, ocr: Ocr | None = None
 ) -> tuple[Document, list[Passage]]:
-    """One file as a Document and its passages; raises CorpusError with the reason when unreadable."""
+    """One file as a Document and its passages; raises CorpusError with the reason when unreadable.
+    Scanned PDF pages are read by `ocr` when given."""
     path = Path(path)
-    if path.suffix.lower() not in DOCUMENT_SUFFIXES:
-        raise CorpusError(f"{shown(path)}: not a .txt or .pdf file")
-    lines = read_lines(path, max_bytes)
-    if path.suffix.lower() in PDF_SUFFIXES:  # the layout told footnotes apart already
+    suffix = path.suffix.lower()
+    if suffix not in DOCUMENT_SUFFIXES:
+        raise CorpusError(f"{shown(path)}: not {KINDS}")
+    source = read_source(path, max_bytes, ocr)
+    lines = source.lines
+    if suffix in LAID_OUT_SUFFIXES:  # the reader told headings and footnotes apart already
         lines, notes = lift_layout_notes(lines)
         boxes = []
     else:
@@ -77,14 +83,31 @@ def read_document(
     stem = Path(readable_name(path)).stem
     document = Document(
         doc=doc_id(path),
-        title=str(meta.get("title") or _first_meaningful(blocks) or stem),
-        year=_int_or_none(meta.get("year")) if "year" in meta else year_from_name(stem),
+        title=str(meta.get("title") or source.title or _first_meaningful(blocks) or stem),
+        # a file's creation date is often the day it was converted: a year in its name comes first
+        year=_int_or_none(meta.get("year")) if "year" in meta else year_from_name(stem) or source.year,
         kind=meta.get("kind"),
         path=file_key(path),
         sha256=sha256_of(path),
     )
     cite = citation_of(meta, document.title, document.year)
-    return document, make_passages(document, blocks, max_words, cite)
+    passages = make_passages(document, blocks, max_words, cite)
+    if suffix in ORDERED_SUFFIXES:
+        passages = located(passages, source.lines, document.path, meta.get("url"))
+    return document, passages
+
+
+def located(passages: list[Passage], lines: list[SourceLine], path: str, url: str | None) -> list[Passage]:
+    """Passages of a file read in paragraph order: no line numbers to cite (they only ordered the
+    paragraphs), and a link to their section of the web page ("url#id", or "page.html#id" without
+    the metadata's url) where the source has ids, else to the original's address when known."""
+    anchors = {line.lineno: line.anchor for line in lines}
+
+    def link(p: Passage) -> str | None:
+        anchor = anchors.get(p.line_start)
+        return f"{url or path}#{anchor}" if anchor else url
+
+    return [replace(p, line_start=None, line_end=None, link=link(p)) for p in passages]
 
 
 def make_passages(document: Document, blocks: list[Block], max_words: int, cite: str | None = None) -> list[Passage]:

@@ -48,6 +48,7 @@ class Citation:
             "page_label": first.label,
             "page_end_label": last.label,
             "sheet": first.sheet,
+            "link": p.link,
         }
 
 

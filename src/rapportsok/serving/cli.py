@@ -32,6 +32,7 @@ app = typer.Typer(
     help="Søk i norske rusmiddelpolitiske rapporter / search Norwegian drug-policy reports.",
     epilog=(  # the settings that have no flag (see settings.Settings.resolve)
         "Also from the environment: RAPPORTSOK_MAX_FILE_MB (MB of text per file, default 10); "
+        "RAPPORTSOK_OCR_LANGS (tesseract's languages for scanned PDFs, default nor; nor+eng adds English); "
         "RAPPORTSOK_LLM_URL and RAPPORTSOK_LLM_MODEL (an OpenAI-compatible endpoint that writes `ask` answers), "
         "RAPPORTSOK_LLM_KEY, RAPPORTSOK_LLM_TIMEOUT (seconds, default 60)."
     ),

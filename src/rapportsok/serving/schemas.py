@@ -40,6 +40,10 @@ class Passage(Declared):
     page_label: str | None = Field(description='printed label of the first page ("iii", "59")')
     page_end_label: str | None = Field(description="printed label of the last page")
     sheet: int | None = Field(description="1-based page of the PDF file where the passage starts")
+    link: str | None = Field(
+        description='where the passage\'s section is on the web: its url in metadata.json with "#kap4-2", '
+        'or "page.html#kap4-2" for a web page without one',
+    )
 
 
 class Hit(Passage, Ranked):  # rank and score first, as the CLI prints them
@@ -71,6 +75,7 @@ class Citation(Declared):
     page_label: str | None = Field(description="printed label of the quote's first page")
     page_end_label: str | None = Field(description="printed label of the quote's last page")
     sheet: int | None = Field(description="1-based page of the PDF file where the quote starts")
+    link: str | None = Field(description="where the quote's section is on the web (as a hit's link)")
 
 
 class AnswerResponse(Declared):

@@ -81,22 +81,24 @@ class Output:
 
     @contextmanager
     def progress(self) -> Iterator[ProgressCallback]:
-        """A progress bar on stderr that appears only once there is something to embed."""
+        """Progress bars on stderr, one per task of a build (reading scanned pages, embedding passages),
+        each appearing only once there is something to do."""
         bar: dict[str, Any] = {}
 
-        def update(done: int, total: int) -> None:
+        def update(done: int, total: int, task: str) -> None:
             if total == 0:
                 return
             if not bar:
                 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
                 bar["p"] = Progress(
-                    TextColumn("Embedding passages"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                     console=self.err, transient=True,
                 )
                 bar["p"].start()
-                bar["task"] = bar["p"].add_task("embed", total=total)
-            bar["p"].update(bar["task"], completed=done)
+            if task not in bar:
+                bar[task] = bar["p"].add_task(task, total=total)
+            bar["p"].update(bar[task], completed=done, total=total)
 
         try:
             yield update

@@ -15,6 +15,7 @@ import math
 import re
 import statistics
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from pypdf import PdfReader
@@ -136,9 +137,14 @@ class PdfText:
         return len(self.unreadable) > self.sheets / 2
 
 
-def read_pdf_layout(reader: PdfReader) -> list[SourceLine]:
-    """The document's lines in reading order, furniture removed, footnotes and headings marked."""
-    return read_pdf(reader).lines
+Recogniser = Callable[[list[int]], dict[int, list[Run]]]  # 0-based pages in, each page's runs out (OCR)
+
+
+def read_pdf_layout(reader: PdfReader, recognise: Recogniser | None = None) -> list[SourceLine]:
+    """The document's lines in reading order, furniture removed, footnotes and headings marked.
+
+    `recognise` (documents/ocr.py) gives the runs of the sheets without readable text (scanned)."""
+    return read_pdf(reader, recognise).lines
 
 
 def unreadable_pages(reader: PdfReader) -> list[int]:
@@ -148,12 +154,18 @@ def unreadable_pages(reader: PdfReader) -> list[int]:
     return [i + 1 for i, page in enumerate(reader.pages) if _unreadable(page_runs(page, reading))]
 
 
-def read_pdf(reader: PdfReader) -> PdfText:
-    """The document's lines (see `read_pdf_layout`) and which sheets could not be read."""
+def read_pdf(reader: PdfReader, recognise: Recogniser | None = None) -> PdfText:
+    """The document's lines (see `read_pdf_layout`) and which sheets could not be read (by
+    `recognise` either, where given)."""
     reading = Reading(reader)
     drawn = [page_runs(page, reading) for page in reader.pages]
-    unreadable = [i + 1 for i, runs in enumerate(drawn) if _unreadable(runs)]
-    return PdfText(_layout(reader, drawn), len(drawn), unreadable)
+    unreadable = {i for i, runs in enumerate(drawn) if _unreadable(runs)}
+    if recognise:
+        for index, runs in recognise(sorted(unreadable | {i for i, d in enumerate(drawn) if not d.runs})).items():
+            if runs:
+                drawn[index] = PageRuns(runs, sum(len(run.text) for run in runs))
+                unreadable.discard(index)
+    return PdfText(_layout(reader, drawn), len(drawn), sorted(i + 1 for i in unreadable))
 
 
 def _unreadable(runs: PageRuns) -> bool:

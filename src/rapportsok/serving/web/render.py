@@ -102,6 +102,11 @@ def pdf_link(passage: Passage, start: int = 0) -> str | None:
     return None if sheet is None else f"/files/{quote(passage.doc, safe='')}.pdf#page={sheet}"
 
 
+def web_link(passage: Passage) -> str | None:
+    """The passage's section on the original web page, when the source is one with a web address."""
+    return passage.link if passage.link and passage.link.startswith(("https://", "http://")) else None
+
+
 def proposal_link(doc: str, proposal: int) -> str:
     return f"/forslag/{quote(doc, safe='')}/{proposal}"
 
@@ -130,6 +135,7 @@ templates.env.globals |= {
     "linked_markers": linked_markers,
     "context_link": context_link,
     "pdf_link": pdf_link,
+    "web_link": web_link,
     "proposal_link": proposal_link,
     "where": present.where,
     "excerpt": present.excerpt,
