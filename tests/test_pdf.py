@@ -196,3 +196,226 @@ def test_soft_hyphens_and_ligatures(tmp_path: Path) -> None:
     pdf.output(str(tmp_path / "ligaturer.pdf"))
     _, passages = read_document(tmp_path / "ligaturer.pdf", None)
     assert passages[0].text == "Vi skal finne en god behandling og tilpasset oppfølging for alle."
+
+
+# ---------------------------------------------------------------- PDFs as others make them
+
+
+def _lines_by_sheet(path: Path) -> dict[int, str]:
+    text: dict[int, str] = {}
+    for line in read_lines(path):
+        if line.text.strip():
+            text[line.sheet] = (text.get(line.sheet, "") + " " + line.text).strip()
+    return text
+
+
+def test_words_drawn_in_pieces_read_whole(tmp_path: Path) -> None:
+    """Word draws a line as many runs, splitting words at kerning pairs («V»+«erdien»), and
+    leaves word gaps without a space character: runs join by where they stand."""
+    from fpdf import FPDF
+
+    sentence = "Verdien av et statistisk liv settes til 30 mill. 2012-kroner i markeds-effekter."
+    pieces = {"Verdien": ["V", "erdien"], "statistisk": ["st", "at", "istisk"], "30": ["3", "0"],
+              "2012-kroner": ["20", "12", "-", "kroner"], "markeds-effekter.": ["m", "arkeds", "-", "effekter", "."]}
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    pdf.add_page()
+    for k in range(3):
+        x = 20.0
+        for word in sentence.split():
+            for i, piece in enumerate(pieces.get(word, [word])):
+                pdf.text(x, 30 + 6 * k, piece)
+                x += pdf.get_string_width(piece) + (0.04 if i % 2 else -0.05)  # kerning: a fraction of a point
+            x += pdf.get_string_width(" ") * 1.3  # a justified word gap, no space drawn
+    pdf.output(str(tmp_path / "word.pdf"))
+    assert _lines_by_sheet(tmp_path / "word.pdf")[1] == " ".join([sentence] * 3)
+
+
+WORDS = "rusfeltet tiltak kommunene brukere oppfølging behandling pårørende ungdom skolen bolig arbeid".split()
+
+
+def _numbered_pages(path: Path, head: str, foot: str, first: int, pages: int = 4) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    for k in range(pages):
+        pdf.add_page()
+        number = str(first + k)
+        pdf.set_font("Helvetica", size=9)
+        pdf.text(20, 12, head)
+        pdf.text(185, 12, number)
+        pdf.text(20, 287, foot)
+        pdf.text(185, 287, number)
+        pdf.set_font("Helvetica", size=11)
+        for i in range(20):
+            pdf.text(20, 30 + 6 * i, " ".join(WORDS[(7 * k + 3 * i + j) % len(WORDS)] for j in range(9)) + ".")
+    pdf.output(str(path))
+
+
+def test_printed_page_number_is_the_one_that_advances(tmp_path: Path) -> None:
+    """A head «2024-2025 Meld. St. 5» and a footer «Rapport 2021/37» carry numbers too: the page
+    number is the one that goes up by one per sheet; no head or footer text is left."""
+    path = tmp_path / "meld.pdf"
+    _numbered_pages(path, "2024-2025 Meld. St. 5 Rusmiddelpolitikken", "Rapport 2021/37", first=12)
+    labels = {line.sheet: line.label for line in read_lines(path) if line.text.strip()}
+    assert labels == {1: "12", 2: "13", 3: "14", 4: "15"}
+    text = " ".join(_lines_by_sheet(path).values())
+    assert "2021/37" not in text and "Meld. St." not in text
+
+
+def test_three_columns_and_a_full_width_title_read_in_order(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", size=16)
+    pdf.text(20, 20, "Utslippsintensiteten av produksjonen i tre kolonner over hele siden")
+    pdf.set_font("Helvetica", size=9)
+    for c, name in enumerate(["Alfa", "Beta", "Gamma"]):
+        for i in range(30):
+            line = f"{name} linje {i + 1:02d}"
+            for word in WORDS * 2:  # lines as wide as the column, as set text is
+                if pdf.get_string_width(f"{line} {word}") > 56:
+                    break
+                line += f" {word}"
+            pdf.text(15 + 62 * c, 35 + 4.5 * i, line)
+    pdf.output(str(tmp_path / "tre.pdf"))
+    text = _lines_by_sheet(tmp_path / "tre.pdf")[1]
+    assert text.startswith("Utslippsintensiteten av produksjonen")
+    order = [text.index(f"{name} linje {i:02d}") for name in ["Alfa", "Beta", "Gamma"] for i in range(1, 31)]
+    assert order == sorted(order)
+
+
+def _raw_pdf(path: Path, content: bytes, differences: list[str]) -> None:
+    """A one-page PDF in Helvetica whose encoding renames some codes to glyph names."""
+    from pypdf import PdfWriter
+    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(595, 842)
+    encoding = DictionaryObject({
+        NameObject("/Type"): NameObject("/Encoding"),
+        NameObject("/BaseEncoding"): NameObject("/WinAnsiEncoding"),
+        NameObject("/Differences"): ArrayObject(
+            [NumberObject(128)] + [NameObject(name) for name in differences]
+        ),
+    })
+    font = DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+        NameObject("/BaseFont"): NameObject("/Helvetica"), NameObject("/Encoding"): encoding,
+    })
+    page[NameObject("/Resources")] = DictionaryObject({
+        NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})
+    })
+    stream = DecodedStreamObject()
+    stream.set_data(content)
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    writer.write(str(path))
+
+
+def test_glyph_names_decoded_and_control_characters_dropped(tmp_path: Path) -> None:
+    """Old-style figures named in the font's encoding are digits; unknown glyph names and
+    control characters (a NUL would stop a PostgreSQL build) never reach a passage."""
+    path = tmp_path / "glyfer.pdf"
+    body = b"Andelen var \x80\x81 prosent i \x80\x82\x83\x84 og \x85\x85 tilfeller\x00 ble\x07 borte."
+    lines = [b"BT /F1 11 Tf 72 %d Td (" % (760 - 14 * k) + body + b") Tj ET" for k in range(3)]
+    _raw_pdf(path, b"\n".join(lines), ["/two.oldstyle", "/five.oldstyle", "/zero.oldstyle", "/two.osf",
+                                       "/one.taboldstyle", "/g135"])
+    text = _lines_by_sheet(path)[1]
+    assert "Andelen var 25 prosent i 2021 og tilfeller ble borte." in text
+    assert not any(c in text for c in "\x00\x07/")
+
+
+def test_unreadable_sheets_are_named(tmp_path: Path) -> None:
+    """A scanned sheet (an image, no text) among text sheets is what OCR should read."""
+    from fpdf import FPDF
+    from PIL import Image
+    from pypdf import PdfReader
+
+    from rapportsok.documents.pdf import read_pdf, unreadable_pages
+
+    Image.new("RGB", (200, 280), "white").save(tmp_path / "skann.png")
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    for k in range(3):
+        pdf.add_page()
+        if k == 1:
+            pdf.image(str(tmp_path / "skann.png"), 10, 10, 190)
+        else:
+            pdf.text(20, 30, f"Side {k + 1} har tekst som kan leses av alle som vil.")
+    pdf.output(str(tmp_path / "skann.pdf"))
+    reader = PdfReader(tmp_path / "skann.pdf")
+    assert unreadable_pages(reader) == [2]
+    text = read_pdf(reader)
+    assert text.unreadable == [2] and not text.mostly_unreadable
+
+
+def test_title_from_the_pdf_when_the_first_line_is_generic(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    from rapportsok.documents.files import metadata_for
+
+    for name, first, title, expected in [
+        ("forord.pdf", "FORORD", "Rusreformen og veien videre", "Rusreformen og veien videre"),
+        ("mal.pdf", "FORORD", "Microsoft Word - rapport_v3.docx", None),
+        ("rapport.pdf", "Rusreformen og veien videre mot 2030", "System Model", None),
+    ]:
+        pdf = FPDF()
+        pdf.set_title(title)
+        pdf.set_font("Helvetica", size=11)
+        pdf.add_page()
+        pdf.text(20, 30, first)
+        pdf.text(20, 40, "Rapporten handler om rusfeltet og tiltak i kommunene.")
+        pdf.output(str(tmp_path / name))
+        assert (metadata_for({}, tmp_path / name) or {}).get("title") == expected
+
+
+def test_word_footnotes_at_ten_on_eleven_are_notes(tmp_path: Path) -> None:
+    """Word sets notes at 10 pt under 11 pt text (91 %): they stand below a gap and open with
+    their number, so they are notes; a contents list in small type is not."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for i in range(25):
+        pdf.text(20, 30 + 5.5 * i, " ".join(WORDS[(3 * i + j) % len(WORDS)] for j in range(10)) + ".")
+    pdf.set_font("Helvetica", size=10)
+    pdf.text(20, 250, "1 Kilde: Statistisk sentralbyrå, tabell 2021.")
+    pdf.text(20, 255, "2 Se Meld. St. 5 om rusfeltet.")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for i in range(20):
+        pdf.text(20, 30 + 5.5 * i, " ".join(WORDS[(5 * i + j) % len(WORDS)] for j in range(10)) + ".")
+    pdf.set_font("Helvetica", size=9)
+    for i, entry in enumerate(["1 Innledning", "2 Bakgrunn", "3 Tiltak", "4 Forslag"]):
+        pdf.text(20, 200 + 5 * i, f"{entry} {'.' * 40} {3 + 4 * i}")
+    pdf.output(str(tmp_path / "word-noter.pdf"))
+    lines = [line for line in read_lines(tmp_path / "word-noter.pdf") if line.text.strip()]
+    notes = [(line.note, line.text) for line in lines if line.role == "note"]
+    assert notes == [(1, "Kilde: Statistisk sentralbyrå, tabell 2021."), (2, "Se Meld. St. 5 om rusfeltet.")]
+
+
+def test_a_paragraph_ending_high_on_a_page_ends_there(tmp_path: Path) -> None:
+    """«Forslag 1» ends on a short line high on its page: the next page's first paragraph
+    («Avslutningsvis …») is a paragraph of its own, not the proposal's text going on."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    pdf.add_page()
+    first = ["Forslag 1: Kommunene skal styrke oppfølgingen av unge med rusproblemer og deres", "familier "
+             "gjennom faste kontaktpersoner, bedre samarbeid med skolen og tilbud om bolig", "og arbeid."]
+    for i, text in enumerate(first):
+        pdf.text(20, 30 + 5.5 * i, text)
+    pdf.add_page()
+    second = ["Avslutningsvis mener utvalget at tiltakene bør evalueres etter fem år, og at", "resultatene "
+              "legges fram for Stortinget i en egen melding om rusfeltet."]
+    for i, text in enumerate(second):
+        pdf.text(20, 30 + 5.5 * i, text)
+    pdf.output(str(tmp_path / "forslag.pdf"))
+    lines = read_lines(tmp_path / "forslag.pdf")
+    at = next(k for k, line in enumerate(lines) if line.text.startswith("Avslutningsvis"))
+    assert lines[at - 1].text == "" and lines[at - 2].text == "og arbeid."  # a paragraph break
+    assert lines[at].label == "2" and lines[at - 2].label == "1"

@@ -36,6 +36,7 @@ DOCUMENT_SUFFIXES = TEXT_SUFFIXES | LAID_OUT_SUFFIXES
 KINDS = "a .txt, .pdf, .docx, .odt, .html or .md file"
 METADATA_FILE = "metadata.json"
 NO_TEXT_LAYER = "PDF has no text layer (scanned?)"  # said of a scanned PDF read without OCR
+MOSTLY_UNREADABLE = "PDF mostly unreadable"  # and of one whose text is mostly not readable
 OFFICE_LOCK = "~$"  # "~$rapport.docx": Word's owner file while the document is open, not a document
 DEFAULT_MAX_BYTES = int(DEFAULT_MAX_FILE_MB * MB)  # of text per file; Settings.max_file_bytes sets it
 UNSAFE_ID = re.compile(r"[^\w.-]+")  # \w is Unicode: "æøå" stay, "/", "?", "#", "%", spaces go
@@ -47,6 +48,7 @@ BINARY_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 BINARY_SHARE = 0.1
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns on every slightly odd PDF
+log = logging.getLogger(__name__)
 
 
 def is_document(path: Path) -> bool:
@@ -221,13 +223,44 @@ def _decoded(path: Path, data: bytes) -> str:
 
 
 def read_pdf_lines(path: Path, ocr: Ocr | None = None) -> list[SourceLine]:
-    """The text layer of a PDF read by its layout (documents/pdf.py), pages numbered as printed;
-    pages without one read by `ocr` (documents/ocr.py) when given."""
+    """The text layer of a PDF read by its layout (documents/pdf), pages numbered as printed;
+    sheets without readable text read by `ocr` (documents/ocr.py) when given.
+
+    Sheets left without readable text are named in one warning; a PDF that is mostly such
+    sheets is refused, as it would be searched by its few readable lines only."""
+    from .ocr import scanned_hint
+    from .pdf import read_pdf  # pypdf is loaded only when a PDF is read
+
+    text = _with_pdf(
+        path, lambda reader, data: read_pdf(reader, ocr.for_pdf(reader, data, shown(path)) if ocr else None)
+    )
+    if not any(line.text.strip() for line in text.lines):
+        raise CorpusError(f"{shown(path)}: {NO_TEXT_LAYER}, skipped" + scanned_hint(ocr))
+    if text.mostly_unreadable:
+        raise CorpusError(
+            f"{shown(path)}: {MOSTLY_UNREADABLE} ({_sheets(text.unreadable)} of {text.sheets} have no readable "
+            "text: scanned, or fonts without a Unicode map), skipped" + scanned_hint(ocr)
+        )
+    if text.unreadable:
+        log.warning("%s: no readable text on %s (scanned pages?)", shown(path), _sheets(text.unreadable))
+    return text.lines
+
+
+def pdf_title(path: Path) -> str | None:
+    """The title a PDF's document information gives, when it is a title and not a file name,
+    a program's placeholder or a template's leftover."""
+    from .pdf.title import title_of
+
+    try:
+        return _with_pdf(path, lambda reader, _: title_of(reader))
+    except CorpusError:
+        return None
+
+
+def _with_pdf(path: Path, read):  # noqa: ANN001, ANN202 (any reader of a PdfReader and its bytes)
+    """`read(reader, data)` on the PDF at path; any damage it meets is a CorpusError naming the file."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError, PyPdfError
-
-    from .ocr import scanned_hint
-    from .pdf import read_pdf_layout  # pypdf is loaded only when a PDF is read
 
     data = _read_bytes(path)
     if not data.strip():
@@ -236,14 +269,23 @@ def read_pdf_lines(path: Path, ocr: Ocr | None = None) -> list[SourceLine]:
         reader = PdfReader(io.BytesIO(data))  # the bytes already read: the path is not opened twice
         if reader.is_encrypted and not reader.decrypt(""):
             raise CorpusError(f"{shown(path)}: encrypted PDF with a password, skipped")
-        lines = read_pdf_layout(reader, ocr.for_pdf(reader, data, shown(path)) if ocr else None)
+        return read(reader, data)
     except CorpusError:
         raise
     except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, OSError, ZeroDivisionError) as exc:
         raise CorpusError(f"{shown(path)}: corrupt PDF ({type(exc).__name__}: {exc})") from exc
-    if not any(line.text.strip() for line in lines):
-        raise CorpusError(f"{shown(path)}: {NO_TEXT_LAYER}, skipped" + scanned_hint(ocr))
-    return lines
+
+
+def _sheets(numbers: list[int]) -> str:
+    """Sheet numbers as ranges: «sheets 1–3, 7»."""
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    text = ", ".join(f"{a}–{b}" if b > a else str(a) for a, b in spans)
+    return ("sheet " if len(numbers) == 1 else "sheets ") + text
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -278,8 +320,13 @@ def load_metadata(corpus_dir: Path) -> tuple[dict[str, dict], list[str]]:
 
 
 def metadata_for(metadata: dict[str, dict], path: Path) -> dict | None:
-    """A file's metadata entry: under its document id, else under its plain file stem."""
-    return metadata.get(doc_id(path)) or metadata.get(path.stem)
+    """A file's metadata entry: under its document id, else under its plain file stem; a PDF
+    without a title there gets the one its document information gives (see `pdf_title`)."""
+    entry = metadata.get(doc_id(path)) or metadata.get(path.stem)
+    if (entry or {}).get("title") or path.suffix.lower() not in PDF_SUFFIXES:
+        return entry
+    title = pdf_title(path)
+    return {**(entry or {}), "title": title} if title else entry
 
 
 def year_from_name(stem: str) -> int | None:

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..documents.files import (
     METADATA_FILE,
+    MOSTLY_UNREADABLE,
     NO_TEXT_LAYER,
     file_key,
     list_documents,
@@ -301,7 +302,10 @@ def _recognise_scans(
     """Scanned PDFs, which the budgeted workers read without OCR, read again here through `ocr` (its
     page cache and progress bar live in this process; tesseract is a program of its own, bounded
     by pytesseract), when this machine can: their passages replace the worker's refusal."""
-    scans = [name for name, result in read.items() if isinstance(result, CorpusError) and NO_TEXT_LAYER in str(result)]
+    scans = [
+        name for name, result in read.items()
+        if isinstance(result, CorpusError) and any(said in str(result) for said in (NO_TEXT_LAYER, MOSTLY_UNREADABLE))
+    ]
     if not scans or ocr.problem():
         return
     from ..passages import read_document  # the ingestion code: only a build that reads files needs it

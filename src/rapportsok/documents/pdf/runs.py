@@ -1,0 +1,372 @@
+"""A page's text runs as drawn: where each string starts and ends on its baseline, its type
+size and weight, and its text decoded as far as the font allows.
+
+The content stream is interpreted here, one text-showing string at a time, with pypdf's text
+state (matrices, Tc/Tw/Tz/Ts) and its fonts' real glyph widths: a run's end decides whether the
+next run continues the same word (Word draws «V» and «erdien» as two runs with a kerning gap) or
+starts a new one, and pypdf's own visitor reports neither the end nor every string. Text inside
+form XObjects is read too. Glyph names a font's encoding leaves undecoded («/two.oldstyle») are
+decoded where the Adobe glyph list knows them and dropped where not, as are C0/C1 control
+characters and private-use code points; what was dropped is counted, so that a sheet without
+readable text can be told."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pypdf import PageObject, PdfReader
+from pypdf._codecs import adobe_glyphs
+from pypdf.generic import ArrayObject, ContentStream, DictionaryObject, StreamObject
+from pypdf.generic._font import Font
+
+LIGATURES = re.compile("[\ufb00-\ufb06]")
+# C0 and C1 control characters (tab and newline stay), private-use code points (glyphs of fonts
+# without a Unicode map), the replacement character and non-characters: nothing a reader sees.
+UNREADABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ue000-\uf8ff\ufffd\ufffe\uffff]|\\(cid:\\d+\\)")
+GLYPH_SUFFIX = re.compile(r"[._].*$")
+UNI_NAME = re.compile(r"^(?:uni([0-9A-F]{4})|u([0-9A-F]{4,6}))$")
+TEXT_OPERATOR = re.compile(rb"\bT[Jj*]\b|['\"]|\bDo\b")
+BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi", re.I)
+WORD_GAP = 0.12  # a gap between runs this share of the type size wide separates words
+OVERLAP = 0.3  # ... as does an overlap this wide (text drawn over text, not a kerned pair)
+MERGE_GAP = 0.6  # runs of one font closer than this are one run from the start (fewer, longer runs)
+# spacing accents as their combining marks: TeX draws «å» as «a» with «˚» over it
+ACCENTS = dict(
+    zip("`´ˆ˜¯˘˙¨˚˝ˇ¸˛", "\u0300\u0301\u0302\u0303\u0304\u0306\u0307\u0308\u030a\u030b\u030c\u0327\u0328", strict=True)
+)
+MAX_FORM_DEPTH = 8  # forms drawn inside forms: deeper is a loop or an attack
+UNKNOWN_FONT = Font("Unknown", encoding={}, interpretable=False)
+
+
+@dataclass
+class Run:
+    """One string as drawn: start and end on the baseline, type size, weight."""
+
+    x: float
+    y: float
+    size: float
+    bold: bool
+    text: str
+    end: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.end:  # a run made without its width (tests): half an em per character
+            self.end = self.x + 0.5 * self.size * len(self.text)
+
+
+@dataclass
+class PageRuns:
+    """A page's runs, and how many of the characters drawn on it could not be read."""
+
+    runs: list[Run] = field(default_factory=list)
+    drawn: int = 0  # characters drawn (readable or not)
+    unreadable: int = 0  # characters dropped: control characters, undecodable glyphs
+    images: bool = False  # the page draws an image (a scan, when it draws no text)
+
+
+class Reading:
+    """What pages of one document share: their fonts, glyph-name tables and content streams."""
+
+    def __init__(self, reader: PdfReader) -> None:
+        self.reader = reader
+        self.fonts: dict[int, tuple[Any, Font]] = {}  # id of a font dictionary -> its Font
+        self.names: dict[int, tuple[dict[str, str], re.Pattern | None]] = {}  # id of a Font -> glyph names
+        self.streams: dict[tuple, list] = {}  # indirect references of a content stream -> its operations
+        self.forms: list[StreamObject] = []
+
+    def font(self, font_dict: Any) -> Font:
+        key = id(font_dict)
+        if key not in self.fonts:
+            try:
+                font = Font.from_font_resource(font_dict) if isinstance(font_dict, DictionaryObject) else UNKNOWN_FONT
+            except Exception:  # noqa: BLE001 (a damaged font dictionary: its text cannot be read)
+                font = UNKNOWN_FONT
+            self.fonts[key] = (font_dict, font)  # the dictionary is kept, so its id stays its own
+        return self.fonts[key][1]
+
+    def decode(self, font: Font, text: str) -> str:
+        """The text with the glyph names this font leaves undecoded turned into characters."""
+        key = id(font)
+        if key not in self.names:
+            names = {}
+            if isinstance(font.encoding, dict):
+                names = {
+                    name: glyph_character(name)
+                    for name in font.encoding.values()
+                    if isinstance(name, str) and len(name) > 1 and name.startswith("/")
+                }
+            pattern = re.compile("|".join(map(re.escape, sorted(names, key=len, reverse=True)))) if names else None
+            self.names[key] = (names, pattern)
+        names, pattern = self.names[key]
+        return pattern.sub(lambda m: names[m.group(0)], text) if pattern and "/" in text else text
+
+    def form_operations(self, form: StreamObject) -> list:
+        """A form's operations, parsed once, or none when it draws no text (images, vector art)."""
+        key = ("form", id(form))
+        if key not in self.streams:
+            self.forms.append(form)  # kept, so its id stays its own
+            has_text = TEXT_OPERATOR.search(form.get_data())
+            self.streams[key] = ContentStream(form, self.reader, "bytes").operations if has_text else []
+        return self.streams[key]
+
+    def operations(self, contents: Any) -> list:
+        """A content stream's operations, parsed once however many pages share it."""
+        refs = contents if isinstance(contents, ArrayObject) else [contents]
+        key = tuple(getattr(ref, "idnum", id(ref)) for ref in refs)
+        if key not in self.streams:
+            self.streams[key] = ContentStream(contents.get_object(), self.reader, "bytes").operations
+        return self.streams[key]
+
+
+def separator(before: Run, run: Run) -> str | None:
+    """What stands between two runs of a row as a reader sees them: nothing (one word drawn in
+    pieces, or a kerned pair), a space (a gap, an overlap, or a space the runs draw themselves),
+    or None when the run repeats the one before it (a bold faked by drawing twice)."""
+    if run.text == before.text and abs(run.x - before.x) < 0.2 * run.size:
+        return None
+    gap = (run.x - before.end) / (min(run.size, before.size) or 1.0)
+    if not -OVERLAP <= gap <= WORD_GAP or run.text[0].isspace() or before.text[-1].isspace():
+        return " "
+    return ""
+
+
+def glyph_character(name: str) -> str:
+    """A glyph name as its character: «/two.oldstyle» → «2», «/uni00E6» → «æ», «/g135» → ""."""
+    base = GLYPH_SUFFIX.sub("", name[1:])
+    if char := adobe_glyphs.get("/" + base):
+        return char if len(char) == 1 else ""
+    m = UNI_NAME.match(base)
+    if m:
+        code = int(m.group(1) or m.group(2), 16)
+        return chr(code) if code <= 0x10FFFF and not UNREADABLE.match(chr(code)) else ""
+    return ""
+
+
+def page_runs(page: PageObject, reading: Reading) -> PageRuns:
+    """The runs drawn on a page, decoded and measured; rotated text (margin stamps) left out
+    unless most of the page is rotated."""
+    found = PageRuns(images=_has_images(page))
+    contents = page.get("/Contents")
+    if contents is None or not isinstance(contents.get_object(), (ArrayObject, StreamObject)):
+        return found
+    upright: list[Run] = []
+    rotated: list[Run] = []
+    text = TextState(reading, found, upright, rotated)
+    text.interpret(reading.operations(contents), page.get("/Resources"), 0)
+    found.runs = upright if len(upright) >= len(rotated) else rotated
+    return found
+
+
+def _has_images(page: PageObject) -> bool:
+    try:
+        xobjects = page["/Resources"]["/XObject"]
+        return any(xobjects[name].get("/Subtype") == "/Image" for name in xobjects)
+    except (KeyError, TypeError, AttributeError):
+        return False
+
+
+IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+
+def _multiply(a: tuple | list, b: tuple | list) -> tuple:
+    """The product of two PDF matrices [a b c d e f]."""
+    return (
+        a[0] * b[0] + a[1] * b[2], a[0] * b[1] + a[1] * b[3],
+        a[2] * b[0] + a[3] * b[2], a[2] * b[1] + a[3] * b[3],
+        a[4] * b[0] + a[5] * b[2] + b[4], a[4] * b[1] + a[5] * b[3] + b[5],
+    )
+
+
+def _decode(value: bytes, encoding: str) -> str:
+    """A composite font's string by its named encoding (odd bytes or unknown codes: U+FFFD)."""
+    try:
+        return value.decode(encoding, "surrogatepass")
+    except UnicodeDecodeError:
+        return value.decode(encoding, "replace")
+    except LookupError:
+        return "\ufffd" * len(value)
+
+
+def _number(value: Any, default: float = 0.0) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+class TextState:
+    """The graphics and text state of PDF 32000-1 §9.3 as far as text placement needs it, kept
+    as plain matrices so that every operator costs the same however long the page is."""
+
+    def __init__(self, reading: Reading, found: PageRuns, upright: list[Run], rotated: list[Run]) -> None:
+        self.reading, self.found, self.upright, self.rotated = reading, found, upright, rotated
+        self.ctm: tuple = IDENTITY
+        self.tm: tuple = IDENTITY
+        self.tlm: tuple = IDENTITY
+        self.font: Font = UNKNOWN_FONT
+        self.size = 0.0
+        self.tc = self.tw = self.tl = self.ts = 0.0
+        self.tz = 1.0
+        self.saved: list[tuple] = []
+
+    def interpret(self, operations: Iterable, resources: Any, depth: int) -> None:
+        """Follow one content stream's text operators (and the forms it draws)."""
+        resources = resources.get_object() if resources is not None else None
+        if not isinstance(resources, DictionaryObject):
+            resources = DictionaryObject()
+        fonts = resources.get("/Font")
+        fonts = fonts.get_object() if fonts is not None else None
+        level = len(self.saved)
+        for operands, op in operations:
+            if op == b"Tj" and operands:
+                self.show(operands[0])
+            elif op == b"TJ" and operands and isinstance(operands[0], ArrayObject):
+                for item in operands[0]:
+                    if isinstance(item, (int, float)):
+                        self.advance(-float(item) / 1000 * self.size * self.tz)
+                    else:
+                        self.show(item)
+            elif op == b"Td" or op == b"TD":
+                x, y = (_number(v) for v in (operands + [0, 0])[:2])
+                if op == b"TD":
+                    self.tl = -y
+                self.tlm = self.tm = _multiply((1.0, 0.0, 0.0, 1.0, x, y), self.tlm)
+            elif op == b"Tm" and len(operands) >= 6:
+                self.tlm = self.tm = tuple(_number(v) for v in operands[-6:])
+            elif op in (b"T*", b"'", b'"'):
+                if op == b'"' and len(operands) >= 3:
+                    self.tw, self.tc = _number(operands[0]), _number(operands[1])
+                self.tlm = self.tm = _multiply((1.0, 0.0, 0.0, 1.0, 0.0, -self.tl), self.tlm)
+                if op != b"T*" and operands:
+                    self.show(operands[-1])
+            elif op == b"BT":
+                self.tlm = self.tm = IDENTITY
+            elif op == b"Tf" and len(operands) >= 2:
+                font_dict = fonts.get(operands[0]) if isinstance(fonts, DictionaryObject) else None
+                self.font = self.reading.font(font_dict.get_object()) if font_dict is not None else UNKNOWN_FONT
+                self.size = _number(operands[1], self.size)
+            elif op == b"q":
+                self.saved.append((self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts))
+            elif op == b"Q" and len(self.saved) > level:
+                self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts = self.saved.pop()
+            elif op == b"cm" and len(operands) >= 6:
+                self.ctm = _multiply(tuple(_number(v) for v in operands[-6:]), self.ctm)
+            elif op == b"Do" and operands and depth < MAX_FORM_DEPTH:
+                self.form(operands[0], resources, depth)
+            elif op == b"Tc" and operands:
+                self.tc = _number(operands[0])
+            elif op == b"Tw" and operands:
+                self.tw = _number(operands[0])
+            elif op == b"Tz" and operands:
+                self.tz = _number(operands[0], 100.0) / 100
+            elif op == b"TL" and operands:
+                self.tl = _number(operands[0])
+            elif op == b"Ts" and operands:
+                self.ts = _number(operands[0])
+        del self.saved[level:]  # an unbalanced stream leaves no state to its caller
+
+    def form(self, name: Any, resources: DictionaryObject, depth: int) -> None:
+        """The text of a form XObject, drawn with its own matrix and resources."""
+        xobjects = resources.get("/XObject")
+        xobjects = xobjects.get_object() if xobjects is not None else None
+        form = xobjects.get(name) if isinstance(xobjects, DictionaryObject) else None
+        form = form.get_object() if form is not None else None
+        if not isinstance(form, StreamObject) or form.get("/Subtype") != "/Form":
+            return
+        operations = self.reading.form_operations(form)
+        if not operations:
+            return
+        saved = (self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.tm, self.tlm)
+        matrix = form.get("/Matrix")
+        if isinstance(matrix, ArrayObject) and len(matrix) == 6:
+            self.ctm = _multiply(tuple(_number(v) for v in matrix), self.ctm)
+        self.interpret(operations, form.get("/Resources", resources), depth + 1)
+        self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.tm, self.tlm = saved
+
+    def advance(self, dx: float) -> None:
+        self.tm = (*self.tm[:4], self.tm[4] + dx * self.tm[0], self.tm[5] + dx * self.tm[1])
+
+    def show(self, value: Any) -> None:
+        """One string: decoded, measured, collected; the text position moves past it."""
+        font = self.font
+        if isinstance(value, bytes):
+            if isinstance(font.encoding, str):
+                raw = decoded = _decode(value, font.encoding)
+            else:
+                raw = value.decode("latin-1")
+                decoded = "".join(font.encoding.get(b, chr(b)) for b in value)
+        elif isinstance(value, str):
+            raw = decoded = value
+        else:
+            return
+        cmap = font.character_map
+        text = "".join(cmap.get(c, c) for c in decoded) if cmap else decoded
+        widths = font.character_widths
+        default = widths.get("default", 500)
+        space = font.space_char
+        width = sum(font.space_width if c == space else widths.get(c, default) for c in raw)
+        advance = (width / 1000 * self.size + len(raw) * self.tc + raw.count(space) * self.tw) * self.tz
+        m = _multiply(self.tm, self.ctm)
+        self.collect(text, m, advance)
+        self.advance(advance)
+
+    def collect(self, text: str, m: tuple, advance: float) -> None:
+        found = self.found
+        text = normalise(self.reading.decode(self.font, text))
+        cleaned = UNREADABLE.sub("", text)
+        found.drawn += len(text.replace(" ", ""))
+        found.unreadable += len(text) - len(cleaned)
+        if not self.font.interpretable:
+            found.unreadable += len(cleaned)
+            return
+        if not cleaned.strip():
+            return
+        x, y = m[4] + self.ts * m[2], m[5] + self.ts * m[3]
+        dx, dy = advance * m[0], advance * m[1]
+        size = round(self.size * math.hypot(m[2], m[3]), 1)
+        bold = bool(BOLD_NAME.search(str(self.font.name)))
+        if abs(m[1]) <= abs(m[0]) and m[0] > 0:  # upright
+            _add(self.upright, Run(x, y, size, bold, cleaned, x + dx))
+        else:  # turned: placed in the frame of its own baseline
+            ux, uy = (m[0], m[1]) if (m[0] or m[1]) else (1.0, 0.0)
+            norm = math.hypot(ux, uy)
+            ux, uy = ux / norm, uy / norm
+            along, across = x * ux + y * uy, -x * uy + y * ux
+            _add(self.rotated, Run(along, across, size, bold, cleaned, along + math.hypot(dx, dy)))
+
+
+def _add(runs: list[Run], run: Run) -> None:
+    """A run, joined to the one drawn before it when it goes on in the same type on the same
+    baseline (Word and InDesign draw a word in several pieces, some a glyph at a time); an
+    accent drawn on its own over the next letter (TeX's «p˚a») composed with it («på»)."""
+    if runs:
+        before = runs[-1]
+        accent = ACCENTS.get(before.text[-1])
+        if accent and run.x < before.end and abs(run.y - before.y) < run.size and run.text[0].isalpha():
+            letter = unicodedata.normalize("NFC", run.text[0] + accent)
+            before.text = before.text[:-1] + letter + run.text[1:]
+            before.end = max(before.end, run.end)
+            return
+        gap = (run.x - before.end) / (run.size or 1.0)
+        if (
+            before.y == run.y and before.size == run.size and before.bold == run.bold
+            and -OVERLAP <= gap <= MERGE_GAP
+        ):
+            between = separator(before, run)
+            if between is not None:
+                before.text += between + run.text
+                before.end = run.end
+            return
+    runs.append(run)
+
+
+def normalise(text: str) -> str:
+    """Ligatures as letters; a soft hyphen at a run's end is a hyphen, elsewhere nothing."""
+    text = LIGATURES.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
+    text = re.sub("\u00ad\\s*$", "-", text)
+    return text.replace("\u00ad", "")
