@@ -66,9 +66,14 @@ def pages_pdf(contents: list[bytes], page_extra: bytes = b"", shared: bool = Fal
 
 
 def readable(pages: int = 1) -> bytes:
-    """A plain PDF of a few readable sentences per page, each page its own."""
-    return pages_pdf([b"".join(text_op(f"{SENTENCE} Side {p + 1}, avsnitt {k + 1}.", y=700 - 14 * k) for k in range(5))
-                      for p in range(pages)])
+    """A plain PDF of a few readable sentences per page, each page its own (in words too: rows that
+    recur on every page at the same height, numbers aside, are page furniture)."""
+    topics = ("kommunene", "fengslene", "skolene", "sykehusene", "politiet", "barnevernet", "NAV", "domstolene")
+    return pages_pdf([
+        b"".join(text_op(f"{SENTENCE} Side {p + 1}, avsnitt {k + 1} om {topics[(p + k) % len(topics)]}.",
+                         y=700 - 14 * k) for k in range(5))
+        for p in range(pages)
+    ])
 
 
 def nested_arrays(depth: int = 20_000) -> bytes:
