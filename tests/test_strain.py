@@ -201,7 +201,7 @@ def test_escape_sequences_in_a_file_name_never_reach_the_terminal(tmp_path: Path
         shown = run.stdout + run.stderr
         assert "skjult" in shown  # the file is named in a warning ...
         assert "\x1b[8m" not in shown and "\x1b]0" not in shown  # ... with its escape sequences made visible
-        assert "␛[8m" in shown
+        assert "␛[8m" in shown or "\\x1b[8m" in shown
 
 
 def test_index_waits_for_a_database_that_is_away(database, small: Settings, tmp_path: Path) -> None:  # noqa: ANN001

@@ -143,7 +143,8 @@ class EngineContract:
         assert {p.doc for p in index.passages} == {d.doc for d in index.documents} == {mandate}
         assert len(index.lexical.scores("politiet")) == len(index.passages)
         assert not index.lexical.containing(["narkotikapolitiforening"]).any()
-        hits = search(index, "narkotikapolitiforening politiet", k=5).hits
+        assert all(h.passage.doc == mandate for h in search(index, "narkotikapolitiforening politiet", k=5).hits)
+        hits = search(index, "politiet", k=5, mode="lexical").hits
         assert hits and all(h.passage.doc == mandate for h in hits)
 
     def test_follow_up_evidence_survives_a_rebuild(
