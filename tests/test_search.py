@@ -203,3 +203,12 @@ def test_nynorsk_words_are_searched_for_as_the_reports_spell_them(index):
 
 def test_a_four_letter_word_is_never_suggested(index):
     assert search(index, "user rooms").suggestion is None  # "uker" is one edit away, and wrong
+
+
+@pytest.mark.parametrize("query", ["subutex-behandling", "subutex"])
+def test_a_name_given_only_in_a_footnote_finds_the_passage_the_note_stands_under(index, query):
+    """«Subutex» is named only in a footnote of the 2010 report's LAR section: footnotes are not
+    ranked, but their words count for the passage they belong to."""
+    hits = search(index, query).hits
+    assert hits and hits[0].passage.doc == "stoltenberg-rapporten-2010"
+    assert "Behandling med legemidler" in (hits[0].passage.section or "")

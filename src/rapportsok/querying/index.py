@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 from functools import cached_property, lru_cache
 
@@ -48,9 +49,18 @@ class Index:
         self.doc_ids = np.array([p.doc for p in self.passages], dtype=object)
         # footnotes are shown in context but not ranked: as hits they are mostly references (bench/quality)
         self.searchable = np.array([p.kind != "footnote" for p in self.passages], dtype=bool)
+        # ... but their words count for the passage they stand under, which a reader sees them with:
+        # a name given only in a note («Subutex») finds its text
+        self._notes, self._note_parents = _note_parents(self.passages)
         self.proposal_numbers = np.array([-1 if p.proposal is None else p.proposal for p in self.passages])
         openings = {proposal.passage_id for proposal in proposals_of(self.passages)}
         self.proposal_starts = np.array([p.passage_id in openings for p in self.passages])
+
+    def with_notes(self, values: np.ndarray) -> np.ndarray:
+        """Per-passage lexical values with each footnote's counted for the passage it stands under."""
+        lifted = values.copy()
+        np.maximum.at(lifted, self._note_parents, values[self._notes])
+        return lifted
 
     @classmethod
     def load(cls, settings: Settings, embedder: Embedder | None = None) -> Index:
@@ -188,3 +198,24 @@ def _check_model(settings: Settings, meta: BuildMeta) -> None:
             f"index {engine_for(settings).where} was built with model {meta.model!r}, not {settings.model!r}; "
             f"rebuild it with `rapportsok index --full --model ...` or search with --model {meta.model}"
         )
+
+
+def _note_parents(passages: list[Passage]) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of footnote passages, and of the passage each stands under: the last one of its
+    document that starts at or before the note (by line in a text file, by sheet in a PDF)."""
+
+    def place(passage: Passage) -> int:
+        return passage.line_start or passage.sheet or 0
+
+    starts: dict[str, list[tuple[int, int]]] = {}
+    for row, passage in enumerate(passages):
+        if passage.kind != "footnote":
+            starts.setdefault(passage.doc, []).append((place(passage), row))
+    notes, parents = [], []
+    for row, passage in enumerate(passages):
+        before = starts.get(passage.doc, []) if passage.kind == "footnote" else []
+        at = bisect_right(before, (place(passage), len(passages))) - 1
+        if at >= 0:
+            notes.append(row)
+            parents.append(before[at][1])
+    return np.array(notes, dtype=np.int64), np.array(parents, dtype=np.int64)

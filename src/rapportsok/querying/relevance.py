@@ -148,7 +148,7 @@ def floor(index: Index, reading: Reading, mode: str, lexical: np.ndarray | None,
     whose words the reports lack (nonsense in real words) a passage that stands out from the rest
     of the corpus for it, not merely the best of a bad lot; and none at all unless the reports
     address the question (`_about_reports`)."""
-    covered = cover(index, reading.tokens)
+    covered = index.with_notes(cover(index, reading.tokens))
     if mode == "lexical" or dense is None:
         keep = (lexical > 0) & (covered > 0)  # question words and report names alone are no match
         strong = covered >= STRONG_COVER

@@ -110,7 +110,7 @@ def _score(index: Index, query: str, mode: str, mask: np.ndarray) -> tuple[np.nd
     question is embedded as respelled: nynorsk made bokmål where the corpus says so («utvalet»)."""
     wanted = list(asked_proposals(query))
     reading = read(index, PROPOSAL_QUERY.sub(" ", query))  # "forslag 15" names a proposal; "15" is no search word
-    lexical = index.lexical.scores(reading.text) if mode != "dense" else None
+    lexical = index.with_notes(index.lexical.scores(reading.text)) if mode != "dense" else None
     dense = index.dense_scores(index.query_vector(_embedded(query, reading))) if mode != "lexical" else None
     boosted = np.isin(index.proposal_numbers, wanted) if wanted else np.zeros(len(index.passages), dtype=bool)
     if mode == "lexical":
