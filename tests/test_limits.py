@@ -126,7 +126,8 @@ def test_a_flood_of_heavy_requests_is_bounded_and_light_ones_keep_answering(serv
         thread.join()
     assert set(light) == {200} and sum(light.values()) >= 4, light
     assert set(heavy) <= {200, 503} and heavy[200] >= HEAVY_SLOTS + 1, heavy
-    assert heavy[503] >= 50 - HEAVY_SLOTS - HEAVY_QUEUE - 4 or heavy[200] == 50, heavy  # the queue is bounded
+    # the queue is bounded (the slack: requests that finish before the last ones arrive, on a loaded machine)
+    assert heavy[503] >= 50 - HEAVY_SLOTS - HEAVY_QUEUE - 8 or heavy[200] == 50, heavy
     assert retry_after <= {"2"}
     print(json.dumps({"heavy": dict(heavy), "light": dict(light)}))
 

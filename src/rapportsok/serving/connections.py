@@ -21,8 +21,8 @@ MIN_CONNECTIONS = 64
 # connections asyncio accepts in one turn of the loop (it takes up to the listen backlog at once, before
 # any is set up): the cap leaves room for a few batches, so accepting a burst never runs out of files
 # before the cap has closed idle connections to make room
-ACCEPT_BATCH = 64
-ACCEPTS_IN_FLIGHT = 4 * ACCEPT_BATCH  # accepted, not yet set up (a connection is set up a few turns later)
+ACCEPT_BATCH = 16
+ACCEPTS_IN_FLIGHT = 16 * ACCEPT_BATCH  # accepted, not yet set up (a connection is set up a few turns later)
 MAX_OPEN_FILES = 65_536  # the soft limit is raised to the hard one, but no further than this
 LOG_REPEATS = 5  # the same log message this many times per LOG_WINDOW_S, then one summary line
 LOG_WINDOW_S = 60.0
