@@ -88,6 +88,15 @@ def clone_index(settings: Settings, root: Path) -> Settings:
     return Settings.resolve(root / "corpus", root / "index", settings.model)
 
 
+def wait_for(condition, seconds: float) -> float:  # noqa: ANN001
+    """Seconds until `condition()` holds; fails the test past `seconds`."""
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < seconds, f"not within {seconds} s"
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from serving import Server, clone_index, serve, shared
+from serving import Server, clone_index, serve, shared, wait_for
 
 from rapportsok.indexing.build import build
 from rapportsok.serving.connections import HEAD_TIMEOUT_S
@@ -132,14 +132,6 @@ def database(tmp_path: Path) -> Iterator:
         pytest.skip(f"no PostgreSQL server could be started: {exc}")
     yield pg
     pg.cleanup()
-
-
-def wait_for(condition, seconds: float) -> float:  # noqa: ANN001
-    started = time.monotonic()
-    while not condition():
-        assert time.monotonic() - started < seconds, f"not within {seconds} s"
-        time.sleep(0.1)
-    return time.monotonic() - started
 
 
 def test_a_database_outage_gives_503_at_once_and_service_resumes(

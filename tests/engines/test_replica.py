@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from pgreplica import Cluster, primary_and_standby
-from serving import Server, clone_index, serve, shared
+from serving import Server, clone_index, serve, shared, wait_for
 
 from rapportsok.indexing.build import build
 
@@ -39,14 +39,6 @@ def clusters(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cluster
 
 def current_generation(cluster: Cluster) -> str:
     return cluster.psql("SELECT generation FROM rs_current", DATABASE).strip()
-
-
-def wait_for(condition, seconds: float) -> float:  # noqa: ANN001
-    started = time.monotonic()
-    while not condition():
-        assert time.monotonic() - started < seconds, f"not within {seconds} s"
-        time.sleep(0.05)
-    return time.monotonic() - started
 
 
 class Traffic:
