@@ -21,7 +21,7 @@ from typing import Any
 
 from pypdf import PageObject, PdfReader
 from pypdf._codecs import adobe_glyphs
-from pypdf.generic import ArrayObject, ContentStream, DictionaryObject, StreamObject
+from pypdf.generic import ArrayObject, ContentStream, DictionaryObject, NameObject, StreamObject
 from pypdf.generic._font import Font
 
 LIGATURES = re.compile("[\ufb00-\ufb06]")
@@ -83,7 +83,7 @@ class Reading:
         key = id(font_dict)
         if key not in self.fonts:
             try:
-                font = Font.from_font_resource(font_dict) if isinstance(font_dict, DictionaryObject) else UNKNOWN_FONT
+                font = Font.from_font_resource(_own_encoding(font_dict)) if isinstance(font_dict, DictionaryObject) else UNKNOWN_FONT
             except Exception:  # noqa: BLE001 (a damaged font dictionary: its text cannot be read)
                 font = UNKNOWN_FONT
             self.fonts[key] = (font_dict, font)  # the dictionary is kept, so its id stays its own
@@ -121,6 +121,25 @@ class Reading:
         if key not in self.streams:
             self.streams[key] = ContentStream(contents.get_object(), self.reader, "bytes").operations
         return self.streams[key]
+
+
+def _own_encoding(font_dict: DictionaryObject) -> DictionaryObject:
+    """The font as pypdf should read it: a simple font's /Encoding with /Differences says what
+    its codes are (PDF 32000 9.6.6), yet pypdf 7 lets the encoding built into an embedded CFF
+    program win where there is no /ToUnicode (a QuarkXPress paper read «’%%qV’&293» for
+    «approaches»); so the program is left out of what pypdf reads for that."""
+    encoding = _resolved(font_dict.get("/Encoding"))
+    descriptor = _resolved(font_dict.get("/FontDescriptor"))
+    if "/ToUnicode" in font_dict or not isinstance(encoding, DictionaryObject) or "/Differences" not in encoding:
+        return font_dict
+    if not isinstance(descriptor, DictionaryObject) or "/FontFile3" not in descriptor:
+        return font_dict
+    without = DictionaryObject({k: v for k, v in descriptor.items() if k != "/FontFile3"})
+    return DictionaryObject({**font_dict, NameObject("/FontDescriptor"): without})
+
+
+def _resolved(value: Any) -> Any:
+    return value.get_object() if value is not None else None
 
 
 def separator(before: Run, run: Run) -> str | None:
