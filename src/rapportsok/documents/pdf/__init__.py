@@ -45,6 +45,7 @@ COLUMN_SHARE = 0.15  # ... and on at least this share of the page's rows
 MAX_COLUMNS = 4
 COLUMN_FILL = 0.5  # a column's lines are at least this share of the room right of its start wide
 WIDE_SHARE = 0.3  # ... at least this share of them (the rest: short last lines, table cells)
+MIN_COLUMN_WIDTH = 10.0  # a column of text is at least this many type sizes wide
 GUTTER = 6.0  # the left column's text ends at most this many type sizes before the right one starts
 
 NUMBER_TOKEN = re.compile(r"\b(\d{1,4}|[ivxlcdm]{1,7})\b", re.I)  # masked in furniture keys
@@ -405,7 +406,11 @@ def _columns(page: Page, body_size: float) -> list[list[Row]]:
     """The page's rows as blocks in reading order, each top to bottom: on a page of columns,
     each band between full-width rows (a title, a figure, a box across the gutter) is read
     column by column, left to right, before the full-width row below it."""
-    starts = _column_starts(page.rows, 0.0, page.width, body_size, MAX_COLUMNS - 1)
+    runs = [run for row in page.rows for run in row.runs]
+    if not runs:
+        return [page.rows]
+    left, right = min(run.x for run in runs), max(run.end for run in runs)  # the text's edges, not the sheet's
+    starts = _column_starts(page.rows, left, right, body_size, MAX_COLUMNS - 1)
     if not starts:
         return [page.rows]
     blocks: list[list[Row]] = []
@@ -452,8 +457,9 @@ def _column_starts(rows: list[Row], left: float, right: float, body_size: float,
     x, count = starts.most_common(1)[0]
     in_gutter = sum(1 for row in rows for run in row.runs if x - CELL_GAP * body_size < run.x < x - 2)
     if not (
-        count >= max(MIN_COLUMN_ROWS, COLUMN_SHARE * len(rows))
-        and statistics.median(gaps[x]) < GUTTER * body_size
+        right - x >= MIN_COLUMN_WIDTH * body_size  # not a column of page numbers in a contents list
+        and count >= max(MIN_COLUMN_ROWS, COLUMN_SHARE * len(rows))
+        and statistics.quantiles(gaps[x], n=4)[0] < GUTTER * body_size
         and in_gutter <= 0.1 * count
         and sum(w >= COLUMN_FILL * (right - x) for w in widths[x]) >= max(MIN_COLUMN_ROWS, WIDE_SHARE * count)
     ):
