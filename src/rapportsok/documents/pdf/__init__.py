@@ -15,7 +15,7 @@ import math
 import re
 import statistics
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from pypdf import PdfReader
@@ -218,11 +218,14 @@ def _rows(runs: list[Run]) -> list[Row]:
 
 
 def _body_size(pages: list[Page]) -> float:
+    return _type_size(run for page in pages for row in page.rows for run in row.runs)
+
+
+def _type_size(runs: Iterable[Run]) -> float:
+    """The type size most characters are set in."""
     sizes: Counter[float] = Counter()
-    for page in pages:
-        for row in page.rows:
-            for run in row.runs:
-                sizes[round(run.size * 2) / 2] += len(run.text)
+    for run in runs:
+        sizes[round(run.size * 2) / 2] += len(run.text)
     return sizes.most_common(1)[0][0] if sizes else 10.0
 
 
@@ -405,12 +408,13 @@ def _drop_repeated_table_headers(pages: list[Page]) -> None:
 def _columns(page: Page, body_size: float) -> list[list[Row]]:
     """The page's rows as blocks in reading order, each top to bottom: on a page of columns,
     each band between full-width rows (a title, a figure, a box across the gutter) is read
-    column by column, left to right, before the full-width row below it."""
+    column by column, left to right, before the full-width row below it. Columns are found in
+    the type most of the page is set in (a page of references in small type has columns too)."""
     runs = [run for row in page.rows for run in row.runs]
     if not runs:
         return [page.rows]
     left, right = min(run.x for run in runs), max(run.end for run in runs)  # the text's edges, not the sheet's
-    starts = _column_starts(page.rows, left, right, body_size, MAX_COLUMNS - 1)
+    starts = _column_starts(page.rows, left, right, _type_size(runs), MAX_COLUMNS - 1)  # references: small type
     if not starts:
         return [page.rows]
     blocks: list[list[Row]] = []
