@@ -45,8 +45,11 @@ COLUMN_SHARE = 0.15  # ... and on at least this share of the page's rows
 MAX_COLUMNS = 4
 COLUMN_FILL = 0.5  # a column's lines are at least this share of the room right of its start wide
 WIDE_SHARE = 0.3  # ... at least this share of them (the rest: short last lines, table cells)
+COLUMN_CANDIDATES = 3  # the x most rows start at past the middle, and the next two, are tried as a column's start
+TABLE_SHARE = 0.25  # a column start with more cells right of it on more of its rows starts a table's column
 MIN_COLUMN_WIDTH = 10.0  # a column of text is at least this many type sizes wide
 GUTTER = 6.0  # the left column's text ends at most this many type sizes before the right one starts
+GUTTER_STARTS = 0.25  # runs starting in the gutter left of a column: this share of its rows at most (list markers)
 
 NUMBER_TOKEN = re.compile(r"\b(\d{1,4}|[ivxlcdm]{1,7})\b", re.I)  # masked in furniture keys
 TOC_ROW = re.compile(r"(?:\.\s?){4,}\s*\S{1,6}$|…{2,}\s*\S{1,6}$")
@@ -442,36 +445,54 @@ def _column_starts(rows: list[Row], left: float, right: float, body_size: float,
     A column starts where, past 40 % of the span, runs of body type start at the same x on many
     rows, each close after the run before it (table cells are far apart), and hardly any run
     starts in the gutter just left of it (as words of one wide column do), and its lines fill
-    most of the room to its right on many rows (a table's cells do not). The parts on either
+    most of the room to its right on many rows and are hardly ever followed by another cell on
+    their row (a table's cells are). The parts on either
     side are searched again, so three columns are found as two splits."""
     starts: Counter[int] = Counter()
     gaps: dict[int, list[float]] = {}  # per start: how far the run before it ends from it
     widths: dict[int, list[float]] = {}  # per start: how wide the runs starting there are
     rows = [row for row in rows if row.size >= SMALL_TYPE * body_size]
+    cells: dict[int, int] = {}  # per start: rows with more cells right of it (a table)
     for row in rows:
-        ends = {id(run): segment[-1].end for segment in row.segments() for run in segment}  # justified: many runs
+        segments = row.segments()
+        ends = {id(run): segment[-1].end for segment in segments for run in segment}  # justified: many runs
         for before, run in zip([None, *row.runs], row.runs, strict=False):
             x = round(run.x / 2) * 2
             if left + 0.4 * (right - left) < x < right and run.size >= SMALL_TYPE * body_size:
                 starts[x] += 1
                 gaps.setdefault(x, []).append(run.x - before.end if before else 0.0)
                 widths.setdefault(x, []).append(ends[id(run)] - run.x)
+                cells[x] = cells.get(x, 0) + (segments[-1][0].x > run.x)
     if not starts or depth <= 0:
         return []
-    x, count = starts.most_common(1)[0]
-    in_gutter = sum(1 for row in rows for run in row.runs if x - CELL_GAP * body_size < run.x < x - 2)
-    if not (
-        right - x >= MIN_COLUMN_WIDTH * body_size  # not a column of page numbers in a contents list
-        and count >= max(MIN_COLUMN_ROWS, COLUMN_SHARE * len(rows))
-        and statistics.quantiles(gaps[x], n=4)[0] < GUTTER * body_size
-        and in_gutter <= 0.1 * count
-        and sum(w >= COLUMN_FILL * (right - x) for w in widths[x]) >= max(MIN_COLUMN_ROWS, WIDE_SHARE * count)
-    ):
+    for x, count in starts.most_common(COLUMN_CANDIDATES):  # a list indented in the column may start more rows
+        in_gutter = [run.x for row in rows for run in row.runs if x - CELL_GAP * body_size < run.x < x - 2]
+        if (
+            right - x >= MIN_COLUMN_WIDTH * body_size  # not a column of page numbers in a contents list
+            and count >= max(MIN_COLUMN_ROWS, COLUMN_SHARE * len(rows))
+            and statistics.quantiles(gaps[x], n=4)[0] < GUTTER * body_size
+            and len(in_gutter) <= GUTTER_STARTS * count
+            and cells[x] <= TABLE_SHARE * count
+            and sum(w >= COLUMN_FILL * (right - x) for w in widths[x]) >= max(MIN_COLUMN_ROWS, WIDE_SHARE * count)
+        ):
+            x = _column_edge(rows, x)
+            break
+    else:
         return []
     runs = [run for row in rows for run in row.runs]
     before = _column_starts(_rows([r for r in runs if r.x < x - 2]), left, x, body_size, depth - 1)
     after = _column_starts(_rows([r for r in runs if r.x >= x - 2]), x, right, body_size, depth - 1 - len(before))
     return [*before, float(x), *after]
+
+
+def _column_edge(rows: list[Row], x: float) -> float:
+    """Where the column most rows start at x really starts: at its bullets and hanging reference
+    numbers, which stand in the gutter right of where the column before it ends on most rows."""
+    ends = [max(ends) for row in rows if (ends := [run.end for run in row.runs if run.end < x - 2])]
+    if not ends:
+        return x
+    edge = statistics.quantiles(ends, n=4)[2] if len(ends) > 1 else ends[0]
+    return min([x, *(run.x for row in rows for run in row.runs if edge + 2 < run.x < x)])
 
 
 def _leading(pages: list[Page], body_size: float) -> float:
