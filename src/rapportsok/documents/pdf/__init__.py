@@ -492,7 +492,13 @@ def _column_edge(rows: list[Row], x: float) -> float:
     if not ends:
         return x
     edge = statistics.quantiles(ends, n=4)[2] if len(ends) > 1 else ends[0]
-    return min([x, *(run.x for row in rows for run in row.runs if edge + 2 < run.x < x)])
+    markers = (
+        run.x
+        for row in rows
+        for run, after in zip(row.runs, [*row.runs[1:], None], strict=True)
+        if edge + 2 < run.x < x and (run.end > x or (after is not None and after.x >= x - 2))  # it leads a line
+    )
+    return min([x, *markers])
 
 
 def _leading(pages: list[Page], body_size: float) -> float:
