@@ -46,6 +46,7 @@ MAX_COLUMNS = 4
 COLUMN_FILL = 0.5  # a column's lines are at least this share of the room right of its start wide
 WIDE_SHARE = 0.3  # ... at least this share of them (the rest: short last lines, table cells)
 COLUMN_CANDIDATES = 3  # the x most rows start at past the middle, and the next two, are tried as a column's start
+MARKER = 3.0  # a bullet or a hanging reference number stands at most this many type sizes left of its text
 TABLE_SHARE = 0.25  # a column start with more cells right of it on more of its rows starts a table's column
 MIN_COLUMN_WIDTH = 10.0  # a column of text is at least this many type sizes wide
 GUTTER = 6.0  # the left column's text ends at most this many type sizes before the right one starts
@@ -446,7 +447,8 @@ def _column_starts(rows: list[Row], left: float, right: float, body_size: float,
     rows, each close after the run before it (table cells are far apart), and hardly any run
     starts in the gutter just left of it (as words of one wide column do), and its lines fill
     most of the room to its right on many rows and are hardly ever followed by another cell on
-    their row (a table's cells are). The parts on either
+    their row (a table's cells are). Where no line of the page crosses the gutter, a column
+    beside a figure or a table may start only a few rows. The parts on either
     side are searched again, so three columns are found as two splits."""
     starts: Counter[int] = Counter()
     gaps: dict[int, list[float]] = {}  # per start: how far the run before it ends from it
@@ -467,15 +469,16 @@ def _column_starts(rows: list[Row], left: float, right: float, body_size: float,
         return []
     for x, count in starts.most_common(COLUMN_CANDIDATES):  # a list indented in the column may start more rows
         in_gutter = [run.x for row in rows for run in row.runs if x - CELL_GAP * body_size < run.x < x - 2]
+        clear = not any(run.x < x - 2 and run.end > x + 2 for row in rows for run in row.runs)
         if (
             right - x >= MIN_COLUMN_WIDTH * body_size  # not a column of page numbers in a contents list
-            and count >= max(MIN_COLUMN_ROWS, COLUMN_SHARE * len(rows))
+            and count >= max(MIN_COLUMN_ROWS, 0 if clear else COLUMN_SHARE * len(rows))
             and statistics.quantiles(gaps[x], n=4)[0] < GUTTER * body_size
             and len(in_gutter) <= GUTTER_STARTS * count
             and cells[x] <= TABLE_SHARE * count
             and sum(w >= COLUMN_FILL * (right - x) for w in widths[x]) >= max(MIN_COLUMN_ROWS, WIDE_SHARE * count)
         ):
-            x = _column_edge(rows, x)
+            x = _column_edge(rows, x, body_size)
             break
     else:
         return []
@@ -485,13 +488,14 @@ def _column_starts(rows: list[Row], left: float, right: float, body_size: float,
     return [*before, float(x), *after]
 
 
-def _column_edge(rows: list[Row], x: float) -> float:
+def _column_edge(rows: list[Row], x: float, size: float) -> float:
     """Where the column most rows start at x really starts: at its bullets and hanging reference
-    numbers, which stand in the gutter right of where the column before it ends on most rows."""
+    numbers, which stand in the gutter right of where the column before it ends on most rows,
+    at most MARKER type sizes before x."""
     ends = [max(ends) for row in rows if (ends := [run.end for run in row.runs if run.end < x - 2])]
     if not ends:
         return x
-    edge = statistics.median(ends)  # most rows: the column before ends there (a minority: a marker)
+    edge = max(statistics.median(ends), x - MARKER * size)  # most rows: the column before ends there
     markers = (
         run.x
         for row in rows
