@@ -473,7 +473,7 @@ def _column_starts(rows: list[Row], left: float, right: float, body_size: float,
         if (
             right - x >= MIN_COLUMN_WIDTH * body_size  # not a column of page numbers in a contents list
             and count >= max(MIN_COLUMN_ROWS, 0 if clear else COLUMN_SHARE * len(rows))
-            and statistics.quantiles(gaps[x], n=4)[0] < GUTTER * body_size
+            and statistics.median(gaps[x]) < GUTTER * body_size
             and len(in_gutter) <= GUTTER_STARTS * count
             and cells[x] <= TABLE_SHARE * count
             and sum(w >= COLUMN_FILL * (right - x) for w in widths[x]) >= max(MIN_COLUMN_ROWS, WIDE_SHARE * count)
