@@ -89,3 +89,41 @@ def test_three_columns_on_a_landscape_sheet(tmp_path: Path) -> None:
     text = _text(tmp_path / "ark.pdf", 1)
     order = [text.index(f"{name} punkt {i:02d}") for name in ["Alfa", "Beta", "Gamma"] for i in range(1, 25)]
     assert order == sorted(order)
+
+
+def test_a_table_cell_wrapped_over_two_lines_is_read_whole(tmp_path: Path) -> None:
+    """A cell whose text goes on on the line below is read whole, before the row's next cells."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    pdf.text(20, 20, _filled(pdf, "Innledning", 170))
+    for i in range(6):
+        y = 30 + 12 * i
+        pdf.text(20, y, "Bachelor")
+        pdf.text(55, y, f"Samfunnsøkonomi{i + 1}")
+        pdf.text(55, y + 4.5, "(heltid) - 180 studiepoeng")
+        pdf.text(115, y, "Obligatorisk")
+        pdf.text(160, y, f"{5 * i + 5}/165")
+    pdf.output(str(tmp_path / "celler.pdf"))
+    text = _text(tmp_path / "celler.pdf", 1)
+    for i in range(6):
+        assert f"Bachelor Samfunnsøkonomi{i + 1} (heltid) - 180 studiepoeng Obligatorisk {5 * i + 5}/165" in text
+
+
+def test_a_contents_list_with_page_words_is_dropped(tmp_path: Path) -> None:
+    """Contents entries ending «. . . . Seite 5» are no running text."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    pdf.text(20, 20, "Inhalt")
+    for i in range(8):
+        pdf.text(20, 30 + 6 * i, f"Modul {i + 1} Grundlagen " + ". " * 40 + f"Seite {2 * i + 3}")
+    pdf.add_page()
+    for i in range(20):
+        pdf.text(20, 20 + 6 * i, _filled(pdf, f"Tekst {i + 1:02d}", 170))
+    pdf.output(str(tmp_path / "inhalt.pdf"))
+    assert "Seite" not in _text(tmp_path / "inhalt.pdf", 1)

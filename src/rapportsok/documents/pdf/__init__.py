@@ -46,6 +46,7 @@ MAX_COLUMNS = 4
 COLUMN_FILL = 0.5  # a column's lines are at least this share of the room right of its start wide
 WIDE_SHARE = 0.3  # ... at least this share of them (the rest: short last lines, table cells)
 COLUMN_CANDIDATES = 3  # the x most rows start at past the middle, and the next two, are tried as a column's start
+WRAPPED_CELL = 1.8  # a table cell's next line stands at most this many type sizes below its first
 MARKER = 3.0  # a bullet or a hanging reference number stands at most this many type sizes left of its text
 TABLE_SHARE = 0.25  # a column start with more cells right of it on more of its rows starts a table's column
 MIN_COLUMN_WIDTH = 10.0  # a column of text is at least this many type sizes wide
@@ -53,7 +54,7 @@ GUTTER = 6.0  # the left column's text ends at most this many type sizes before 
 GUTTER_STARTS = 0.25  # runs starting in the gutter left of a column: this share of its rows at most (list markers)
 
 NUMBER_TOKEN = re.compile(r"\b(\d{1,4}|[ivxlcdm]{1,7})\b", re.I)  # masked in furniture keys
-TOC_ROW = re.compile(r"(?:\.\s?){4,}\s*\S{1,6}$|…{2,}\s*\S{1,6}$")
+TOC_ROW = re.compile(r"(?:(?:\.\s?){4,}|…{2,})\s*(?:(?:seite|side|sida|page|s\.|p\.)\s*)?\S{1,6}$", re.I)  # «… Seite 5»
 NOTE_START = re.compile(r"^(\d{1,6})\s*(\S.*)$")  # a long report has notes past 999
 SUPERSCRIPT = re.compile(r"^[\d,–-]{1,9}$")
 
@@ -189,11 +190,12 @@ def _layout(reader: PdfReader, drawn: list[PageRuns]) -> list[SourceLine]:
     labels = _page_labels(reader, _remove_furniture(pages, body_size))
     for page, label in zip(pages, labels, strict=False):
         page.label = label
-        page.columns = _columns(page, body_size)
+        page.columns = _columns(page)
         for column in page.columns:
             page.notes += _take_notes(column, body_size)
             _drop_superscripts(column)
             _mark_rows(column, body_size)
+            _join_wrapped_cells(column)
     _drop_toc(pages)
     _drop_repeated_table_headers(pages)
     return _lines(pages, body_size)
@@ -379,6 +381,38 @@ def _mark_rows(rows: list[Row], body_size: float) -> None:
             row.role = "heading"
 
 
+def _join_wrapped_cells(rows: list[Row]) -> None:
+    """A table row takes in the lines right under it that go on with its cells (each of their
+    cells starts where one of its cells does, none where its first one does): a reader reads
+    «Betriebswirtschaftslehre (Business Studies) - 180 LP» as one cell, not the next row's
+    cells in between. Its runs are then ordered cell by cell."""
+    k = 0
+    while k < len(rows):
+        row = rows[k]
+        if row.role != "table":
+            k += 1
+            continue
+        starts = [segment[0].x for segment in row.segments()]
+        cells = [list(segment) for segment in row.segments()]
+        above = row
+        while k + 1 < len(rows):
+            below = rows[k + 1]
+            at = [min(range(len(starts)), key=lambda i: abs(starts[i] - seg[0].x)) for seg in below.segments()]
+            if not (
+                below.role in ("body", "table")
+                and above.y - below.y < WRAPPED_CELL * below.size
+                and all(abs(starts[i] - seg[0].x) <= 2 for i, seg in zip(at, below.segments(), strict=True))
+                and 0 not in at
+            ):
+                break
+            for i, seg in zip(at, below.segments(), strict=True):
+                cells[i] += seg
+            above = below
+            del rows[k + 1]
+        row.runs = [run for cell in cells for run in cell]
+        k += 1
+
+
 def _drop_toc(pages: list[Page]) -> None:
     """A table of contents: a column with rows ending in dot leaders and a page number loses
     those rows, the wrapped entry lines between them and the heading above them."""
@@ -409,7 +443,7 @@ def _drop_repeated_table_headers(pages: list[Page]) -> None:
 # ---------------------------------------------------------------- reading order and lines
 
 
-def _columns(page: Page, body_size: float) -> list[list[Row]]:
+def _columns(page: Page) -> list[list[Row]]:
     """The page's rows as blocks in reading order, each top to bottom: on a page of columns,
     each band between full-width rows (a title, a figure, a box across the gutter) is read
     column by column, left to right, before the full-width row below it. Columns are found in

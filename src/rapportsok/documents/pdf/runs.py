@@ -83,7 +83,8 @@ class Reading:
         key = id(font_dict)
         if key not in self.fonts:
             try:
-                font = Font.from_font_resource(_own_encoding(font_dict)) if isinstance(font_dict, DictionaryObject) else UNKNOWN_FONT
+                readable = isinstance(font_dict, DictionaryObject)
+                font = Font.from_font_resource(_own_encoding(font_dict)) if readable else UNKNOWN_FONT
             except Exception:  # noqa: BLE001 (a damaged font dictionary: its text cannot be read)
                 font = UNKNOWN_FONT
             self.fonts[key] = (font_dict, font)  # the dictionary is kept, so its id stays its own
