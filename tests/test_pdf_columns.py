@@ -127,3 +127,22 @@ def test_a_contents_list_with_page_words_is_dropped(tmp_path: Path) -> None:
         pdf.text(20, 20 + 6 * i, _filled(pdf, f"Tekst {i + 1:02d}", 170))
     pdf.output(str(tmp_path / "inhalt.pdf"))
     assert "Seite" not in _text(tmp_path / "inhalt.pdf", 1)
+
+
+def test_a_table_in_small_type_at_a_pages_foot_is_no_footnote(tmp_path: Path) -> None:
+    """Small type at the bottom of the page is a footnote only where it is not a table's rows."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for i in range(30):
+        pdf.text(20, 20 + 6 * i, _filled(pdf, f"Tekst {i + 1:02d}", 170))
+    pdf.set_font("Helvetica", size=8)
+    for i in range(4):
+        pdf.text(20, 210 + 5 * i, f"Kommune {i + 1}")
+        pdf.text(80, 210 + 5 * i, f"{12 * i + 3} brukere")
+        pdf.text(140, 210 + 5 * i, f"{40 + i} tiltak")
+    pdf.output(str(tmp_path / "fot.pdf"))
+    lines = [line for line in read_lines(tmp_path / "fot.pdf") if "Kommune" in line.text]
+    assert len(lines) == 4 and all(line.role != "note" for line in lines)

@@ -56,6 +56,7 @@ GUTTER_STARTS = 0.25  # runs starting in the gutter left of a column: this share
 NUMBER_TOKEN = re.compile(r"\b(\d{1,4}|[ivxlcdm]{1,7})\b", re.I)  # masked in furniture keys
 TOC_ROW = re.compile(r"(?:(?:\.\s?){4,}|…{2,})\s*(?:(?:seite|side|sida|page|s\.|p\.)\s*)?\S{1,6}$", re.I)  # «… Seite 5»
 NOTE_START = re.compile(r"^(\d{1,6})\s*(\S.*)$")  # a long report has notes past 999
+NOTE_NUMBER = re.compile(r"[\d*†‡]{1,6}\.?")  # a note's number, set apart from its text by a tab
 SUPERSCRIPT = re.compile(r"^[\d,–-]{1,9}$")
 
 
@@ -333,9 +334,10 @@ def _take_notes(rows: list[Row], body_size: float) -> list[Row]:
     """The footnotes: rows at the bottom of a column, below all its running text, in smaller
     type. Small type (at most SMALL_TYPE of the body) is enough; type only a little smaller
     (Word's notes at 10 on 11 pt) must also stand apart, below a gap wider than the lines above
-    it, and open with a note number. A table of contents in small type is no footnote."""
+    it, and open with a note number. A table of contents or a table in small type is no footnote
+    (nor is what stands above it)."""
     k = len(rows)
-    while k and rows[k - 1].size < body_size - 0.4 and not TOC_ROW.search(rows[k - 1].text):
+    while k and rows[k - 1].size < body_size - 0.4 and not (TOC_ROW.search(rows[k - 1].text) or _tabular(rows[k - 1])):
         k -= 1
     while k < len(rows) and not _notes_from(rows, k, body_size):
         k += 1
@@ -344,6 +346,12 @@ def _take_notes(rows: list[Row], body_size: float) -> list[Row]:
     for row in notes:
         row.role = "note"
     return notes
+
+
+def _tabular(row: Row) -> bool:
+    """A table's row: several cells, beyond a note's number set apart from its text."""
+    cells = row.cells()
+    return len(cells) > 2 or (len(cells) == 2 and not NOTE_NUMBER.fullmatch(cells[0]))
 
 
 def _notes_from(rows: list[Row], k: int, body_size: float) -> bool:
