@@ -1,6 +1,6 @@
-"""A simple font's own /Encoding says what its codes are, whatever encoding is built into the
-font program it embeds (pypdf 7 let an embedded CFF program's win: a QuarkXPress paper read
-«’%%qV’&293» for «approaches»)."""
+"""Text as the page shows it: a simple font's own /Encoding says what its codes are, whatever
+encoding is built into the font program it embeds (pypdf 7 let an embedded CFF program's win: a
+QuarkXPress paper read «’%%qV’&293» for «approaches»), and text clipped away is not read."""
 
 from __future__ import annotations
 
@@ -80,3 +80,27 @@ def test_differences_win_over_the_embedded_programs_encoding(tmp_path: Path) -> 
     writer.write(str(tmp_path / "quark.pdf"))
     text = " ".join(line.text for line in read_lines(tmp_path / "quark.pdf") if line.text.strip())
     assert text.startswith("hej hej")
+
+
+def test_text_outside_its_clipping_rectangle_is_not_read(tmp_path: Path) -> None:
+    """InDesign sets a counter below the frame it clips to: unseen, it is no page number."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(595, 842)
+    font = DictionaryObject({
+        NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+        NameObject("/BaseFont"): NameObject("/Helvetica"),
+    })
+    page[NameObject("/Resources")] = DictionaryObject({
+        NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})
+    })
+    body = b"\n".join(b"BT /F1 11 Tf 72 %d Td (Synlig tekst linje %d.) Tj ET" % (760 - 14 * k, k) for k in range(9))
+    hidden = b"q 60 720 480 100 re W n BT /F1 11 Tf 72 697 Td (Skjult tekst utenfor rammen) Tj ET Q"
+    stream = DecodedStreamObject()
+    stream.set_data(body + b"\n" + hidden)
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    writer.write(str(tmp_path / "klipp.pdf"))
+    text = " ".join(line.text for line in read_lines(tmp_path / "klipp.pdf") if line.text.strip())
+    assert "Synlig tekst linje 8." in text and "Skjult" not in text

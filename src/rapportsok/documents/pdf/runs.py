@@ -139,6 +139,10 @@ def _own_encoding(font_dict: DictionaryObject) -> DictionaryObject:
     return DictionaryObject({**font_dict, NameObject("/FontDescriptor"): without})
 
 
+def _point(x: float, y: float, m: tuple) -> tuple[float, float]:
+    return x * m[0] + y * m[2] + m[4], x * m[1] + y * m[3] + m[5]
+
+
 def _resolved(value: Any) -> Any:
     return value.get_object() if value is not None else None
 
@@ -191,6 +195,8 @@ def _has_images(page: PageObject) -> bool:
 
 
 IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+PATH_PAINTING = {b"n", b"f", b"F", b"f*", b"S", b"s", b"B", b"B*", b"b", b"b*"}
+PATH_OPERATORS = {b"re", b"W", b"W*", b"m", b"l", b"c", b"v", b"y", b"h"} | PATH_PAINTING
 
 
 def _multiply(a: tuple | list, b: tuple | list) -> tuple:
@@ -233,6 +239,9 @@ class TextState:
         self.tc = self.tw = self.tl = self.ts = 0.0
         self.tz = 1.0
         self.saved: list[tuple] = []
+        self.clip: tuple | None = None  # the clipping rectangle on the page (x0, y0, x1, y1), where one is set
+        self.rects: list[tuple] | None = []  # the path being built, while it is rectangles only
+        self.clipping = False  # W: the path being built clips what is drawn after it
 
     def interpret(self, operations: Iterable, resources: Any, depth: int) -> None:
         """Follow one content stream's text operators (and the forms it draws)."""
@@ -271,9 +280,13 @@ class TextState:
                 self.font = self.reading.font(font_dict.get_object()) if font_dict is not None else UNKNOWN_FONT
                 self.size = _number(operands[1], self.size)
             elif op == b"q":
-                self.saved.append((self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts))
+                self.saved.append(
+                    (self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.clip)
+                )
             elif op == b"Q" and len(self.saved) > level:
-                self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts = self.saved.pop()
+                (self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.clip) = (
+                    self.saved.pop()
+                )
             elif op == b"cm" and len(operands) >= 6:
                 self.ctm = _multiply(tuple(_number(v) for v in operands[-6:]), self.ctm)
             elif op == b"Do" and operands and depth < MAX_FORM_DEPTH:
@@ -288,6 +301,8 @@ class TextState:
                 self.tl = _number(operands[0])
             elif op == b"Ts" and operands:
                 self.ts = _number(operands[0])
+            elif op in PATH_OPERATORS:
+                self.path(op, operands)
         del self.saved[level:]  # an unbalanced stream leaves no state to its caller
 
     def form(self, name: Any, resources: DictionaryObject, depth: int) -> None:
@@ -301,12 +316,34 @@ class TextState:
         operations = self.reading.form_operations(form)
         if not operations:
             return
-        saved = (self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.tm, self.tlm)
+        saved = (
+            self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.tm, self.tlm, self.clip
+        )
         matrix = form.get("/Matrix")
         if isinstance(matrix, ArrayObject) and len(matrix) == 6:
             self.ctm = _multiply(tuple(_number(v) for v in matrix), self.ctm)
         self.interpret(operations, form.get("/Resources", resources), depth + 1)
-        self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.tm, self.tlm = saved
+        (self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.tm, self.tlm, self.clip) = (
+            saved
+        )
+
+    def path(self, op: bytes, operands: list) -> None:
+        """Rectangles clipping what is drawn (text outside its clip is not seen: a page counter
+        InDesign sets below the frame it clips to); other clipping paths are not followed."""
+        if op == b"re" and len(operands) >= 4 and self.rects is not None:
+            x, y, w, h = (_number(v) for v in operands[:4])
+            xs, ys = zip(*(_point(px, py, self.ctm) for px in (x, x + w) for py in (y, y + h)), strict=True)
+            self.rects.append((min(xs), min(ys), max(xs), max(ys)))
+        elif op in (b"W", b"W*"):
+            self.clipping = True
+        elif op in PATH_PAINTING:
+            if self.clipping and self.rects:
+                box = tuple(f(r[i] for r in self.rects) for i, f in enumerate((min, min, max, max)))
+                clip = self.clip or box
+                self.clip = (max(box[0], clip[0]), max(box[1], clip[1]), min(box[2], clip[2]), min(box[3], clip[3]))
+            self.rects, self.clipping = [], False
+        else:  # a path of lines and curves
+            self.rects = None
 
     def advance(self, dx: float) -> None:
         self.tm = (*self.tm[:4], self.tm[4] + dx * self.tm[0], self.tm[5] + dx * self.tm[1])
@@ -349,6 +386,11 @@ class TextState:
         x, y = m[4] + self.ts * m[2], m[5] + self.ts * m[3]
         dx, dy = advance * m[0], advance * m[1]
         size = round(self.size * math.hypot(m[2], m[3]), 1)
+        clip = self.clip
+        if clip and (
+            min(x, x + dx) > clip[2] or max(x, x + dx) < clip[0] or y - 0.3 * size > clip[3] or y + size < clip[1]
+        ):
+            return  # clipped away: not seen on the page
         bold = bool(BOLD_NAME.search(str(self.font.name)))
         if abs(m[1]) <= abs(m[0]) and m[0] > 0:  # upright
             _add(self.upright, Run(x, y, size, bold, cleaned, x + dx))
