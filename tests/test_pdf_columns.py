@@ -146,3 +146,28 @@ def test_a_table_in_small_type_at_a_pages_foot_is_no_footnote(tmp_path: Path) ->
     pdf.output(str(tmp_path / "fot.pdf"))
     lines = [line for line in read_lines(tmp_path / "fot.pdf") if "Kommune" in line.text]
     assert len(lines) == 4 and all(line.role != "note" for line in lines)
+
+
+def test_a_table_inside_the_right_column_keeps_the_columns(tmp_path: Path) -> None:
+    """A table set in the right column, its first cells where the column starts, leaves the page
+    two columns: the left one is read whole first."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    for i in range(40):
+        pdf.text(20, 20 + 6 * i, _filled(pdf, f"Venstre {i + 1:02d}", 80))
+    for i in range(12):
+        pdf.text(110, 20 + 6 * i, _filled(pdf, f"Høyre {i + 1:02d}", 80))
+    for i in range(24):
+        y = 95 + 6 * i
+        pdf.text(110, y, f"Tiltak{i + 1:02d}")
+        pdf.text(140, y, "kommunene")
+        pdf.text(170, y, f"{i + 3} mill")
+    pdf.output(str(tmp_path / "tabellkolonne.pdf"))
+    text = _text(tmp_path / "tabellkolonne.pdf", 1)
+    order = [text.index(f"Venstre {i:02d}") for i in range(1, 41)]
+    order += [text.index(f"Høyre {i:02d}") for i in range(1, 13)]
+    assert order == sorted(order)
+    assert "Tiltak01 kommunene 3 mill" in text

@@ -48,7 +48,6 @@ WIDE_SHARE = 0.3  # ... at least this share of them (the rest: short last lines,
 COLUMN_CANDIDATES = 3  # the x most rows start at past the middle, and the next two, are tried as a column's start
 WRAPPED_CELL = 1.8  # a table cell's next line stands at most this many type sizes below its first
 MARKER = 3.0  # a bullet or a hanging reference number stands at most this many type sizes left of its text
-TABLE_SHARE = 0.25  # a column start with more cells right of it on more of its rows starts a table's column
 MIN_COLUMN_WIDTH = 10.0  # a column of text is at least this many type sizes wide
 GUTTER = 6.0  # the left column's text ends at most this many type sizes before the right one starts
 GUTTER_STARTS = 0.25  # runs starting in the gutter left of a column: this share of its rows at most (list markers)
@@ -488,15 +487,14 @@ def _column_starts(rows: list[Row], left: float, right: float, body_size: float,
     A column starts where, past 40 % of the span, runs of body type start at the same x on many
     rows, each close after the run before it (table cells are far apart), and hardly any run
     starts in the gutter just left of it (as words of one wide column do), and its lines fill
-    most of the room to its right on many rows and are hardly ever followed by another cell on
-    their row (a table's cells are). Where no line of the page crosses the gutter, a column
+    most of the room to its right on many rows, with no further cell on their row (a table's
+    first cells do not). Where no line of the page crosses the gutter, a column
     beside a figure or a table may start only a few rows. The parts on either
     side are searched again, so three columns are found as two splits."""
     starts: Counter[int] = Counter()
     gaps: dict[int, list[float]] = {}  # per start: how far the run before it ends from it
-    widths: dict[int, list[float]] = {}  # per start: how wide the runs starting there are
+    widths: dict[int, list[float]] = {}  # per start: how wide the lines starting there are (0: a table's cell)
     rows = [row for row in rows if row.size >= SMALL_TYPE * body_size]
-    cells: dict[int, int] = {}  # per start: rows with more cells right of it (a table)
     for row in rows:
         segments = row.segments()
         ends = {id(run): segment[-1].end for segment in segments for run in segment}  # justified: many runs
@@ -505,8 +503,8 @@ def _column_starts(rows: list[Row], left: float, right: float, body_size: float,
             if left + 0.4 * (right - left) < x < right and run.size >= SMALL_TYPE * body_size:
                 starts[x] += 1
                 gaps.setdefault(x, []).append(run.x - before.end if before else 0.0)
-                widths.setdefault(x, []).append(ends[id(run)] - run.x)
-                cells[x] = cells.get(x, 0) + (segments[-1][0].x > run.x)
+                last = segments[-1][0].x <= run.x  # no table cell follows on its row
+                widths.setdefault(x, []).append(ends[id(run)] - run.x if last else 0.0)
     if not starts or depth <= 0:
         return []
     for x, count in starts.most_common(COLUMN_CANDIDATES):  # a list indented in the column may start more rows
@@ -517,7 +515,6 @@ def _column_starts(rows: list[Row], left: float, right: float, body_size: float,
             and count >= max(MIN_COLUMN_ROWS, 0 if clear else COLUMN_SHARE * len(rows))
             and statistics.median(gaps[x]) < GUTTER * body_size
             and len(in_gutter) <= GUTTER_STARTS * count
-            and cells[x] <= TABLE_SHARE * count
             and sum(w >= COLUMN_FILL * (right - x) for w in widths[x]) >= max(MIN_COLUMN_ROWS, WIDE_SHARE * count)
         ):
             x = _column_edge(rows, x, body_size)
