@@ -48,6 +48,7 @@ WIDE_SHARE = 0.3  # ... at least this share of them (the rest: short last lines,
 COLUMN_CANDIDATES = 3  # the x most rows start at past the middle, and the next two, are tried as a column's start
 WRAPPED_CELL = 1.8  # a table cell's next line stands at most this many type sizes below its first
 MARKER = 3.0  # a bullet or a hanging reference number stands at most this many type sizes left of its text
+MARKER_CHARS = 5  # ... and is this many characters long at most («•», «[33]», «iii)»)
 MIN_COLUMN_WIDTH = 10.0  # a column of text is at least this many type sizes wide
 GUTTER = 6.0  # the left column's text ends at most this many type sizes before the right one starts
 GUTTER_STARTS = 0.25  # runs starting in the gutter left of a column: this share of its rows at most (list markers)
@@ -539,9 +540,16 @@ def _column_edge(rows: list[Row], x: float, size: float) -> float:
         run.x
         for row in rows
         for run, after in zip(row.runs, [*row.runs[1:], None], strict=True)
-        if edge + 2 < run.x < x and (run.end > x or (after is not None and after.x >= x - 2))  # it leads a line
+        if edge + 2 < run.x < x
+        and (run.end > x or (after is not None and after.x >= x - 2 and _marks(run, after, size)))
     )
     return min([x, *markers])
+
+
+def _marks(run: Run, after: Run, size: float) -> bool:
+    """A bullet or a number leading the text right after it (a left column's last short word
+    stands a gutter's width from the next column)."""
+    return len(run.text.strip()) <= MARKER_CHARS and after.x - run.end < CELL_GAP * size
 
 
 def _leading(pages: list[Page], body_size: float) -> float:
