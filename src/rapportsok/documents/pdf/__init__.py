@@ -46,6 +46,7 @@ MAX_COLUMNS = 4
 COLUMN_FILL = 0.5  # a column's lines are at least this share of the room right of its start wide
 WIDE_SHARE = 0.3  # ... at least this share of them (the rest: short last lines, table cells)
 COLUMN_CANDIDATES = 3  # the x most rows start at past the middle, and the next two, are tried as a column's start
+MIN_TABLE_CELLS = 3  # a row of this many cells at least takes in its cells' wrapped lines
 WRAPPED_CELL = 1.8  # a table cell's next line stands at most this many type sizes below its first
 MARKER = 3.0  # a bullet or a hanging reference number stands at most this many type sizes left of its text
 MARKER_CHARS = 5  # ... and is this many characters long at most («•», «[33]», «iii)»)
@@ -408,11 +409,12 @@ def _join_wrapped_cells(rows: list[Row]) -> None:
     """A table row takes in the lines right under it that go on with its cells (each of their
     cells starts where one of its cells does, none where its first one does): a reader reads
     «Betriebswirtschaftslehre (Business Studies) - 180 LP» as one cell, not the next row's
-    cells in between. Its runs are then ordered cell by cell."""
+    cells in between. Its runs are then ordered cell by cell. A row of two cells is left alone:
+    it may be two columns that were not told apart."""
     k = 0
     while k < len(rows):
         row = rows[k]
-        if row.role != "table":
+        if row.role != "table" or len(row.segments()) < MIN_TABLE_CELLS:
             k += 1
             continue
         starts = [segment[0].x for segment in row.segments()]
