@@ -21,7 +21,7 @@ from typing import Any
 
 from pypdf import PageObject, PdfReader
 from pypdf._codecs import adobe_glyphs
-from pypdf.generic import ArrayObject, ContentStream, DictionaryObject, StreamObject
+from pypdf.generic import ArrayObject, ContentStream, DictionaryObject, NameObject, StreamObject
 from pypdf.generic._font import Font
 
 LIGATURES = re.compile("[\ufb00-\ufb06]")
@@ -83,7 +83,7 @@ class Reading:
         key = id(font_dict)
         if key not in self.fonts:
             try:
-                font = Font.from_font_resource(font_dict) if isinstance(font_dict, DictionaryObject) else UNKNOWN_FONT
+                font = Font.from_font_resource(_without_builtin_encoding(font_dict)) if isinstance(font_dict, DictionaryObject) else UNKNOWN_FONT
             except Exception:  # noqa: BLE001 (a damaged font dictionary: its text cannot be read)
                 font = UNKNOWN_FONT
             self.fonts[key] = (font_dict, font)  # the dictionary is kept, so its id stays its own
@@ -121,6 +121,32 @@ class Reading:
         if key not in self.streams:
             self.streams[key] = ContentStream(contents.get_object(), self.reader, "bytes").operations
         return self.streams[key]
+
+
+def _without_builtin_encoding(font_dict: DictionaryObject) -> DictionaryObject:
+    """The font dictionary as pypdf should read it: a Type 1 font whose dictionary names its
+    encoding (/MacRomanEncoding, or a /BaseEncoding under /Differences) is decoded by that name
+    alone (PDF 32000-1 §9.6.6.1), but pypdf lets the embedded font program's own encoding map
+    the codes again, so a subset whose program numbers its glyphs from 33 reads «der einmarsch
+    russlands am RTN februar RPRR»; such a font is read without its program."""
+    encoding = font_dict.get("/Encoding")
+    encoding = encoding.get_object() if encoding is not None else None
+    named = isinstance(encoding, NameObject) or (
+        isinstance(encoding, DictionaryObject) and "/BaseEncoding" in encoding
+    )
+    descriptor = font_dict.get("/FontDescriptor")
+    descriptor = descriptor.get_object() if descriptor is not None else None
+    if (
+        not named or "/ToUnicode" in font_dict or font_dict.get("/Subtype") not in ("/Type1", "/MMType1")
+        or not isinstance(descriptor, DictionaryObject)
+        or not ({"/FontFile", "/FontFile3"} & set(descriptor))
+    ):
+        return font_dict
+    plain = DictionaryObject(font_dict)
+    plain[NameObject("/FontDescriptor")] = DictionaryObject(
+        {k: v for k, v in descriptor.items() if k not in ("/FontFile", "/FontFile3")}
+    )
+    return plain
 
 
 def separator(before: Run, run: Run) -> str | None:
