@@ -39,6 +39,9 @@ MERGE_GAP = 0.6  # runs of one font closer than this are one run from the start 
 ACCENTS = dict(
     zip("`´ˆ˜¯˘˙¨˚˝ˇ¸˛", "\u0300\u0301\u0302\u0303\u0304\u0306\u0307\u0308\u030a\u030b\u030c\u0327\u0328", strict=True)
 )
+PATH = frozenset((b"m", b"l", b"c", b"v", b"y"))  # path pieces that are not rectangles
+PAINT = frozenset((b"n", b"f", b"F", b"f*", b"S", b"s", b"B", b"B*", b"b", b"b*"))  # operators that end a path
+CLIP_SLACK = 2.0  # points a baseline may stand outside a clip and still be shown (descenders, rounding)
 MAX_FORM_DEPTH = 8  # forms drawn inside forms: deeper is a loop or an attack
 UNKNOWN_FONT = Font("Unknown", encoding={}, interpretable=False)
 
@@ -239,6 +242,9 @@ class TextState:
         self.tc = self.tw = self.tl = self.ts = 0.0
         self.tz = 1.0
         self.saved: list[tuple] = []
+        self.clip: tuple[float, float, float, float] | None = None  # the visible box a rectangle clip leaves
+        self.path: list[tuple[float, float, float, float]] | None = []  # the path's rectangles (None: not only)
+        self.clipping = False  # W seen: the path, once ended, clips what follows
 
     def interpret(self, operations: Iterable, resources: Any, depth: int) -> None:
         """Follow one content stream's text operators (and the forms it draws)."""
@@ -277,9 +283,9 @@ class TextState:
                 self.font = self.reading.font(font_dict.get_object()) if font_dict is not None else UNKNOWN_FONT
                 self.size = _number(operands[1], self.size)
             elif op == b"q":
-                self.saved.append((self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts))
+                self.saved.append((self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.clip))
             elif op == b"Q" and len(self.saved) > level:
-                self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts = self.saved.pop()
+                self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.clip = self.saved.pop()
             elif op == b"cm" and len(operands) >= 6:
                 self.ctm = _multiply(tuple(_number(v) for v in operands[-6:]), self.ctm)
             elif op == b"Do" and operands and depth < MAX_FORM_DEPTH:
@@ -294,6 +300,14 @@ class TextState:
                 self.tl = _number(operands[0])
             elif op == b"Ts" and operands:
                 self.ts = _number(operands[0])
+            elif op == b"re" and len(operands) >= 4:
+                self.rectangle(*(_number(v) for v in operands[:4]))
+            elif op in PATH:
+                self.path = None
+            elif op == b"W" or op == b"W*":
+                self.clipping = True
+            elif op in PAINT:
+                self.end_path()
         del self.saved[level:]  # an unbalanced stream leaves no state to its caller
 
     def form(self, name: Any, resources: DictionaryObject, depth: int) -> None:
@@ -307,12 +321,33 @@ class TextState:
         operations = self.reading.form_operations(form)
         if not operations:
             return
-        saved = (self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.tm, self.tlm)
+        saved = (self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.tm, self.tlm, self.clip)
         matrix = form.get("/Matrix")
         if isinstance(matrix, ArrayObject) and len(matrix) == 6:
             self.ctm = _multiply(tuple(_number(v) for v in matrix), self.ctm)
         self.interpret(operations, form.get("/Resources", resources), depth + 1)
-        self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.tm, self.tlm = saved
+        self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.tm, self.tlm, self.clip = saved
+
+    def rectangle(self, x: float, y: float, w: float, h: float) -> None:
+        """A rectangle added to the path, as the box it covers on the page."""
+        if self.path is None:
+            return
+        corners = [_multiply((1.0, 0.0, 0.0, 1.0, cx, cy), self.ctm)[4:] for cx in (x, x + w) for cy in (y, y + h)]
+        xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+        self.path.append((min(xs), min(ys), max(xs), max(ys)))
+
+    def end_path(self) -> None:
+        """A path painted or ended: when W made it a clip of rectangles, what lies outside their
+        box is not shown (USENIX prints cover a paper's own page numbers so: pdftotext still reads
+        them). A clip of curves or lines is left aside."""
+        if self.clipping and self.path:
+            x0, y0 = min(r[0] for r in self.path), min(r[1] for r in self.path)
+            x1, y1 = max(r[2] for r in self.path), max(r[3] for r in self.path)
+            if self.clip is not None:
+                x0, y0 = max(x0, self.clip[0]), max(y0, self.clip[1])
+                x1, y1 = min(x1, self.clip[2]), min(y1, self.clip[3])
+            self.clip = (x0, y0, x1, y1)
+        self.path, self.clipping = [], False
 
     def advance(self, dx: float) -> None:
         self.tm = (*self.tm[:4], self.tm[4] + dx * self.tm[0], self.tm[5] + dx * self.tm[1])
@@ -343,6 +378,12 @@ class TextState:
 
     def collect(self, text: str, m: tuple, advance: float) -> None:
         found = self.found
+        x, y = m[4] + self.ts * m[2], m[5] + self.ts * m[3]
+        clip = self.clip
+        if clip is not None and not (
+            clip[0] - CLIP_SLACK <= x <= clip[2] + CLIP_SLACK and clip[1] - CLIP_SLACK <= y <= clip[3] + CLIP_SLACK
+        ):
+            return  # clipped away: not on the page as printed
         text = normalise(self.reading.decode(self.font, text))
         cleaned = UNREADABLE.sub("", text)
         found.drawn += len(text.replace(" ", ""))
@@ -352,7 +393,6 @@ class TextState:
             return
         if not cleaned.strip():
             return
-        x, y = m[4] + self.ts * m[2], m[5] + self.ts * m[3]
         dx, dy = advance * m[0], advance * m[1]
         size = round(self.size * math.hypot(m[2], m[3]), 1)
         bold = bool(BOLD_NAME.search(str(self.font.name)))
