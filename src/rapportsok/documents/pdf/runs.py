@@ -86,7 +86,11 @@ class Reading:
         key = id(font_dict)
         if key not in self.fonts:
             try:
-                font = Font.from_font_resource(_without_builtin_encoding(font_dict)) if isinstance(font_dict, DictionaryObject) else UNKNOWN_FONT
+                if isinstance(font_dict, DictionaryObject):
+                    font = Font.from_font_resource(_without_builtin_encoding(font_dict))
+                    _named_where_unmapped(font, font_dict)
+                else:
+                    font = UNKNOWN_FONT
             except Exception:  # noqa: BLE001 (a damaged font dictionary: its text cannot be read)
                 font = UNKNOWN_FONT
             self.fonts[key] = (font_dict, font)  # the dictionary is kept, so its id stays its own
@@ -150,6 +154,29 @@ def _without_builtin_encoding(font_dict: DictionaryObject) -> DictionaryObject:
         {k: v for k, v in descriptor.items() if k not in ("/FontFile", "/FontFile3")}
     )
     return plain
+
+
+def _named_where_unmapped(font: Font, font_dict: DictionaryObject) -> None:
+    """Codes a ToUnicode map sends to nothing readable (macOS maps TeX's «ff» ligature to U+0000)
+    read as the glyph the encoding's /Differences names there: «geschaffen», not «gescha en»."""
+    cmap = font.character_map
+    encoding = font_dict.get("/Encoding")
+    encoding = encoding.get_object() if encoding is not None else None
+    if not cmap or not isinstance(encoding, DictionaryObject):
+        return
+    differences = encoding.get("/Differences")
+    differences = differences.get_object() if differences is not None else None
+    if not isinstance(differences, ArrayObject):
+        return
+    code = 0
+    for item in differences:
+        if isinstance(item, (int, float)):
+            code = int(item)
+            continue
+        mapped = cmap.get(chr(code)) if 0 <= code < 256 else None
+        if isinstance(mapped, str) and not UNREADABLE.sub("", mapped) and (char := glyph_character(str(item))):
+            cmap[chr(code)] = char
+        code += 1
 
 
 def separator(before: Run, run: Run) -> str | None:
