@@ -291,7 +291,10 @@ def test_a_pdf_with_control_characters_indexes_without_a_traceback(
     import psycopg
 
     settings = to_engine(clone_index(shared("small", tmp_path_factory), tmp_path))
-    sentence = "Styre\x00tegn\x01 i rusreformen\x07 ga bedre\x1b behandling\x0c og\x00\x00 oppfølging\x7f av rusmiddelavhengige."
+    sentence = (
+        "Styre\x00tegn\x01 i rusreformen\x07 ga bedre\x1b behandling\x0c og\x00\x00 oppfølging\x7f av "
+        "rusmiddelavhengige."
+    )
     places = ("kommunene", "fengslene", "skolene", "sykehusene", "politiet", "barnevernet", "domstolene")
     pages = [  # rows that differ in words from page to page (rows recurring at one height are furniture)
         b"".join(hostile.text_op(f"{sentence} Det gjelder {places[(p + k) % 7]}.", y=700 - 14 * k) for k in range(6))

@@ -310,9 +310,9 @@ class TextState:
                 self.font = self.reading.font(font_dict.get_object()) if font_dict is not None else UNKNOWN_FONT
                 self.size = _number(operands[1], self.size)
             elif op == b"q":
-                self.saved.append((self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.clip))
+                self.saved.append(self.graphics())
             elif op == b"Q" and len(self.saved) > level:
-                self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.clip = self.saved.pop()
+                self.restore(self.saved.pop())
             elif op == b"cm" and len(operands) >= 6:
                 self.ctm = _multiply(tuple(_number(v) for v in operands[-6:]), self.ctm)
             elif op == b"Do" and operands and depth < MAX_FORM_DEPTH:
@@ -348,12 +348,20 @@ class TextState:
         operations = self.reading.form_operations(form)
         if not operations:
             return
-        saved = (self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.tm, self.tlm, self.clip)
+        saved, text = self.graphics(), (self.tm, self.tlm)
         matrix = form.get("/Matrix")
         if isinstance(matrix, ArrayObject) and len(matrix) == 6:
             self.ctm = _multiply(tuple(_number(v) for v in matrix), self.ctm)
         self.interpret(operations, form.get("/Resources", resources), depth + 1)
-        self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.tm, self.tlm, self.clip = saved
+        self.restore(saved)
+        self.tm, self.tlm = text
+
+    def graphics(self) -> tuple:
+        """What q saves (and a form's drawing leaves as it found)."""
+        return self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.clip
+
+    def restore(self, saved: tuple) -> None:
+        self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.clip = saved
 
     def rectangle(self, x: float, y: float, w: float, h: float) -> None:
         """A rectangle added to the path, as the box it covers on the page."""
