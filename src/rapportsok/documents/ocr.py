@@ -62,7 +62,6 @@ DESCENDERS = set("gjpqyQ,;()[]{}/|_")
 STROKE = re.compile(r"x_stroke ([\d.]+)")
 BOLD_STROKE = 1.35  # a line whose strokes are this much wider (per type size) than the page's usual is bold
 MIN_STROKE_CHARS = 4  # fewer letters tell no stroke width
-XHTML = "http://www.w3.org/1999/xhtml"
 
 Progress = Callable[[int, int, str], None]  # (pages read, pages to read, what is being done)
 
@@ -235,8 +234,7 @@ def _with_strokes(hocr: str, image) -> str:  # noqa: ANN001 (a PIL image: PIL is
                 stretches += int(box[:, 0].sum()) + int((box[:, 1:] & ~box[:, :-1]).sum())
         if stretches:
             line.set("title", f"{line.get('title', '')}; x_stroke {dark / stretches:.2f}")
-    ET.register_namespace("", XHTML)
-    return ET.tostring(root, encoding="unicode")
+    return ET.tostring(root, encoding="unicode")  # XHTML's tags as ns0:span: read back the same
 
 
 def _hocr(image, langs: str, config: str) -> str:
