@@ -136,6 +136,22 @@ def test_a_rebuild_reads_no_page_twice_and_the_proposal_is_found(tmp_path):
     assert (TASK in {t for _, _, t in ticks}) and (3, 3, TASK) in ticks
 
 
+def test_a_text_pdf_with_a_scanned_sheet_has_that_sheet_read(tmp_path, make_pdf):
+    """`index` reads documents in budgeted workers without OCR; a PDF with text on some sheets and a
+    scan on another is read again with OCR, so the scanned sheet is searchable too."""
+    _need_ocr()
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    writer = PdfWriter(clone_from=make_pdf(tmp_path / "tekst.pdf", ["Brodtekst om lavterskeltilbud og nalokson."]))
+    writer.append(str(scanned_report(tmp_path / "skannet.pdf")), pages=[1])
+    writer.write(corpus / "blandet.pdf")
+    settings = Settings.resolve(corpus, tmp_path / "index")
+    report = build(settings)
+    assert report.ocr_pages == 1 and not report.warnings, report.warnings
+    hit = search(Index.load(settings), "nasjonal naloksonordning", k=3).hits[0]
+    assert (hit.passage.proposal, hit.passage.sheet) == (1, 2)
+
+
 def test_a_language_tesseract_lacks_is_named(tmp_path):
     _need_ocr()
     with pytest.raises(CorpusError, match="tesseract has no language xyz"):
@@ -144,8 +160,8 @@ def test_a_language_tesseract_lacks_is_named(tmp_path):
 
 def test_without_ocr_a_scanned_pdf_is_one_warning_naming_the_install_step(tmp_path, make_pdf):
     """Tesseract kept off the PATH (as on a machine without it): the scanned file is one warning, a PDF
-    with a scanned page gives its text pages, the text file is indexed as ever. (Such a PDF is read
-    by a budgeted worker without OCR, so the warning about its scanned page is not given.)"""
+    with a scanned page gives its text pages and one warning naming that sheet, the text file is
+    indexed as ever."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     shutil.copy(REPO / "corpus" / "mandat-stoltenberg-utvalget-2009.txt", corpus)
@@ -163,10 +179,12 @@ def test_without_ocr_a_scanned_pdf_is_one_warning_naming_the_install_step(tmp_pa
     )
     assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if line.startswith("advarsel:")]
-    assert len(warnings) == 1, result.stderr
-    (scanned,) = warnings
-    assert "pip install -e '.[ocr]'" in scanned and "apt-get install tesseract-ocr tesseract-ocr-nor" in scanned
+    assert len(warnings) == 2, result.stderr
+    mixed, scanned = sorted(warnings)
+    for warning in warnings:
+        assert "pip install -e '.[ocr]'" in warning and "apt-get install tesseract-ocr tesseract-ocr-nor" in warning
     assert "skannet.pdf" in scanned and "no text layer" in scanned
+    assert "blandet.pdf" in mixed and "no readable text on sheet 2 " in mixed
     docs = {p.doc for p in Index.load(Settings.resolve(corpus, tmp_path / "index")).passages}
     assert docs == {"mandat-stoltenberg-utvalget-2009", "blandet"}
 
