@@ -283,7 +283,7 @@ def _remove_furniture(pages: list[Page], body_size: float) -> list[str | None]:
         })
         apart = _set_apart(page)
         found = [
-            candidates(row.text)
+            candidates(row.text, heading=row.size >= HEADING_TYPE * body_size)
             for _, row in _edge_rows(page)
             if id(row) in recurring[-1] or (id(row) in apart and len(row.text.split()) <= MAX_FURNITURE_WORDS)
         ]

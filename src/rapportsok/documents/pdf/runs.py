@@ -39,6 +39,9 @@ MERGE_GAP = 0.6  # runs of one font closer than this are one run from the start 
 ACCENTS = dict(
     zip("`´ˆ˜¯˘˙¨˚˝ˇ¸˛", "\u0300\u0301\u0302\u0303\u0304\u0306\u0307\u0308\u030a\u030b\u030c\u0327\u0328", strict=True)
 )
+PATH = frozenset((b"m", b"l", b"c", b"v", b"y"))  # path pieces that are not rectangles
+PAINT = frozenset((b"n", b"f", b"F", b"f*", b"S", b"s", b"B", b"B*", b"b", b"b*"))  # operators that end a path
+CLIP_SLACK = 2.0  # points a baseline may stand outside a clip and still be shown (descenders, rounding)
 MAX_FORM_DEPTH = 8  # forms drawn inside forms: deeper is a loop or an attack
 UNKNOWN_FONT = Font("Unknown", encoding={}, interpretable=False)
 
@@ -83,8 +86,11 @@ class Reading:
         key = id(font_dict)
         if key not in self.fonts:
             try:
-                readable = isinstance(font_dict, DictionaryObject)
-                font = Font.from_font_resource(_own_encoding(font_dict)) if readable else UNKNOWN_FONT
+                if isinstance(font_dict, DictionaryObject):
+                    font = Font.from_font_resource(_without_builtin_encoding(font_dict))
+                    _named_where_unmapped(font, font_dict)
+                else:
+                    font = UNKNOWN_FONT
             except Exception:  # noqa: BLE001 (a damaged font dictionary: its text cannot be read)
                 font = UNKNOWN_FONT
             self.fonts[key] = (font_dict, font)  # the dictionary is kept, so its id stays its own
@@ -124,27 +130,53 @@ class Reading:
         return self.streams[key]
 
 
-def _own_encoding(font_dict: DictionaryObject) -> DictionaryObject:
-    """The font as pypdf should read it: a simple font's /Encoding with /Differences says what
-    its codes are (PDF 32000 9.6.6), yet pypdf 7 lets the encoding built into an embedded CFF
-    program win where there is no /ToUnicode (a QuarkXPress paper read «’%%qV’&293» for
-    «approaches»); so the program is left out of what pypdf reads for that."""
-    encoding = _resolved(font_dict.get("/Encoding"))
-    descriptor = _resolved(font_dict.get("/FontDescriptor"))
-    if "/ToUnicode" in font_dict or not isinstance(encoding, DictionaryObject) or "/Differences" not in encoding:
+def _without_builtin_encoding(font_dict: DictionaryObject) -> DictionaryObject:
+    """The font dictionary as pypdf should read it: a Type 1 font whose dictionary names its
+    encoding (/MacRomanEncoding, a /BaseEncoding, or /Differences) is decoded by that name
+    alone (PDF 32000-1 §9.6.6.1), but pypdf lets the embedded font program's own encoding map
+    the codes again, so a subset whose program numbers its glyphs from 33 reads «der einmarsch
+    russlands am RTN februar RPRR»; such a font is read without its program."""
+    encoding = font_dict.get("/Encoding")
+    encoding = encoding.get_object() if encoding is not None else None
+    named = isinstance(encoding, NameObject) or (  # /Differences name the glyphs of their codes too
+        isinstance(encoding, DictionaryObject) and ("/BaseEncoding" in encoding or "/Differences" in encoding)
+    )
+    descriptor = font_dict.get("/FontDescriptor")
+    descriptor = descriptor.get_object() if descriptor is not None else None
+    if (
+        not named or "/ToUnicode" in font_dict or font_dict.get("/Subtype") not in ("/Type1", "/MMType1")
+        or not isinstance(descriptor, DictionaryObject)
+        or not ({"/FontFile", "/FontFile3"} & set(descriptor))
+    ):
         return font_dict
-    if not isinstance(descriptor, DictionaryObject) or "/FontFile3" not in descriptor:
-        return font_dict
-    without = DictionaryObject({k: v for k, v in descriptor.items() if k != "/FontFile3"})
-    return DictionaryObject({**font_dict, NameObject("/FontDescriptor"): without})
+    plain = DictionaryObject(font_dict)
+    plain[NameObject("/FontDescriptor")] = DictionaryObject(
+        {k: v for k, v in descriptor.items() if k not in ("/FontFile", "/FontFile3")}
+    )
+    return plain
 
 
-def _point(x: float, y: float, m: tuple) -> tuple[float, float]:
-    return x * m[0] + y * m[2] + m[4], x * m[1] + y * m[3] + m[5]
-
-
-def _resolved(value: Any) -> Any:
-    return value.get_object() if value is not None else None
+def _named_where_unmapped(font: Font, font_dict: DictionaryObject) -> None:
+    """Codes a ToUnicode map sends to nothing readable (macOS maps TeX's «ff» ligature to U+0000)
+    read as the glyph the encoding's /Differences names there: «geschaffen», not «gescha en»."""
+    cmap = font.character_map
+    encoding = font_dict.get("/Encoding")
+    encoding = encoding.get_object() if encoding is not None else None
+    if not cmap or not isinstance(encoding, DictionaryObject):
+        return
+    differences = encoding.get("/Differences")
+    differences = differences.get_object() if differences is not None else None
+    if not isinstance(differences, ArrayObject):
+        return
+    code = 0
+    for item in differences:
+        if isinstance(item, (int, float)):
+            code = int(item)
+            continue
+        mapped = cmap.get(chr(code)) if 0 <= code < 256 else None
+        if isinstance(mapped, str) and not UNREADABLE.sub("", mapped) and (char := glyph_character(str(item))):
+            cmap[chr(code)] = char
+        code += 1
 
 
 def separator(before: Run, run: Run) -> str | None:
@@ -195,8 +227,6 @@ def _has_images(page: PageObject) -> bool:
 
 
 IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
-PATH_PAINTING = {b"n", b"f", b"F", b"f*", b"S", b"s", b"B", b"B*", b"b", b"b*"}
-PATH_OPERATORS = {b"re", b"W", b"W*", b"m", b"l", b"c", b"v", b"y", b"h"} | PATH_PAINTING
 
 
 def _multiply(a: tuple | list, b: tuple | list) -> tuple:
@@ -239,9 +269,9 @@ class TextState:
         self.tc = self.tw = self.tl = self.ts = 0.0
         self.tz = 1.0
         self.saved: list[tuple] = []
-        self.clip: tuple | None = None  # the clipping rectangle on the page (x0, y0, x1, y1), where one is set
-        self.rects: list[tuple] | None = []  # the path being built, while it is rectangles only
-        self.clipping = False  # W: the path being built clips what is drawn after it
+        self.clip: tuple[float, float, float, float] | None = None  # the visible box a rectangle clip leaves
+        self.path: list[tuple[float, float, float, float]] | None = []  # the path's rectangles (None: not only)
+        self.clipping = False  # W seen: the path, once ended, clips what follows
 
     def interpret(self, operations: Iterable, resources: Any, depth: int) -> None:
         """Follow one content stream's text operators (and the forms it draws)."""
@@ -280,13 +310,9 @@ class TextState:
                 self.font = self.reading.font(font_dict.get_object()) if font_dict is not None else UNKNOWN_FONT
                 self.size = _number(operands[1], self.size)
             elif op == b"q":
-                self.saved.append(
-                    (self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.clip)
-                )
+                self.saved.append(self.graphics())
             elif op == b"Q" and len(self.saved) > level:
-                (self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.clip) = (
-                    self.saved.pop()
-                )
+                self.restore(self.saved.pop())
             elif op == b"cm" and len(operands) >= 6:
                 self.ctm = _multiply(tuple(_number(v) for v in operands[-6:]), self.ctm)
             elif op == b"Do" and operands and depth < MAX_FORM_DEPTH:
@@ -301,8 +327,14 @@ class TextState:
                 self.tl = _number(operands[0])
             elif op == b"Ts" and operands:
                 self.ts = _number(operands[0])
-            elif op in PATH_OPERATORS:
-                self.path(op, operands)
+            elif op == b"re" and len(operands) >= 4:
+                self.rectangle(*(_number(v) for v in operands[:4]))
+            elif op in PATH:
+                self.path = None
+            elif op == b"W" or op == b"W*":
+                self.clipping = True
+            elif op in PAINT:
+                self.end_path()
         del self.saved[level:]  # an unbalanced stream leaves no state to its caller
 
     def form(self, name: Any, resources: DictionaryObject, depth: int) -> None:
@@ -316,34 +348,41 @@ class TextState:
         operations = self.reading.form_operations(form)
         if not operations:
             return
-        saved = (
-            self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.tm, self.tlm, self.clip
-        )
+        saved, text = self.graphics(), (self.tm, self.tlm)
         matrix = form.get("/Matrix")
         if isinstance(matrix, ArrayObject) and len(matrix) == 6:
             self.ctm = _multiply(tuple(_number(v) for v in matrix), self.ctm)
         self.interpret(operations, form.get("/Resources", resources), depth + 1)
-        (self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.tm, self.tlm, self.clip) = (
-            saved
-        )
+        self.restore(saved)
+        self.tm, self.tlm = text
 
-    def path(self, op: bytes, operands: list) -> None:
-        """Rectangles clipping what is drawn (text outside its clip is not seen: a page counter
-        InDesign sets below the frame it clips to); other clipping paths are not followed."""
-        if op == b"re" and len(operands) >= 4 and self.rects is not None:
-            x, y, w, h = (_number(v) for v in operands[:4])
-            xs, ys = zip(*(_point(px, py, self.ctm) for px in (x, x + w) for py in (y, y + h)), strict=True)
-            self.rects.append((min(xs), min(ys), max(xs), max(ys)))
-        elif op in (b"W", b"W*"):
-            self.clipping = True
-        elif op in PATH_PAINTING:
-            if self.clipping and self.rects:
-                box = tuple(f(r[i] for r in self.rects) for i, f in enumerate((min, min, max, max)))
-                clip = self.clip or box
-                self.clip = (max(box[0], clip[0]), max(box[1], clip[1]), min(box[2], clip[2]), min(box[3], clip[3]))
-            self.rects, self.clipping = [], False
-        else:  # a path of lines and curves
-            self.rects = None
+    def graphics(self) -> tuple:
+        """What q saves (and a form's drawing leaves as it found)."""
+        return self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.clip
+
+    def restore(self, saved: tuple) -> None:
+        self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.clip = saved
+
+    def rectangle(self, x: float, y: float, w: float, h: float) -> None:
+        """A rectangle added to the path, as the box it covers on the page."""
+        if self.path is None:
+            return
+        corners = [_multiply((1.0, 0.0, 0.0, 1.0, cx, cy), self.ctm)[4:] for cx in (x, x + w) for cy in (y, y + h)]
+        xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+        self.path.append((min(xs), min(ys), max(xs), max(ys)))
+
+    def end_path(self) -> None:
+        """A path painted or ended: when W made it a clip of rectangles, what lies outside their
+        box is not shown (USENIX prints cover a paper's own page numbers so: pdftotext still reads
+        them). A clip of curves or lines is left aside."""
+        if self.clipping and self.path:
+            x0, y0 = min(r[0] for r in self.path), min(r[1] for r in self.path)
+            x1, y1 = max(r[2] for r in self.path), max(r[3] for r in self.path)
+            if self.clip is not None:
+                x0, y0 = max(x0, self.clip[0]), max(y0, self.clip[1])
+                x1, y1 = min(x1, self.clip[2]), min(y1, self.clip[3])
+            self.clip = (x0, y0, x1, y1)
+        self.path, self.clipping = [], False
 
     def advance(self, dx: float) -> None:
         self.tm = (*self.tm[:4], self.tm[4] + dx * self.tm[0], self.tm[5] + dx * self.tm[1])
@@ -374,6 +413,12 @@ class TextState:
 
     def collect(self, text: str, m: tuple, advance: float) -> None:
         found = self.found
+        x, y = m[4] + self.ts * m[2], m[5] + self.ts * m[3]
+        clip = self.clip
+        if clip is not None and not (
+            clip[0] - CLIP_SLACK <= x <= clip[2] + CLIP_SLACK and clip[1] - CLIP_SLACK <= y <= clip[3] + CLIP_SLACK
+        ):
+            return  # clipped away: not on the page as printed
         text = normalise(self.reading.decode(self.font, text))
         cleaned = UNREADABLE.sub("", text)
         found.drawn += len(text.replace(" ", ""))
@@ -383,14 +428,8 @@ class TextState:
             return
         if not cleaned.strip():
             return
-        x, y = m[4] + self.ts * m[2], m[5] + self.ts * m[3]
         dx, dy = advance * m[0], advance * m[1]
         size = round(self.size * math.hypot(m[2], m[3]), 1)
-        clip = self.clip
-        if clip and (
-            min(x, x + dx) > clip[2] or max(x, x + dx) < clip[0] or y - 0.3 * size > clip[3] or y + size < clip[1]
-        ):
-            return  # clipped away: not seen on the page
         bold = bool(BOLD_NAME.search(str(self.font.name)))
         if abs(m[1]) <= abs(m[0]) and m[0] > 0:  # upright
             _add(self.upright, Run(x, y, size, bold, cleaned, x + dx))
