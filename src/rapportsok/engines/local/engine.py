@@ -25,9 +25,9 @@ import numpy as np
 
 from ...errors import BuildLocked, IndexDamaged, IndexMissing, WriteFailed
 from ...records import Passage
-from ...text.bm25 import COMPOUNDS_FILE, WORDS_FILE, Lexical, Postings, compound_splitter, save_counts
+from ...text.bm25 import COMPOUNDS_FILE, WORDS_FILE, Lexical, Postings, compound_splitter, count_words, save_counts
 from ...text.tokens import STOPWORDS, Decompounder, stem_words, words
-from ..base import CANDIDATES, BuildMeta, Built, FollowupEvidence, document_runs, scattered
+from ..base import CANDIDATES, BuildMeta, Built, FollowupEvidence, Vectors, document_runs, scattered
 from .files import (
     BUILD_NAME,
     DAMAGE,
@@ -139,7 +139,7 @@ def _write_build(
         delta = _delta(previous, built, trusted_rows) if extend else None
         if delta is None:
             tmp.mkdir(parents=True)
-            _write_part(tmp, built.passages, built.vectors, built.sentences, built.table, built.lexical())
+            _write_part(tmp, built.passages, built.vectors(np.arange(len(built.passages))), built.lexical())
         else:
             _write_delta(tmp, previous, built, delta)
         (tmp / FOLLOWUPS).write_text(built.links.stored(), encoding="utf-8")
@@ -166,8 +166,7 @@ def _write_build(
 
 
 def _write_part(
-    folder: Path, passages: list[Passage], vectors: np.ndarray, sentences: np.ndarray, table: np.ndarray,
-    lexical: Lexical, compounds: bool = True,
+    folder: Path, passages: list[Passage], vectors: Vectors, lexical: Lexical, compounds: bool = True
 ) -> None:
     """One part's files: passages, dense index, sentence vectors and table, postings, and where each document is."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -175,11 +174,11 @@ def _write_part(
         for passage in passages:
             handle.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
     (folder / PART_DOCUMENTS).write_text(json.dumps(part_documents(passages), ensure_ascii=False), encoding="utf-8")
-    faiss.write_index(_dense_index(vectors), str(folder / "dense.faiss"))
+    faiss.write_index(_dense_index(vectors.passages), str(folder / "dense.faiss"))
     # float16 halves the largest file; dev ranking is unchanged (README, bench/scale); .npy files are
     # memory-mapped when loaded, so a server holds only the sentences it has scored
-    np.save(folder / SENTENCES, sentences.astype(np.float16, copy=False))
-    np.save(folder / SENTENCE_TABLE, table)
+    np.save(folder / SENTENCES, vectors.sentences.astype(np.float16, copy=False))
+    np.save(folder / SENTENCE_TABLE, vectors.table)
     lexical.save(folder / LEXICAL, compounds)
 
 
@@ -193,6 +192,8 @@ class Delta:
     parts: list[str]  # the parts the previous build had added
     splitter: Decompounder  # the compound splitter of the changed corpus (a whole build's)
     word_counts: dict[str, int]  # and its word counts
+    again: np.ndarray  # rows of the build's passages added again to be split anew (a subset of rows)
+    copied: Vectors  # their vectors, copied from the previous build's files (in the order of again)
 
 
 def _delta(previous: Path, built: Built, old_rows: list[Passage]) -> Delta | None:
@@ -241,16 +242,43 @@ def _delta(previous: Path, built: Built, old_rows: list[Passage]) -> Delta | Non
     if splitting is None:
         return None
     splitter, after, resplit = splitting
+    parts = list(zip(folders, sizes, strict=True))
     try:
-        moved, again = _to_split_again(list(zip(folders, sizes, strict=True)), live, old_rows, resplit,
-                                       built.passages, spans)
-    except (*DAMAGE, IndexDamaged):  # postings that cannot be read, a kept passage the new build lacks
+        moved, again = _to_split_again(parts, live, old_rows, resplit, built.passages, spans)
+        live[moved] = False
+        rows = np.union1d(rows, again).astype(np.int64)
+        if not _small(total, sizes[0], live, rows):
+            return None
+        copied = _copied(parts, moved)
+    except (*DAMAGE, IndexDamaged):  # files that cannot be read, a kept passage the new build lacks
         return None
-    live[moved] = False
-    rows = np.union1d(rows, again).astype(np.int64)
-    if not _small(total, sizes[0], live, rows):
-        return None
-    return Delta(rows, live, [f.name for f in folders[1:]], splitter, after)
+    return Delta(rows, live, [f.name for f in folders[1:]], splitter, after, again, copied)
+
+
+def _copied(parts: list[tuple[Path, int]], rows: np.ndarray) -> Vectors:
+    """The stored vectors of the previous build's rows (numbered across its `parts`, each a folder and
+    its rows; ascending) and of their sentences: passages added again are not embedded again."""
+    passages: list[np.ndarray] = []
+    sentences: list[np.ndarray] = []
+    tables: list[np.ndarray] = []
+    offset = done = 0
+    for folder, size in parts:
+        local = rows[(rows >= offset) & (rows < offset + size)] - offset
+        offset += size
+        if not len(local):
+            continue
+        dense = faiss.read_index(str(folder / "dense.faiss"))
+        passages.append(np.vstack([dense.reconstruct(row) for row in local.tolist()]))
+        table = np.load(folder / SENTENCE_TABLE)
+        chosen = np.flatnonzero(np.isin(table[:, 0], local))
+        table = table[chosen]
+        table[:, 0] = np.searchsorted(local, table[:, 0]) + done
+        tables.append(table)
+        sentences.append(np.asarray(np.load(folder / SENTENCES, mmap_mode="r")[chosen]))
+        done += len(local)
+    if not passages:
+        return Vectors(np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float16), np.zeros((0, 3), np.int32))
+    return Vectors(np.concatenate(passages), np.concatenate(sentences), np.concatenate(tables))
 
 
 def _small(total: int, first_part: int, live: np.ndarray, rows: np.ndarray) -> bool:
@@ -273,7 +301,7 @@ def _splitting(
         return None
     if not isinstance(before, dict):
         return None
-    gone, new = _word_counts(retired), _word_counts(added)
+    gone, new = (count_words(p.context() for p in rows) for rows in (retired, added))
     counts = Counter(before)
     counts.subtract(gone)
     counts.update(new)
@@ -316,11 +344,6 @@ def _to_split_again(
     return np.array(rows, dtype=np.int64), np.array(again, dtype=np.int64)
 
 
-def _word_counts(passages: list[Passage]) -> Counter[str]:
-    """Words as Lexical.build counts them: in each passage's text under its heading."""
-    return Counter(word for p in passages for word in words(p.context()))
-
-
 def _holding(vocabulary: dict[str, int], changed: set[str]) -> set[str]:
     """The words that begin or end with a changed word (or are one): the only ones whose best
     split a change of that word's count can alter."""
@@ -361,18 +384,33 @@ def _write_delta(tmp: Path, previous: Path, built: Built, delta: Delta) -> None:
             _link_or_copy(path, tmp / relative)
     parts, rows = list(delta.parts), delta.rows
     if len(rows):
-        sentence_rows = np.flatnonzero(np.isin(built.table[:, 0], rows))
-        table = built.table[sentence_rows]
-        table[:, 0] = np.searchsorted(rows, table[:, 0])  # rows ascend: each sentence's passage within the part
         passages = [built.passages[i] for i in rows.tolist()]
         # words split as the whole changed corpus splits them, which is how the kept parts split them too
         lexical = Lexical.build((p.context() for p in passages), delta.splitter)
         parts.append(uuid.uuid4().hex[:12])
-        _write_part(tmp / "deltas" / parts[-1], passages, built.vectors[rows], built.sentences[sentence_rows], table,
-                    lexical, compounds=False)
+        changed = np.setdiff1d(rows, delta.again)  # the changed and added documents' rows: the build's own vectors
+        vectors = _joined(changed, built.vectors(changed), delta.again, delta.copied)
+        _write_part(tmp / "deltas" / parts[-1], passages, vectors, lexical, compounds=False)
     save_counts(tmp / LEXICAL, delta.splitter, delta.word_counts)
     np.save(tmp / LIVE, np.concatenate([delta.live, np.ones(len(rows), dtype=bool)]))
     (tmp / DELTAS).write_text(json.dumps(parts), encoding="utf-8")
+
+
+def _joined(first_rows: np.ndarray, first: Vectors, second_rows: np.ndarray, second: Vectors) -> Vectors:
+    """The vectors of two sets of rows as one, in the order of the rows."""
+    if not len(second_rows):
+        return first
+    rows = np.concatenate([first_rows, second_rows])
+    order = np.argsort(rows, kind="stable")
+    position = np.empty_like(order)
+    position[order] = np.arange(len(order))  # where each passage goes
+    table = np.concatenate([first.table, second.table + [len(first_rows), 0, 0]]).astype(np.int32)
+    table[:, 0] = position[table[:, 0]]
+    by_passage = np.argsort(table[:, 0], kind="stable")  # each passage's sentences stay in their order
+    dim = first.passages.shape[1] if len(first_rows) else second.passages.shape[1]
+    passages = np.concatenate([first.passages.reshape(-1, dim), second.passages]).astype(np.float32)
+    sentences = np.concatenate([first.sentences.reshape(-1, dim), second.sentences]).astype(np.float32)
+    return Vectors(passages[order], sentences[by_passage], table[by_passage])
 
 
 def _read_followups(build_dir: Path) -> FollowupEvidence:
