@@ -42,6 +42,7 @@ from .files import (
     part_folders,
     read_build,
     read_meta,
+    stamp_written,
 )
 
 CURRENT = "CURRENT"  # names the build folder in use; replaced atomically
@@ -180,6 +181,7 @@ def _write_part(
     np.save(folder / SENTENCES, vectors.sentences.astype(np.float16, copy=False))
     np.save(folder / SENTENCE_TABLE, vectors.table)
     lexical.save(folder / LEXICAL, compounds)
+    stamp_written(folder, vectors.passages, vectors.sentences)
 
 
 @dataclass(frozen=True)
