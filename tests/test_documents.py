@@ -234,7 +234,7 @@ def test_metadata_nested_too_deeply_is_one_warning(tmp_path: Path) -> None:
 
 def test_files_over_the_size_limit_are_skipped_with_a_warning(tmp_path: Path, make_pdf) -> None:
     (tmp_path / "stor.txt").write_text("Ord om rusreformen. " * 1000, encoding="utf-8")  # 20 KB
-    make_pdf(tmp_path / "stor.pdf", ["Ord om rusreformen. " * 100] * 8)  # ~16 KB of text
+    make_pdf(tmp_path / "stor.pdf", [f"Ord om rusreformen, side {n}. " * 100 for n in range(8)])  # ~23 KB of text
     (tmp_path / "liten.txt").write_text(GOOD_TEXT, encoding="utf-8")
     limit = Settings.resolve(environ={"RAPPORTSOK_MAX_FILE_MB": "0.01"}).max_file_bytes
     corpus = read_folder(tmp_path, limit)

@@ -46,6 +46,18 @@ def test_every_hostile_pdf_gives_passages_or_one_warning_naming_it(tmp_path: Pat
     assert not isinstance(read[tmp_path / "god.txt"], CorpusError)
 
 
+def test_pages_drawing_one_shared_stream_are_read_and_cited_once(tmp_path: Path) -> None:
+    one, fifty = tmp_path / "en.pdf", tmp_path / "femti.pdf"
+    one.write_bytes(hostile.shared_stream(1))
+    fifty.write_bytes(hostile.shared_stream(50))
+    single = read_document(one, None, 260)[1]
+    shared = read_document(fifty, None, 260)[1]
+    assert [p.text for p in shared] == [p.text for p in single] and {p.page for p in shared} == {1}
+    two = tmp_path / "to.pdf"  # pages that differ are all kept
+    two.write_bytes(hostile.readable(2))
+    assert "Side 2, avsnitt 5" in " ".join(p.text for p in read_document(two, None, 260)[1])
+
+
 @pytest.mark.parametrize("kind", ["rc4-40", "rc4-128", "aes-128", "aes-256"])
 def test_a_pdf_encrypted_with_an_empty_user_password_is_read(tmp_path: Path, kind: str) -> None:
     path = tmp_path / f"{kind}.pdf"
@@ -114,7 +126,7 @@ def test_index_search_and_passages_survive_a_corpus_of_hostile_pdfs(tmp_path: Pa
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for path in hostile.write_all(corpus):
-        if path.stem in ("hostile-run-per-glyph", "hostile-shared-stream"):  # read above; many passages to embed
+        if path.stem == "hostile-run-per-glyph":  # read above; many passages to embed
             path.unlink()
     (corpus / "god.txt").write_text(GOOD.replace("behandling", "behand\x1b[2Jling\x07"), encoding="utf-8")
     (corpus / "metadata.json").write_text(json.dumps({"god": {"title": "God\u0000 rapport\u001b[31m"}}))
@@ -132,7 +144,7 @@ def test_index_search_and_passages_survive_a_corpus_of_hostile_pdfs(tmp_path: Pa
     listed = run("passages", "--json", *where)
     for out in (found.stdout, shown_out.stdout, listed.stdout):
         assert not re.search(rb"[\x00-\x08\x0b-\x1f\x7f]", out)
-    (corpus / "delt.pdf").write_bytes(hostile.shared_stream(60))  # 7 KB, well over a search's 5 s to read
+    (corpus / "glyfer.pdf").write_bytes(hostile.run_per_glyph(60))  # well over a search's 5 s to read
     behind = run("search", "rusreformen behandling", *where)
     assert behind.returncode == 0 and b"indeksen er eldre enn rapportmappen" in behind.stderr, behind.stderr
     listed_passages = json.loads(listed.stdout)

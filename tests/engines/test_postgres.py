@@ -281,3 +281,47 @@ def test_a_search_does_not_wait_for_another_threads_query(settings: Settings) ->
         with psycopg.connect(settings.database, autocommit=True) as conn:
             conn.execute("SELECT pg_cancel_backend(%s)", (pids[0],))
         holder.join(30)
+
+
+def test_a_pdf_with_control_characters_indexes_without_a_traceback(
+    to_engine: ToEngine, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    """A PDF whose strings draw NUL and other C0 control characters (a math script drew 527 NULs;
+    PostgreSQL refuses a NUL in text and jsonb) is indexed by the command line: no traceback, and
+    no stored passage holds a control character but newline and tab."""
+    import json
+
+    import hostile
+    import psycopg
+
+    settings = to_engine(clone_index(shared("small", tmp_path_factory), tmp_path))
+    sentence = (
+        "Styre\x00tegn\x01 i rusreformen\x07 ga bedre\x1b behandling\x0c og\x00\x00 oppfølging\x7f av "
+        "rusmiddelavhengige."
+    )
+    places = ("kommunene", "fengslene", "skolene", "sykehusene", "politiet", "barnevernet", "domstolene")
+    pages = [  # rows that differ in words from page to page (rows recurring at one height are furniture)
+        b"".join(hostile.text_op(f"{sentence} Det gjelder {places[(p + k) % 7]}.", y=700 - 14 * k) for k in range(6))
+        for p in range(2)
+    ]
+    (settings.corpus / "styretegn.pdf").write_bytes(hostile.pages_pdf(pages))
+    run = subprocess.run(
+        [sys.executable, "-m", "rapportsok", "--database", settings.database, "index",
+         "--corpus", str(settings.corpus), "--index", str(settings.index)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr + run.stdout
+    with psycopg.connect(settings.database) as conn:
+        stored = [json.loads(row[0]) for row in conn.execute("SELECT passage::text FROM rs_passages")]
+
+    def strings(value) -> list[str]:  # noqa: ANN001
+        if isinstance(value, str):
+            return [value]
+        items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+        return [s for item in items for s in strings(item)]
+
+    ours = [p for p in stored if "Styretegn" in json.dumps(p, ensure_ascii=False)]
+    assert ours, "the PDF's passages are stored"
+    assert "Styretegn i rusreformen ga bedre behandling og oppfølging av rusmiddelavhengige." in ours[0]["text"]
+    assert not [s for p in stored for s in strings(p) if any(ord(c) < 0x20 and c not in "\n\t" for c in s)]

@@ -37,6 +37,7 @@ KINDS = "a .txt, .pdf, .docx, .odt, .html or .md file"
 METADATA_FILE = "metadata.json"
 NO_TEXT_LAYER = "PDF has no text layer (scanned?)"  # said of a scanned PDF read without OCR
 MOSTLY_UNREADABLE = "PDF mostly unreadable"  # and of one whose text is mostly not readable
+SOME_UNREADABLE = "no readable text on"  # and of one with some such sheets (a warning, the rest is read)
 OFFICE_LOCK = "~$"  # "~$rapport.docx": Word's owner file while the document is open, not a document
 DEFAULT_MAX_BYTES = int(DEFAULT_MAX_FILE_MB * MB)  # of text per file; Settings.max_file_bytes sets it
 UNSAFE_ID = re.compile(r"[^\w.-]+")  # \w is Unicode: "æøå" stay, "/", "?", "#", "%", spaces go
@@ -242,7 +243,8 @@ def read_pdf_lines(path: Path, ocr: Ocr | None = None) -> list[SourceLine]:
             "text: scanned, or fonts without a Unicode map), skipped" + scanned_hint(ocr)
         )
     if text.unreadable:
-        log.warning("%s: no readable text on %s (scanned pages?)", shown(path), _sheets(text.unreadable))
+        hint = scanned_hint(ocr)
+        log.warning("%s: %s %s (scanned pages?)%s", shown(path), SOME_UNREADABLE, _sheets(text.unreadable), hint)
     return text.lines
 
 

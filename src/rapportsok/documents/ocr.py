@@ -4,10 +4,11 @@ tesseract-ocr and tesseract-ocr-nor).
 A page without a text layer is rendered (pypdfium2) and recognised by tesseract. Its hOCR output
 (lines with their baseline and type size, words with their boxes) becomes the same Runs that
 documents/pdf.py makes from a text layer, so running heads, page numbers, columns, headings (by
-size) and footnotes go through one cleaning, and every line keeps its page. What tesseract
-returns is cached by the page's content, the languages and tesseract's version in SQLite in the
-index's cache folder: a rebuild never recognises a page twice. Without the extra a scanned PDF
-gets one warning naming the install step, and nothing else changes."""
+size, and bold told by the width of the strokes) and footnotes go through one cleaning, and every
+line keeps its page. What tesseract returns is cached by the page's content, the languages and
+tesseract's version in SQLite in the index's cache folder: a rebuild never recognises a page
+twice. Without the extra a scanned PDF gets one warning naming the install step, and nothing else
+changes."""
 
 from __future__ import annotations
 
@@ -58,6 +59,9 @@ X_HEIGHT = 1.7  # x_size per x-height letter box (measured on typeset reports: b
 LOST = 0.9  # an x_size at most this many x-heights is not a type size (a type size is about 1.7)
 BELIEVABLE = 0.75  # x-height letters telling a size below this share of x_size are misread boxes
 DESCENDERS = set("gjpqyQ,;()[]{}/|_")
+STROKE = re.compile(r"x_stroke ([\d.]+)")
+BOLD_STROKE = 1.35  # a line whose strokes are this much wider (per type size) than the page's usual is bold
+MIN_STROKE_CHARS = 4  # fewer letters tell no stroke width
 
 Progress = Callable[[int, int, str], None]  # (pages read, pages to read, what is being done)
 
@@ -170,7 +174,7 @@ class Ocr:
 
     def _key(self, reader: PdfReader, index: int) -> str:
         """The page as drawn (content stream, images, boxes), the languages and tesseract's version."""
-        how = f"{_tesseract()[0]}|{self.langs}|{DPI}|{PAGE_LAYOUT}|{ONE_BLOCK}|{INK}|{PAD}"
+        how = f"{_tesseract()[0]}|{self.langs}|{DPI}|{PAGE_LAYOUT}|{ONE_BLOCK}|{INK}|{PAD}|stroke"
         digest = hashlib.sha256(how.encode())
         for part in page_content(reader, index):
             digest.update(hashlib.sha256(part).digest())
@@ -198,7 +202,7 @@ def _tesseract_hocr(page, langs: str) -> list[tuple[int, str]]:
     from PIL import ImageOps
 
     image = page.render(scale=DPI / 72, grayscale=True).to_pil()
-    parts = [(0, _hocr(image, langs, PAGE_LAYOUT))]
+    parts = [(0, _with_strokes(_hocr(image, langs, PAGE_LAYOUT), image))]
     boxes = [_bbox(line.get("title", "")) for line in _lines_of(parts[0][1])]
     if boxes:
         top, bottom = min(b[1] for b in boxes), max(b[3] for b in boxes)
@@ -207,8 +211,30 @@ def _tesseract_hocr(page, langs: str) -> list[tuple[int, str]]:
             found = ink.getbbox()
             if found:
                 y0, y1 = max(0, start + found[1] - PAD), min(image.height, start + found[3] + PAD)
-                parts.append((y0, _hocr(image.crop((0, y0, image.width, y1)), langs, ONE_BLOCK)))
+                strip = image.crop((0, y0, image.width, y1))
+                parts.append((y0, _with_strokes(_hocr(strip, langs, ONE_BLOCK), strip)))
     return parts
+
+
+def _with_strokes(hocr: str, image) -> str:  # noqa: ANN001 (a PIL image: PIL is loaded only for OCR)
+    """The hOCR with each line's stroke width in pixels (`x_stroke`: ink per horizontal stretch of
+    ink inside its words' boxes), so that bold lines can be told: tesseract's LSTM engine reports
+    no font, and bold strokes are half again as wide as regular ones of the same size."""
+    import numpy as np
+
+    ink = np.asarray(image) < INK
+    root = ET.fromstring(hocr)
+    for line in (e for e in root.iter() if e.get("class") in LINES):
+        dark = stretches = 0
+        for word in (w for w in line.iter() if w.get("class") == "ocrx_word"):
+            x0, y0, x1, y1 = _bbox(word.get("title", ""))
+            box = ink[max(0, y0):y1, max(0, x0):x1]
+            if box.size:
+                dark += int(box.sum())
+                stretches += int(box[:, 0].sum()) + int((box[:, 1:] & ~box[:, :-1]).sum())
+        if stretches:
+            line.set("title", f"{line.get('title', '')}; x_stroke {dark / stretches:.2f}")
+    return ET.tostring(root, encoding="unicode")  # XHTML's tags as ns0:span: read back the same
 
 
 def _hocr(image, langs: str, config: str) -> str:
@@ -246,9 +272,11 @@ def _one_thread() -> Iterator[None]:
 
 def page_runs(parts: list[tuple[int, str]], cropbox: tuple[float, float, float, float]) -> list[Run]:
     """Tesseract's lines as text runs in PDF coordinates, as a text layer draws them: a run per stretch
-    of words without a wide gap (so table cells stay apart), at the line's baseline, in the line's type
-    size (`_line_size`). Small raised glyphs at word ends (footnote reference numbers, often misread
-    as * or ") are left out, as pdf.py drops superscripts, and so is a word that starts inside the one
+    of words without a wide gap (so table cells stay apart), from its first word's left edge to its
+    last word's right edge (a guessed width would reach over a column gutter beside a table), at the
+    line's baseline, in the line's type size (`_line_size`), bold where its strokes are wider than the
+    page's usual for their size. Small raised glyphs at word ends (footnote reference numbers, often
+    misread as * or ") are left out, as pdf.py drops superscripts, and so is a word that starts inside the one
     before it: tesseract reads a row of superscript numbers a second time, as full-height words over
     the same place. A word part after a line-end hyphen read with a capital I before small letters
     ("enke-" "Ite") starts with an l: the capital would keep the hyphen when the lines are joined."""
@@ -257,34 +285,49 @@ def page_runs(parts: list[tuple[int, str]], cropbox: tuple[float, float, float, 
     left, _, _, top = cropbox
     scale = 72 / DPI
     runs: list[Run] = []
-    for dy, hocr in parts:
-        hyphen = False  # the line before ended in a hyphen
-        for line in _lines_of(hocr):
-            title = line.get("title", "")
-            baseline = _baseline(line, title)
-            size = _line_size(line, title)
-            words: list[tuple[int, int, str]] = []  # (x0, x1, text)
-            reach = -1  # the right end of the words so far
-            for word in (w for w in line.iter() if w.get("class") == "ocrx_word"):
-                x0, _, x1, _ = _bbox(word.get("title", ""))
-                if x0 < reach - OVERLAP * size:
-                    continue
-                reach = x1
-                text = _word_text(word, baseline(x0), size)
-                if text and not words and hyphen and LOST_L.match(text):
-                    text = "l" + text[1:]
-                if text:
-                    words.append((x0, x1, text))
-            hyphen = bool(words) and words[-1][2].endswith("-")
-            start = 0
-            for k in range(1, len(words) + 1):
-                if k == len(words) or words[k][0] - words[k - 1][1] > CELL_GAP * size:
-                    y = dy + baseline(words[start][0])
-                    text = " ".join(t for _, _, t in words[start:k])
-                    runs.append(Run(x=left + words[start][0] * scale, y=top - y * scale,
-                                    size=round(size * scale, 1), bold=False, text=text))
-                    start = k
+    lines = [(dy, line, line.get("title", "")) for dy, hocr in parts for line in _lines_of(hocr)]
+    sizes = [_line_size(line, title) for _, line, title in lines]
+    usual = _usual_stroke(lines, sizes)
+    hyphen = False  # the line before ended in a hyphen (in the same part)
+    for i, ((dy, line, title), size) in enumerate(zip(lines, sizes, strict=True)):
+        hyphen = hyphen and i > 0 and lines[i - 1][0] == dy
+        baseline = _baseline(line, title)
+        stroke = STROKE.search(title)
+        bold = bool(usual and stroke and float(stroke.group(1)) / size >= BOLD_STROKE * usual)
+        words: list[tuple[int, int, str]] = []  # (x0, x1, text)
+        reach = -1  # the right end of the words so far
+        for word in (w for w in line.iter() if w.get("class") == "ocrx_word"):
+            x0, _, x1, _ = _bbox(word.get("title", ""))
+            if x0 < reach - OVERLAP * size:
+                continue
+            reach = x1
+            text = _word_text(word, baseline(x0), size)
+            if text and not words and hyphen and LOST_L.match(text):
+                text = "l" + text[1:]
+            if text:
+                words.append((x0, x1, text))
+        hyphen = bool(words) and words[-1][2].endswith("-")
+        start = 0
+        for k in range(1, len(words) + 1):
+            if k == len(words) or words[k][0] - words[k - 1][1] > CELL_GAP * size:
+                y = dy + baseline(words[start][0])
+                text = " ".join(t for _, _, t in words[start:k])
+                runs.append(Run(x=left + words[start][0] * scale, y=top - y * scale,
+                                size=round(size * scale, 1), bold=bold, text=text,
+                                end=left + words[k - 1][1] * scale))
+                start = k
     return runs
+
+
+def _usual_stroke(lines: list[tuple[int, ET.Element, str]], sizes: list[float]) -> float | None:
+    """The page's usual stroke width per type size: the median over its lines of some letters."""
+    ratios = [
+        float(stroke.group(1)) / size
+        for (_, line, title), size in zip(lines, sizes, strict=True)
+        if size and (stroke := STROKE.search(title))
+        and sum(ch.isalpha() for ch in "".join(line.itertext())) >= MIN_STROKE_CHARS
+    ]
+    return statistics.median(ratios) if ratios else None
 
 
 def _baseline(line: ET.Element, title: str) -> Callable[[float], float]:

@@ -20,6 +20,7 @@ from ..documents.files import (
     METADATA_FILE,
     MOSTLY_UNREADABLE,
     NO_TEXT_LAYER,
+    SOME_UNREADABLE,
     file_key,
     list_documents,
     load_metadata,
@@ -37,7 +38,7 @@ from ..text.bm25 import Lexical
 from ..text.sentences import quotable
 from .cache import EmbeddingCache, text_key
 from .followup_evidence import compute
-from .reading import Read, read_many
+from .reading import Read, read_many, reader_warnings
 
 FORMAT = 5  # 3: sentence vectors, 4: follow-up links, 5: memory-mapped sentence vectors and term counts
 EMBED_BATCH = 8
@@ -289,7 +290,8 @@ def _read_changes(
             report.changed += 1
         else:
             report.unchanged += 1
-        document, doc_passages = result
+        document, doc_passages, said = result
+        report.warnings += said
         documents.append(document)
         passages.extend(doc_passages)
     report.warnings += ocr.warnings
@@ -302,12 +304,14 @@ def _read_changes(
 def _recognise_scans(
     read: dict[str, Read | CorpusError], files: dict[str, Path], metadata: dict[str, dict], settings: Settings, ocr: Ocr
 ) -> None:
-    """Scanned PDFs, which the budgeted workers read without OCR, read again here through `ocr` (its
-    page cache and progress bar live in this process; tesseract is a program of its own, bounded
-    by pytesseract), when this machine can: their passages replace the worker's refusal."""
+    """Scanned PDFs and PDFs with scanned sheets, which the budgeted workers read without OCR, read
+    again here through `ocr` (its page cache and progress bar live in this process; tesseract is a
+    program of its own, bounded by pytesseract), when this machine can: their passages replace the
+    worker's refusal or its passages without those sheets."""
     scans = [
         name for name, result in read.items()
-        if isinstance(result, CorpusError) and any(said in str(result) for said in (NO_TEXT_LAYER, MOSTLY_UNREADABLE))
+        if (isinstance(result, CorpusError) and any(said in str(result) for said in (NO_TEXT_LAYER, MOSTLY_UNREADABLE)))
+        or (isinstance(result, Read) and any(SOME_UNREADABLE in said for said in result.warnings))
     ]
     if not scans or ocr.problem():
         return
@@ -316,7 +320,11 @@ def _recognise_scans(
     for name in scans:
         path = files.get(name, settings.corpus / name)
         try:
-            read[name] = read_document(path, metadata_for(metadata, path), PASSAGE_WORDS, settings.max_file_bytes, ocr)
+            with reader_warnings() as said:
+                document, passages = read_document(
+                    path, metadata_for(metadata, path), PASSAGE_WORDS, settings.max_file_bytes, ocr
+                )
+            read[name] = Read(document, passages, tuple(said))
         except CorpusError as exc:
             read[name] = exc
 

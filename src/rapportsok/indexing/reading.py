@@ -10,6 +10,7 @@ parent may run threads (the model's, the server's), and no user script is import
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import resource
@@ -18,16 +19,26 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from typing import NamedTuple
 
 from ..documents.files import shown
 from ..errors import CorpusError, RapportsokError
 from ..records import Document, Passage
 from ..settings import MB, READ_MEMORY_MB_ENV, READ_SECONDS_ENV, Settings
 
-Read = tuple[Document, list[Passage]]
+
+class Read(NamedTuple):
+    """A document read: its passages, and the warnings its reader gave (sheets it could not read)."""
+
+    document: Document
+    passages: list[Passage]
+    warnings: tuple[str, ...] = ()
+
+
 Job = tuple[Path, dict | None]
 WORKERS = max(1, min(4, os.cpu_count() or 1))  # documents read at once
 STARTUP_SECONDS = 60.0  # a worker loads Python, pypdf and the reading code (about a second)
@@ -181,11 +192,30 @@ def serve(jobs_fd: int, results_fd: int, memory: int) -> None:
             results.send(("memory", f"{shown(path)}: too large to pass on within {memory / MB:g} MB, skipped"))
 
 
+@contextmanager
+def reader_warnings() -> Iterator[list[str]]:
+    """The warnings the document readers log while the block runs (one per document read), collected
+    instead of printed: a build passes them on with the document's other warnings."""
+    said: list[str] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: said.append(record.getMessage())  # type: ignore[method-assign]
+    logger = logging.getLogger("rapportsok.documents")
+    logger.addHandler(handler)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        yield said
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
 def _read(path: Path, meta: dict | None, words: int, max_bytes: int, memory: int) -> tuple[str, object]:
     from ..passages import read_document
 
     try:
-        return "ok", read_document(path, meta, words, max_bytes)
+        with reader_warnings() as said:
+            document, passages = read_document(path, meta, words, max_bytes)
+        return "ok", Read(document, passages, tuple(said))
     except CorpusError as exc:
         return "error", str(exc)
     except MemoryError:

@@ -165,7 +165,22 @@ def read_pdf(reader: PdfReader, recognise: Recogniser | None = None) -> PdfText:
             if runs:
                 drawn[index] = PageRuns(runs, sum(len(run.text) for run in runs))
                 unreadable.discard(index)
-    return PdfText(_layout(reader, drawn), len(drawn), sorted(i + 1 for i in unreadable))
+    return PdfText(_layout(reader, _without_repeats(drawn)), len(drawn), sorted(i + 1 for i in unreadable))
+
+
+def _without_repeats(drawn: list[PageRuns]) -> list[PageRuns]:
+    """Each page that draws exactly what an earlier page drew (sheets sharing one content stream, a
+    sheet printed twice) left empty, so its text is read, embedded and cited once, at its first
+    sheet: a crafted PDF of one stream on every page costs what one page costs."""
+    seen: set[tuple] = set()
+    kept = []
+    for runs in drawn:
+        key = tuple((r.text, round(r.x, 1), round(r.y, 1), round(r.size, 1)) for r in runs.runs)
+        if key and key in seen:
+            runs = PageRuns([], runs.drawn, runs.unreadable, runs.images)
+        seen.add(key)
+        kept.append(runs)
+    return kept
 
 
 def _unreadable(runs: PageRuns) -> bool:
@@ -256,7 +271,7 @@ def _remove_furniture(pages: list[Page], body_size: float) -> list[str | None]:
         })
         apart = _set_apart(page)
         found = [
-            candidates(row.text)
+            candidates(row.text, heading=row.size >= HEADING_TYPE * body_size)
             for _, row in _edge_rows(page)
             if id(row) in recurring[-1] or (id(row) in apart and len(row.text.split()) <= MAX_FURNITURE_WORDS)
         ]

@@ -13,13 +13,18 @@ from collections import Counter
 
 ROMAN = re.compile(r"^(?=[ivxlcdm]+$)m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$", re.I)
 NUMBER_TOKEN = re.compile(r"(?<![\w./–-])(\d{1,4}|[ivxlcdm]{1,7})(?![\w/–-]|[.,]\d)", re.I)
+WORD = re.compile(r"[^\W\d_]{2,}")
 ROMAN_VALUES = {"m": 1000, "d": 500, "c": 100, "l": 50, "x": 10, "v": 5, "i": 1}
 WINDOW = 6  # sheets on either side whose offsets support a sheet's choice
 MIN_NEIGHBOURS = 4  # with this many sheets around, two of them must share the offset
 
 
-def candidates(text: str) -> tuple[list[int], list[int]]:
-    """The arabic and the roman numbers a head or footer row shows (years are no page numbers)."""
+def candidates(text: str, heading: bool = False) -> tuple[list[int], list[int]]:
+    """The arabic and the roman numbers a head or footer row shows (years are no page numbers).
+    A row in heading type (`heading`: larger than the body) with words in it is a heading
+    («Beispiel 4» opening each sheet of an exam), not a folio: it shows none."""
+    if heading and WORD.search(text):
+        return [], []
     arabic, roman = [], []
     for token in NUMBER_TOKEN.findall(text):
         if token.isdigit():

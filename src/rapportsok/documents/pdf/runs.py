@@ -21,7 +21,7 @@ from typing import Any
 
 from pypdf import PageObject, PdfReader
 from pypdf._codecs import adobe_glyphs
-from pypdf.generic import ArrayObject, ContentStream, DictionaryObject, StreamObject
+from pypdf.generic import ArrayObject, ContentStream, DictionaryObject, NameObject, StreamObject
 from pypdf.generic._font import Font
 
 LIGATURES = re.compile("[\ufb00-\ufb06]")
@@ -39,6 +39,9 @@ MERGE_GAP = 0.6  # runs of one font closer than this are one run from the start 
 ACCENTS = dict(
     zip("`´ˆ˜¯˘˙¨˚˝ˇ¸˛", "\u0300\u0301\u0302\u0303\u0304\u0306\u0307\u0308\u030a\u030b\u030c\u0327\u0328", strict=True)
 )
+PATH = frozenset((b"m", b"l", b"c", b"v", b"y"))  # path pieces that are not rectangles
+PAINT = frozenset((b"n", b"f", b"F", b"f*", b"S", b"s", b"B", b"B*", b"b", b"b*"))  # operators that end a path
+CLIP_SLACK = 2.0  # points a baseline may stand outside a clip and still be shown (descenders, rounding)
 MAX_FORM_DEPTH = 8  # forms drawn inside forms: deeper is a loop or an attack
 UNKNOWN_FONT = Font("Unknown", encoding={}, interpretable=False)
 
@@ -83,7 +86,11 @@ class Reading:
         key = id(font_dict)
         if key not in self.fonts:
             try:
-                font = Font.from_font_resource(font_dict) if isinstance(font_dict, DictionaryObject) else UNKNOWN_FONT
+                if isinstance(font_dict, DictionaryObject):
+                    font = Font.from_font_resource(_without_builtin_encoding(font_dict))
+                    _named_where_unmapped(font, font_dict)
+                else:
+                    font = UNKNOWN_FONT
             except Exception:  # noqa: BLE001 (a damaged font dictionary: its text cannot be read)
                 font = UNKNOWN_FONT
             self.fonts[key] = (font_dict, font)  # the dictionary is kept, so its id stays its own
@@ -121,6 +128,55 @@ class Reading:
         if key not in self.streams:
             self.streams[key] = ContentStream(contents.get_object(), self.reader, "bytes").operations
         return self.streams[key]
+
+
+def _without_builtin_encoding(font_dict: DictionaryObject) -> DictionaryObject:
+    """The font dictionary as pypdf should read it: a Type 1 font whose dictionary names its
+    encoding (/MacRomanEncoding, or a /BaseEncoding under /Differences) is decoded by that name
+    alone (PDF 32000-1 §9.6.6.1), but pypdf lets the embedded font program's own encoding map
+    the codes again, so a subset whose program numbers its glyphs from 33 reads «der einmarsch
+    russlands am RTN februar RPRR»; such a font is read without its program."""
+    encoding = font_dict.get("/Encoding")
+    encoding = encoding.get_object() if encoding is not None else None
+    named = isinstance(encoding, NameObject) or (
+        isinstance(encoding, DictionaryObject) and "/BaseEncoding" in encoding
+    )
+    descriptor = font_dict.get("/FontDescriptor")
+    descriptor = descriptor.get_object() if descriptor is not None else None
+    if (
+        not named or "/ToUnicode" in font_dict or font_dict.get("/Subtype") not in ("/Type1", "/MMType1")
+        or not isinstance(descriptor, DictionaryObject)
+        or not ({"/FontFile", "/FontFile3"} & set(descriptor))
+    ):
+        return font_dict
+    plain = DictionaryObject(font_dict)
+    plain[NameObject("/FontDescriptor")] = DictionaryObject(
+        {k: v for k, v in descriptor.items() if k not in ("/FontFile", "/FontFile3")}
+    )
+    return plain
+
+
+def _named_where_unmapped(font: Font, font_dict: DictionaryObject) -> None:
+    """Codes a ToUnicode map sends to nothing readable (macOS maps TeX's «ff» ligature to U+0000)
+    read as the glyph the encoding's /Differences names there: «geschaffen», not «gescha en»."""
+    cmap = font.character_map
+    encoding = font_dict.get("/Encoding")
+    encoding = encoding.get_object() if encoding is not None else None
+    if not cmap or not isinstance(encoding, DictionaryObject):
+        return
+    differences = encoding.get("/Differences")
+    differences = differences.get_object() if differences is not None else None
+    if not isinstance(differences, ArrayObject):
+        return
+    code = 0
+    for item in differences:
+        if isinstance(item, (int, float)):
+            code = int(item)
+            continue
+        mapped = cmap.get(chr(code)) if 0 <= code < 256 else None
+        if isinstance(mapped, str) and not UNREADABLE.sub("", mapped) and (char := glyph_character(str(item))):
+            cmap[chr(code)] = char
+        code += 1
 
 
 def separator(before: Run, run: Run) -> str | None:
@@ -213,6 +269,9 @@ class TextState:
         self.tc = self.tw = self.tl = self.ts = 0.0
         self.tz = 1.0
         self.saved: list[tuple] = []
+        self.clip: tuple[float, float, float, float] | None = None  # the visible box a rectangle clip leaves
+        self.path: list[tuple[float, float, float, float]] | None = []  # the path's rectangles (None: not only)
+        self.clipping = False  # W seen: the path, once ended, clips what follows
 
     def interpret(self, operations: Iterable, resources: Any, depth: int) -> None:
         """Follow one content stream's text operators (and the forms it draws)."""
@@ -251,9 +310,9 @@ class TextState:
                 self.font = self.reading.font(font_dict.get_object()) if font_dict is not None else UNKNOWN_FONT
                 self.size = _number(operands[1], self.size)
             elif op == b"q":
-                self.saved.append((self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts))
+                self.saved.append(self.graphics())
             elif op == b"Q" and len(self.saved) > level:
-                self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts = self.saved.pop()
+                self.restore(self.saved.pop())
             elif op == b"cm" and len(operands) >= 6:
                 self.ctm = _multiply(tuple(_number(v) for v in operands[-6:]), self.ctm)
             elif op == b"Do" and operands and depth < MAX_FORM_DEPTH:
@@ -268,6 +327,14 @@ class TextState:
                 self.tl = _number(operands[0])
             elif op == b"Ts" and operands:
                 self.ts = _number(operands[0])
+            elif op == b"re" and len(operands) >= 4:
+                self.rectangle(*(_number(v) for v in operands[:4]))
+            elif op in PATH:
+                self.path = None
+            elif op == b"W" or op == b"W*":
+                self.clipping = True
+            elif op in PAINT:
+                self.end_path()
         del self.saved[level:]  # an unbalanced stream leaves no state to its caller
 
     def form(self, name: Any, resources: DictionaryObject, depth: int) -> None:
@@ -281,12 +348,41 @@ class TextState:
         operations = self.reading.form_operations(form)
         if not operations:
             return
-        saved = (self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.tm, self.tlm)
+        saved, text = self.graphics(), (self.tm, self.tlm)
         matrix = form.get("/Matrix")
         if isinstance(matrix, ArrayObject) and len(matrix) == 6:
             self.ctm = _multiply(tuple(_number(v) for v in matrix), self.ctm)
         self.interpret(operations, form.get("/Resources", resources), depth + 1)
-        self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.tm, self.tlm = saved
+        self.restore(saved)
+        self.tm, self.tlm = text
+
+    def graphics(self) -> tuple:
+        """What q saves (and a form's drawing leaves as it found)."""
+        return self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.clip
+
+    def restore(self, saved: tuple) -> None:
+        self.ctm, self.font, self.size, self.tc, self.tw, self.tz, self.tl, self.ts, self.clip = saved
+
+    def rectangle(self, x: float, y: float, w: float, h: float) -> None:
+        """A rectangle added to the path, as the box it covers on the page."""
+        if self.path is None:
+            return
+        corners = [_multiply((1.0, 0.0, 0.0, 1.0, cx, cy), self.ctm)[4:] for cx in (x, x + w) for cy in (y, y + h)]
+        xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+        self.path.append((min(xs), min(ys), max(xs), max(ys)))
+
+    def end_path(self) -> None:
+        """A path painted or ended: when W made it a clip of rectangles, what lies outside their
+        box is not shown (USENIX prints cover a paper's own page numbers so: pdftotext still reads
+        them). A clip of curves or lines is left aside."""
+        if self.clipping and self.path:
+            x0, y0 = min(r[0] for r in self.path), min(r[1] for r in self.path)
+            x1, y1 = max(r[2] for r in self.path), max(r[3] for r in self.path)
+            if self.clip is not None:
+                x0, y0 = max(x0, self.clip[0]), max(y0, self.clip[1])
+                x1, y1 = min(x1, self.clip[2]), min(y1, self.clip[3])
+            self.clip = (x0, y0, x1, y1)
+        self.path, self.clipping = [], False
 
     def advance(self, dx: float) -> None:
         self.tm = (*self.tm[:4], self.tm[4] + dx * self.tm[0], self.tm[5] + dx * self.tm[1])
@@ -317,6 +413,12 @@ class TextState:
 
     def collect(self, text: str, m: tuple, advance: float) -> None:
         found = self.found
+        x, y = m[4] + self.ts * m[2], m[5] + self.ts * m[3]
+        clip = self.clip
+        if clip is not None and not (
+            clip[0] - CLIP_SLACK <= x <= clip[2] + CLIP_SLACK and clip[1] - CLIP_SLACK <= y <= clip[3] + CLIP_SLACK
+        ):
+            return  # clipped away: not on the page as printed
         text = normalise(self.reading.decode(self.font, text))
         cleaned = UNREADABLE.sub("", text)
         found.drawn += len(text.replace(" ", ""))
@@ -326,7 +428,6 @@ class TextState:
             return
         if not cleaned.strip():
             return
-        x, y = m[4] + self.ts * m[2], m[5] + self.ts * m[3]
         dx, dy = advance * m[0], advance * m[1]
         size = round(self.size * math.hypot(m[2], m[3]), 1)
         bold = bool(BOLD_NAME.search(str(self.font.name)))
