@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -110,8 +111,10 @@ def _score(index: Index, query: str, mode: str, mask: np.ndarray) -> tuple[np.nd
     question is embedded as respelled: nynorsk made bokmål where the corpus says so («utvalet»)."""
     wanted = list(asked_proposals(query))
     reading = read(index, PROPOSAL_QUERY.sub(" ", query))  # "forslag 15" names a proposal; "15" is no search word
-    lexical = index.with_notes(index.lexical.scores(reading.text)) if mode != "dense" else None
-    dense = index.dense_scores(index.query_vector(_embedded(query, reading))) if mode != "lexical" else None
+    with ThreadPoolExecutor(1) as side:  # lexical beside dense: PostgreSQL runs both statements at once (bench/scale)
+        lexical_scores = side.submit(index.lexical.scores, reading.text) if mode != "dense" else None
+        dense = index.dense_scores(index.query_vector(_embedded(query, reading))) if mode != "lexical" else None
+        lexical = index.with_notes(lexical_scores.result()) if lexical_scores else None
     boosted = np.isin(index.proposal_numbers, wanted) if wanted else np.zeros(len(index.passages), dtype=bool)
     if mode == "lexical":
         fused = lexical

@@ -15,7 +15,7 @@ import math
 import re
 import statistics
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from pypdf import PdfReader
@@ -45,11 +45,19 @@ COLUMN_SHARE = 0.15  # ... and on at least this share of the page's rows
 MAX_COLUMNS = 4
 COLUMN_FILL = 0.5  # a column's lines are at least this share of the room right of its start wide
 WIDE_SHARE = 0.3  # ... at least this share of them (the rest: short last lines, table cells)
+COLUMN_CANDIDATES = 3  # the x most rows start at past the middle, and the next two, are tried as a column's start
+MIN_TABLE_CELLS = 3  # a row of this many cells at least takes in its cells' wrapped lines
+WRAPPED_CELL = 1.8  # a table cell's next line stands at most this many type sizes below its first
+MARKER = 3.0  # a bullet or a hanging reference number stands at most this many type sizes left of its text
+MARKER_CHARS = 5  # ... and is this many characters long at most («•», «[33]», «iii)»)
+MIN_COLUMN_WIDTH = 10.0  # a column of text is at least this many type sizes wide
 GUTTER = 6.0  # the left column's text ends at most this many type sizes before the right one starts
+GUTTER_STARTS = 0.25  # runs starting in the gutter left of a column: this share of its rows at most (list markers)
 
 NUMBER_TOKEN = re.compile(r"\b(\d{1,4}|[ivxlcdm]{1,7})\b", re.I)  # masked in furniture keys
-TOC_ROW = re.compile(r"(?:\.\s?){4,}\s*\S{1,6}$|…{2,}\s*\S{1,6}$")
+TOC_ROW = re.compile(r"(?:(?:\.\s?){4,}|…{2,})\s*(?:(?:seite|side|sida|page|s\.|p\.)\s*)?\S{1,6}$", re.I)  # «… Seite 5»
 NOTE_START = re.compile(r"^(\d{1,6})\s*(\S.*)$")  # a long report has notes past 999
+NOTE_NUMBER = re.compile(r"[\d*†‡]{1,6}\.?")  # a note's number, set apart from its text by a tab
 SUPERSCRIPT = re.compile(r"^[\d,–-]{1,9}$")
 
 
@@ -199,11 +207,12 @@ def _layout(reader: PdfReader, drawn: list[PageRuns]) -> list[SourceLine]:
     labels = _page_labels(reader, _remove_furniture(pages, body_size))
     for page, label in zip(pages, labels, strict=False):
         page.label = label
-        page.columns = _columns(page, body_size)
+        page.columns = _columns(page)
         for column in page.columns:
             page.notes += _take_notes(column, body_size)
             _drop_superscripts(column)
             _mark_rows(column, body_size)
+            _join_wrapped_cells(column)
     _drop_toc(pages)
     _drop_repeated_table_headers(pages)
     return _lines(pages, body_size)
@@ -232,11 +241,14 @@ def _rows(runs: list[Run]) -> list[Row]:
 
 
 def _body_size(pages: list[Page]) -> float:
+    return _type_size(run for page in pages for row in page.rows for run in row.runs)
+
+
+def _type_size(runs: Iterable[Run]) -> float:
+    """The type size most characters are set in."""
     sizes: Counter[float] = Counter()
-    for page in pages:
-        for row in page.rows:
-            for run in row.runs:
-                sizes[round(run.size * 2) / 2] += len(run.text)
+    for run in runs:
+        sizes[round(run.size * 2) / 2] += len(run.text)
     return sizes.most_common(1)[0][0] if sizes else 10.0
 
 
@@ -338,9 +350,10 @@ def _take_notes(rows: list[Row], body_size: float) -> list[Row]:
     """The footnotes: rows at the bottom of a column, below all its running text, in smaller
     type. Small type (at most SMALL_TYPE of the body) is enough; type only a little smaller
     (Word's notes at 10 on 11 pt) must also stand apart, below a gap wider than the lines above
-    it, and open with a note number. A table of contents in small type is no footnote."""
+    it, and open with a note number. A table of contents or a table in small type is no footnote
+    (nor is what stands above it)."""
     k = len(rows)
-    while k and rows[k - 1].size < body_size - 0.4 and not TOC_ROW.search(rows[k - 1].text):
+    while k and rows[k - 1].size < body_size - 0.4 and not (TOC_ROW.search(rows[k - 1].text) or _tabular(rows[k - 1])):
         k -= 1
     while k < len(rows) and not _notes_from(rows, k, body_size):
         k += 1
@@ -349,6 +362,12 @@ def _take_notes(rows: list[Row], body_size: float) -> list[Row]:
     for row in notes:
         row.role = "note"
     return notes
+
+
+def _tabular(row: Row) -> bool:
+    """A table's row: several cells, beyond a note's number set apart from its text."""
+    cells = row.cells()
+    return len(cells) > 2 or (len(cells) == 2 and not NOTE_NUMBER.fullmatch(cells[0]))
 
 
 def _notes_from(rows: list[Row], k: int, body_size: float) -> bool:
@@ -386,6 +405,39 @@ def _mark_rows(rows: list[Row], body_size: float) -> None:
             row.role = "heading"
 
 
+def _join_wrapped_cells(rows: list[Row]) -> None:
+    """A table row takes in the lines right under it that go on with its cells (each of their
+    cells starts where one of its cells does, none where its first one does): a reader reads
+    «Betriebswirtschaftslehre (Business Studies) - 180 LP» as one cell, not the next row's
+    cells in between. Its runs are then ordered cell by cell. A row of two cells is left alone:
+    it may be two columns that were not told apart."""
+    k = 0
+    while k < len(rows):
+        row = rows[k]
+        if row.role != "table" or len(row.segments()) < MIN_TABLE_CELLS:
+            k += 1
+            continue
+        starts = [segment[0].x for segment in row.segments()]
+        cells = [list(segment) for segment in row.segments()]
+        above = row
+        while k + 1 < len(rows):
+            below = rows[k + 1]
+            at = [min(range(len(starts)), key=lambda i: abs(starts[i] - seg[0].x)) for seg in below.segments()]
+            if not (
+                below.role in ("body", "table")
+                and above.y - below.y < WRAPPED_CELL * below.size
+                and all(abs(starts[i] - seg[0].x) <= 2 for i, seg in zip(at, below.segments(), strict=True))
+                and 0 not in at
+            ):
+                break
+            for i, seg in zip(at, below.segments(), strict=True):
+                cells[i] += seg
+            above = below
+            del rows[k + 1]
+        row.runs = [run for cell in cells for run in cell]
+        k += 1
+
+
 def _drop_toc(pages: list[Page]) -> None:
     """A table of contents: a column with rows ending in dot leaders and a page number loses
     those rows, the wrapped entry lines between them and the heading above them."""
@@ -416,11 +468,16 @@ def _drop_repeated_table_headers(pages: list[Page]) -> None:
 # ---------------------------------------------------------------- reading order and lines
 
 
-def _columns(page: Page, body_size: float) -> list[list[Row]]:
+def _columns(page: Page) -> list[list[Row]]:
     """The page's rows as blocks in reading order, each top to bottom: on a page of columns,
     each band between full-width rows (a title, a figure, a box across the gutter) is read
-    column by column, left to right, before the full-width row below it."""
-    starts = _column_starts(page.rows, 0.0, page.width, body_size, MAX_COLUMNS - 1)
+    column by column, left to right, before the full-width row below it. Columns are found in
+    the type most of the page is set in (a page of references in small type has columns too)."""
+    runs = [run for row in page.rows for run in row.runs]
+    if not runs:
+        return [page.rows]
+    left, right = min(run.x for run in runs), max(run.end for run in runs)  # the text's edges, not the sheet's
+    starts = _column_starts(page.rows, left, right, _type_size(runs), MAX_COLUMNS - 1)  # references: small type
     if not starts:
         return [page.rows]
     blocks: list[list[Row]] = []
@@ -448,35 +505,68 @@ def _column_starts(rows: list[Row], left: float, right: float, body_size: float,
     A column starts where, past 40 % of the span, runs of body type start at the same x on many
     rows, each close after the run before it (table cells are far apart), and hardly any run
     starts in the gutter just left of it (as words of one wide column do), and its lines fill
-    most of the room to its right on many rows (a table's cells do not). The parts on either
+    most of the room to its right on many rows, with no further cell on their row (a table's
+    first cells do not). Where no line of the page crosses the gutter, a column
+    beside a figure or a table may start only a few rows. The parts on either
     side are searched again, so three columns are found as two splits."""
     starts: Counter[int] = Counter()
     gaps: dict[int, list[float]] = {}  # per start: how far the run before it ends from it
-    widths: dict[int, list[float]] = {}  # per start: how wide the runs starting there are
+    widths: dict[int, list[float]] = {}  # per start: how wide the lines starting there are (0: a table's cell)
     rows = [row for row in rows if row.size >= SMALL_TYPE * body_size]
     for row in rows:
-        ends = {id(run): segment[-1].end for segment in row.segments() for run in segment}  # justified: many runs
+        segments = row.segments()
+        ends = {id(run): segment[-1].end for segment in segments for run in segment}  # justified: many runs
         for before, run in zip([None, *row.runs], row.runs, strict=False):
             x = round(run.x / 2) * 2
             if left + 0.4 * (right - left) < x < right and run.size >= SMALL_TYPE * body_size:
                 starts[x] += 1
                 gaps.setdefault(x, []).append(run.x - before.end if before else 0.0)
-                widths.setdefault(x, []).append(ends[id(run)] - run.x)
+                last = segments[-1][0].x <= run.x  # no table cell follows on its row
+                widths.setdefault(x, []).append(ends[id(run)] - run.x if last else 0.0)
     if not starts or depth <= 0:
         return []
-    x, count = starts.most_common(1)[0]
-    in_gutter = sum(1 for row in rows for run in row.runs if x - CELL_GAP * body_size < run.x < x - 2)
-    if not (
-        count >= max(MIN_COLUMN_ROWS, COLUMN_SHARE * len(rows))
-        and statistics.median(gaps[x]) < GUTTER * body_size
-        and in_gutter <= 0.1 * count
-        and sum(w >= COLUMN_FILL * (right - x) for w in widths[x]) >= max(MIN_COLUMN_ROWS, WIDE_SHARE * count)
-    ):
+    for x, count in starts.most_common(COLUMN_CANDIDATES):  # a list indented in the column may start more rows
+        in_gutter = [run.x for row in rows for run in row.runs if x - CELL_GAP * body_size < run.x < x - 2]
+        clear = not any(run.x < x - 2 and run.end > x + 2 for row in rows for run in row.runs)
+        if (
+            right - x >= MIN_COLUMN_WIDTH * body_size  # not a column of page numbers in a contents list
+            and count >= max(MIN_COLUMN_ROWS, 0 if clear else COLUMN_SHARE * len(rows))
+            and statistics.median(gaps[x]) < GUTTER * body_size
+            and len(in_gutter) <= GUTTER_STARTS * count
+            and sum(w >= COLUMN_FILL * (right - x) for w in widths[x]) >= max(MIN_COLUMN_ROWS, WIDE_SHARE * count)
+        ):
+            x = _column_edge(rows, x, body_size)
+            break
+    else:
         return []
     runs = [run for row in rows for run in row.runs]
     before = _column_starts(_rows([r for r in runs if r.x < x - 2]), left, x, body_size, depth - 1)
     after = _column_starts(_rows([r for r in runs if r.x >= x - 2]), x, right, body_size, depth - 1 - len(before))
     return [*before, float(x), *after]
+
+
+def _column_edge(rows: list[Row], x: float, size: float) -> float:
+    """Where the column most rows start at x really starts: at its bullets and hanging reference
+    numbers, which stand in the gutter right of where the column before it ends on most rows,
+    at most MARKER type sizes before x."""
+    ends = [max(ends) for row in rows if (ends := [run.end for run in row.runs if run.end < x - 2])]
+    if not ends:
+        return x
+    edge = max(statistics.median(ends), x - MARKER * size)  # most rows: the column before ends there
+    markers = (
+        run.x
+        for row in rows
+        for run, after in zip(row.runs, [*row.runs[1:], None], strict=True)
+        if edge + 2 < run.x < x
+        and (run.end > x or (after is not None and after.x >= x - 2 and _marks(run, after, size)))
+    )
+    return min([x, *markers])
+
+
+def _marks(run: Run, after: Run, size: float) -> bool:
+    """A bullet or a number leading the text right after it (a left column's last short word
+    stands a gutter's width from the next column)."""
+    return len(run.text.strip()) <= MARKER_CHARS and after.x - run.end < CELL_GAP * size
 
 
 def _leading(pages: list[Page], body_size: float) -> float:

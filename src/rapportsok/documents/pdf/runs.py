@@ -132,14 +132,14 @@ class Reading:
 
 def _without_builtin_encoding(font_dict: DictionaryObject) -> DictionaryObject:
     """The font dictionary as pypdf should read it: a Type 1 font whose dictionary names its
-    encoding (/MacRomanEncoding, or a /BaseEncoding under /Differences) is decoded by that name
+    encoding (/MacRomanEncoding, a /BaseEncoding, or /Differences) is decoded by that name
     alone (PDF 32000-1 §9.6.6.1), but pypdf lets the embedded font program's own encoding map
     the codes again, so a subset whose program numbers its glyphs from 33 reads «der einmarsch
     russlands am RTN februar RPRR»; such a font is read without its program."""
     encoding = font_dict.get("/Encoding")
     encoding = encoding.get_object() if encoding is not None else None
-    named = isinstance(encoding, NameObject) or (
-        isinstance(encoding, DictionaryObject) and "/BaseEncoding" in encoding
+    named = isinstance(encoding, NameObject) or (  # /Differences name the glyphs of their codes too
+        isinstance(encoding, DictionaryObject) and ("/BaseEncoding" in encoding or "/Differences" in encoding)
     )
     descriptor = font_dict.get("/FontDescriptor")
     descriptor = descriptor.get_object() if descriptor is not None else None

@@ -36,7 +36,7 @@ from ..base import CANDIDATES, BuildMeta, Built, FollowupEvidence, document_runs
 from .terms import PostgresTerms
 
 LOCK_KEY = 0x7261_7070  # advisory lock id for builders ("rapp")
-POOL_SIZE = 4  # connections per process and database: a server's concurrent searches each get one
+POOL_SIZE = 8  # connections per process and database: a search holds two at once (lexical, dense)
 POOL_WAIT_S = 5.0  # a search waits this long for a free connection, then gets 503
 CONNECT_TIMEOUT_S = 3  # a database host that does not answer is reported as away after this long
 EXACT_UP_TO = 1000  # passages; up to this every passage and sentence is scored: HNSW missed a dev answer's sentence
@@ -406,9 +406,10 @@ EVERY_ROW = """
     SELECT 0, part, seq, -(embedding <#> %(q)s) FROM rs_passages WHERE part = ANY(%(parts)s)
     UNION ALL SELECT 1, part, seq, -(embedding <#> %(q)s) FROM rs_sentences WHERE part = ANY(%(parts)s)
     """
-NEAREST = """
-    WITH c AS MATERIALIZED (
-        SELECT part, seq, -(embedding <#> %(q)s) AS score FROM rs_passages ORDER BY embedding <#> %(q)s LIMIT {n})
+# the CANDIDATES passages nearest by HNSW (a literal LIMIT: plans stay on HNSW), then with their sentences
+NEAREST_PASSAGES = ("SELECT part, seq, -(embedding <#> %(q)s) AS score FROM rs_passages"
+                    " ORDER BY embedding <#> %(q)s LIMIT {n}")
+NEAREST = "WITH c AS MATERIALIZED (" + NEAREST_PASSAGES + """)
     SELECT 0, part, seq, score FROM c
     UNION ALL SELECT 1, s.part, s.seq, -(s.embedding <#> %(q)s) FROM c JOIN rs_sentences s
                                                                      ON s.part = c.part AND s.passage_seq = c.seq
@@ -439,7 +440,9 @@ class PostgresBuild:
         offsets = np.cumsum([0] + [counts[p][0] for p in self.parts])
         sentence_offsets = np.cumsum([0] + [counts[p][1] for p in self.parts])
         self._passage_offset = dict(zip(self.parts, offsets.tolist(), strict=False))
-        self._sentence_offset = dict(zip(self.parts, sentence_offsets.tolist(), strict=False))
+        # the same, sorted by part, to map a query's rows at once: (part ids, first passage row, first sentence row)
+        order = np.argsort(self.parts)
+        self._first = (np.array(self.parts, dtype=np.int64)[order], offsets[:-1][order], sentence_offsets[:-1][order])
         rows = conn.execute(
             "SELECT s.part, s.passage_seq, s.start_at, s.end_at FROM unnest(%s::bigint[]) WITH ORDINALITY AS u(part, n)"
             " JOIN rs_sentences s ON s.part = u.part ORDER BY u.n, s.seq",
@@ -454,10 +457,12 @@ class PostgresBuild:
         """A connection of the engine's pool, for one query."""
         return self.engine.connection()
 
-    def first_rows(self, parts: list[int]) -> np.ndarray:
-        """Each part's first row among this generation's passages; -1 for a part outside it
-        (of an older generation, or of a killed build)."""
-        return np.array([self._passage_offset.get(part, -1) for part in parts], dtype=np.int64)
+    def first_rows(self, parts: np.ndarray, sentences: bool = False) -> np.ndarray:
+        """Each part's first row among this generation's passages (or sentences); -1 for a part
+        outside it (of an older generation, or of a killed build)."""
+        ids, passage_rows, sentence_rows = self._first
+        at = np.minimum(np.searchsorted(ids, parts), len(ids) - 1)
+        return np.where(ids[at] == parts, (sentence_rows if sentences else passage_rows)[at], -1)
 
     def is_current(self) -> bool:
         current = self.engine.current()
@@ -475,18 +480,24 @@ class PostgresBuild:
 
     def _score(self, query: bytes) -> tuple[np.ndarray, np.ndarray]:
         """Cosines of the passages and sentences scored; any other row gets the lowest cosine found
-        (it ranks below them). Rows of parts outside this generation are dropped."""
+        (it ranks below them)."""
         with self.engine.connection() as conn:
-            rows = conn.execute(
-                EVERY_ROW if self.exact else NEAREST.format(n=CANDIDATES),  # a literal LIMIT: plans stay on HNSW
-                {"q": np.frombuffer(query, dtype=np.float32), "parts": self.parts},
-            ).fetchall()
-        found: tuple[list, list] = ([], [])
-        for kind, part, seq, score in rows:
-            if part in self._passage_offset:  # else a part of an older generation, or of a killed build
-                found[kind].append(((self._passage_offset, self._sentence_offset)[kind][part] + seq, score))
-        return tuple(
-            scattered(total, np.array([r for r, _ in rows], dtype=np.int64),
-                      np.array([s for _, s in rows], dtype=np.float32))
-            for total, rows in ((len(self.passages), found[0]), (len(self.sentence_table), found[1]))
-        )
+            return self.dense_arrays(self.dense_rows(conn, np.frombuffer(query, dtype=np.float32)))
+
+    def dense_rows(self, conn, query: np.ndarray) -> list[tuple]:  # noqa: ANN001
+        """The dense statement's rows: (0 passage | 1 sentence, part, seq, cosine)."""
+        statement = EVERY_ROW if self.exact else NEAREST.format(n=CANDIDATES)
+        return conn.execute(statement, {"q": query, "parts": self.parts}).fetchall()
+
+    def dense_arrays(self, rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
+        """Per passage and per sentence row, the cosines of dense_rows; rows of parts outside this
+        generation are dropped."""
+        found = np.array(rows, dtype=np.float64).reshape(-1, 4)  # part ids and seqs are exact in a float64
+        kinds, parts, seqs = found[:, 0] == 1, found[:, 1].astype(np.int64), found[:, 2].astype(np.int64)
+        scored = []
+        for kind, total in ((False, len(self.passages)), (True, len(self.sentence_table))):
+            mine = kinds == kind
+            first = self.first_rows(parts[mine], sentences=kind)
+            keep = first >= 0  # else a part of an older generation, or of a killed build
+            scored.append(scattered(total, (first + seqs[mine])[keep], found[mine, 3][keep].astype(np.float32)))
+        return scored[0], scored[1]

@@ -3,6 +3,8 @@ the postings of the query's lexemes (engines/postgres/engine.py stores them)."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from contextlib import AbstractContextManager
 from functools import cached_property, lru_cache
 from typing import Any, Protocol
@@ -13,6 +15,15 @@ from ...records import Passage
 from ...text.bm25 import K1, B, idf
 from ...text.tokens import PART_WEIGHT, STOPWORDS, Analyzer, Decompounder, words
 
+CACHE_BYTES = 64 << 20  # per loaded generation: merged postings of the lexemes read last (a common one: 2 MB at 100k)
+CACHE_TERMS = 100_000  # query words whose stems are kept
+# aggregates of one group are fed its rows in the same order, so the i-th part, count, seqs and tfs belong together
+POSTINGS = """
+    SELECT lexeme, string_agg(int8send(part), ''), string_agg(int2send((length(tfs) / 2)::int2), ''),
+           string_agg(seqs, ''), string_agg(tfs, '')
+    FROM rs_postings WHERE lexeme = ANY(%s) GROUP BY lexeme
+    """
+
 
 class Generation(Protocol):
     """What lexical scoring reads of a loaded generation (engine.PostgresBuild)."""
@@ -22,7 +33,7 @@ class Generation(Protocol):
     avg_len: float
 
     def connection(self) -> AbstractContextManager[Any]: ...
-    def first_rows(self, parts: list[int]) -> np.ndarray: ...
+    def first_rows(self, parts: np.ndarray) -> np.ndarray: ...
 
 
 class PostgresTerms:
@@ -35,6 +46,10 @@ class PostgresTerms:
         self.analyzer = Analyzer(decompounder)  # as the local engine splits words (relevance floor, highlighting)
         self.build = build
         self._matched = lru_cache(maxsize=8)(self._match)  # scores and coverage of one query read it once
+        self._lock = threading.Lock()  # the server's threads share the caches below
+        self._stems: dict[str, list[str]] = {}
+        self._kept: OrderedDict[str, tuple[np.ndarray, np.ndarray] | None] = OrderedDict()  # None: no postings
+        self._kept_bytes = 0
 
     @cached_property
     def _rows_by_token(self) -> dict[str, np.ndarray]:
@@ -84,36 +99,70 @@ class PostgresTerms:
         """Each query term's lexemes, and the postings in this generation of each lexeme with its
         compounds: (rows, counts)."""
         terms, _, _ = self._weighted(query)
-        if not terms:
-            return [], {}
-        lexemes: list[list[str]] = [[] for _ in terms]
+        lexemes = self._stemmed(terms)
+        return lexemes, self._postings(sorted({x for term in lexemes for x in term}))
+
+    def _stemmed(self, terms: list[str]) -> list[list[str]]:
+        """Each term's lexemes, as PostgreSQL's `norwegian` configuration stems it (asked once per word)."""
+        with self._lock:
+            stems = {term: self._stems[term] for term in terms if term in self._stems}
+        missing = sorted(set(terms) - stems.keys())
+        if missing:
+            stems |= {term: [] for term in missing}
+            with self.build.connection() as conn:
+                for term, lexeme in conn.execute(
+                    "SELECT u.t, v.lexeme FROM unnest(%s::text[]) AS u(t), unnest(to_tsvector('norwegian', u.t)) AS v",
+                    (missing,),
+                ):
+                    stems[term].append(lexeme)
+            with self._lock:
+                if len(self._stems) + len(missing) > CACHE_TERMS:
+                    self._stems.clear()
+                self._stems |= {term: stems[term] for term in missing}
+        return [stems[term] for term in terms]
+
+    def _postings(self, lexemes: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per lexeme with any, in the order given, the passages holding it or one of its compounds and
+        the summed counts; those read last are kept (up to CACHE_BYTES), the others are read from
+        rs_postings in one statement."""
+        with self._lock:
+            found = {x: self._kept[x] for x in lexemes if x in self._kept}
+            for lexeme in found:
+                self._kept.move_to_end(lexeme)
+        missing = [x for x in lexemes if x not in found]
+        if missing:
+            read = self._read(missing)
+            found |= {x: read.get(x) for x in missing}
+            with self._lock:
+                for lexeme in missing:
+                    self._kept_bytes += _size(read.get(lexeme)) - _size(self._kept.get(lexeme))
+                    self._kept[lexeme] = read.get(lexeme)
+                while self._kept_bytes > CACHE_BYTES and self._kept:
+                    self._kept_bytes -= _size(self._kept.popitem(last=False)[1])
+        return {x: postings for x in lexemes if (postings := found[x]) is not None}
+
+    def _read(self, lexemes: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """The postings of each lexeme with its compounds, from the database: (rows, summed counts)."""
         with self.build.connection() as conn:
-            for n, lexeme in conn.execute(
-                "SELECT u.n, v.lexeme FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, n),"
-                " unnest(to_tsvector('norwegian', u.t)) AS v",
-                (terms,),
-            ):
-                lexemes[n - 1].append(lexeme)
-            postings = conn.execute(  # one row per lexeme: numpy unpacks it whole
-                "SELECT lexeme, array_agg(part ORDER BY part, chunk), array_agg(length(tfs) / 2 ORDER BY part, chunk),"
-                " string_agg(seqs, '' ORDER BY part, chunk), string_agg(tfs, '' ORDER BY part, chunk)"
-                " FROM rs_postings WHERE lexeme = ANY(%s) GROUP BY lexeme",
-                (sorted({y for term in lexemes for x in term for y in [x, *self._compounds.get(x, [])]}),),
+            postings = conn.execute(  # a row per lexeme: its parts, counts, seqs and tfs packed, numpy reads them whole
+                POSTINGS, (sorted({y for x in lexemes for y in [x, *self._compounds.get(x, [])]}),),
             ).fetchall()
+        n = len(self.build.passages)
         read: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for lexeme, parts, counts, seqs, tfs in postings:
-            first = np.repeat(self.build.first_rows(parts), counts)  # -1: a part outside this generation
-            keep = first >= 0
+            first = self.build.first_rows(np.frombuffer(parts, dtype=">i8"))
+            first = np.repeat(first, np.frombuffer(counts, dtype=">i2"))
+            keep = first >= 0  # -1: a part outside this generation
             read[lexeme] = ((first + np.frombuffer(seqs, dtype=">i4"))[keep], np.frombuffer(tfs, dtype=">i2")[keep])
         found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for lexeme in {x for term in lexemes for x in term}:
+        for lexeme in lexemes:
             group = [read[x] for x in [lexeme, *self._compounds.get(lexeme, [])] if x in read]
-            rows = np.concatenate([r for r, _ in group]) if group else np.zeros(0, dtype=np.int64)
-            if len(rows):  # a passage's count is the sum over the lexeme and its compounds
-                unique, at = np.unique(rows, return_inverse=True)
-                counts = np.bincount(at, weights=np.concatenate([t for _, t in group]))
-                found[lexeme] = (unique, counts.astype(np.float32))
-        return lexemes, found
+            if group:  # a passage's count is the sum over the lexeme and its compounds (bincount: no sort)
+                counts = np.bincount(np.concatenate([r for r, _ in group]), minlength=n,
+                                     weights=np.concatenate([t for _, t in group]))
+                rows = np.flatnonzero(counts)
+                found[lexeme] = (rows, counts[rows].astype(np.float32))
+        return found
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 of every passage (bm25s's Lucene variant), a lexeme counting the weights of the
@@ -138,3 +187,7 @@ class PostgresTerms:
             return 0.0
         lexemes, postings = self._matched(query)
         return sum(any(x in postings for x in found) for found in lexemes[:whole]) / whole
+
+
+def _size(postings: tuple[np.ndarray, np.ndarray] | None) -> int:
+    return 0 if postings is None else postings[0].nbytes + postings[1].nbytes

@@ -1,0 +1,173 @@
+"""Reading order of pages as published: columns found by where many lines start with an empty
+gutter left of them (in the type the page is set in, between the text's edges), started at
+their bullets and hanging reference numbers, and told apart from a table's columns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rapportsok.documents.files import read_lines
+
+WORDS = "rusfeltet tiltak kommunene brukere oppfølging behandling pårørende ungdom skolen bolig arbeid".split()
+
+
+def _text(path: Path, sheet: int) -> str:
+    return " ".join(line.text for line in read_lines(path) if line.sheet == sheet and line.text.strip())
+
+
+def _filled(pdf, start: str, width: float) -> str:
+    """A line as wide as the column, as set text is."""
+    line = start
+    for word in WORDS * 3:
+        if pdf.get_string_width(f"{line} {word}") > width:
+            break
+        line += f" {word}"
+    return line
+
+
+def test_references_in_small_type_with_hanging_numbers_read_column_by_column(tmp_path: Path) -> None:
+    """A page of references in two columns, set smaller than the paper's body, each entry's
+    number hanging left of its lines: the left column is read whole before the right one, and
+    no number of the right column lands among the left column's entries."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for i in range(40):  # a page of running text gives the document its body size
+        pdf.text(20, 20 + 6 * i, _filled(pdf, f"Tekst {i + 1:02d}", 170))
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=8)
+    for c in range(2):
+        for k in range(12):
+            number = 12 * c + k + 1
+            x, y = 15 + 95 * c, 20 + 20 * k
+            pdf.text(x, y, f"[{number}]")
+            for j in range(4):
+                pdf.text(x + 7, y + 4 * j, _filled(pdf, f"Kilde{number:02d} del {j + 1}", 80))
+    pdf.output(str(tmp_path / "kilder.pdf"))
+    text = _text(tmp_path / "kilder.pdf", 2)
+    order = [text.index(f"Kilde{n:02d} del {j}") for n in range(1, 25) for j in range(1, 5)]
+    assert order == sorted(order)
+    for n in range(13, 25):  # a right-column number stands right before its own entry
+        assert f"[{n}] Kilde{n:02d} del 1" in text
+
+
+def test_a_table_is_read_row_by_row_not_as_columns(tmp_path: Path) -> None:
+    """A table whose last columns start at the same x on every row is no set of text columns."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    pdf.text(20, 20, _filled(pdf, "Innledning", 170))
+    for i in range(14):
+        y = 30 + 6 * i
+        pdf.text(20, y, f"Rad{i + 1:02d} kommune")
+        pdf.text(75, y, f"tiltak {i + 1}")
+        pdf.text(115, y, "behandling og oppfølging")
+        pdf.text(170, y, f"{10 * i} %")
+    pdf.output(str(tmp_path / "tabell.pdf"))
+    text = _text(tmp_path / "tabell.pdf", 1)
+    for i in range(1, 15):
+        assert f"Rad{i:02d} kommune tiltak {i} behandling og oppfølging {10 * (i - 1)} %" in text
+
+
+def test_three_columns_on_a_landscape_sheet(tmp_path: Path) -> None:
+    """A landscape sheet of three ragged columns, the third narrower and far from the sheet's
+    edge: each column is read whole (columns are measured against the text's edges)."""
+    from fpdf import FPDF
+
+    pdf = FPDF(orientation="L")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    for c, (name, width) in enumerate([("Alfa", 85), ("Beta", 85), ("Gamma", 42)]):
+        for i in range(24):
+            line = _filled(pdf, f"{name} punkt {i + 1:02d}", width - (i % 3) * 4)
+            pdf.text(10 + 95 * c, 15 + 7.5 * i, line)
+    pdf.output(str(tmp_path / "ark.pdf"))
+    text = _text(tmp_path / "ark.pdf", 1)
+    order = [text.index(f"{name} punkt {i:02d}") for name in ["Alfa", "Beta", "Gamma"] for i in range(1, 25)]
+    assert order == sorted(order)
+
+
+def test_a_table_cell_wrapped_over_two_lines_is_read_whole(tmp_path: Path) -> None:
+    """A cell whose text goes on on the line below is read whole, before the row's next cells."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    pdf.text(20, 20, _filled(pdf, "Innledning", 170))
+    for i in range(6):
+        y = 30 + 12 * i
+        pdf.text(20, y, "Bachelor")
+        pdf.text(55, y, f"Samfunnsøkonomi{i + 1}")
+        pdf.text(55, y + 4.5, "(heltid) - 180 studiepoeng")
+        pdf.text(115, y, "Obligatorisk")
+        pdf.text(160, y, f"{5 * i + 5}/165")
+    pdf.output(str(tmp_path / "celler.pdf"))
+    text = _text(tmp_path / "celler.pdf", 1)
+    for i in range(6):
+        assert f"Bachelor Samfunnsøkonomi{i + 1} (heltid) - 180 studiepoeng Obligatorisk {5 * i + 5}/165" in text
+
+
+def test_a_contents_list_with_page_words_is_dropped(tmp_path: Path) -> None:
+    """Contents entries ending «. . . . Seite 5» are no running text."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    pdf.text(20, 20, "Inhalt")
+    for i in range(8):
+        pdf.text(20, 30 + 6 * i, f"Modul {i + 1} Grundlagen " + ". " * 40 + f"Seite {2 * i + 3}")
+    pdf.add_page()
+    for i in range(20):
+        pdf.text(20, 20 + 6 * i, _filled(pdf, f"Tekst {i + 1:02d}", 170))
+    pdf.output(str(tmp_path / "inhalt.pdf"))
+    assert "Seite" not in _text(tmp_path / "inhalt.pdf", 1)
+
+
+def test_a_table_in_small_type_at_a_pages_foot_is_no_footnote(tmp_path: Path) -> None:
+    """Small type at the bottom of the page is a footnote only where it is not a table's rows."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for i in range(30):
+        pdf.text(20, 20 + 6 * i, _filled(pdf, f"Tekst {i + 1:02d}", 170))
+    pdf.set_font("Helvetica", size=8)
+    for i in range(4):
+        pdf.text(20, 210 + 5 * i, f"Kommune {i + 1}")
+        pdf.text(80, 210 + 5 * i, f"{12 * i + 3} brukere")
+        pdf.text(140, 210 + 5 * i, f"{40 + i} tiltak")
+    pdf.output(str(tmp_path / "fot.pdf"))
+    lines = [line for line in read_lines(tmp_path / "fot.pdf") if "Kommune" in line.text]
+    assert len(lines) == 4 and all(line.role != "note" for line in lines)
+
+
+def test_a_table_inside_the_right_column_keeps_the_columns(tmp_path: Path) -> None:
+    """A table set in the right column, its first cells where the column starts, leaves the page
+    two columns: the left one is read whole first."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    for i in range(40):
+        pdf.text(20, 20 + 6 * i, _filled(pdf, f"Venstre {i + 1:02d}", 80))
+    for i in range(12):
+        pdf.text(110, 20 + 6 * i, _filled(pdf, f"Høyre {i + 1:02d}", 80))
+    for i in range(24):
+        y = 95 + 6 * i
+        pdf.text(110, y, f"Tiltak{i + 1:02d}")
+        pdf.text(140, y, "kommunene")
+        pdf.text(170, y, f"{i + 3} mill")
+    pdf.output(str(tmp_path / "tabellkolonne.pdf"))
+    text = _text(tmp_path / "tabellkolonne.pdf", 1)
+    order = [text.index(f"Venstre {i:02d}") for i in range(1, 41)]
+    order += [text.index(f"Høyre {i:02d}") for i in range(1, 13)]
+    assert order == sorted(order)
+    assert "Tiltak01 kommunene 3 mill" in text
