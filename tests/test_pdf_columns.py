@@ -171,3 +171,30 @@ def test_a_table_inside_the_right_column_keeps_the_columns(tmp_path: Path) -> No
     order += [text.index(f"Høyre {i:02d}") for i in range(1, 13)]
     assert order == sorted(order)
     assert "Tiltak01 kommunene 3 mill" in text
+
+
+def test_ragged_columns_in_their_own_line_spacing_are_columns_a_table_is_not(tmp_path: Path) -> None:
+    """Two columns of short list lines (a cheat sheet), far apart and each in its own line
+    spacing, are read column by column; the same gap between cells that share every baseline
+    is a table, read row by row."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    for i in range(24):
+        pdf.text(15, 20 + 6 * i, f"Alfa punkt {i + 1:02d} kort")
+    for i in range(20):
+        width = 80 if i % 4 == 0 else 30  # mostly short lines, a few that fill the column
+        pdf.text(110, 22 + 7.3 * i, _filled(pdf, f"Beta punkt {i + 1:02d}", width))
+    pdf.add_page()
+    for i in range(20):
+        pdf.text(15, 20 + 6 * i, f"Rad{i + 1:02d} kommune")
+        pdf.text(110, 20 + 6 * i, _filled(pdf, f"tiltak {i + 1:02d}", 80 if i % 4 == 0 else 30))
+    pdf.output(str(tmp_path / "jukselapp.pdf"))
+    text = _text(tmp_path / "jukselapp.pdf", 1)
+    order = [text.index(f"{name} punkt {i:02d}") for name, n in [("Alfa", 24), ("Beta", 20)] for i in range(1, n + 1)]
+    assert order == sorted(order)
+    table = _text(tmp_path / "jukselapp.pdf", 2)
+    order = [table.index(f"{cell}{i:02d}") for i in range(1, 21) for cell in ("Rad", "tiltak ")]
+    assert order == sorted(order)

@@ -51,7 +51,9 @@ WRAPPED_CELL = 1.8  # a table cell's next line stands at most this many type siz
 MARKER = 3.0  # a bullet or a hanging reference number stands at most this many type sizes left of its text
 MARKER_CHARS = 5  # ... and is this many characters long at most («•», «[33]», «iii)»)
 MIN_COLUMN_WIDTH = 10.0  # a column of text is at least this many type sizes wide
-GUTTER = 6.0  # the left column's text ends at most this many type sizes before the right one starts
+GUTTER = 6.0  # the left column's text ends at most this many type sizes before the right one starts (unless ragged)
+BASELINE = 0.1  # two lines share a baseline when they stand at most this share of the type size apart
+ALIGNED = 0.5  # a table's rows share a baseline across its gap in at least this share of its lines
 GUTTER_STARTS = 0.25  # runs starting in the gutter left of a column: this share of its rows at most (list markers)
 
 NUMBER_TOKEN = re.compile(r"\b(\d{1,4}|[ivxlcdm]{1,7})\b", re.I)  # masked in furniture keys
@@ -528,12 +530,16 @@ def _column_starts(rows: list[Row], left: float, right: float, body_size: float,
     for x, count in starts.most_common(COLUMN_CANDIDATES):  # a list indented in the column may start more rows
         in_gutter = [run.x for row in rows for run in row.runs if x - CELL_GAP * body_size < run.x < x - 2]
         clear = not any(run.x < x - 2 and run.end > x + 2 for row in rows for run in row.runs)
+        wide = sum(w >= COLUMN_FILL * (right - x) for w in widths[x])
         if (
             right - x >= MIN_COLUMN_WIDTH * body_size  # not a column of page numbers in a contents list
             and count >= max(MIN_COLUMN_ROWS, 0 if clear else COLUMN_SHARE * len(rows))
-            and statistics.median(gaps[x]) < GUTTER * body_size
             and len(in_gutter) <= GUTTER_STARTS * count
-            and sum(w >= COLUMN_FILL * (right - x) for w in widths[x]) >= max(MIN_COLUMN_ROWS, WIDE_SHARE * count)
+            and wide >= MIN_COLUMN_ROWS
+            and (
+                (statistics.median(gaps[x]) < GUTTER * body_size and wide >= WIDE_SHARE * count)
+                or _unaligned(rows, x, body_size)  # ragged columns, each in its own line spacing
+            )
         ):
             x = _column_edge(rows, x, body_size)
             break
@@ -543,6 +549,22 @@ def _column_starts(rows: list[Row], left: float, right: float, body_size: float,
     before = _column_starts(_rows([r for r in runs if r.x < x - 2]), left, x, body_size, depth - 1)
     after = _column_starts(_rows([r for r in runs if r.x >= x - 2]), x, right, body_size, depth - 1 - len(before))
     return [*before, float(x), *after]
+
+
+def _unaligned(rows: list[Row], x: float, size: float) -> bool:
+    """Whether the lines left and right of x keep their own line spacing: few of the rows with
+    text on both sides share one baseline (a table's cells do, row by row; ragged columns of lists
+    and formulas, each with its own spacing, meet on a baseline only by chance)."""
+    left = right = both = 0
+    for row in rows:
+        parts = [
+            [run for run in row.runs if run.text.strip() and (run.x < x - 2) == before] for before in (True, False)
+        ]
+        left, right = left + bool(parts[0]), right + bool(parts[1])
+        if all(parts):
+            baselines = [max(part, key=lambda run: len(run.text)).y for part in parts]
+            both += abs(baselines[0] - baselines[1]) <= BASELINE * size
+    return both < ALIGNED * min(left, right)
 
 
 def _column_edge(rows: list[Row], x: float, size: float) -> float:
