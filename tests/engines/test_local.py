@@ -15,8 +15,9 @@ from rapportsok.querying.index import Index
 from rapportsok.querying.search import search
 from rapportsok.settings import Settings
 from rapportsok.text.bm25 import WORDS_FILE, compound_splitter
+from rapportsok.text.tokens import words
 
-from .contract import MANDATE, NEW_SENTENCE, QUERIES, EngineContract, ToEngine, append, ranking
+from .contract import MANDATE, NEW_SENTENCE, QUERIES, RESPONSE, EngineContract, ToEngine, append, ranking
 
 
 class TestLocalEngine(EngineContract):
@@ -72,28 +73,39 @@ def settings_local(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> 
 def test_a_change_that_splits_a_compound_otherwise_ranks_as_a_whole_build(
     settings_local: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """A new word that is the head of a known compound changes how a whole build splits that compound;
-    a part added beside the old ones would keep the old split, so the build is written whole."""
+    """A new word that is the head of a known compound changes how a whole build splits that compound:
+    the change is still a part, and the kept passages holding the compound are added to it again,
+    split anew (their old rows retired), so every row is split as in a whole build."""
     monkeypatch.setattr(local, "DELTA_SHARE", 10.0)  # else a small corpus is always written whole
     counts = json.loads((local.current_build(settings_local.index) / "lexical" / WORDS_FILE).read_text())
     splitter = compound_splitter(counts)
+    kept = set(words((settings_local.corpus / RESPONSE).read_text(encoding="utf-8")))  # the document not changed
     compound, head = next(
         (word, word[:cut])
-        for word in sorted(counts, key=len, reverse=True)
+        for word in sorted(kept, key=len, reverse=True)
         for cut in range(6, len(word) - 4)
         if word.isalpha() and word[:cut] not in counts and word[cut:] in splitter.counts
         and compound_splitter(counts | {word[:cut]: 50}).parts(word) != splitter.parts(word)
     )
     append(settings_local, MANDATE, " ".join([head] * 50) + ".")
     old = Index.load(settings_local)
-    build(settings_local, embedder=old.embedder)
-    assert not (local.current_build(settings_local.index) / local.DELTAS).exists()  # written whole
+    report = build(settings_local, embedder=old.embedder)
+    assert (report.changed, report.embedded) == (1, 1)
+    holding = {p.passage_id for p in old.passages if p.doc == Path(RESPONSE).stem and compound in words(p.context())}
+    assert holding
+    added = local.current_build(settings_local.index) / "deltas"
+    (part,) = added.iterdir()  # stored as a part, with the passages split anew
+    again = {json.loads(line)["passage_id"] for line in (part / "passages.jsonl").read_text().splitlines()}
+    assert holding <= again
 
     whole = clone_index(settings_local, tmp_path / "whole")
     build(whole, rewrite=True, embedder=old.embedder)
     changed, fresh = Index.load(settings_local, embedder=old.embedder), Index.load(whole, embedder=old.embedder)
+    assert changed.lexical.analyzer.decompounder.counts == fresh.lexical.analyzer.decompounder.counts
+    assert sorted(p.passage_id for p in changed.passages) == sorted(p.passage_id for p in fresh.passages)
     for query in (compound, head, f"{head} {compound}"):
-        assert ranking(changed, query, "lexical") == ranking(fresh, query, "lexical"), query
+        for mode in ("lexical", "hybrid"):
+            assert ranking(changed, query, mode) == ranking(fresh, query, mode), (query, mode)
 
 
 def test_a_small_change_is_a_part_that_ranks_as_a_whole_build(

@@ -22,6 +22,7 @@ from rapportsok.indexing.build import build
 from rapportsok.querying.index import Index
 from rapportsok.querying.search import search
 from rapportsok.settings import Settings
+from rapportsok.text.bm25 import compound_splitter, count_words
 from rapportsok.text.tokens import STOPWORDS, words
 
 from .contract import MANDATE, REPO, EngineContract, ToEngine, append
@@ -104,6 +105,9 @@ def test_an_unchanged_document_is_stored_once_and_ranks_as_in_the_local_engine(s
     append(settings, MANDATE, "Kvasirenselsesprogrammet skal evalueres av utvalget hvert tredje år.")
     assert build(settings, embedder=index.embedder).changed == 1
     assert parts(settings) == before + 1  # the unchanged document is not written again
+    changed = Index.load(settings)  # its compound splitter, from the parts' stored word counts, is a whole count's
+    whole = compound_splitter(count_words(p.context() for p in changed.passages))
+    assert changed.lexical.analyzer.decompounder.counts == whole.counts
     (settings.corpus / MANDATE).unlink()
     assert build(settings, embedder=index.embedder).removed == 1
     assert parts(settings) <= 3  # generations older than the previous one are gone with their parts

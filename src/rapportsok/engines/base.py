@@ -122,14 +122,33 @@ class FollowupEvidence(BaseModel):
 
 
 @dataclass(frozen=True)
+class Vectors:
+    """The vectors of some of a build's passages (the rows asked for): one per passage, and one per
+    sentence of theirs with its (passage, start, end), the passage numbered among those rows."""
+
+    passages: np.ndarray
+    sentences: np.ndarray  # one vector per row of table
+    table: np.ndarray  # passage by passage
+
+    def take(self, rows: np.ndarray) -> Vectors:
+        """Those of the given rows (ascending, numbered as here); all of them without a copy."""
+        if len(rows) == len(self.passages):
+            return self
+        chosen = np.flatnonzero(np.isin(self.table[:, 0], rows))
+        table = self.table[chosen]
+        table[:, 0] = np.searchsorted(rows, table[:, 0])
+        return Vectors(self.passages[rows], self.sentences[chosen], table)
+
+
+@dataclass(frozen=True)
 class Built:
     """What a build hands to an engine to store and make current."""
 
     meta: BuildMeta
     passages: list[Passage]
-    vectors: np.ndarray  # one per passage
-    sentences: np.ndarray  # one vector per row of table
-    table: np.ndarray  # (passage row, start, end) of each sentence, passage by passage
+    # the vectors of the given rows of passages (ascending), asked only for the rows an engine writes: a change
+    # stored as a part looks up (or embeds) its own documents' texts, never every passage's
+    vectors: Callable[[np.ndarray], Vectors]
     # BM25 over the passages (stored by the local engine when it writes a build whole; PostgreSQL ranks words
     # itself), counted only when asked: a change stored as a part, without new follow-up evidence, never counts it
     lexical: Callable[[], Lexical]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -29,7 +30,7 @@ from ..documents.files import (
 from ..documents.ocr import Ocr
 from ..embedding import Embedder, load_embedder
 from ..engines import engine_for
-from ..engines.base import FOLLOWUP_VERSION, BuildMeta, Built, BuiltDocument, FollowupEvidence
+from ..engines.base import FOLLOWUP_VERSION, BuildMeta, Built, BuiltDocument, FollowupEvidence, Vectors
 from ..errors import CorpusError, DatabaseUnavailable
 from ..records import Document, Passage
 from ..settings import Settings
@@ -173,7 +174,7 @@ def build(
             )
         report = BuildReport()
         ocr = Ocr(settings.index / "cache", settings.ocr_langs, progress)
-        documents, passages, unreadable = _read_changes(
+        documents, passages, unreadable, reused = _read_changes(
             settings, state, old_meta, old_passages if reuse else None, report, ocr
         )
         if not passages:
@@ -185,34 +186,36 @@ def build(
         embedder = embedder or load_embedder(settings.model)
         cache = EmbeddingCache(settings.index / "cache", embedder.name)
         report.warnings += cache.warnings
-        texts, table = embedded_texts(passages)
-        keys = [text_key(text) for text in texts]
         try:
-            vectors, fresh = _embed(texts, keys, embedder, cache, full, progress)
+            vectors = _Vectors(passages, embedder, cache, full, progress)
+            # what was read anew is embedded now (the rest is the cache's, looked up when an engine writes it)
+            vectors(np.array([i for i, p in enumerate(passages) if p.doc not in reused], dtype=np.int64))
+            report.warnings += pointer_warning
+            passage_count = Counter(p.doc for p in passages)
+            meta = BuildMeta(
+                format=FORMAT,
+                params=build_params(settings.corpus),
+                model=embedder.name,
+                dim=embedder.dim,
+                built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                documents=[BuiltDocument.of(d, passage_count[d.doc]) for d in documents],
+                unreadable=unreadable,
+                warnings=report.warnings,
+            )
+            lexical = cache_result(lambda: Lexical.build(p.context() for p in passages))
+            links = _followups(passages, vectors.dense, lexical, meta, engine.current_followups() if reuse else None)
+            engine.write(Built(meta, passages, vectors, lexical, links, whole=full or rewrite))
             if reuse:  # a change: only the retired documents' texts may have left the cache's use
-                retired = embedded_texts(_retired(old_meta, old_passages, documents))[0]
-                cache.drop({text_key(t) for t in retired}, set(keys))
-            else:
-                cache.keep_only({text_key(t) for t in embedded_texts(old_passages)[0]} | set(keys))
+                retired = _retired(old_meta, old_passages, documents)
+                headings = {p.heading() for p in retired}  # a text is embedded under its heading
+                kept = embedded_texts([p for p in passages if p.doc in reused and p.heading() in headings])[0]
+                in_use = {text_key(t) for t in kept} | set(vectors.known)
+                cache.drop({text_key(t) for t in embedded_texts(retired)[0]}, in_use)
+            else:  # every passage was read anew, and looked up
+                cache.keep_only({text_key(t) for t in embedded_texts(old_passages)[0]} | set(vectors.known))
         finally:
             cache.close()
-        report.warnings += pointer_warning
-        report.embedded = sum(row < len(passages) for row in fresh)
-        report.sentences = len(fresh) - report.embedded
-        meta = BuildMeta(
-            format=FORMAT,
-            params=build_params(settings.corpus),
-            model=embedder.name,
-            dim=embedder.dim,
-            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            documents=[BuiltDocument.of(d, sum(p.doc == d.doc for p in passages)) for d in documents],
-            unreadable=unreadable,
-            warnings=report.warnings,
-        )
-        lexical = cache_result(lambda: Lexical.build(p.context() for p in passages))
-        links = _followups(passages, vectors, lexical, meta, engine.current_followups() if reuse else None)
-        n = len(passages)
-        engine.write(Built(meta, passages, vectors[:n], vectors[n:], table, lexical, links, whole=full or rewrite))
+        report.embedded, report.sentences = vectors.embedded, vectors.sentences
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
@@ -242,9 +245,9 @@ def _read_changes(
     reusable: list[Passage] | None,
     report: BuildReport,
     ocr: Ocr,
-) -> tuple[list[Document], list[Passage], dict[str, str]]:
+) -> tuple[list[Document], list[Passage], dict[str, str], set[str]]:
     """Documents and passages for the new build: reused where a file is unchanged, else read anew,
-    each within its budget (indexing/reading.py).
+    each within its budget (indexing/reading.py); and the ids of the documents reused.
 
     With `reusable` None (another model, passage size or ingestion code) every file is read
     again. Counts added, changed, removed and unchanged documents into the report, and a warning
@@ -295,7 +298,7 @@ def _read_changes(
     report.ocr_pages = ocr.recognised
     report.removed = sum(1 for name in old_docs if name not in state)
     report.passages = len(passages)
-    return documents, passages, unreadable
+    return documents, passages, unreadable, {old_docs[name].doc for name in reused}
 
 
 def _recognise_scans(
@@ -342,15 +345,15 @@ def _metadata(corpus: Path, old_meta: BuildMeta | None) -> tuple[dict[str, dict]
 
 def _followups(
     passages: list[Passage],
-    vectors: np.ndarray,
+    dense: Callable[[], np.ndarray],
     lexical: Callable[[], Lexical],
     meta: BuildMeta,
     previous: FollowupEvidence | None,
 ) -> FollowupEvidence:
     """The follow-up evidence of the new build, carried over from the `previous` build's where documents are
-    unchanged."""
+    unchanged (`dense`: every passage's vector, asked only when some evidence is computed anew)."""
     shas = {d.doc: d.sha256 for d in meta.documents}
-    return compute(passages, vectors[: len(passages)], lexical, shas, previous)
+    return compute(passages, cache_result(dense), lexical, shas, previous)
 
 
 def _retired(old_meta: BuildMeta, old_passages: list[Passage], documents: list[Document]) -> list[Passage]:
@@ -381,33 +384,57 @@ def embedded_texts(passages: list[Passage]) -> tuple[list[str], np.ndarray]:
     return [text[:EMBED_CHARS] for text in texts], np.array(table, dtype=np.int32).reshape(-1, 3)
 
 
-def _embed(
-    texts: list[str],
-    keys: list[str],
-    embedder: Embedder,
-    cache: EmbeddingCache,
-    full: bool,
-    progress: Progress | None,
-) -> tuple[np.ndarray, list[int]]:
-    """A vector for every text (its cache key in keys), from the cache where the text is known, else
-    computed; and the rows that were computed (one per distinct new text)."""
-    known = {} if full else cache.get(keys, embedder.dim)
-    todo: dict[str, int] = {}  # one embedding per distinct text, at its first row (a passage before a sentence)
-    for row, key in enumerate(keys):
-        if key not in known:
-            todo.setdefault(key, row)
-    order = list(todo.items())
-    if progress:
-        progress(0, len(order), EMBEDDING)
-    for start in range(0, len(order), EMBED_BATCH):
-        batch = order[start : start + EMBED_BATCH]
-        vectors = embedder.embed_passages([texts[row] for _, row in batch])
-        fresh = {key: vector for (key, _), vector in zip(batch, vectors, strict=False)}
-        cache.put(fresh)
-        known.update(fresh)
-        if progress:
-            progress(min(start + EMBED_BATCH, len(order)), len(order), EMBEDDING)
-    matrix = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-    for row, key in enumerate(keys):
-        matrix[row] = known[key]
-    return matrix, [row for _, row in order]
+class _Vectors:
+    """The vectors of a build's passages and sentences, for the rows asked: from the cache where a text is
+    known, else embedded (every text with `full`). A build embeds what it read anew; an engine asks for
+    the rows it writes, so a change stored as a part never looks up every passage of the corpus."""
+
+    def __init__(
+        self, passages: list[Passage], embedder: Embedder, cache: EmbeddingCache, full: bool, progress: Progress | None
+    ) -> None:
+        self.passages, self.embedder, self.cache, self.full, self.progress = passages, embedder, cache, full, progress
+        self.known: dict[str, np.ndarray] = {}  # every text's vector this build looked up or embedded, by key
+        self.embedded = self.sentences = 0  # passages and sentences embedded
+        self._last: tuple[bytes, Vectors] | None = None
+
+    def __call__(self, rows: np.ndarray) -> Vectors:
+        """The vectors of the passages at rows (ascending) and of their sentences."""
+        if self._last is not None and self._last[0] == rows.tobytes():  # a build's own rows, asked again to write
+            return self._last[1]
+        chosen = [self.passages[i] for i in rows.tolist()]
+        texts, table = embedded_texts(chosen)
+        matrix = self._lookup(texts, len(chosen))
+        self._last = (rows.tobytes(), Vectors(matrix[: len(chosen)], matrix[len(chosen) :], table))
+        return self._last[1]
+
+    def dense(self) -> np.ndarray:
+        """Every passage's vector (for the follow-up evidence)."""
+        return self._lookup([text[:EMBED_CHARS] for text in (p.context() for p in self.passages)], len(self.passages))
+
+    def _lookup(self, texts: list[str], passages: int) -> np.ndarray:
+        """A vector for every text (the first `passages` of them passages' texts, the rest sentences')."""
+        keys = [text_key(text) for text in texts]
+        wanted = [key for key in dict.fromkeys(keys) if key not in self.known]
+        if not self.full:
+            self.known.update(self.cache.get(wanted, self.embedder.dim))
+        todo: dict[str, int] = {}  # one embedding per distinct text, at its first row (a passage before a sentence)
+        for row, key in enumerate(keys):
+            if key not in self.known:
+                todo.setdefault(key, row)
+        order = list(todo.items())
+        if self.progress:
+            self.progress(0, len(order), EMBEDDING)
+        for start in range(0, len(order), EMBED_BATCH):
+            batch = order[start : start + EMBED_BATCH]
+            vectors = self.embedder.embed_passages([texts[row] for _, row in batch])
+            fresh = {key: vector for (key, _), vector in zip(batch, vectors, strict=False)}
+            self.cache.put(fresh)
+            self.known.update(fresh)
+            if self.progress:
+                self.progress(min(start + EMBED_BATCH, len(order)), len(order), EMBEDDING)
+        self.embedded += sum(row < passages for _, row in order)
+        self.sentences += sum(row >= passages for _, row in order)
+        matrix = np.zeros((len(texts), self.embedder.dim), dtype=np.float32)
+        for row, key in enumerate(keys):
+            matrix[row] = self.known[key]
+        return matrix

@@ -17,14 +17,14 @@ TARGET_CANDIDATES = 25  # per target document, the best this many by the dense a
 
 def compute(
     passages: list[Passage],
-    passage_vectors: np.ndarray,
+    passage_vectors: Callable[[], np.ndarray],
     lexical: Callable[[], Lexical],
     shas: dict[str, str],
     previous: FollowupEvidence | None,
 ) -> FollowupEvidence:
     """The evidence for every (proposal, other document) pair, reused from the previous build's
-    where neither document changed (`shas`: doc -> content hash of this build); BM25 (`lexical`) is
-    counted only when some pair is computed anew."""
+    where neither document changed (`shas`: doc -> content hash of this build); the passages' vectors
+    and BM25 (`lexical`) are asked for only when some pair is computed anew."""
     reusable = {(e.doc, e.proposal): e for e in previous.proposals} if previous else {}
     ranked = np.array([p.kind != "footnote" for p in passages])
     docs = np.array([p.doc for p in passages], dtype=object)
@@ -44,7 +44,7 @@ def compute(
                 targets[target] = old_targets[target]
                 continue
             if evidence is None:  # computed once per proposal, only when some pair needs it
-                evidence = _evidence(rows, passages, passage_vectors, lexical())
+                evidence = _evidence(rows, passages, passage_vectors(), lexical())
             in_target = np.flatnonzero(ranked & (docs == target))
             targets[target] = _target(shas[target], in_target, evidence, passages)
         entries.append(ProposalEvidence(

@@ -26,6 +26,11 @@ def compound_splitter(word_counts: dict[str, int]) -> Decompounder:
     return Decompounder({w: n for w, n in word_counts.items() if n >= 2})
 
 
+def count_words(texts: Iterable[str]) -> Counter[str]:
+    """Each word's count over the texts, as Lexical.build counts them (stop words and words seen once included)."""
+    return Counter(word for text in texts for word in words(text))
+
+
 def save_counts(folder: Path, decompounder: Decompounder, word_counts: dict[str, int] | None) -> None:
     (folder / COMPOUNDS_FILE).write_text(json.dumps(decompounder.counts, ensure_ascii=False), encoding="utf-8")
     if word_counts is not None:

@@ -25,9 +25,9 @@ import numpy as np
 
 from ...errors import BuildLocked, IndexDamaged, IndexMissing, WriteFailed
 from ...records import Passage
-from ...text.bm25 import COMPOUNDS_FILE, WORDS_FILE, Lexical, compound_splitter, save_counts
-from ...text.tokens import Decompounder, words
-from ..base import CANDIDATES, BuildMeta, Built, FollowupEvidence, document_runs, scattered
+from ...text.bm25 import COMPOUNDS_FILE, WORDS_FILE, Lexical, Postings, compound_splitter, count_words, save_counts
+from ...text.tokens import STOPWORDS, Decompounder, stem_words, words
+from ..base import CANDIDATES, BuildMeta, Built, FollowupEvidence, Vectors, document_runs, scattered
 from .files import (
     BUILD_NAME,
     DAMAGE,
@@ -42,6 +42,7 @@ from .files import (
     part_folders,
     read_build,
     read_meta,
+    stamp_written,
 )
 
 CURRENT = "CURRENT"  # names the build folder in use; replaced atomically
@@ -69,16 +70,17 @@ def current_build(index_dir: Path) -> Path | None:
     return folder if folder and (folder / "meta.json").is_file() else None
 
 
-def _readable_build(index_dir: Path) -> tuple[Path | None, BuildMeta | None, list[Passage]]:
-    """The current build, its meta and passages, or nothing when they are missing or damaged."""
+def _readable_build(index_dir: Path) -> tuple[Path | None, BuildMeta | None, list[Passage], list[Passage]]:
+    """The current build, its meta, its passages in use and every row of its parts (retired ones
+    too), or nothing when they are missing or damaged."""
     build_dir = current_build(index_dir)
     if build_dir is None:
-        return None, None, []
+        return None, None, [], []
     try:
         checked = read_build(build_dir, check_vectors=True)  # reused vectors must be sound, not just well shaped
     except IndexDamaged:
-        return None, None, []
-    return build_dir, checked.meta, checked.passages
+        return None, None, [], []
+    return build_dir, checked.meta, checked.passages, [p for part in checked.parts for p in part.passages]
 
 
 def _set_aside_bad_pointer(index_dir: Path) -> list[str]:
@@ -122,9 +124,12 @@ def _dense_index(vectors: np.ndarray) -> faiss.Index:
     return index
 
 
-def _write_build(index_dir: Path, built: Built, trusted: Path | None, trusted_passages: list[Passage]) -> str:
+def _write_build(
+    index_dir: Path, built: Built, trusted: Path | None, trusted_rows: list[Passage]
+) -> tuple[str, list[Passage]]:
     """Writes the build and makes it current; as a part added to the previous build when that one
-    is `trusted` (read and checked whole, or written, by this engine) and the change is small."""
+    is `trusted` (read and checked whole, or written, by this engine, whose rows over all its parts
+    are `trusted_rows`) and the change is small. Returns its name and every row of its parts."""
     builds = index_dir / BUILDS
     name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     tmp = builds / f".{name}.tmp"
@@ -132,10 +137,10 @@ def _write_build(index_dir: Path, built: Built, trusted: Path | None, trusted_pa
     try:
         previous = current_build(index_dir)
         extend = previous and previous == trusted and not built.whole
-        delta = _delta(previous, built, trusted_passages) if extend else None
+        delta = _delta(previous, built, trusted_rows) if extend else None
         if delta is None:
             tmp.mkdir(parents=True)
-            _write_part(tmp, built.passages, built.vectors, built.sentences, built.table, built.lexical())
+            _write_part(tmp, built.passages, built.vectors(np.arange(len(built.passages))), built.lexical())
         else:
             _write_delta(tmp, previous, built, delta)
         (tmp / FOLLOWUPS).write_text(built.links.stored(), encoding="utf-8")
@@ -158,12 +163,11 @@ def _write_build(index_dir: Path, built: Built, trusted: Path | None, trusted_pa
         shutil.rmtree(builds / name, ignore_errors=True)
         raise WriteFailed(f"cannot write {index_dir / CURRENT}: {exc.strerror or exc}") from exc
     _remove_old_builds(builds, keep={name})
-    return name
+    return name, built.passages if delta is None else trusted_rows + [built.passages[i] for i in delta.rows.tolist()]
 
 
 def _write_part(
-    folder: Path, passages: list[Passage], vectors: np.ndarray, sentences: np.ndarray, table: np.ndarray,
-    lexical: Lexical, compounds: bool = True,
+    folder: Path, passages: list[Passage], vectors: Vectors, lexical: Lexical, compounds: bool = True
 ) -> None:
     """One part's files: passages, dense index, sentence vectors and table, postings, and where each document is."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -171,95 +175,175 @@ def _write_part(
         for passage in passages:
             handle.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
     (folder / PART_DOCUMENTS).write_text(json.dumps(part_documents(passages), ensure_ascii=False), encoding="utf-8")
-    faiss.write_index(_dense_index(vectors), str(folder / "dense.faiss"))
+    faiss.write_index(_dense_index(vectors.passages), str(folder / "dense.faiss"))
     # float16 halves the largest file; dev ranking is unchanged (README, bench/scale); .npy files are
     # memory-mapped when loaded, so a server holds only the sentences it has scored
-    np.save(folder / SENTENCES, sentences.astype(np.float16, copy=False))
-    np.save(folder / SENTENCE_TABLE, table)
+    np.save(folder / SENTENCES, vectors.sentences.astype(np.float16, copy=False))
+    np.save(folder / SENTENCE_TABLE, vectors.table)
     lexical.save(folder / LEXICAL, compounds)
+    stamp_written(folder, vectors.passages, vectors.sentences)
 
 
 @dataclass(frozen=True)
 class Delta:
     """How a build extends the previous one: the rows it adds as a new part, the rows it retires."""
 
-    rows: np.ndarray  # rows of the build's passages that go into the new part (its changed and added documents)
+    rows: np.ndarray  # rows of the build's passages that go into the new part (changed and added documents,
+    # and the passages of others holding a word that the changed corpus splits otherwise)
     live: np.ndarray  # the previous build's row flags, the rows of changed and removed documents cleared
     parts: list[str]  # the parts the previous build had added
     splitter: Decompounder  # the compound splitter of the changed corpus (a whole build's)
     word_counts: dict[str, int]  # and its word counts
+    again: np.ndarray  # rows of the build's passages added again to be split anew (a subset of rows)
+    copied: Vectors  # their vectors, copied from the previous build's files (in the order of again)
 
 
-def _delta(previous: Path, built: Built, old_passages: list[Passage]) -> Delta | None:
+def _delta(previous: Path, built: Built, old_rows: list[Passage]) -> Delta | None:
     """The previous build's rows to keep and the new rows, or None when the build is to be written
-    whole (another model or ingestion, too many changes since the last whole write, damage, or a
-    change that splits a compound otherwise than before)."""
+    whole (another model or ingestion, too many changes since the last whole write, or damage).
+
+    A whole build of the changed corpus may split some compound otherwise (the splitter goes by word
+    counts): the kept passages holding such a word are added again in the new part, split anew, and
+    their old rows retired, so that every row in use is split as a whole build splits it."""
     try:
         old_meta = read_meta(previous)
         if any(getattr(old_meta, key) != getattr(built.meta, key) for key in ("format", "model", "dim", "params")):
             return None
         folders = part_folders(previous)
-        located: dict[str, tuple[int, int]] = {}  # doc -> (first row, passages) in the latest part holding it
+        located: dict[str, list[tuple[int, int]]] = {}  # doc -> (first row, passages) in each part holding it
         sizes = []
         for folder in folders:
             documents = json.loads((folder / PART_DOCUMENTS).read_text(encoding="utf-8"))
             for doc, first, count in documents:
-                located[doc] = (sum(sizes) + first, count)
+                located.setdefault(doc, []).append((sum(sizes) + first, count))
             sizes.append(sum(count for _, _, count in documents))
         total = sum(sizes)
         live = np.load(previous / LIVE) if (previous / LIVE).exists() else np.ones(total, dtype=bool)
         spans = _spans(built.passages)
-        if live.shape != (total,) or spans is None:
+        if live.shape != (total,) or spans is None or len(old_rows) != total:
             return None
     except (*DAMAGE, IndexDamaged):
         return None
     before = {d.doc: (d.sha256, d.passages) for d in old_meta.documents}
     kept = {
         d.doc for d in built.meta.documents
-        if d.passages and before.get(d.doc) == (d.sha256, d.passages) and d.doc in located and live[located[d.doc][0]]
+        if d.passages and before.get(d.doc) == (d.sha256, d.passages)
+        and sum(int(live[first : first + count].sum()) for first, count in located.get(d.doc, ())) == d.passages
     }
-    for doc, (first, count) in located.items():
+    was = live.copy()
+    for doc, where in located.items():
         if doc not in kept:
-            live[first : first + count] = False
+            for first, count in where:
+                live[first : first + count] = False
     added = [np.arange(*span) for doc, span in spans.items() if doc not in kept]
     rows = np.concatenate(added) if added else np.zeros(0, dtype=np.int64)
-    after, in_use = total + len(rows), int(live.sum()) + len(rows)
-    if len(folders) > MAX_DELTAS or (after - in_use) + (after - sizes[0]) > DELTA_SHARE * in_use:
+    if len(folders) > MAX_DELTAS or not _small(total, sizes[0], live, rows):
         return None
-    retired = [p for p in old_passages if p.doc not in kept]
-    splitting = _same_splitting(previous, retired, [built.passages[i] for i in rows.tolist()])
+    retired = [old_rows[i] for i in np.flatnonzero(was & ~live).tolist()]
+    splitting = _splitting(previous, retired, [built.passages[i] for i in rows.tolist()])
     if splitting is None:
         return None
-    return Delta(rows, live, [f.name for f in folders[1:]], *splitting)
+    splitter, after, resplit = splitting
+    parts = list(zip(folders, sizes, strict=True))
+    try:
+        moved, again = _to_split_again(parts, live, old_rows, resplit, built.passages, spans)
+        live[moved] = False
+        rows = np.union1d(rows, again).astype(np.int64)
+        if not _small(total, sizes[0], live, rows):
+            return None
+        copied = _copied(parts, moved)
+    except (*DAMAGE, IndexDamaged):  # files that cannot be read, a kept passage the new build lacks
+        return None
+    return Delta(rows, live, [f.name for f in folders[1:]], splitter, after, again, copied)
 
 
-def _same_splitting(
+def _copied(parts: list[tuple[Path, int]], rows: np.ndarray) -> Vectors:
+    """The stored vectors of the previous build's rows (numbered across its `parts`, each a folder and
+    its rows; ascending) and of their sentences: passages added again are not embedded again."""
+    passages: list[np.ndarray] = []
+    sentences: list[np.ndarray] = []
+    tables: list[np.ndarray] = []
+    offset = done = 0
+    for folder, size in parts:
+        local = rows[(rows >= offset) & (rows < offset + size)] - offset
+        offset += size
+        if not len(local):
+            continue
+        dense = faiss.read_index(str(folder / "dense.faiss"))
+        passages.append(np.vstack([dense.reconstruct(row) for row in local.tolist()]))
+        table = np.load(folder / SENTENCE_TABLE)
+        chosen = np.flatnonzero(np.isin(table[:, 0], local))
+        table = table[chosen]
+        table[:, 0] = np.searchsorted(local, table[:, 0]) + done
+        tables.append(table)
+        sentences.append(np.asarray(np.load(folder / SENTENCES, mmap_mode="r")[chosen]))
+        done += len(local)
+    if not passages:
+        return Vectors(np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float16), np.zeros((0, 3), np.int32))
+    return Vectors(np.concatenate(passages), np.concatenate(sentences), np.concatenate(tables))
+
+
+def _small(total: int, first_part: int, live: np.ndarray, rows: np.ndarray) -> bool:
+    """Whether the rows added or retired since the last whole write stay under DELTA_SHARE of the rows in use."""
+    after, in_use = total + len(rows), int(live.sum()) + len(rows)
+    return (after - in_use) + (after - first_part) <= DELTA_SHARE * in_use
+
+
+def _splitting(
     previous: Path, retired: list[Passage], added: list[Passage]
-) -> tuple[Decompounder, dict[str, int]] | None:
-    """The compound splitter and word counts a whole build of the changed corpus would have, when it
-    splits every word as the previous build's did (so the parts kept rank as in a whole build);
-    None when some word is now split otherwise (a new word that is the head or tail of a known
-    compound), or the previous build has no word counts (made before they were stored)."""
+) -> tuple[Decompounder, dict[str, int], set[str]] | None:
+    """The compound splitter and word counts a whole build of the changed corpus would have, and the
+    words it splits otherwise than the previous build's splitter (new counts can make another split the
+    best: a new word that is the head of a known compound); None when the previous build has no word
+    counts (made before they were stored)."""
     try:
         before = json.loads((previous / LEXICAL / WORDS_FILE).read_text(encoding="utf-8"))
         old = Decompounder(json.loads((previous / LEXICAL / COMPOUNDS_FILE).read_text(encoding="utf-8")))
     except (OSError, ValueError):
         return None
-    gone, new = _word_counts(retired), _word_counts(added)
+    if not isinstance(before, dict):
+        return None
+    gone, new = (count_words(p.context() for p in rows) for rows in (retired, added))
     counts = Counter(before)
     counts.subtract(gone)
     counts.update(new)
     after = {word: n for word, n in counts.items() if n > 0}
     splitter = compound_splitter(after)
     changed = {w for w in gone.keys() | new.keys() if old.counts.get(w) != splitter.counts.get(w)}
-    if any(old.parts(w) != splitter.parts(w) for w in _holding(after, changed)):
-        return None
-    return splitter, after
+    resplit = {w for w in _holding(after, changed) if w not in STOPWORDS and old.parts(w) != splitter.parts(w)}
+    return splitter, after, resplit
 
 
-def _word_counts(passages: list[Passage]) -> Counter[str]:
-    """Words as Lexical.build counts them: in each passage's text under its heading."""
-    return Counter(word for p in passages for word in words(p.context()))
+def _to_split_again(
+    parts: list[tuple[Path, int]], live: np.ndarray, old_rows: list[Passage], resplit: set[str],
+    passages: list[Passage], spans: dict[str, tuple[int, int]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The previous build's rows in use that hold a word of `resplit` (`parts`: each part's folder and
+    rows), and the same passages' rows in the new build. The postings of each word's stem (every word
+    is indexed whole too) name the rows that may hold it; the rows' own words decide."""
+    if not resplit:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    stems = set(stem_words(sorted(resplit)))
+    candidates = []
+    offset = 0
+    for folder, part_rows in parts:
+        postings = Postings.load(folder / LEXICAL)
+        for stem in stems:
+            found = postings.postings(stem)
+            if found is not None:
+                candidates.append(np.asarray(found[0], dtype=np.int64) + offset)
+        offset += part_rows
+    rows = np.unique(np.concatenate(candidates)) if candidates else np.zeros(0, dtype=np.int64)
+    rows = [row for row in rows[live[rows]].tolist() if resplit.intersection(words(old_rows[row].context()))]
+    numbered: dict[str, dict[str, int]] = {}  # per document, the new build's row of each of its passages
+    again = []
+    for row in rows:
+        doc = old_rows[row].doc
+        if doc not in numbered:
+            first, end = spans[doc]
+            numbered[doc] = {passages[i].passage_id: i for i in range(first, end)}
+        again.append(numbered[doc][old_rows[row].passage_id])
+    return np.array(rows, dtype=np.int64), np.array(again, dtype=np.int64)
 
 
 def _holding(vocabulary: dict[str, int], changed: set[str]) -> set[str]:
@@ -302,18 +386,33 @@ def _write_delta(tmp: Path, previous: Path, built: Built, delta: Delta) -> None:
             _link_or_copy(path, tmp / relative)
     parts, rows = list(delta.parts), delta.rows
     if len(rows):
-        sentence_rows = np.flatnonzero(np.isin(built.table[:, 0], rows))
-        table = built.table[sentence_rows]
-        table[:, 0] = np.searchsorted(rows, table[:, 0])  # rows ascend: each sentence's passage within the part
         passages = [built.passages[i] for i in rows.tolist()]
         # words split as the whole changed corpus splits them, which is how the kept parts split them too
         lexical = Lexical.build((p.context() for p in passages), delta.splitter)
         parts.append(uuid.uuid4().hex[:12])
-        _write_part(tmp / "deltas" / parts[-1], passages, built.vectors[rows], built.sentences[sentence_rows], table,
-                    lexical, compounds=False)
+        changed = np.setdiff1d(rows, delta.again)  # the changed and added documents' rows: the build's own vectors
+        vectors = _joined(changed, built.vectors(changed), delta.again, delta.copied)
+        _write_part(tmp / "deltas" / parts[-1], passages, vectors, lexical, compounds=False)
     save_counts(tmp / LEXICAL, delta.splitter, delta.word_counts)
     np.save(tmp / LIVE, np.concatenate([delta.live, np.ones(len(rows), dtype=bool)]))
     (tmp / DELTAS).write_text(json.dumps(parts), encoding="utf-8")
+
+
+def _joined(first_rows: np.ndarray, first: Vectors, second_rows: np.ndarray, second: Vectors) -> Vectors:
+    """The vectors of two sets of rows as one, in the order of the rows."""
+    if not len(second_rows):
+        return first
+    rows = np.concatenate([first_rows, second_rows])
+    order = np.argsort(rows, kind="stable")
+    position = np.empty_like(order)
+    position[order] = np.arange(len(order))  # where each passage goes
+    table = np.concatenate([first.table, second.table + [len(first_rows), 0, 0]]).astype(np.int32)
+    table[:, 0] = position[table[:, 0]]
+    by_passage = np.argsort(table[:, 0], kind="stable")  # each passage's sentences stay in their order
+    dim = first.passages.shape[1] if len(first_rows) else second.passages.shape[1]
+    passages = np.concatenate([first.passages.reshape(-1, dim), second.passages]).astype(np.float32)
+    sentences = np.concatenate([first.sentences.reshape(-1, dim), second.sentences]).astype(np.float32)
+    return Vectors(passages[order], sentences[by_passage], table[by_passage])
 
 
 def _read_followups(build_dir: Path) -> FollowupEvidence:
@@ -377,7 +476,7 @@ class LocalEngine:
         self.index_dir = index_dir
         self.where = str(index_dir)
         self._trusted: Path | None = None  # the build this engine last read whole or wrote: a change may extend it
-        self._trusted_passages: list[Passage] = []  # and its passages in use
+        self._trusted_rows: list[Passage] = []  # and every row of its parts, retired ones too
 
     def lock(self) -> AbstractContextManager[None]:
         return build_lock(self.index_dir)
@@ -401,13 +500,12 @@ class LocalEngine:
 
     def readable(self) -> tuple[BuildMeta | None, list[Passage]]:
         """The current build's meta and passages, or nothing when they are missing or damaged."""
-        self._trusted, meta, passages = _readable_build(self.index_dir)
-        self._trusted_passages = passages
+        self._trusted, meta, passages, self._trusted_rows = _readable_build(self.index_dir)
         return meta, passages
 
     def write(self, built: Built) -> str:
-        name = _write_build(self.index_dir, built, self._trusted, self._trusted_passages)
-        self._trusted, self._trusted_passages = self.index_dir / BUILDS / name, built.passages
+        name, self._trusted_rows = _write_build(self.index_dir, built, self._trusted, self._trusted_rows)
+        self._trusted = self.index_dir / BUILDS / name
         return name
 
     def load(self) -> LocalBuild:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from ...errors import IndexDamaged
@@ -25,6 +26,8 @@ SENTENCE_TABLE = "sentence_table.npy"  # (passage row, start, end) of each sente
 LEXICAL = "lexical"  # folder of the saved BM25 index inside a build
 DELTAS = "deltas.json"  # the parts later changes added (folders under deltas/), in order; absent: none
 VECTORS_CHECKED = "vectors-checked.json"  # per part: the stamp of its vector files when their values were found sound
+PASSAGES_CHECKED = "passages-checked.json"  # per part: the stamp of passages.jsonl when every line was found sound
+VECTOR_FILES = ("dense.faiss", "sentences.npy")
 LIVE = "live.npy"  # which rows of the parts are in use, one flag a row; absent: all of them
 PART_NAME = re.compile(r"[0-9a-f]{12}")
 PART_DOCUMENTS = "documents.json"  # [doc, first row, passages] of each document of a part, for changes
@@ -108,25 +111,46 @@ def _check_vectors_once(folder: Path, part: Part) -> None:
     """Checks a part's vector values unless they were found sound before and their files have not been
     written since: a stamp (size, modification time and inode of each file) records the check, so a
     builder reusing a build reads only the vectors of the parts that are new or were touched."""
-    stamp = _stamp(folder)
-    try:
-        if json.loads((folder / VECTORS_CHECKED).read_text(encoding="utf-8")) == stamp:
-            return
-    except (OSError, ValueError):
-        pass
+    stamp = _stamp(folder, VECTOR_FILES)
+    if _stamped(folder / VECTORS_CHECKED, stamp):
+        return
     _check_unit(folder / "dense.faiss", part.dense.reconstruct_n(0, part.dense.ntotal))
     _check_unit(folder / SENTENCES, part.sentence_vectors)
-    written = folder / f".{VECTORS_CHECKED}.tmp"
-    try:  # a new file, not written in place: a hard link to it may belong to an older build
+    _record_stamp(folder / VECTORS_CHECKED, stamp)
+
+
+def stamp_written(folder: Path, passages: np.ndarray, sentences: np.ndarray) -> None:
+    """Records a part this engine has just written as sound: its passages, and its vectors (`passages`,
+    `sentences`) when they are of unit length, so that neither is checked again until written anew."""
+    _record_stamp(folder / PASSAGES_CHECKED, _stamp(folder, ("passages.jsonl",)))
+    try:
+        _check_unit(folder / "dense.faiss", passages)
+        _check_unit(folder / SENTENCES, sentences)
+    except ValueError:  # found, and named, when a builder reuses them
+        return
+    _record_stamp(folder / VECTORS_CHECKED, _stamp(folder, VECTOR_FILES))
+
+
+def _stamped(path: Path, stamp: list[list[int]]) -> bool:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) == stamp
+    except (OSError, ValueError):
+        return False
+
+
+def _record_stamp(path: Path, stamp: list[list[int]]) -> None:
+    """Written as a new file, not in place: a hard link to the old one may belong to an older build."""
+    written = path.with_name(f".{path.name}.tmp")
+    try:
         written.write_text(json.dumps(stamp), encoding="utf-8")
-        os.replace(written, folder / VECTORS_CHECKED)
+        os.replace(written, path)
     except OSError:  # a read-only index: checked again next time
         written.unlink(missing_ok=True)
 
 
-def _stamp(folder: Path) -> list[list[int]]:
-    """(size, modification time, inode) of a part's vector files: writing a file, even in place, changes it."""
-    stats = [(folder / name).stat() for name in ("dense.faiss", SENTENCES)]
+def _stamp(folder: Path, names: tuple[str, ...]) -> list[list[int]]:
+    """(size, modification time, inode) of a part's files: writing a file, even in place, changes it."""
+    stats = [(folder / name).stat() for name in names]
     return [[s.st_size, s.st_mtime_ns, s.st_ino] for s in stats]
 
 
@@ -157,8 +181,7 @@ def _read_live(build: Path, rows: int) -> np.ndarray | None:
 
 
 def _read_part(folder: Path, meta: BuildMeta) -> Part:
-    with (folder / "passages.jsonl").open(encoding="utf-8") as handle:
-        passages = [_PASSAGE.validate_json(line) for line in handle]
+    passages = _read_passages(folder)
     dense = faiss.read_index(str(folder / "dense.faiss"))
     if (dense.ntotal, dense.d) != (len(passages), meta.dim):
         raise ValueError(f"dense.faiss holds {dense.ntotal} vectors of {dense.d}, not {len(passages)} of {meta.dim}")
@@ -169,6 +192,24 @@ def _read_part(folder: Path, meta: BuildMeta) -> Part:
     if json.loads((folder / PART_DOCUMENTS).read_text(encoding="utf-8")) != part_documents(passages):
         raise ValueError(f"{PART_DOCUMENTS} does not list the passages' documents")
     return Part(passages, dense, vectors, table)
+
+
+def _read_passages(folder: Path) -> list[Passage]:
+    """passages.jsonl: checked line by line (a damaged line is named) unless its stamp says it was
+    found sound, or written by this engine, and has not been written since; then only parsed (twice
+    as fast: loading a large build is mostly this)."""
+    path = folder / "passages.jsonl"
+    stamp = _stamp(folder, ("passages.jsonl",))
+    if _stamped(folder / PASSAGES_CHECKED, stamp):
+        try:
+            with path.open("rb") as handle:
+                return [Passage(**orjson.loads(line)) for line in handle]
+        except DAMAGE:  # damage the stamp did not see: read again line by line, saying where
+            pass
+    with path.open(encoding="utf-8") as handle:
+        passages = [_PASSAGE.validate_json(line) for line in handle]
+    _record_stamp(folder / PASSAGES_CHECKED, stamp)
+    return passages
 
 
 def part_documents(passages: list[Passage]) -> list[list]:

@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict
@@ -29,6 +30,7 @@ import numpy as np
 
 from ...errors import BuildLocked, DatabaseError, DatabaseUnavailable, IndexMissing, WriteFailed
 from ...records import Passage
+from ...text.bm25 import compound_splitter, count_words
 from ...text.tokens import Decompounder
 from ..base import CANDIDATES, BuildMeta, Built, FollowupEvidence, document_runs, scattered
 from .terms import PostgresTerms
@@ -145,6 +147,10 @@ def _schema(dim: int) -> str:
         passages int NOT NULL, avg_len real NOT NULL, followups jsonb, storage int NOT NULL DEFAULT 1);
     ALTER TABLE rs_generations ADD COLUMN IF NOT EXISTS followups jsonb;
     ALTER TABLE rs_generations ADD COLUMN IF NOT EXISTS storage int NOT NULL DEFAULT 1;
+    -- each word's count (text.bm25.count_words) in a part and in a generation: a change works out the
+    -- compound splitter from the parts it adds and drops, not by counting every passage
+    ALTER TABLE rs_parts ADD COLUMN IF NOT EXISTS words jsonb;
+    ALTER TABLE rs_generations ADD COLUMN IF NOT EXISTS words jsonb;
     ALTER TABLE rs_passages DROP COLUMN IF EXISTS tsv;  -- storage 1's text search column and its GIN index
     DROP INDEX IF EXISTS rs_sentences_hnsw;
     CREATE TABLE IF NOT EXISTS rs_current (
@@ -254,7 +260,8 @@ class PostgresEngine:
     def write(self, built: Built) -> str:
         """Stores the parts the database lacks, then lists them in a generation made current at once.
 
-        `built.lexical` is not stored: the database ranks words with its own text search."""
+        `built.lexical` is not used: the database ranks words with its own text search, and the
+        compound splitter comes from the word counts stored with each part."""
         with self.connection() as conn:
             return _write(conn, built)
 
@@ -267,29 +274,33 @@ class PostgresEngine:
 
 def _write(conn, built: Built) -> str:  # noqa: ANN001
     """The parts the database lacks, then the generation listing them, made current at once."""
-    meta, passages, table = built.meta, built.passages, built.table
-    vectors, sentences = built.vectors, built.sentences
-    conn.execute(_schema(vectors.shape[1]))
+    meta, passages = built.meta, built.passages
+    conn.execute(_schema(meta.dim))
     runs = document_runs(passages)
-    sentence_bounds = np.searchsorted(table[:, 0], [start for _, start, _ in runs] + [len(passages)])
-    parts: list[int] = []
-    for i, (_, start, end) in enumerate(runs):
-        key = _part_key(meta.model, passages[start:end])
-        found = conn.execute("SELECT id FROM rs_parts WHERE key = %s", (key,)).fetchone()
-        if found is None:
-            rows = slice(sentence_bounds[i], sentence_bounds[i + 1])
-            found = (_write_part(conn, key, passages[start:end], vectors[start:end], sentences[rows],
-                                 table[rows] - [start, 0, 0]),)
-        parts.append(found[0])
+    keys = [_part_key(meta.model, passages[start:end]) for _, start, end in runs]
+    parts: list[int | None] = [
+        (conn.execute("SELECT id FROM rs_parts WHERE key = %s", (key,)).fetchone() or (None,))[0] for key in keys
+    ]
+    missing = [i for i, part in enumerate(parts) if part is None]
+    # the vectors of the documents the database lacks only (a change: its own), their rows one after the other
+    vectors = built.vectors(np.concatenate([np.arange(*runs[i][1:]) for i in missing] or [np.zeros(0, int)]))
+    firsts = np.cumsum([0] + [runs[i][2] - runs[i][1] for i in missing])
+    bounds = np.searchsorted(vectors.table[:, 0], firsts)
+    for k, i in enumerate(missing):
+        _, start, end = runs[i]
+        at, rows = firsts[k], slice(bounds[k], bounds[k + 1])
+        parts[i] = _write_part(conn, keys[i], passages[start:end], vectors.passages[at : at + end - start],
+                               vectors.sentences[rows], vectors.table[rows] - [at, 0, 0])
     conn.execute(VECTOR_INDEXES)
-    compounds = built.lexical().analyzer.decompounder.counts  # counted over the same texts
+    counts = _generation_words(conn, parts, passages)
+    compounds = compound_splitter(counts).counts
     with conn.transaction():
         generation = conn.execute(
-            "INSERT INTO rs_generations (meta, compounds, parts, passages, avg_len, followups, storage)"
-            " SELECT %s, %s, %s, %s, coalesce(avg(p.len), 0), %s, %s"
+            "INSERT INTO rs_generations (meta, compounds, parts, passages, avg_len, followups, storage, words)"
+            " SELECT %s, %s, %s, %s, coalesce(avg(p.len), 0), %s, %s, %s"
             " FROM unnest(%s::bigint[]) AS u(part) JOIN rs_passages p ON p.part = u.part RETURNING id",
             (json.dumps(meta.model_dump()), json.dumps(compounds), parts, len(passages),
-             json.dumps(built.links.model_dump()), STORAGE, parts),
+             json.dumps(built.links.model_dump()), STORAGE, json.dumps(counts, ensure_ascii=False), parts),
         ).fetchone()[0]
         name = str(generation)
         conn.execute("UPDATE rs_generations SET meta = meta || %s WHERE id = %s",
@@ -303,15 +314,37 @@ def _write(conn, built: Built) -> str:  # noqa: ANN001
     return name
 
 
+def _generation_words(conn, parts: list[int], passages: list[Passage]) -> dict[str, int]:  # noqa: ANN001
+    """Each word's count over the new generation's passages: the current generation's counts with
+    those of the parts it drops taken off and of the parts it adds put on; counted over every
+    passage only when some of those parts (or the current generation) were stored without counts."""
+    current = conn.execute(
+        "SELECT g.parts, g.words FROM rs_current c JOIN rs_generations g ON g.id = c.generation"
+        " WHERE g.storage = %s AND g.words IS NOT NULL", (STORAGE,),
+    ).fetchone()
+    if current is not None:
+        before, new = set(current[0]), set(parts)
+        changed = conn.execute(
+            "SELECT id, words FROM rs_parts WHERE id = ANY(%s)", (sorted(before ^ new),)
+        ).fetchall()
+        if all(found is not None for _, found in changed):
+            counts = Counter(current[1])
+            for part, found in changed:
+                (counts.update if part in new else counts.subtract)(found)
+            return {word: n for word, n in counts.items() if n > 0}
+    return dict(count_words(p.context() for p in passages))
+
+
 def _write_part(conn, key: str, passages: list[Passage], vectors: np.ndarray, sentences: np.ndarray,
                 table: np.ndarray) -> int:
     """One document's passages and sentences, with their vectors, in one transaction."""
     from psycopg.types.json import Jsonb
 
+    counts = json.dumps(count_words(p.context() for p in passages), ensure_ascii=False)
     with conn.transaction():
         part = conn.execute(
-            "INSERT INTO rs_parts (key, passages, sentences) VALUES (%s, %s, %s) RETURNING id",
-            (key, len(passages), len(table)),
+            "INSERT INTO rs_parts (key, passages, sentences, words) VALUES (%s, %s, %s, %s) RETURNING id",
+            (key, len(passages), len(table), counts),
         ).fetchone()[0]
         # binary COPY: vectors as text cost 30x more (33 s against 1 s for 20k rows)
         with conn.cursor().copy("COPY rs_passages (part, seq, passage, embedding) FROM STDIN (FORMAT BINARY)") as copy:
