@@ -1,10 +1,11 @@
 """A PDF's own title (its document information's /Title), where the first line is no title.
 
 The first line of a PDF is sometimes furniture or a generic word («Dokumentdetaljer», «FORORD»,
-«Rundskriv R») while the producer stored the real title; but the field as often holds a file
-name («Microsoft Word - rapport_v3.docx»), a placeholder («Untitled Document») or a template's
-leftover («Proceedings Template - WORD», a section title of the template), so it is used only
-where the first line is generic, and only when it looks like a title itself."""
+«Rundskriv R», «Table of contents») while the producer stored the real title; but the field as
+often holds a file name («Microsoft Word - rapport_v3.docx»), a placeholder («Untitled
+Document») or a template's leftover («Proceedings Template - WORD», a section title of the
+template), so it is used only where the first line is generic, and only when it looks like a
+title itself."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ GENERIC = {
     "untitled", "unknown", "title", "titel", "tittel", "document", "dokument", "presentation",
     "powerpoint presentation", "rapport", "report", "notat", "forord", "innhold", "sammendrag",
     "dokumentdetaljer", "rundskriv", "slide 1", "none", "no title",
+    # what opens a document's first sheet without naming it: contents, abstract, preface, description
+    "innholdsfortegnelse", "inhaltsverzeichnis", "inhalt", "contents", "table of contents", "abstract",
+    "preface", "summary", "vorwort", "beskrivelse", "forside",
 }
 LEFTOVER = re.compile(r"template|untitled|microsoft|^document\s*\d|^dokument\s*\d", re.I)
 MIN_LETTERS = 6
