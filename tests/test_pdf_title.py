@@ -38,3 +38,23 @@ def test_the_info_title_replaces_only_a_generic_first_line(tmp_path, make_pdf, f
     path = titled(make_pdf, tmp_path / "rapport.pdf", first_line, info_title)
     document, _ = read_document(path, metadata_for({}, path), 260)  # as a build reads it
     assert document.title == expected
+
+
+def test_a_papers_title_is_its_first_printed_heading_not_the_abstract(tmp_path):
+    """Title, authors and «ABSTRACT» are headings with no text between them: the title is the first."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    for text, size in [("Overdoser og nalokson i norske kommuner", 18), ("Kari Nordmann, Ola Nordmann", 13),
+                       ("Helsedirektoratet", 13), ("ABSTRACT", 12)]:
+        pdf.set_font("Helvetica", "B", size)
+        pdf.multi_cell(0, size * 0.6, text)
+        pdf.ln(4)
+    pdf.set_font("Helvetica", size=10)
+    pdf.multi_cell(0, 5, f"{BODY} " * 12)
+    path = tmp_path / "artikkel.pdf"
+    pdf.output(str(path))
+    document, passages = read_document(path, metadata_for({}, path), 260)
+    assert document.title == "Overdoser og nalokson i norske kommuner"
+    assert passages[0].section == "ABSTRACT"

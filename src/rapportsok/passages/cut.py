@@ -14,6 +14,7 @@ from ..documents.files import (
     KINDS,
     LAID_OUT_SUFFIXES,
     ORDERED_SUFFIXES,
+    PDF_SUFFIXES,
     doc_id,
     file_key,
     read_source,
@@ -32,6 +33,7 @@ from .structure import Block, build_blocks, numbered_heading_lines
 TINY_FRACTION = 4  # a piece under max_words / 4 words is merged with a neighbour
 OVERFLOW = 1.5  # merging a tiny piece may stretch a passage to this many times max_words
 MEANINGFUL = re.compile(r"[A-Za-zÆØÅæøå]{3,}")
+TITLE_SHEETS = 3  # a PDF's title is printed on its first sheets (after a cover, at most)
 
 
 @dataclass
@@ -84,7 +86,10 @@ def read_document(
     stem = Path(readable_name(path)).stem
     document = Document(
         doc=doc_id(path),
-        title=str(meta.get("title") or source.title or _first_meaningful(blocks) or stem),
+        title=str(
+            meta.get("title") or source.title or (_printed_title(lines) if suffix in PDF_SUFFIXES else None)
+            or _first_meaningful(blocks) or stem
+        ),
         # a file's creation date is often the day it was converted: a year in its name comes first
         year=_int_or_none(meta.get("year")) if "year" in meta else year_from_name(stem) or source.year,
         kind=meta.get("kind"),
@@ -228,6 +233,18 @@ def _passage_id(doc: str, text: str, seen: dict[str, int]) -> str:
     base = f"{doc}:{hashlib.sha1(text.encode('utf-8')).hexdigest()[:12]}"
     seen[base] = seen.get(base, 0) + 1
     return base if seen[base] == 1 else f"{base}-{seen[base]}"
+
+
+def _printed_title(lines: list[SourceLine]) -> str | None:
+    """A PDF's title as printed: its first heading line on its first sheets. A paper's title, authors
+    and «ABSTRACT» are headings with no text between them, so the first block's section would be
+    the last of them, not the title."""
+    for line in lines:
+        if line.sheet and line.sheet > TITLE_SHEETS:
+            return None
+        if line.role == "heading" and MEANINGFUL.search(line.text):
+            return " ".join(line.text.split())[:120]
+    return None
 
 
 def _first_meaningful(blocks: list[Block]) -> str | None:
