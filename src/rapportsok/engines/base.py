@@ -18,7 +18,7 @@ from ..errors import IndexMissing
 from ..records import Document, Passage
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from ..text.bm25 import Lexical
     from ..text.tokens import Analyzer
@@ -196,8 +196,12 @@ class Engine(Protocol):
     def load(self) -> Loaded: ...
 
 
-def document_runs(passages: list[Passage]) -> list[tuple[str, int, int]]:
-    """(doc, first row, end row) of each run of one document's passages, in order."""
+def document_runs(passages: Sequence[Passage]) -> list[tuple[str, int, int]]:
+    """(doc, first row, end row) of each run of one document's passages, in order; a sequence that
+    knows them without reading its passages (stored passages read lazily) says them itself."""
+    known = getattr(passages, "document_runs", None)
+    if known is not None:
+        return known()
     runs: list[tuple[str, int, int]] = []
     for row, passage in enumerate(passages):
         if runs and runs[-1][0] == passage.doc:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import cache as cache_result
@@ -30,7 +30,15 @@ from ..documents.files import (
 from ..documents.ocr import Ocr
 from ..embedding import Embedder, load_embedder
 from ..engines import engine_for
-from ..engines.base import FOLLOWUP_VERSION, BuildMeta, Built, BuiltDocument, FollowupEvidence, Vectors
+from ..engines.base import (
+    FOLLOWUP_VERSION,
+    BuildMeta,
+    Built,
+    BuiltDocument,
+    FollowupEvidence,
+    Vectors,
+    document_runs,
+)
 from ..errors import CorpusError, DatabaseUnavailable
 from ..records import Document, Passage
 from ..settings import Settings
@@ -38,6 +46,8 @@ from ..text.bm25 import Lexical
 from ..text.sentences import quotable
 from .cache import EmbeddingCache, text_key
 from .followup_evidence import compute
+from .hashes import content_hashes
+from .joined import Joined
 from .reading import Read, read_many, reader_warnings
 
 FORMAT = 5  # 3: sentence vectors, 4: follow-up links, 5: memory-mapped sentence vectors and term counts
@@ -97,11 +107,13 @@ def _count(n: int, one: str, many: str) -> str:
 
 
 def corpus_state(settings: Settings) -> dict[str, str]:
-    """Document file name -> content hash, for every document file in the corpus folder."""
+    """Document file name -> content hash, for every document file in the corpus folder (a file whose
+    stat is unchanged since it was last hashed is not read: indexing/hashes.py)."""
     corpus = settings.corpus
     if not corpus.is_dir():
         raise CorpusError(f"corpus folder {corpus} " + ("is not a folder" if corpus.exists() else "does not exist"))
-    return {file_key(path): sha256_of(path) for path in list_documents(corpus, settings.max_file_bytes)[0]}
+    paths = {file_key(path): path for path in list_documents(corpus, settings.max_file_bytes)[0]}
+    return content_hashes(paths, settings.index / "cache")
 
 
 def compatible(meta: BuildMeta | None, settings: Settings) -> bool:
@@ -188,10 +200,14 @@ def build(
         report.warnings += cache.warnings
         try:
             vectors = _Vectors(passages, embedder, cache, full, progress)
+            runs = document_runs(passages)
             # what was read anew is embedded now (the rest is the cache's, looked up when an engine writes it)
-            vectors(np.array([i for i, p in enumerate(passages) if p.doc not in reused], dtype=np.int64))
+            vectors(np.array([i for doc, start, end in runs if doc not in reused for i in range(start, end)],
+                             dtype=np.int64))
             report.warnings += pointer_warning
-            passage_count = Counter(p.doc for p in passages)
+            passage_count: Counter[str] = Counter()
+            for doc, start, end in runs:
+                passage_count[doc] += end - start
             meta = BuildMeta(
                 format=FORMAT,
                 params=build_params(settings.corpus),
@@ -203,13 +219,16 @@ def build(
                 warnings=report.warnings,
             )
             lexical = cache_result(lambda: Lexical.build(p.context() for p in passages))
-            links = _followups(passages, vectors.dense, lexical, meta, engine.current_followups() if reuse else None)
+            previous = engine.current_followups() if reuse else None
+            links = _followups(passages, vectors.dense, lexical, meta, previous, reused)
             engine.write(Built(meta, passages, vectors, lexical, links, whole=full or rewrite))
             if reuse:  # a change: only the retired documents' texts may have left the cache's use
                 retired = _retired(old_meta, old_passages, documents)
-                headings = {p.heading() for p in retired}  # a text is embedded under its heading
-                kept = embedded_texts([p for p in passages if p.doc in reused and p.heading() in headings])[0]
-                in_use = {text_key(t) for t in kept} | set(vectors.known)
+                # a text is embedded under its heading, which begins with its document's title
+                headings, titles = {p.heading() for p in retired}, {p.title for p in retired}
+                alike = [p for doc, p in _of_documents(passages, {d.doc for d in documents if d.title in titles})
+                         if doc in reused and p.heading() in headings]
+                in_use = {text_key(t) for t in embedded_texts(alike)[0]} | set(vectors.known)
                 cache.drop({text_key(t) for t in embedded_texts(retired)[0]}, in_use)
             else:  # every passage was read anew, and looked up
                 cache.keep_only({text_key(t) for t in embedded_texts(old_passages)[0]} | set(vectors.known))
@@ -242,10 +261,10 @@ def _read_changes(
     settings: Settings,
     state: dict[str, str],
     old_meta: BuildMeta | None,
-    reusable: list[Passage] | None,
+    reusable: Sequence[Passage] | None,
     report: BuildReport,
     ocr: Ocr,
-) -> tuple[list[Document], list[Passage], dict[str, str], set[str]]:
+) -> tuple[list[Document], Joined, dict[str, str], set[str]]:
     """Documents and passages for the new build: reused where a file is unchanged, else read anew,
     each within its budget (indexing/reading.py); and the ids of the documents reused.
 
@@ -253,7 +272,9 @@ def _read_changes(
     again. Counts added, changed, removed and unchanged documents into the report, and a warning
     for every file that could not be read (and for scanned pages `ocr` could not read)."""
     old_docs = {d.path: d for d in old_meta.documents} if old_meta else {}
-    by_doc = _passages_by_doc(reusable or [])
+    stored: dict[str, list[range]] = {}  # the rows of each document in the current build (none read)
+    for doc, start, end in document_runs(reusable or []):
+        stored.setdefault(doc, []).append(range(start, end))
     metadata, report.warnings = _metadata(settings.corpus, old_meta)
     paths, notes = list_documents(settings.corpus, settings.max_file_bytes)
     report.warnings += notes
@@ -270,14 +291,18 @@ def _read_changes(
     }
     _recognise_scans(read, files, metadata, settings, ocr)
     documents: list[Document] = []
-    passages: list[Passage] = []
+    pieces: list[range | list[Passage]] = []  # rows of the current build (consecutive ones as one), or passages read
     unreadable: dict[str, str] = {}
     for name, sha in state.items():  # in corpus order, however the reads finished
         previous = old_docs.get(name)
         if name in reused:
             report.unchanged += 1
             documents.append(previous.document())
-            passages.extend(by_doc.get(previous.doc, []))
+            for rows in stored.get(previous.doc, []):
+                if pieces and isinstance(pieces[-1], range) and pieces[-1].stop == rows.start:
+                    pieces[-1] = range(pieces[-1].start, rows.stop)
+                else:
+                    pieces.append(rows)
             continue
         result = read[name]
         if isinstance(result, CorpusError):
@@ -293,10 +318,11 @@ def _read_changes(
         document, doc_passages, said = result
         report.warnings += said
         documents.append(document)
-        passages.extend(doc_passages)
+        pieces.append(doc_passages)
     report.warnings += ocr.warnings
     report.ocr_pages = ocr.recognised
     report.removed = sum(1 for name in old_docs if name not in state)
+    passages = Joined([reusable[p.start : p.stop] if isinstance(p, range) else p for p in pieces])  # type: ignore[index]
     report.passages = len(passages)
     return documents, passages, unreadable, {old_docs[name].doc for name in reused}
 
@@ -344,30 +370,35 @@ def _metadata(corpus: Path, old_meta: BuildMeta | None) -> tuple[dict[str, dict]
 
 
 def _followups(
-    passages: list[Passage],
+    passages: Sequence[Passage],
     dense: Callable[[], np.ndarray],
     lexical: Callable[[], Lexical],
     meta: BuildMeta,
     previous: FollowupEvidence | None,
+    reused: set[str],
 ) -> FollowupEvidence:
     """The follow-up evidence of the new build, carried over from the `previous` build's where documents are
-    unchanged (`dense`: every passage's vector, asked only when some evidence is computed anew)."""
+    unchanged (`dense`: every passage's vector, asked only when some evidence is computed anew). A change
+    where no document has a proposal (none in the previous evidence of the `reused` documents, none in
+    those read anew) has none, found without reading the reused documents' passages."""
+    if previous is not None and not any(e.doc in reused for e in previous.proposals) and not any(
+        p.proposal is not None for _, p in _of_documents(passages, {d.doc for d in meta.documents} - reused)
+    ):
+        return FollowupEvidence(version=FOLLOWUP_VERSION, proposals=[])
     shas = {d.doc: d.sha256 for d in meta.documents}
     return compute(passages, cache_result(dense), lexical, shas, previous)
 
 
-def _retired(old_meta: BuildMeta, old_passages: list[Passage], documents: list[Document]) -> list[Passage]:
+def _retired(old_meta: BuildMeta, old_passages: Sequence[Passage], documents: list[Document]) -> list[Passage]:
     """The current build's passages of documents that changed or were removed."""
     now = {d.doc: d.sha256 for d in documents}
     gone = {d.doc for d in old_meta.documents if now.get(d.doc) != d.sha256}
-    return [p for p in old_passages if p.doc in gone]
+    return [p for _, p in _of_documents(old_passages, gone)]
 
 
-def _passages_by_doc(passages: list[Passage]) -> dict[str, list[Passage]]:
-    grouped: dict[str, list[Passage]] = {}
-    for passage in passages:
-        grouped.setdefault(passage.doc, []).append(passage)
-    return grouped
+def _of_documents(passages: Sequence[Passage], docs: set[str]) -> list[tuple[str, Passage]]:
+    """(doc, passage) of the given documents' passages, reading no other (document_runs says where they are)."""
+    return [(doc, p) for doc, start, end in document_runs(passages) if doc in docs for p in passages[start:end]]
 
 
 def embedded_texts(passages: list[Passage]) -> tuple[list[str], np.ndarray]:
@@ -384,13 +415,22 @@ def embedded_texts(passages: list[Passage]) -> tuple[list[str], np.ndarray]:
     return [text[:EMBED_CHARS] for text in texts], np.array(table, dtype=np.int32).reshape(-1, 3)
 
 
+def _at(passages: Sequence[Passage], rows: np.ndarray) -> list[Passage]:
+    """The passages at rows (ascending), consecutive ones taken as one slice: stored passages are read
+    a run of lines at a time, not one by one."""
+    bounds = [0, *(np.flatnonzero(np.diff(rows) != 1) + 1).tolist(), len(rows)] if len(rows) else [0]
+    return [p for start, end in zip(bounds, bounds[1:], strict=False)
+            for p in passages[int(rows[start]) : int(rows[end - 1]) + 1]]
+
+
 class _Vectors:
     """The vectors of a build's passages and sentences, for the rows asked: from the cache where a text is
     known, else embedded (every text with `full`). A build embeds what it read anew; an engine asks for
     the rows it writes, so a change stored as a part never looks up every passage of the corpus."""
 
     def __init__(
-        self, passages: list[Passage], embedder: Embedder, cache: EmbeddingCache, full: bool, progress: Progress | None
+        self, passages: Sequence[Passage], embedder: Embedder, cache: EmbeddingCache, full: bool,
+        progress: Progress | None,
     ) -> None:
         self.passages, self.embedder, self.cache, self.full, self.progress = passages, embedder, cache, full, progress
         self.known: dict[str, np.ndarray] = {}  # every text's vector this build looked up or embedded, by key
@@ -401,7 +441,7 @@ class _Vectors:
         """The vectors of the passages at rows (ascending) and of their sentences."""
         if self._last is not None and self._last[0] == rows.tobytes():  # a build's own rows, asked again to write
             return self._last[1]
-        chosen = [self.passages[i] for i in rows.tolist()]
+        chosen = _at(self.passages, rows)
         texts, table = embedded_texts(chosen)
         matrix = self._lookup(texts, len(chosen))
         self._last = (rows.tobytes(), Vectors(matrix[: len(chosen)], matrix[len(chosen) :], table))

@@ -14,7 +14,7 @@ import shutil
 import uuid
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -29,6 +29,7 @@ from ...text.bm25 import COMPOUNDS_FILE, WORDS_FILE, Lexical, Postings, compound
 from ...text.tokens import STOPWORDS, Decompounder, stem_words, words
 from ..base import CANDIDATES, BuildMeta, Built, FollowupEvidence, Vectors, document_runs, scattered
 from .files import (
+    BUILD_CHECKED,
     BUILD_NAME,
     DAMAGE,
     DELTAS,
@@ -37,12 +38,16 @@ from .files import (
     PART_DOCUMENTS,
     SENTENCE_TABLE,
     SENTENCES,
+    StoredPassages,
     build_name,
+    open_build,
     part_documents,
     part_folders,
     read_build,
     read_meta,
+    stamp_build,
     stamp_written,
+    write_offsets,
 )
 
 CURRENT = "CURRENT"  # names the build folder in use; replaced atomically
@@ -70,17 +75,34 @@ def current_build(index_dir: Path) -> Path | None:
     return folder if folder and (folder / "meta.json").is_file() else None
 
 
-def _readable_build(index_dir: Path) -> tuple[Path | None, BuildMeta | None, list[Passage], list[Passage]]:
+def _readable_build(index_dir: Path) -> tuple[Path | None, BuildMeta | None, Sequence[Passage], Sequence[Passage]]:
     """The current build, its meta, its passages in use and every row of its parts (retired ones
-    too), or nothing when they are missing or damaged."""
+    too), or nothing when they are missing or damaged. A build found sound before and not written
+    since is trusted and its passages read only where asked (files.open_build); any other is read and
+    checked whole, vectors too (reused vectors must be sound, not just well shaped), and stamped."""
     build_dir = current_build(index_dir)
     if build_dir is None:
         return None, None, [], []
     try:
-        checked = read_build(build_dir, check_vectors=True)  # reused vectors must be sound, not just well shaped
-    except IndexDamaged:
+        opened = open_build(build_dir)
+        if opened is None:
+            checked = read_build(build_dir, check_vectors=True)
+            for folder in part_folders(build_dir):
+                write_offsets(folder, unless_sound=True)
+            stamp_build(build_dir)
+            opened = open_build(build_dir)
+            if opened is None:  # a stamp that cannot be written (a read-only index): what was read
+                return build_dir, checked.meta, checked.passages, [p for part in checked.parts for p in part.passages]
+    except (IndexDamaged, *DAMAGE):
         return None, None, [], []
-    return build_dir, checked.meta, checked.passages, [p for part in checked.parts for p in part.passages]
+    return build_dir, *opened
+
+
+def _rows_of(passages: Sequence[Passage], rows: list[int]) -> list[Passage]:
+    """The passages at rows, read together where they are stored (a few lines of large files)."""
+    if isinstance(passages, StoredPassages):
+        return list(passages.at(np.array(rows, dtype=np.int64)))
+    return [passages[i] for i in rows]
 
 
 def _set_aside_bad_pointer(index_dir: Path) -> list[str]:
@@ -124,12 +146,11 @@ def _dense_index(vectors: np.ndarray) -> faiss.Index:
     return index
 
 
-def _write_build(
-    index_dir: Path, built: Built, trusted: Path | None, trusted_rows: list[Passage]
-) -> tuple[str, list[Passage]]:
+def _write_build(index_dir: Path, built: Built, trusted: Path | None, trusted_rows: Sequence[Passage]) -> str:
     """Writes the build and makes it current; as a part added to the previous build when that one
-    is `trusted` (read and checked whole, or written, by this engine, whose rows over all its parts
-    are `trusted_rows`) and the change is small. Returns its name and every row of its parts."""
+    is `trusted` (found sound, or written, by this engine, whose rows over all its parts are
+    `trusted_rows`) and the change is small. Returns its name. A build whose written vectors are
+    sound is stamped as such (files.stamp_build): the next change need not read it whole."""
     builds = index_dir / BUILDS
     name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     tmp = builds / f".{name}.tmp"
@@ -140,11 +161,13 @@ def _write_build(
         delta = _delta(previous, built, trusted_rows) if extend else None
         if delta is None:
             tmp.mkdir(parents=True)
-            _write_part(tmp, built.passages, built.vectors(np.arange(len(built.passages))), built.lexical())
+            sound = _write_part(tmp, built.passages, built.vectors(np.arange(len(built.passages))), built.lexical())
         else:
-            _write_delta(tmp, previous, built, delta)
+            sound = _write_delta(tmp, previous, built, delta)
         (tmp / FOLLOWUPS).write_text(built.links.stored(), encoding="utf-8")
         (tmp / "meta.json").write_text(built.meta.stored(), encoding="utf-8")
+        if sound:
+            stamp_build(tmp)
         for path in tmp.rglob("*"):
             if path.is_file():
                 _fsync(path)
@@ -163,17 +186,19 @@ def _write_build(
         shutil.rmtree(builds / name, ignore_errors=True)
         raise WriteFailed(f"cannot write {index_dir / CURRENT}: {exc.strerror or exc}") from exc
     _remove_old_builds(builds, keep={name})
-    return name, built.passages if delta is None else trusted_rows + [built.passages[i] for i in delta.rows.tolist()]
+    return name
 
 
 def _write_part(
-    folder: Path, passages: list[Passage], vectors: Vectors, lexical: Lexical, compounds: bool = True
-) -> None:
-    """One part's files: passages, dense index, sentence vectors and table, postings, and where each document is."""
+    folder: Path, passages: Sequence[Passage], vectors: Vectors, lexical: Lexical, compounds: bool = True
+) -> bool:
+    """One part's files: passages (and their line offsets), dense index, sentence vectors and table,
+    postings, and where each document is; True when its vectors are sound."""
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / "passages.jsonl").open("w", encoding="utf-8") as handle:
         for passage in passages:
             handle.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
+    write_offsets(folder)
     (folder / PART_DOCUMENTS).write_text(json.dumps(part_documents(passages), ensure_ascii=False), encoding="utf-8")
     faiss.write_index(_dense_index(vectors.passages), str(folder / "dense.faiss"))
     # float16 halves the largest file; dev ranking is unchanged (README, bench/scale); .npy files are
@@ -181,7 +206,7 @@ def _write_part(
     np.save(folder / SENTENCES, vectors.sentences.astype(np.float16, copy=False))
     np.save(folder / SENTENCE_TABLE, vectors.table)
     lexical.save(folder / LEXICAL, compounds)
-    stamp_written(folder, vectors.passages, vectors.sentences)
+    return stamp_written(folder, vectors.passages, vectors.sentences)
 
 
 @dataclass(frozen=True)
@@ -198,7 +223,7 @@ class Delta:
     copied: Vectors  # their vectors, copied from the previous build's files (in the order of again)
 
 
-def _delta(previous: Path, built: Built, old_rows: list[Passage]) -> Delta | None:
+def _delta(previous: Path, built: Built, old_rows: Sequence[Passage]) -> Delta | None:
     """The previous build's rows to keep and the new rows, or None when the build is to be written
     whole (another model or ingestion, too many changes since the last whole write, or damage).
 
@@ -239,7 +264,7 @@ def _delta(previous: Path, built: Built, old_rows: list[Passage]) -> Delta | Non
     rows = np.concatenate(added) if added else np.zeros(0, dtype=np.int64)
     if len(folders) > MAX_DELTAS or not _small(total, sizes[0], live, rows):
         return None
-    retired = [old_rows[i] for i in np.flatnonzero(was & ~live).tolist()]
+    retired = _rows_of(old_rows, np.flatnonzero(was & ~live).tolist())
     splitting = _splitting(previous, retired, [built.passages[i] for i in rows.tolist()])
     if splitting is None:
         return None
@@ -315,8 +340,8 @@ def _splitting(
 
 
 def _to_split_again(
-    parts: list[tuple[Path, int]], live: np.ndarray, old_rows: list[Passage], resplit: set[str],
-    passages: list[Passage], spans: dict[str, tuple[int, int]],
+    parts: list[tuple[Path, int]], live: np.ndarray, old_rows: Sequence[Passage], resplit: set[str],
+    passages: Sequence[Passage], spans: dict[str, tuple[int, int]],
 ) -> tuple[np.ndarray, np.ndarray]:
     """The previous build's rows in use that hold a word of `resplit` (`parts`: each part's folder and
     rows), and the same passages' rows in the new build. The postings of each word's stem (every word
@@ -334,16 +359,17 @@ def _to_split_again(
                 candidates.append(np.asarray(found[0], dtype=np.int64) + offset)
         offset += part_rows
     rows = np.unique(np.concatenate(candidates)) if candidates else np.zeros(0, dtype=np.int64)
-    rows = [row for row in rows[live[rows]].tolist() if resplit.intersection(words(old_rows[row].context()))]
+    rows = rows[live[rows]].tolist()
+    held = [(row, p) for row, p in zip(rows, _rows_of(old_rows, rows), strict=True)
+            if resplit.intersection(words(p.context()))]
     numbered: dict[str, dict[str, int]] = {}  # per document, the new build's row of each of its passages
     again = []
-    for row in rows:
-        doc = old_rows[row].doc
-        if doc not in numbered:
-            first, end = spans[doc]
-            numbered[doc] = {passages[i].passage_id: i for i in range(first, end)}
-        again.append(numbered[doc][old_rows[row].passage_id])
-    return np.array(rows, dtype=np.int64), np.array(again, dtype=np.int64)
+    for _, passage in held:
+        if passage.doc not in numbered:
+            first, end = spans[passage.doc]
+            numbered[passage.doc] = {p.passage_id: first + i for i, p in enumerate(passages[first:end])}
+        again.append(numbered[passage.doc][passage.passage_id])
+    return np.array([row for row, _ in held], dtype=np.int64), np.array(again, dtype=np.int64)
 
 
 def _holding(vocabulary: dict[str, int], changed: set[str]) -> set[str]:
@@ -370,11 +396,12 @@ def _spans(passages: list[Passage]) -> dict[str, tuple[int, int]] | None:
     return spans if len(spans) == len(runs) else None
 
 
-def _write_delta(tmp: Path, previous: Path, built: Built, delta: Delta) -> None:
+def _write_delta(tmp: Path, previous: Path, built: Built, delta: Delta) -> bool:
     """The previous build's files hard-linked (never modified: older builds share them), the
-    changed documents as a new part under deltas/, and which rows are in use."""
+    changed documents as a new part under deltas/, and which rows are in use; True when the new
+    part's vectors are sound."""
     tmp.mkdir(parents=True)
-    per_build = {"meta.json", FOLLOWUPS, LIVE, DELTAS}
+    per_build = {"meta.json", FOLLOWUPS, LIVE, DELTAS, BUILD_CHECKED}
     counted = {Path(LEXICAL) / COMPOUNDS_FILE, Path(LEXICAL) / WORDS_FILE}  # the changed corpus' own, written below
     for path in sorted(previous.rglob("*")):
         relative = path.relative_to(previous)
@@ -385,6 +412,7 @@ def _write_delta(tmp: Path, previous: Path, built: Built, delta: Delta) -> None:
         else:
             _link_or_copy(path, tmp / relative)
     parts, rows = list(delta.parts), delta.rows
+    sound = True
     if len(rows):
         passages = [built.passages[i] for i in rows.tolist()]
         # words split as the whole changed corpus splits them, which is how the kept parts split them too
@@ -392,10 +420,11 @@ def _write_delta(tmp: Path, previous: Path, built: Built, delta: Delta) -> None:
         parts.append(uuid.uuid4().hex[:12])
         changed = np.setdiff1d(rows, delta.again)  # the changed and added documents' rows: the build's own vectors
         vectors = _joined(changed, built.vectors(changed), delta.again, delta.copied)
-        _write_part(tmp / "deltas" / parts[-1], passages, vectors, lexical, compounds=False)
+        sound = _write_part(tmp / "deltas" / parts[-1], passages, vectors, lexical, compounds=False)
     save_counts(tmp / LEXICAL, delta.splitter, delta.word_counts)
     np.save(tmp / LIVE, np.concatenate([delta.live, np.ones(len(rows), dtype=bool)]))
     (tmp / DELTAS).write_text(json.dumps(parts), encoding="utf-8")
+    return sound
 
 
 def _joined(first_rows: np.ndarray, first: Vectors, second_rows: np.ndarray, second: Vectors) -> Vectors:
@@ -475,8 +504,8 @@ class LocalEngine:
     def __init__(self, index_dir: Path) -> None:
         self.index_dir = index_dir
         self.where = str(index_dir)
-        self._trusted: Path | None = None  # the build this engine last read whole or wrote: a change may extend it
-        self._trusted_rows: list[Passage] = []  # and every row of its parts, retired ones too
+        self._trusted: Path | None = None  # the build this engine last found sound or wrote: a change may extend it
+        self._trusted_rows: Sequence[Passage] = []  # and every row of its parts, retired ones too
 
     def lock(self) -> AbstractContextManager[None]:
         return build_lock(self.index_dir)
@@ -498,14 +527,16 @@ class LocalEngine:
         except IndexMissing:
             return None
 
-    def readable(self) -> tuple[BuildMeta | None, list[Passage]]:
-        """The current build's meta and passages, or nothing when they are missing or damaged."""
+    def readable(self) -> tuple[BuildMeta | None, Sequence[Passage]]:
+        """The current build's meta and passages (read where asked), or nothing when they are missing or damaged."""
         self._trusted, meta, passages, self._trusted_rows = _readable_build(self.index_dir)
         return meta, passages
 
     def write(self, built: Built) -> str:
-        name, self._trusted_rows = _write_build(self.index_dir, built, self._trusted, self._trusted_rows)
-        self._trusted = self.index_dir / BUILDS / name
+        name = _write_build(self.index_dir, built, self._trusted, self._trusted_rows)
+        build_dir = self.index_dir / BUILDS / name
+        opened = open_build(build_dir)  # stamped as written: nothing is read
+        self._trusted, self._trusted_rows = (build_dir, opened[2]) if opened else (None, [])
         return name
 
     def load(self) -> LocalBuild:

@@ -8,8 +8,10 @@ import os
 import re
 import tokenize
 import zipfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 import faiss
 import numpy as np
@@ -31,6 +33,8 @@ VECTOR_FILES = ("dense.faiss", "sentences.npy")
 LIVE = "live.npy"  # which rows of the parts are in use, one flag a row; absent: all of them
 PART_NAME = re.compile(r"[0-9a-f]{12}")
 PART_DOCUMENTS = "documents.json"  # [doc, first row, passages] of each document of a part, for changes
+OFFSETS = "passage-offsets.npy"  # where each line of passages.jsonl starts, and the file's end: a row read alone
+BUILD_CHECKED = "build-checked.json"  # the stamp of every file of a build when all were found sound together
 BUILD_NAME = re.compile(r"[0-9]{8}T[0-9]{6}-[0-9a-f]{6}")  # what CURRENT may name
 # what a truncated, edited or foreign file raises from json, numpy, faiss or pydantic
 # (numpy parses a .npy header as a Python literal: a damaged one raises SyntaxError or TokenError)
@@ -40,6 +44,7 @@ DAMAGE = (
 )
 UNIT = 0.01  # every stored vector is L2-normalised: a norm further than this from 1 is damage (float16: 6e-5)
 CHECK_ROWS = 65_536  # vectors checked at a time, so checking a large part never holds it all in memory
+READ_ROWS = 20_000  # passages parsed at a time when stored passages are read in order
 
 
 _PASSAGE = TypeAdapter(Passage)
@@ -119,16 +124,17 @@ def _check_vectors_once(folder: Path, part: Part) -> None:
     _record_stamp(folder / VECTORS_CHECKED, stamp)
 
 
-def stamp_written(folder: Path, passages: np.ndarray, sentences: np.ndarray) -> None:
+def stamp_written(folder: Path, passages: np.ndarray, sentences: np.ndarray) -> bool:
     """Records a part this engine has just written as sound: its passages, and its vectors (`passages`,
-    `sentences`) when they are of unit length, so that neither is checked again until written anew."""
+    `sentences`) when they are of unit length (then True), so that neither is checked again until written anew."""
     _record_stamp(folder / PASSAGES_CHECKED, _stamp(folder, ("passages.jsonl",)))
     try:
         _check_unit(folder / "dense.faiss", passages)
         _check_unit(folder / SENTENCES, sentences)
     except ValueError:  # found, and named, when a builder reuses them
-        return
+        return False
     _record_stamp(folder / VECTORS_CHECKED, _stamp(folder, VECTOR_FILES))
+    return True
 
 
 def _stamped(path: Path, stamp: list[list[int]]) -> bool:
@@ -252,3 +258,156 @@ def _reason(name: str, exc: BaseException) -> str:
     else:
         text = (str(exc).splitlines() or [""])[0] or type(exc).__name__
     return f"{name}: {text}" if name else text
+
+
+def write_offsets(folder: Path, unless_sound: bool = False) -> None:
+    """OFFSETS of a part: where each line of its passages.jsonl starts, and where the file ends (written
+    as a new file: the old one may be an older build's too); `unless_sound`: only when missing or not
+    fitting the file."""
+    path = folder / "passages.jsonl"
+    if unless_sound:
+        try:
+            offsets = np.load(folder / OFFSETS)
+            if offsets.dtype == np.int64 and offsets.ndim == 1 and len(offsets) and offsets[-1] == path.stat().st_size:
+                return
+        except DAMAGE:
+            pass
+    size = path.stat().st_size
+    ends = [np.zeros(1, dtype=np.int64)]
+    if size:
+        text = np.memmap(path, dtype=np.uint8, mode="r")
+        for start in range(0, size, 1 << 26):  # a chunk at a time: a comparison of the whole would be its size again
+            ends.append(np.flatnonzero(text[start : start + (1 << 26)] == ord("\n")).astype(np.int64) + start + 1)
+        del text
+    offsets = np.concatenate(ends)
+    if offsets[-1] != size:
+        offsets = np.append(offsets, size)  # a last line without its newline
+    written = folder / f".{OFFSETS}.tmp"
+    with written.open("wb") as handle:
+        np.save(handle, offsets)
+    os.replace(written, folder / OFFSETS)
+
+
+def build_files(build: Path) -> list[str]:
+    """Every file of a build (its own and its parts'), by relative name, the check stamps aside."""
+    return sorted(
+        str(path.relative_to(build)) for path in build.rglob("*")
+        if path.is_file() and not path.name.endswith(("-checked.json", ".tmp"))
+    )
+
+
+def stamp_build(build: Path) -> None:
+    """Records every file of the build as sound together (BUILD_CHECKED): until one of them is written
+    again (even in place) or a file comes or goes, a builder trusts the build without reading it whole."""
+    names = build_files(build)
+    _record_stamp(build / BUILD_CHECKED, [names, _stamp(build, tuple(names))])
+
+
+def open_build(build: Path) -> tuple[BuildMeta, StoredPassages, StoredPassages] | None:
+    """A build found sound whole before whose files have not been written since (BUILD_CHECKED): its
+    meta, its passages in use and every row of its parts, parsed only where asked; None when it is not
+    stamped so (read_build reads and checks it whole). What is cheap is still checked: the meta, each
+    part's documents against its line offsets, and each document's passages in use against the meta."""
+    names = build_files(build)
+    try:
+        if not _stamped(build / BUILD_CHECKED, [names, _stamp(build, tuple(names))]):
+            return None
+    except OSError:  # a file went away meanwhile
+        return None
+    meta = read_meta(build)
+    try:
+        folders = part_folders(build)
+        entries = [json.loads((folder / PART_DOCUMENTS).read_text(encoding="utf-8")) for folder in folders]
+        every = StoredPassages(build, folders, entries)
+        live = _read_live(build, len(every))
+        in_use = every if live is None else every.at(np.flatnonzero(live))
+        counts: dict[str, int] = {}
+        for doc, start, end in in_use.document_runs():
+            counts[doc] = counts.get(doc, 0) + end - start
+        if counts != {d.doc: d.passages for d in meta.documents if d.passages}:
+            raise ValueError(f"the parts hold {len(in_use)} passages in use, meta.json counts another number")
+    except DAMAGE as exc:
+        raise IndexDamaged(build, _reason("", exc)) from exc
+    return meta, in_use, every
+
+
+class StoredPassages(Sequence[Passage]):
+    """Some rows (numbered across a build's parts) of its stored passages, parsed from passages.jsonl
+    only when asked, by its line offsets: a change reads the documents it touches, not the corpus.
+    Damage found while reading is IndexDamaged, and the build's stamp is dropped, so that the next
+    builder reads and checks it whole."""
+
+    def __init__(self, build: Path, folders: list[Path], entries: list[list], rows: np.ndarray | None = None) -> None:
+        self._build, self._folders, self._entries = build, folders, entries  # entries: each part's documents.json
+        sizes = [sum(count for _, _, count in part) for part in entries]
+        self._starts = np.cumsum([0, *sizes])
+        self._rows = np.arange(self._starts[-1]) if rows is None else rows
+        self._offsets: dict[int, np.ndarray] = {}
+
+    def at(self, positions: np.ndarray) -> StoredPassages:
+        """These positions of the sequence, as a sequence of their own (nothing read)."""
+        view = StoredPassages(self._build, self._folders, self._entries, self._rows[positions])
+        view._offsets = self._offsets  # shared: each part's offsets are loaded once
+        return view
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> Passage: ...
+    @overload
+    def __getitem__(self, index: slice) -> StoredPassages: ...
+    def __getitem__(self, index: int | slice) -> Passage | StoredPassages:
+        if isinstance(index, slice):
+            return self.at(np.arange(len(self))[index])
+        return self._read(self._rows[[index]])[0]  # numpy raises IndexError past the end
+
+    def __iter__(self) -> Iterator[Passage]:
+        for start in range(0, len(self._rows), READ_ROWS):
+            yield from self._read(self._rows[start : start + READ_ROWS])
+
+    def document_runs(self) -> list[tuple[str, int, int]]:
+        """(doc, first, end) of each run of one document's passages, from the parts' documents.json
+        (nothing parsed): as base.document_runs finds them."""
+        names: dict[str, int] = {}
+        codes = np.concatenate([np.zeros(0, np.int64)] + [
+            np.repeat([names.setdefault(doc, len(names)) for doc, _, _ in part], [count for _, _, count in part])
+            for part in self._entries
+        ])[self._rows]
+        docs = list(names)
+        bounds = [0, *(np.flatnonzero(np.diff(codes)) + 1).tolist(), len(codes)] if len(codes) else [0]
+        return [(docs[codes[start]], start, end) for start, end in zip(bounds, bounds[1:], strict=False)]
+
+    def _read(self, rows: np.ndarray) -> list[Passage]:
+        found: list[Passage | None] = [None] * len(rows)
+        part_of = np.searchsorted(self._starts, rows, side="right") - 1
+        try:
+            for part in np.unique(part_of).tolist():
+                chosen = np.flatnonzero(part_of == part)
+                local = rows[chosen] - self._starts[part]
+                order = np.argsort(local, kind="stable")
+                chosen, local = chosen[order], local[order]
+                offsets = self._part_offsets(part)
+                with (self._folders[part] / "passages.jsonl").open("rb") as handle:
+                    bounds = [0, *(np.flatnonzero(np.diff(local) != 1) + 1).tolist(), len(local)]
+                    for start, end in zip(bounds, bounds[1:], strict=False):  # consecutive rows read at once
+                        first, last = int(local[start]), int(local[end - 1])
+                        handle.seek(int(offsets[first]))
+                        lines = handle.read(int(offsets[last + 1] - offsets[first])).splitlines()
+                        if len(lines) != end - start:
+                            raise ValueError(f"passages.jsonl has no line {first + len(lines)}")
+                        for at, line in zip(chosen[start:end].tolist(), lines, strict=True):
+                            found[at] = Passage(**orjson.loads(line))
+        except DAMAGE as exc:
+            (self._build / BUILD_CHECKED).unlink(missing_ok=True)
+            raise IndexDamaged(self._build, _reason("passages.jsonl", exc)) from exc
+        return found  # type: ignore[return-value]
+
+    def _part_offsets(self, part: int) -> np.ndarray:
+        if part not in self._offsets:
+            offsets = np.load(self._folders[part] / OFFSETS)
+            rows = self._starts[part + 1] - self._starts[part]
+            if offsets.shape != (rows + 1,) or offsets.dtype != np.int64:
+                raise ValueError(f"{OFFSETS} has {offsets.shape} offsets, not {rows + 1}")
+            self._offsets[part] = offsets
+        return self._offsets[part]
