@@ -156,6 +156,60 @@ class Built:
     whole: bool = False  # write every file anew, extending nothing (`index --rewrite`, `--full`)
 
 
+@dataclass(frozen=True)
+class Columns:
+    """What the read side needs of every passage of a build, as arrays in row order, so that a store may
+    give it without making a Passage object per passage (a million of them took most of a load)."""
+
+    ids: np.ndarray  # passage_id (str)
+    doc_names: list[str]  # each document once
+    doc_codes: np.ndarray  # per passage, its document's place in doc_names
+    footnote: np.ndarray  # kind == "footnote"
+    proposal: np.ndarray  # its proposal number, -1 without one
+    line_start: np.ndarray  # 0 without one
+    sheet: np.ndarray  # 0 without one
+    paged: np.ndarray  # its first character has a page label
+    reports: dict[str, str]  # doc -> report() of its first passage
+
+    @classmethod
+    def of(cls, passages: Sequence[Passage]) -> Columns:
+        """Those of passages at hand."""
+        names: dict[str, int] = {}
+        reports: dict[str, str] = {}
+        for p in passages:
+            if p.doc not in names:
+                names[p.doc], reports[p.doc] = len(names), p.report()
+        return cls(
+            ids=np.array([p.passage_id for p in passages], dtype=str),
+            doc_names=list(names),
+            doc_codes=np.array([names[p.doc] for p in passages], dtype=np.int32),
+            footnote=np.array([p.kind == "footnote" for p in passages], dtype=bool),
+            proposal=np.array([-1 if p.proposal is None else p.proposal for p in passages], dtype=np.int32),
+            line_start=np.array([p.line_start or 0 for p in passages], dtype=np.int64),
+            sheet=np.array([p.sheet or 0 for p in passages], dtype=np.int64),
+            paged=np.array([p.page_at(0).label is not None for p in passages], dtype=bool),
+            reports=reports,
+        )
+
+    @classmethod
+    def joined(cls, parts: list[Columns], rows: np.ndarray | None) -> Columns:
+        """Several parts' columns one after the other, only `rows` of them (None: all)."""
+        names: dict[str, int] = {}
+        codes, reports = [], {}
+        for part in parts:
+            recode = np.array([names.setdefault(doc, len(names)) for doc in part.doc_names], dtype=np.int32)
+            codes.append(recode[part.doc_codes] if len(part.doc_codes) else part.doc_codes)
+            reports = part.reports | reports  # a document's first passage comes first
+        fields = {name: np.concatenate([getattr(part, name) for part in parts])
+                  for name in ("ids", "footnote", "proposal", "line_start", "sheet", "paged")}
+        fields["doc_codes"] = np.concatenate(codes)
+        if rows is not None:
+            fields = {name: values[rows] for name, values in fields.items()}
+        used = np.unique(fields["doc_codes"])
+        docs = list(names)
+        return cls(doc_names=docs, reports={docs[i]: reports[docs[i]] for i in used.tolist()}, **fields)
+
+
 class Terms(Protocol):
     """Lexical scoring of one build: text.bm25.Lexical (local engine), PostgresTerms (PostgreSQL)."""
 
@@ -209,6 +263,15 @@ def document_runs(passages: Sequence[Passage]) -> list[tuple[str, int, int]]:
         else:
             runs.append((passage.doc, row, row + 1))
     return runs
+
+
+def passages_at(passages: Sequence[Passage], rows: np.ndarray | list[int]) -> list[Passage]:
+    """The passages at rows (ascending), consecutive ones taken as one slice: stored passages that are read
+    lazily are read a run of lines at a time, not one by one."""
+    rows = np.asarray(rows, dtype=np.int64)
+    bounds = [0, *(np.flatnonzero(np.diff(rows) != 1) + 1).tolist(), len(rows)] if len(rows) else [0]
+    return [p for start, end in zip(bounds, bounds[1:], strict=False)
+            for p in passages[int(rows[start]) : int(rows[end - 1]) + 1]]
 
 
 def scattered(total: int, rows: np.ndarray, values: np.ndarray) -> np.ndarray:

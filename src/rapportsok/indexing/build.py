@@ -38,6 +38,7 @@ from ..engines.base import (
     FollowupEvidence,
     Vectors,
     document_runs,
+    passages_at,
 )
 from ..errors import CorpusError, DatabaseUnavailable
 from ..records import Document, Passage
@@ -415,14 +416,6 @@ def embedded_texts(passages: list[Passage]) -> tuple[list[str], np.ndarray]:
     return [text[:EMBED_CHARS] for text in texts], np.array(table, dtype=np.int32).reshape(-1, 3)
 
 
-def _at(passages: Sequence[Passage], rows: np.ndarray) -> list[Passage]:
-    """The passages at rows (ascending), consecutive ones taken as one slice: stored passages are read
-    a run of lines at a time, not one by one."""
-    bounds = [0, *(np.flatnonzero(np.diff(rows) != 1) + 1).tolist(), len(rows)] if len(rows) else [0]
-    return [p for start, end in zip(bounds, bounds[1:], strict=False)
-            for p in passages[int(rows[start]) : int(rows[end - 1]) + 1]]
-
-
 class _Vectors:
     """The vectors of a build's passages and sentences, for the rows asked: from the cache where a text is
     known, else embedded (every text with `full`). A build embeds what it read anew; an engine asks for
@@ -441,7 +434,7 @@ class _Vectors:
         """The vectors of the passages at rows (ascending) and of their sentences."""
         if self._last is not None and self._last[0] == rows.tobytes():  # a build's own rows, asked again to write
             return self._last[1]
-        chosen = _at(self.passages, rows)
+        chosen = passages_at(self.passages, rows)
         texts, table = embedded_texts(chosen)
         matrix = self._lookup(texts, len(chosen))
         self._last = (rows.tobytes(), Vectors(matrix[: len(chosen)], matrix[len(chosen) :], table))

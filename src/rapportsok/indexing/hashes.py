@@ -52,10 +52,10 @@ def _known(path: Path) -> dict:
 
 
 def _save(path: Path, kept: dict[str, list]) -> None:
-    """Written whole as a new file (two processes may hash at once); a read-only index keeps nothing."""
+    """Written whole as a new file (two processes may hash at once); a read-only index, or one not made yet
+    (a search never makes an index folder), keeps nothing."""
     written = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         written.write_text(json.dumps(kept, ensure_ascii=False), encoding="utf-8")
         os.replace(written, path)
     except OSError:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property, lru_cache
+from typing import overload
 
 import numpy as np
 
 from ..embedding import Embedder, load_embedder
 from ..engines import engine_for
-from ..engines.base import BuildMeta, FollowupEvidence, Loaded, Terms
+from ..engines.base import BuildMeta, Columns, FollowupEvidence, Loaded, Terms, passages_at
 from ..errors import ModelMismatch, NotFound
 from ..records import Document, Passage, Proposal, citation_of, proposals_of
 from ..settings import Settings
@@ -32,29 +32,32 @@ class Index:
         _check_model(settings, self.meta)
         self._embedder = embedder
         self.behind: str | None = None  # why the build is older than the corpus, when it is
-        self.passages = _paged_throughout(store.passages)
+        # what search needs of every passage, as arrays: a store that keeps them (local) spares reading every passage
+        columns = getattr(store, "columns", None) or Columns.of(store.passages)
+        self.doc_ids = np.array(columns.doc_names, dtype=object)[columns.doc_codes]
+        partly = _partly_paged(columns)
+        self.passages = _Unpaged(store.passages, set(np.array(columns.doc_names)[partly].tolist())) \
+            if len(partly) else store.passages
+        self._ids = columns.ids
         self.sentence_table = store.sentence_table
         # sentences are stored passage by passage: the first sentence of each passage that has any
         self._sentence_owners, self._sentence_starts = np.unique(self.sentence_table[:, 0], return_index=True)
-        bounds = [*self._sentence_starts.tolist(), len(self.sentence_table)]
-        self._sentence_rows = {
-            int(owner): range(bounds[i], bounds[i + 1]) for i, owner in enumerate(self._sentence_owners)
-        }
         self.documents = [d.document() for d in self.meta.documents]
         # each report's one name (its citation, with the year), for headers that show a document
         self.names = {d.doc: citation_of({}, d.title, d.year) for d in self.documents}
-        self.names |= {p.doc: p.report() for p in reversed(self.passages)}
-        self._position = {p.passage_id: i for i, p in enumerate(self.passages)}
-        # per-passage arrays for vectorised filtering and boosting in search
-        self.doc_ids = np.array([p.doc for p in self.passages], dtype=object)
+        self.names |= columns.reports
         # footnotes are shown in context but not ranked: as hits they are mostly references (bench/quality)
-        self.searchable = np.array([p.kind != "footnote" for p in self.passages], dtype=bool)
+        self.searchable = ~columns.footnote
         # ... but their words count for the passage they stand under, which a reader sees them with:
         # a name given only in a note («Subutex») finds its text
-        self._notes, self._note_parents = _note_parents(self.passages)
-        self.proposal_numbers = np.array([-1 if p.proposal is None else p.proposal for p in self.passages])
-        openings = {proposal.passage_id for proposal in proposals_of(self.passages)}
-        self.proposal_starts = np.array([p.passage_id in openings for p in self.passages])
+        self._notes, self._note_parents = _note_parents(columns, np.isin(columns.doc_codes, partly))
+        self.proposal_numbers = columns.proposal.astype(np.int64)
+        self.proposal_starts = _proposal_starts(columns)
+
+    @cached_property
+    def _position(self) -> dict[str, int]:
+        """Each passage's row by its id (made when first asked: a million ids take a moment)."""
+        return dict(zip(self._ids.tolist(), range(len(self._ids)), strict=True))
 
     def with_notes(self, values: np.ndarray) -> np.ndarray:
         """Per-passage lexical values with each footnote's counted for the passage it stands under."""
@@ -112,7 +115,12 @@ class Index:
 
     def sentences(self, passage_id: str) -> list[tuple[int, int, int]]:
         """(row in sentence_table, start, end) of each indexed sentence of a passage."""
-        rows = self._sentence_rows.get(self._position[passage_id], range(0))
+        row = self._position[passage_id]
+        at = int(np.searchsorted(self._sentence_owners, row))
+        if at == len(self._sentence_owners) or self._sentence_owners[at] != row:
+            return []
+        end = self._sentence_starts[at + 1] if at + 1 < len(self._sentence_starts) else len(self.sentence_table)
+        rows = range(int(self._sentence_starts[at]), int(end))
         return [(row, int(self.sentence_table[row, 1]), int(self.sentence_table[row, 2])) for row in rows]
 
     def sentence_scores(self, query_vector: np.ndarray) -> np.ndarray:
@@ -135,12 +143,18 @@ class Index:
         return {d.doc: found.get(d.doc, 0) for d in self.documents}
 
     def doc_passages(self, doc: str | None = None) -> list[Passage]:
-        if doc is not None:
-            self.document(doc)
-        return [p for p in self.passages if doc is None or p.doc == doc]
+        if doc is None:
+            return list(self.passages)
+        self.document(doc)
+        return passages_at(self.passages, np.flatnonzero(self.doc_ids == doc))
 
     def proposals(self, doc: str | None = None) -> list[Proposal]:
-        return proposals_of(self.doc_passages(doc))
+        """The numbered proposals (of one document), reading only their passages."""
+        chosen = self.proposal_numbers >= 0
+        if doc is not None:
+            self.document(doc)
+            chosen &= self.doc_ids == doc
+        return proposals_of(passages_at(self.passages, np.flatnonzero(chosen)))
 
     def passage(self, passage_id: str) -> Passage:
         try:
@@ -181,14 +195,47 @@ def best_per_passage(values: np.ndarray, owners: np.ndarray, starts: np.ndarray,
     return best
 
 
-def _paged_throughout(passages: list[Passage]) -> list[Passage]:
-    """The passages, those of documents that have pages only in part without any: a reader
-    cannot find a page that only some of the passages name (a text file with a few page
-    markers), so such a document is cited by chapter throughout."""
-    partly = {p.doc for p in passages if p.page_at(0).label is None} & {p.doc for p in passages if p.page_at(0).label}
-    if not partly:
-        return passages
-    return [p.without_pages() if p.doc in partly else p for p in passages]
+def _partly_paged(columns: Columns) -> np.ndarray:
+    """The codes of documents that have pages only in part: a reader cannot find a page that only some
+    of the passages name (a text file with a few page markers), so such a document is cited by chapter
+    throughout."""
+    found = np.zeros((len(columns.doc_names), 2), dtype=bool)
+    found[columns.doc_codes, columns.paged.astype(np.int64)] = True
+    return np.flatnonzero(found.all(axis=1))
+
+
+class _Unpaged(Sequence[Passage]):
+    """The passages, those of the documents named without any page (see _partly_paged)."""
+
+    def __init__(self, passages: Sequence[Passage], docs: set[str]) -> None:
+        self._passages, self._docs = passages, docs
+
+    def __len__(self) -> int:
+        return len(self._passages)
+
+    @overload
+    def __getitem__(self, index: int) -> Passage: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Passage]: ...
+    def __getitem__(self, index: int | slice) -> Passage | list[Passage]:
+        if isinstance(index, slice):
+            return [self._unpaged(p) for p in self._passages[index]]
+        return self._unpaged(self._passages[index])
+
+    def __iter__(self) -> Iterator[Passage]:
+        return (self._unpaged(p) for p in self._passages)
+
+    def _unpaged(self, passage: Passage) -> Passage:
+        return passage.without_pages() if passage.doc in self._docs else passage
+
+
+def _proposal_starts(columns: Columns) -> np.ndarray:
+    """Per passage, whether it is the first of its document's numbered proposal (records.proposals_of)."""
+    rows = np.flatnonzero(columns.proposal >= 0)
+    key = columns.doc_codes[rows].astype(np.int64) * (int(columns.proposal.max(initial=0)) + 1) + columns.proposal[rows]
+    starts = np.zeros(len(columns.proposal), dtype=bool)
+    starts[rows[np.unique(key, return_index=True)[1]]] = True
+    return starts
 
 
 def _check_model(settings: Settings, meta: BuildMeta) -> None:
@@ -200,22 +247,15 @@ def _check_model(settings: Settings, meta: BuildMeta) -> None:
         )
 
 
-def _note_parents(passages: list[Passage]) -> tuple[np.ndarray, np.ndarray]:
+def _note_parents(columns: Columns, unpaged: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The rows of footnote passages, and of the passage each stands under: the last one of its
-    document that starts at or before the note (by line in a text file, by sheet in a PDF)."""
-
-    def place(passage: Passage) -> int:
-        return passage.line_start or passage.sheet or 0
-
-    starts: dict[str, list[tuple[int, int]]] = {}
-    for row, passage in enumerate(passages):
-        if passage.kind != "footnote":
-            starts.setdefault(passage.doc, []).append((place(passage), row))
-    notes, parents = [], []
-    for row, passage in enumerate(passages):
-        before = starts.get(passage.doc, []) if passage.kind == "footnote" else []
-        at = bisect_right(before, (place(passage), len(passages))) - 1
-        if at >= 0:
-            notes.append(row)
-            parents.append(before[at][1])
-    return np.array(notes, dtype=np.int64), np.array(parents, dtype=np.int64)
+    document that starts at or before the note (by line in a text file, by sheet in a PDF; `unpaged`:
+    the passages cited without pages, whose sheet does not count)."""
+    place = np.where(columns.line_start > 0, columns.line_start, np.where(unpaged, 0, columns.sheet))
+    codes = columns.doc_codes.astype(np.int64)
+    key = codes * (int(place.max(initial=0)) + 1) + place  # by document, then place
+    texts, notes = np.flatnonzero(~columns.footnote), np.flatnonzero(columns.footnote)
+    order = texts[np.lexsort((texts, key[texts]))]  # of equal places, the later row last
+    at = np.searchsorted(key[order], key[notes], side="right") - 1
+    found = (at >= 0) & (codes[order[np.maximum(at, 0)]] == codes[notes]) if len(order) else np.zeros(len(notes), bool)
+    return notes[found].astype(np.int64), order[at[found]].astype(np.int64)

@@ -27,7 +27,7 @@ from ...errors import BuildLocked, IndexDamaged, IndexMissing, WriteFailed
 from ...records import Passage
 from ...text.bm25 import COMPOUNDS_FILE, WORDS_FILE, Lexical, Postings, compound_splitter, count_words, save_counts
 from ...text.tokens import STOPWORDS, Decompounder, stem_words, words
-from ..base import CANDIDATES, BuildMeta, Built, FollowupEvidence, Vectors, document_runs, scattered
+from ..base import CANDIDATES, BuildMeta, Built, FollowupEvidence, Vectors, document_runs, passages_at, scattered
 from .files import (
     BUILD_CHECKED,
     BUILD_NAME,
@@ -38,15 +38,16 @@ from .files import (
     PART_DOCUMENTS,
     SENTENCE_TABLE,
     SENTENCES,
-    StoredPassages,
     build_name,
     open_build,
     part_documents,
     part_folders,
     read_build,
+    read_dense,
     read_meta,
     stamp_build,
     stamp_written,
+    write_columns,
     write_offsets,
 )
 
@@ -87,8 +88,9 @@ def _readable_build(index_dir: Path) -> tuple[Path | None, BuildMeta | None, Seq
         opened = open_build(build_dir)
         if opened is None:
             checked = read_build(build_dir, check_vectors=True)
-            for folder in part_folders(build_dir):
-                write_offsets(folder, unless_sound=True)
+            for folder, part in zip(part_folders(build_dir), checked.parts, strict=True):
+                write_offsets(folder, unless_sound=True)  # a build from before they were written
+                write_columns(folder, part.passages, unless_sound=True)
             stamp_build(build_dir)
             opened = open_build(build_dir)
             if opened is None:  # a stamp that cannot be written (a read-only index): what was read
@@ -96,13 +98,6 @@ def _readable_build(index_dir: Path) -> tuple[Path | None, BuildMeta | None, Seq
     except (IndexDamaged, *DAMAGE):
         return None, None, [], []
     return build_dir, *opened
-
-
-def _rows_of(passages: Sequence[Passage], rows: list[int]) -> list[Passage]:
-    """The passages at rows, read together where they are stored (a few lines of large files)."""
-    if isinstance(passages, StoredPassages):
-        return list(passages.at(np.array(rows, dtype=np.int64)))
-    return [passages[i] for i in rows]
 
 
 def _set_aside_bad_pointer(index_dir: Path) -> list[str]:
@@ -199,6 +194,7 @@ def _write_part(
         for passage in passages:
             handle.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
     write_offsets(folder)
+    write_columns(folder, passages)
     (folder / PART_DOCUMENTS).write_text(json.dumps(part_documents(passages), ensure_ascii=False), encoding="utf-8")
     faiss.write_index(_dense_index(vectors.passages), str(folder / "dense.faiss"))
     # float16 halves the largest file; dev ranking is unchanged (README, bench/scale); .npy files are
@@ -264,7 +260,7 @@ def _delta(previous: Path, built: Built, old_rows: Sequence[Passage]) -> Delta |
     rows = np.concatenate(added) if added else np.zeros(0, dtype=np.int64)
     if len(folders) > MAX_DELTAS or not _small(total, sizes[0], live, rows):
         return None
-    retired = _rows_of(old_rows, np.flatnonzero(was & ~live).tolist())
+    retired = passages_at(old_rows, np.flatnonzero(was & ~live).tolist())
     splitting = _splitting(previous, retired, [built.passages[i] for i in rows.tolist()])
     if splitting is None:
         return None
@@ -294,7 +290,7 @@ def _copied(parts: list[tuple[Path, int]], rows: np.ndarray) -> Vectors:
         offset += size
         if not len(local):
             continue
-        dense = faiss.read_index(str(folder / "dense.faiss"))
+        dense = read_dense(folder)
         passages.append(np.vstack([dense.reconstruct(row) for row in local.tolist()]))
         table = np.load(folder / SENTENCE_TABLE)
         chosen = np.flatnonzero(np.isin(table[:, 0], local))
@@ -360,7 +356,7 @@ def _to_split_again(
         offset += part_rows
     rows = np.unique(np.concatenate(candidates)) if candidates else np.zeros(0, dtype=np.int64)
     rows = rows[live[rows]].tolist()
-    held = [(row, p) for row, p in zip(rows, _rows_of(old_rows, rows), strict=True)
+    held = [(row, p) for row, p in zip(rows, passages_at(old_rows, rows), strict=True)
             if resplit.intersection(words(p.context()))]
     numbered: dict[str, dict[str, int]] = {}  # per document, the new build's row of each of its passages
     again = []
@@ -553,8 +549,10 @@ class LocalBuild:
     def __init__(self, index_dir: Path, build_dir: Path) -> None:
         self.index_dir = index_dir
         self.build_dir = build_dir
-        checked = read_build(build_dir)  # a build from before sentence vectors has none, and is still served
+        # a build found sound whole is not parsed: passages are read where asked (a hit, a document)
+        checked = read_build(build_dir, lazy=True)  # a build from before sentence vectors has none, and is still served
         self.meta, self.passages, self.lexical = checked.meta, checked.passages, checked.lexical
+        self.columns = checked.columns
         self._followups: FollowupEvidence | None = None
         parts = checked.parts
         self.dense_indexes = [part.dense for part in parts]  # one FAISS index per part, in row order

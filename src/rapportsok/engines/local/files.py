@@ -21,7 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 from ...errors import IndexDamaged
 from ...records import Passage
 from ...text.bm25 import Lexical
-from ..base import BuildMeta, document_runs
+from ..base import BuildMeta, Columns, document_runs
 
 SENTENCES = "sentences.npy"  # sentence vectors (float16), memory-mapped when loaded
 SENTENCE_TABLE = "sentence_table.npy"  # (passage row, start, end) of each sentence
@@ -34,6 +34,7 @@ LIVE = "live.npy"  # which rows of the parts are in use, one flag a row; absent:
 PART_NAME = re.compile(r"[0-9a-f]{12}")
 PART_DOCUMENTS = "documents.json"  # [doc, first row, passages] of each document of a part, for changes
 OFFSETS = "passage-offsets.npy"  # where each line of passages.jsonl starts, and the file's end: a row read alone
+COLUMNS = "columns.npz"  # what search needs of every passage of a part, as arrays (base.Columns)
 BUILD_CHECKED = "build-checked.json"  # the stamp of every file of a build when all were found sound together
 BUILD_NAME = re.compile(r"[0-9]{8}T[0-9]{6}-[0-9a-f]{6}")  # what CURRENT may name
 # what a truncated, edited or foreign file raises from json, numpy, faiss or pydantic
@@ -54,7 +55,7 @@ _PASSAGE = TypeAdapter(Passage)
 class Part:
     """The files of one part of a build: the whole build's, or those of the passages a change added."""
 
-    passages: list[Passage]  # every row, in use or not
+    passages: Sequence[Passage]  # every row, in use or not
     dense: faiss.Index
     sentence_vectors: np.ndarray  # memory-mapped
     sentence_table: np.ndarray  # (row in the part, start, end) of each sentence
@@ -67,8 +68,9 @@ class Build:
     meta: BuildMeta
     parts: list[Part]
     live: np.ndarray | None  # which rows of the parts, numbered one after the other, are in use (None: all)
-    passages: list[Passage]  # the rows in use, in order
+    passages: Sequence[Passage]  # the rows in use, in order
     lexical: Lexical
+    columns: Columns  # of the rows in use
 
 
 def build_name(pointer: bytes) -> str | None:
@@ -88,28 +90,73 @@ def read_meta(build: Path) -> BuildMeta:
     return meta
 
 
-def read_build(build: Path, check_vectors: bool = False) -> Build:
+def read_build(build: Path, check_vectors: bool = False, lazy: bool = False) -> Build:
     """Every file of a build, checked against meta.json and against each other; with `check_vectors`
     (a builder about to reuse the build) every vector too, which a server loading it skips: random
-    bytes or NaN in a vector file keep their shape, and only the values show the damage."""
+    bytes or NaN in a vector file keep their shape, and only the values show the damage. With `lazy`
+    (a server) a build stamped sound whole (open_build) is not parsed: its passages are read where
+    asked, and what search needs of each comes from the parts' columns."""
     meta = read_meta(build)
+    opened = open_build(build) if lazy else None
     try:
         folders = part_folders(build)
-        parts = [_read_part(folder, meta) for folder in folders]
+        if opened is None:
+            parts = [_read_part(folder, meta) for folder in folders]
+        else:
+            stored = zip(folders, opened[2].parts(), strict=True)
+            parts = [_read_part(folder, meta, rows) for folder, rows in stored]
         if check_vectors:
             for folder, part in zip(folders, parts, strict=True):
                 _check_vectors_once(folder, part)
         rows = [len(part.passages) for part in parts]
         live = _read_live(build, sum(rows))
-        passages = [p for part in parts for p in part.passages]
-        if live is not None:
-            passages = [p for p, used in zip(passages, live.tolist(), strict=True) if used]
-        _check_passages(passages, meta)
+        if opened is None:
+            passages = [p for part in parts for p in part.passages]
+            if live is not None:
+                passages = [p for p, used in zip(passages, live.tolist(), strict=True) if used]
+            _check_passages(passages, meta)
+            columns = Columns.of(passages)
+        else:
+            passages = opened[1]
+            in_use = None if live is None else np.flatnonzero(live)
+            columns = Columns.joined([read_columns(f, n) for f, n in zip(folders, rows, strict=True)], in_use)
         lexical = Lexical.load([folder / LEXICAL for folder in folders], live)
         lexical.check(rows)
     except DAMAGE as exc:
         raise IndexDamaged(build, _reason("", exc)) from exc
-    return Build(meta, parts, live, passages, lexical)
+    return Build(meta, parts, live, passages, lexical, columns)
+
+
+def write_columns(folder: Path, passages: Sequence[Passage], unless_sound: bool = False) -> None:
+    """COLUMNS of a part (written as a new file); `unless_sound`: only when missing or not fitting."""
+    if unless_sound:
+        try:
+            read_columns(folder, len(passages))
+            return
+        except DAMAGE:
+            pass
+    columns = Columns.of(passages)
+    written = folder / f".{COLUMNS}.tmp"
+    with written.open("wb") as handle:
+        np.savez(
+            handle, ids=columns.ids, doc_names=np.array(columns.doc_names, dtype=str), doc_codes=columns.doc_codes,
+            footnote=columns.footnote, proposal=columns.proposal, line_start=columns.line_start, sheet=columns.sheet,
+            paged=columns.paged, report_docs=np.array(list(columns.reports), dtype=str),
+            reports=np.array(list(columns.reports.values()), dtype=str),
+        )
+    os.replace(written, folder / COLUMNS)
+
+
+def read_columns(folder: Path, rows: int) -> Columns:
+    """A part's COLUMNS, checked against its rows; ValueError (or another of DAMAGE) when they do not fit."""
+    with np.load(folder / COLUMNS) as data:
+        arrays = {name: data[name] for name in data.files}
+    per_row = ("ids", "doc_codes", "footnote", "proposal", "line_start", "sheet", "paged")
+    names = arrays["doc_names"].tolist()
+    if any(len(arrays[name]) != rows for name in per_row) or (rows and int(arrays["doc_codes"].max()) >= len(names)):
+        raise ValueError(f"{COLUMNS} does not fit the part's {rows} passages")
+    reports = dict(zip(arrays["report_docs"].tolist(), arrays["reports"].tolist(), strict=True))
+    return Columns(doc_names=names, reports=reports, **{name: arrays[name] for name in per_row})
 
 
 def _check_vectors_once(folder: Path, part: Part) -> None:
@@ -186,18 +233,25 @@ def _read_live(build: Path, rows: int) -> np.ndarray | None:
     return live
 
 
-def _read_part(folder: Path, meta: BuildMeta) -> Part:
-    passages = _read_passages(folder)
-    dense = faiss.read_index(str(folder / "dense.faiss"))
+def _read_part(folder: Path, meta: BuildMeta, stored: StoredPassages | None = None) -> Part:
+    """A part's files; its passages parsed and checked against documents.json, or `stored` (read where asked)."""
+    passages = _read_passages(folder) if stored is None else stored
+    dense = read_dense(folder)
     if (dense.ntotal, dense.d) != (len(passages), meta.dim):
         raise ValueError(f"dense.faiss holds {dense.ntotal} vectors of {dense.d}, not {len(passages)} of {meta.dim}")
     if meta.format >= 3:
         vectors, table = _read_sentences(folder, len(passages), meta.dim)
     else:  # a build from before sentence vectors
         vectors, table = np.zeros((0, meta.dim), np.float32), np.zeros((0, 3), np.int32)
-    if json.loads((folder / PART_DOCUMENTS).read_text(encoding="utf-8")) != part_documents(passages):
+    if stored is None and json.loads((folder / PART_DOCUMENTS).read_text(encoding="utf-8")) != part_documents(passages):
         raise ValueError(f"{PART_DOCUMENTS} does not list the passages' documents")
     return Part(passages, dense, vectors, table)
+
+
+def read_dense(folder: Path) -> faiss.Index:
+    """A part's dense.faiss with its vectors memory-mapped, not copied (faiss checks the sizes it reads):
+    loading an HNSW index of 1M passages took seconds, and a change reads a few of its vectors."""
+    return faiss.read_index(str(folder / "dense.faiss"), faiss.IO_FLAG_MMAP_IFC)
 
 
 def _read_passages(folder: Path) -> list[Passage]:
@@ -365,6 +419,10 @@ class StoredPassages(Sequence[Passage]):
     def __iter__(self) -> Iterator[Passage]:
         for start in range(0, len(self._rows), READ_ROWS):
             yield from self._read(self._rows[start : start + READ_ROWS])
+
+    def parts(self) -> list[StoredPassages]:
+        """Each part's rows (of a sequence of every row)."""
+        return [self.at(np.arange(start, end)) for start, end in zip(self._starts[:-1], self._starts[1:], strict=True)]
 
     def document_runs(self) -> list[tuple[str, int, int]]:
         """(doc, first, end) of each run of one document's passages, from the parts' documents.json
