@@ -261,13 +261,13 @@ def _delta(previous: Path, built: Built, old_rows: Sequence[Passage]) -> Delta |
     if len(folders) > MAX_DELTAS or not _small(total, sizes[0], live, rows):
         return None
     retired = passages_at(old_rows, np.flatnonzero(was & ~live).tolist())
-    splitting = _splitting(previous, retired, [built.passages[i] for i in rows.tolist()])
+    splitting = _splitting(previous, retired, passages_at(built.passages, rows))
     if splitting is None:
         return None
     splitter, after, resplit = splitting
     parts = list(zip(folders, sizes, strict=True))
     try:
-        moved, again = _to_split_again(parts, live, old_rows, resplit, built.passages, spans)
+        moved, again = _to_split_again(parts, live, old_rows, resplit, built.passages, spans, located)
         live[moved] = False
         rows = np.union1d(rows, again).astype(np.int64)
         if not _small(total, sizes[0], live, rows):
@@ -337,10 +337,11 @@ def _splitting(
 
 def _to_split_again(
     parts: list[tuple[Path, int]], live: np.ndarray, old_rows: Sequence[Passage], resplit: set[str],
-    passages: Sequence[Passage], spans: dict[str, tuple[int, int]],
+    passages: Sequence[Passage], spans: dict[str, tuple[int, int]], located: dict[str, list[tuple[int, int]]],
 ) -> tuple[np.ndarray, np.ndarray]:
     """The previous build's rows in use that hold a word of `resplit` (`parts`: each part's folder and
-    rows), and the same passages' rows in the new build. The postings of each word's stem (every word
+    rows; `located`: each document's first row and passages in each part), and the same passages' rows
+    in the new build. The postings of each word's stem (every word
     is indexed whole too) name the rows that may hold it; the rows' own words decide."""
     if not resplit:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
@@ -358,13 +359,19 @@ def _to_split_again(
     rows = rows[live[rows]].tolist()
     held = [(row, p) for row, p in zip(rows, passages_at(old_rows, rows), strict=True)
             if resplit.intersection(words(p.context()))]
-    numbered: dict[str, dict[str, int]] = {}  # per document, the new build's row of each of its passages
+    # a kept document's passages are its rows in use, in order, in both builds: a row's place among them
+    # is its place in the new build's span of the document (checked below by the passages' ids)
+    in_use: dict[str, np.ndarray] = {}
     again = []
-    for _, passage in held:
-        if passage.doc not in numbered:
-            first, end = spans[passage.doc]
-            numbered[passage.doc] = {p.passage_id: first + i for i, p in enumerate(passages[first:end])}
-        again.append(numbered[passage.doc][passage.passage_id])
+    for row, passage in held:
+        if passage.doc not in in_use:
+            doc_rows = np.concatenate([np.arange(first, first + count) for first, count in located[passage.doc]])
+            in_use[passage.doc] = np.sort(doc_rows[live[doc_rows]])
+        again.append(spans[passage.doc][0] + int(np.searchsorted(in_use[passage.doc], row)))
+    order = np.argsort(again, kind="stable")
+    new_ids = [p.passage_id for p in passages_at(passages, np.array(again, dtype=np.int64)[order])]
+    if new_ids != [held[i][1].passage_id for i in order.tolist()]:
+        raise ValueError("the new build holds a kept document's passages in another order")
     return np.array([row for row, _ in held], dtype=np.int64), np.array(again, dtype=np.int64)
 
 
@@ -410,7 +417,7 @@ def _write_delta(tmp: Path, previous: Path, built: Built, delta: Delta) -> bool:
     parts, rows = list(delta.parts), delta.rows
     sound = True
     if len(rows):
-        passages = [built.passages[i] for i in rows.tolist()]
+        passages = passages_at(built.passages, rows)
         # words split as the whole changed corpus splits them, which is how the kept parts split them too
         lexical = Lexical.build((p.context() for p in passages), delta.splitter)
         parts.append(uuid.uuid4().hex[:12])
