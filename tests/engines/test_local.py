@@ -6,10 +6,13 @@ import errno
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from serving import clone_index, shared
 
+from rapportsok.engines.base import Columns
 from rapportsok.engines.local import engine as local
+from rapportsok.engines.local import files
 from rapportsok.indexing.build import build
 from rapportsok.querying.index import Index
 from rapportsok.querying.search import search
@@ -125,3 +128,51 @@ def test_a_small_change_is_a_part_that_ranks_as_a_whole_build(
     for query in (*QUERIES, "narkotikapolitikken", "politiets arbeid", "utvalget vurdere"):
         for mode in ("lexical", "hybrid"):
             assert ranking(changed, query, mode) == ranking(fresh, query, mode), (query, mode)
+
+
+def test_a_build_found_sound_is_served_and_changed_without_parsing_every_passage(settings_local: Settings) -> None:
+    """A build checked whole once is stamped (files.BUILD_CHECKED): a server takes what search needs of
+    every passage from the parts' columns and reads passages where asked, a change reads only the
+    documents it touches; both give what a full parse gives."""
+    append(settings_local, MANDATE, NEW_SENTENCE)
+    build(settings_local)
+    build_dir = local.current_build(settings_local.index)
+    assert (build_dir / files.BUILD_CHECKED).is_file()
+    lazy = Index.load(settings_local)
+    assert isinstance(lazy.store.passages, files.StoredPassages)
+    parsed = files.read_build(build_dir)  # the same build parsed and checked line by line
+    assert list(lazy.store.passages) == parsed.passages
+    assert _by_passage(lazy.store.columns) == _by_passage(parsed.columns)
+    parsed_index = Index(settings_local, _parsed(build_dir))
+    for query in QUERIES:
+        for mode in ("hybrid", "lexical"):
+            assert ranking(lazy, query, mode) == ranking(parsed_index, query, mode)
+    doc = lazy.documents[0].doc
+    assert lazy.doc_passages(doc) == [p for p in parsed.passages if p.doc == doc]
+
+
+def test_a_stamped_build_written_again_is_checked_whole(settings_local: Settings) -> None:
+    """Writing a file of a stamped build (even keeping its size) changes its stamp: the next build checks
+    the build whole, finds the damage and rebuilds from the cache instead of trusting it."""
+    build_dir = local.current_build(settings_local.index)
+    passages = build_dir / "passages.jsonl"
+    text = passages.read_text(encoding="utf-8")
+    passages.write_text(text.replace('"page": null', '"page": "x"', 1), encoding="utf-8")
+    report = build(settings_local)
+    assert report.unchanged == 0 and (report.embedded, report.sentences) == (0, 0)
+    assert local.current_build(settings_local.index) != build_dir
+
+
+def _parsed(build_dir: Path) -> local.LocalBuild:
+    """The build loaded with every passage parsed (as before stamps): its columns made from the passages."""
+    store = local.LocalBuild(build_dir.parent.parent, build_dir)
+    checked = files.read_build(build_dir)
+    store.passages, store.columns = checked.passages, checked.columns
+    return store
+
+
+def _by_passage(columns: Columns) -> tuple:
+    """The columns as plain values, each passage's document by name (a build's list of names may hold retired ones)."""
+    docs = np.array(columns.doc_names, dtype=object)[columns.doc_codes].tolist()
+    arrays = ("ids", "footnote", "proposal", "line_start", "sheet", "paged")
+    return docs, columns.reports, *(getattr(columns, name).tolist() for name in arrays)
