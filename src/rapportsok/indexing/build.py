@@ -107,14 +107,21 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def corpus_state(settings: Settings) -> dict[str, str]:
+def corpus_state(settings: Settings, listing: tuple[list[Path], list[str]] | None = None) -> dict[str, str]:
     """Document file name -> content hash, for every document file in the corpus folder (a file whose
-    stat is unchanged since it was last hashed is not read: indexing/hashes.py)."""
+    stat is unchanged since it was last hashed is not read: indexing/hashes.py); `listing`: the
+    folder's corpus_listing, when the caller has it."""
+    paths = {file_key(path): path for path in (listing or corpus_listing(settings))[0]}
+    return content_hashes(paths, settings.index / "cache")
+
+
+def corpus_listing(settings: Settings) -> tuple[list[Path], list[str]]:
+    """The corpus folder's document files and notes on the files it ignores (documents/files.py's
+    list_documents, which looks at every file: listed once per build)."""
     corpus = settings.corpus
     if not corpus.is_dir():
         raise CorpusError(f"corpus folder {corpus} " + ("is not a folder" if corpus.exists() else "does not exist"))
-    paths = {file_key(path): path for path in list_documents(corpus, settings.max_file_bytes)[0]}
-    return content_hashes(paths, settings.index / "cache")
+    return list_documents(corpus, settings.max_file_bytes)
 
 
 def compatible(meta: BuildMeta | None, settings: Settings) -> bool:
@@ -172,7 +179,8 @@ def build(
     step, so a reader never sees half a build and a killed build leaves the old one in use.
     """
     started = time.perf_counter()
-    state = corpus_state(settings)
+    listing = corpus_listing(settings)
+    state = corpus_state(settings, listing)
     engine = engine_for(settings)
     with engine.lock():
         pointer_warning = engine.repair()
@@ -188,7 +196,7 @@ def build(
         report = BuildReport()
         ocr = Ocr(settings.index / "cache", settings.ocr_langs, progress)
         documents, passages, unreadable, reused = _read_changes(
-            settings, state, old_meta, old_passages if reuse else None, report, ocr
+            settings, listing, state, old_meta, old_passages if reuse else None, report, ocr
         )
         if not passages:
             raise CorpusError(
@@ -260,6 +268,7 @@ def build_when_reachable(
 
 def _read_changes(
     settings: Settings,
+    listing: tuple[list[Path], list[str]],
     state: dict[str, str],
     old_meta: BuildMeta | None,
     reusable: Sequence[Passage] | None,
@@ -277,7 +286,7 @@ def _read_changes(
     for doc, start, end in document_runs(reusable or []):
         stored.setdefault(doc, []).append(range(start, end))
     metadata, report.warnings = _metadata(settings.corpus, old_meta)
-    paths, notes = list_documents(settings.corpus, settings.max_file_bytes)
+    paths, notes = listing
     report.warnings += notes
     files = {file_key(path): path for path in paths}
     reused = {

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..documents.files import PDF_SUFFIXES, file_key, list_documents, load_metadata, metadata_for
+from ..documents.files import PDF_SUFFIXES, file_key, load_metadata, metadata_for
 from ..engines import engine_for
 from ..engines.base import BuildMeta
 from ..errors import CorpusError, IndexDamaged
 from ..settings import Settings
-from .build import PASSAGE_WORDS, compatible, corpus_state, embedded_texts
+from .build import PASSAGE_WORDS, compatible, corpus_listing, corpus_state, embedded_texts
 from .cache import count_known, text_key
 from .reading import OverBudget, read_many
 
@@ -35,8 +35,9 @@ class Changes:
 
 def changes(settings: Settings, meta: BuildMeta | None) -> Changes:
     """What an update of the build with this meta (None: no readable build) would have to do."""
-    state = corpus_state(settings)
-    files = {file_key(path): path for path in list_documents(settings.corpus, settings.max_file_bytes)[0]}
+    listing = corpus_listing(settings)
+    state = corpus_state(settings, listing)
+    files = {file_key(path): path for path in listing[0]}
     same = compatible(meta, settings)
     built = {d.path: d.sha256 for d in meta.documents} if same else {}
     unreadable = meta.unreadable if same else {}

@@ -397,11 +397,12 @@ class StoredPassages(Sequence[Passage]):
         self._starts = np.cumsum([0, *sizes])
         self._rows = np.arange(self._starts[-1]) if rows is None else rows
         self._offsets: dict[int, np.ndarray] = {}
+        self._codes: list[tuple[np.ndarray, list[str]]] = []  # each row's document, numbered; made once
 
     def at(self, positions: np.ndarray) -> StoredPassages:
         """These positions of the sequence, as a sequence of their own (nothing read)."""
         view = StoredPassages(self._build, self._folders, self._entries, self._rows[positions])
-        view._offsets = self._offsets  # shared: each part's offsets are loaded once
+        view._offsets, view._codes = self._offsets, self._codes  # shared: loaded or made once
         return view
 
     def __len__(self) -> int:
@@ -427,12 +428,15 @@ class StoredPassages(Sequence[Passage]):
     def document_runs(self) -> list[tuple[str, int, int]]:
         """(doc, first, end) of each run of one document's passages, from the parts' documents.json
         (nothing parsed): as base.document_runs finds them."""
-        names: dict[str, int] = {}
-        codes = np.concatenate([np.zeros(0, np.int64)] + [
-            np.repeat([names.setdefault(doc, len(names)) for doc, _, _ in part], [count for _, _, count in part])
-            for part in self._entries
-        ])[self._rows]
-        docs = list(names)
+        if not self._codes:
+            names: dict[str, int] = {}
+            every = np.concatenate([np.zeros(0, np.int64)] + [
+                np.repeat([names.setdefault(doc, len(names)) for doc, _, _ in part], [count for _, _, count in part])
+                for part in self._entries
+            ])
+            self._codes.append((every, list(names)))
+        every, docs = self._codes[0]
+        codes = every[self._rows]
         bounds = [0, *(np.flatnonzero(np.diff(codes)) + 1).tolist(), len(codes)] if len(codes) else [0]
         return [(docs[codes[start]], start, end) for start, end in zip(bounds, bounds[1:], strict=False)]
 
