@@ -145,7 +145,7 @@ class Built:
     """What a build hands to an engine to store and make current."""
 
     meta: BuildMeta
-    passages: list[Passage]
+    passages: Sequence[Passage]  # document by document (a change: stored ones read where asked, indexing/joined.py)
     # the vectors of the given rows of passages (ascending), asked only for the rows an engine writes: a change
     # stored as a part looks up (or embeds) its own documents' texts, never every passage's
     vectors: Callable[[np.ndarray], Vectors]
@@ -225,7 +225,7 @@ class Loaded(Protocol):
     """One build, loaded for searching: its meta, passages (in row order) and sentence table."""
 
     meta: BuildMeta
-    passages: list[Passage]
+    passages: Sequence[Passage]  # the local engine's are read where asked, its `columns` (base.Columns) say the rest
     sentence_table: np.ndarray  # (passage row, start, end) of every sentence with a vector, passage by passage
 
     @property
@@ -243,7 +243,7 @@ class Engine(Protocol):
 
     def lock(self) -> AbstractContextManager[None]: ...
     def current_meta(self) -> BuildMeta | None: ...
-    def readable(self) -> tuple[BuildMeta | None, list[Passage]]: ...
+    def readable(self) -> tuple[BuildMeta | None, Sequence[Passage]]: ...
     def repair(self) -> list[str]: ...  # clears what would stop a new build being made current
     def current_followups(self) -> FollowupEvidence | None: ...  # None when absent, unreadable or of another version
     def write(self, built: Built) -> str: ...
