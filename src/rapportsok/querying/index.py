@@ -43,7 +43,8 @@ class Index:
         # sentences are stored passage by passage: the first sentence of each passage that has any
         owners = self.sentence_table[:, 0]
         self._sentence_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else owners
-        self._sentence_owners = owners[self._sentence_starts]  # (no sort: 8M sentences at 1M passages)
+        # (no sort: 8M sentences at 1M passages); int64, so that looking a row up never converts the array
+        self._sentence_owners = owners[self._sentence_starts].astype(np.int64)
         self.documents = [d.document() for d in self.meta.documents]
         # each report's one name (its citation, with the year), for headers that show a document
         self.names = {d.doc: citation_of({}, d.title, d.year) for d in self.documents}

@@ -153,6 +153,9 @@ class Lexical:
         self._live = live
         self._live_rows = None if live is None else np.flatnonzero(live)
         self.n = int(self._offsets[-1]) if live is None else len(self._live_rows)
+        # each row's place among the rows in use (-1 retired): scores are made for those only, never
+        # gathered from an array over every row (two gathers of 1M values a query in a build in parts)
+        self._in_use = None if live is None else np.where(live, np.cumsum(live) - 1, -1)
         if self._parts:
             lengths = np.concatenate([np.asarray(part.lengths, dtype=np.float32) for part in self._parts])
             average = float(lengths[self._live_rows].mean() if live is not None else lengths.mean()) if self.n else 1.0
@@ -235,12 +238,12 @@ class Lexical:
 
     def containing(self, tokens: list[str]) -> np.ndarray:
         """Per token, which passages contain it (a boolean row per token; all False for an unknown token)."""
-        present = np.zeros((len(tokens), int(self._offsets[-1])), dtype=bool)
+        present = np.zeros((len(tokens), self.n), dtype=bool)
         for i, token in enumerate(tokens):
             found = self._live_postings(token)
             if found is not None:
-                present[i, found[0]] = True
-        return present if self._live_rows is None else present[:, self._live_rows]
+                present[i, found[0] if self._in_use is None else self._in_use[found[0]]] = True
+        return present
 
     def _live_postings(self, token: str) -> tuple[np.ndarray, np.ndarray] | None:
         """The rows in use (numbered across the parts) that hold the token, and how often each does."""
@@ -260,7 +263,7 @@ class Lexical:
 
     def _bm25_scores(self, tokens: list[str]) -> np.ndarray:
         """Sum over the known tokens (repeats count again) of each live row's BM25 score."""
-        scores = np.zeros(int(self._offsets[-1]), dtype=np.float32)
+        scores = np.zeros(self.n, dtype=np.float32)
         for token, repeats in Counter(tokens).items():
             found = self._live_postings(token)
             if found is None:
@@ -268,11 +271,12 @@ class Lexical:
             docs, tf = found[0], found[1].astype(np.float32)
             weight = tf / (self._norm[docs] + tf)
             weight *= np.float32(repeats * idf(self.n, len(docs)))
+            at = docs if self._in_use is None else self._in_use[docs]
             if len(docs) > len(scores) // 16:  # a common word: one pass in C beats gathering and scattering
-                np.add(scores, np.bincount(docs, weight, minlength=len(scores)), out=scores, casting="unsafe")
+                np.add(scores, np.bincount(at, weight, minlength=len(scores)), out=scores, casting="unsafe")
             else:
-                scores[docs] += weight
-        return scores if self._live_rows is None else scores[self._live_rows]
+                scores[at] += weight
+        return scores
 
     def matching_words(self, query: str, text: str) -> set[str]:
         """The words of text that match a query term (for highlighting)."""

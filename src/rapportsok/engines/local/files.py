@@ -46,6 +46,7 @@ DAMAGE = (
 UNIT = 0.01  # every stored vector is L2-normalised: a norm further than this from 1 is damage (float16: 6e-5)
 CHECK_ROWS = 65_536  # vectors checked at a time, so checking a large part never holds it all in memory
 READ_ROWS = 20_000  # passages parsed at a time when stored passages are read in order
+RECENT_ROWS = 1024  # passages read one at a time kept (a Passage is immutable)
 
 
 _PASSAGE = TypeAdapter(Passage)
@@ -391,18 +392,20 @@ class StoredPassages(Sequence[Passage]):
     Damage found while reading is IndexDamaged, and the build's stamp is dropped, so that the next
     builder reads and checks it whole."""
 
-    def __init__(self, build: Path, folders: list[Path], entries: list[list], rows: np.ndarray | None = None) -> None:
-        self._build, self._folders, self._entries = build, folders, entries  # entries: each part's documents.json
-        sizes = [sum(count for _, _, count in part) for part in entries]
-        self._starts = np.cumsum([0, *sizes])
-        self._rows = np.arange(self._starts[-1]) if rows is None else rows
-        self._offsets: dict[int, np.ndarray] = {}
+    def __init__(self, build: Path, folders: list[Path], entries: list[list]) -> None:
+        """Every row of the parts in `folders`, whose documents.json are `entries`."""
+        self._build, self._folders, self._entries = build, folders, entries
+        self._starts = np.cumsum([0, *(sum(count for _, _, count in part) for part in entries)])
+        self._rows = np.arange(self._starts[-1])
+        self._offsets: dict[int, np.ndarray] = {}  # each part's, loaded when first read
         self._codes: list[tuple[np.ndarray, list[str]]] = []  # each row's document, numbered; made once
+        self._recent: dict[int, Passage] = {}  # rows read one at a time (a search's hits, each asked twice)
 
-    def at(self, positions: np.ndarray) -> StoredPassages:
-        """These positions of the sequence, as a sequence of their own (nothing read)."""
-        view = StoredPassages(self._build, self._folders, self._entries, self._rows[positions])
-        view._offsets, view._codes = self._offsets, self._codes  # shared: loaded or made once
+    def at(self, positions: np.ndarray | slice) -> StoredPassages:
+        """These positions of the sequence, as a sequence of their own (nothing read; the rest shared)."""
+        view = object.__new__(StoredPassages)
+        view.__dict__.update(self.__dict__)
+        view._rows = self._rows[positions]
         return view
 
     def __len__(self) -> int:
@@ -414,8 +417,13 @@ class StoredPassages(Sequence[Passage]):
     def __getitem__(self, index: slice) -> StoredPassages: ...
     def __getitem__(self, index: int | slice) -> Passage | StoredPassages:
         if isinstance(index, slice):
-            return self.at(np.arange(len(self))[index])
-        return self._read(self._rows[[index]])[0]  # numpy raises IndexError past the end
+            return self.at(index)
+        row = int(self._rows[index])  # numpy raises IndexError past the end
+        if row not in self._recent:
+            if len(self._recent) >= RECENT_ROWS:
+                self._recent.clear()
+            self._recent[row] = self._read(np.array([row]))[0]
+        return self._recent[row]
 
     def __iter__(self) -> Iterator[Passage]:
         for start in range(0, len(self._rows), READ_ROWS):
