@@ -161,7 +161,7 @@ class Columns:
     """What the read side needs of every passage of a build, as arrays in row order, so that a store may
     give it without making a Passage object per passage (a million of them took most of a load)."""
 
-    ids: np.ndarray  # passage_id (str)
+    ids: np.ndarray  # passage_id, UTF-8 (bytes: a quarter of str's size, joined and filtered in milliseconds)
     doc_names: list[str]  # each document once
     doc_codes: np.ndarray  # per passage, its document's place in doc_names
     footnote: np.ndarray  # kind == "footnote"
@@ -180,7 +180,7 @@ class Columns:
             if p.doc not in names:
                 names[p.doc], reports[p.doc] = len(names), p.report()
         return cls(
-            ids=np.array([p.passage_id for p in passages], dtype=str),
+            ids=np.array([p.passage_id.encode() for p in passages], dtype=bytes),
             doc_names=list(names),
             doc_codes=np.array([names[p.doc] for p in passages], dtype=np.int32),
             footnote=np.array([p.kind == "footnote" for p in passages], dtype=bool),
@@ -205,7 +205,7 @@ class Columns:
         fields["doc_codes"] = np.concatenate(codes)
         if rows is not None:
             fields = {name: values[rows] for name, values in fields.items()}
-        used = np.unique(fields["doc_codes"])
+        used = np.flatnonzero(np.bincount(fields["doc_codes"], minlength=len(names)))
         docs = list(names)
         return cls(doc_names=docs, reports={docs[i]: reports[docs[i]] for i in used.tolist()}, **fields)
 

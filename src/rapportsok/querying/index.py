@@ -60,7 +60,7 @@ class Index:
     @cached_property
     def _position(self) -> dict[str, int]:
         """Each passage's row by its id (made when first asked: a million ids take a moment)."""
-        return dict(zip(self._ids.tolist(), range(len(self._ids)), strict=True))
+        return {passage_id.decode(): row for row, passage_id in enumerate(self._ids.tolist())}
 
     def with_notes(self, values: np.ndarray) -> np.ndarray:
         """Per-passage lexical values with each footnote's counted for the passage it stands under."""

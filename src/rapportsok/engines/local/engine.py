@@ -571,11 +571,18 @@ class LocalBuild:
         self._vectors = [part.sentence_vectors for part in parts]
         self._sentence_offsets = np.cumsum([0] + [len(part.sentence_table) for part in parts])
         offsets = self._row_offsets[:-1]
-        table = np.concatenate([part.sentence_table + (at, 0, 0) for part, at in zip(parts, offsets, strict=True)])
-        self._sentence_rows = np.flatnonzero(live[table[:, 0]])
-        table = table[self._sentence_rows]
-        table[:, 0] = self._in_use[table[:, 0]]
-        self.sentence_table = table.astype(np.int32, copy=False)
+        # kept int32 (8M sentences at 1M passages), each part's rows moved by its offset
+        table = np.concatenate([part.sentence_table for part in parts]).astype(np.int32, copy=False)
+        owner = np.concatenate([part.sentence_table[:, 0] + np.int32(at)
+                                for part, at in zip(parts, offsets, strict=True)])
+        if checked.live is None:  # every row in use: each row is its own passage
+            self._sentence_rows = np.arange(len(table))
+            table[:, 0] = owner
+        else:
+            self._sentence_rows = np.flatnonzero(live[owner])
+            table = table[self._sentence_rows]
+            table[:, 0] = self._in_use[owner[self._sentence_rows]]
+        self.sentence_table = table
         # few sentences: all scored by faiss, not numpy (a BLAS product leaves OpenBLAS threads
         # spinning, which triples the time of the next query embedding on two cores); many: kept
         # as float16 on disk and only the candidate passages' sentences scored (bench/scale)

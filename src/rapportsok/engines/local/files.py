@@ -124,6 +124,8 @@ def read_build(build: Path, check_vectors: bool = False, lazy: bool = False) -> 
         lexical = Lexical.load([folder / LEXICAL for folder in folders], live)
         lexical.check(rows)
     except DAMAGE as exc:
+        if opened is not None:  # the stamp did not see it: parsed and checked whole, which names any damage
+            return read_build(build, check_vectors)
         raise IndexDamaged(build, _reason("", exc)) from exc
     return Build(meta, parts, live, passages, lexical, columns)
 
@@ -154,7 +156,8 @@ def read_columns(folder: Path, rows: int) -> Columns:
         arrays = {name: data[name] for name in data.files}
     per_row = ("ids", "doc_codes", "footnote", "proposal", "line_start", "sheet", "paged")
     names = arrays["doc_names"].tolist()
-    if any(len(arrays[name]) != rows for name in per_row) or (rows and int(arrays["doc_codes"].max()) >= len(names)):
+    if any(len(arrays[name]) != rows for name in per_row) or (rows and int(arrays["doc_codes"].max()) >= len(names)) \
+            or arrays["ids"].dtype.kind != "S":
         raise ValueError(f"{COLUMNS} does not fit the part's {rows} passages")
     reports = dict(zip(arrays["report_docs"].tolist(), arrays["reports"].tolist(), strict=True))
     return Columns(doc_names=names, reports=reports, **{name: arrays[name] for name in per_row})
