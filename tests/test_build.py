@@ -272,7 +272,8 @@ def test_a_sentence_is_embedded_on_its_own_once_however_many_passages_hold_it(tm
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for title in ("Kort notat", "Kopi"):  # two titles: two passage texts, one sentence text
-        (corpus / f"{title}.txt").write_text(f"{title}\n\nRegjeringen vil styrke behandlingen av rusavhengige i hele landet.\n")
+        text = f"{title}\n\nRegjeringen vil styrke behandlingen av rusavhengige i hele landet.\n"
+        (corpus / f"{title}.txt").write_text(text)
     report = build(Settings.resolve(corpus, tmp_path / "index"))
     assert (report.passages, report.embedded, report.sentences) == (2, 2, 1)
 
