@@ -31,6 +31,7 @@ SMALL_TYPE = 0.88  # footnotes and superscripts are set at most this share of th
 HEADING_TYPE = 1.12  # headings are set at least this share of the body size (or in bold)
 SHORT_LINE = 2.0  # a paragraph's last line ends this many type sizes short of the column's edge
 PARAGRAPH_GAP = 1.45  # a gap this many times the usual leading opens a paragraph
+BODY_TYPE = 0.6  # a row whose type differs less than this from the body size is running text
 CELL_GAP = 1.5  # a horizontal gap this many type sizes wide separates table cells
 EDGE_ROWS = 3  # rows at the top and at the bottom of a page that may be furniture
 APART = 1.4  # a head or footer stands this many line distances from the text
@@ -61,6 +62,7 @@ TOC_ROW = re.compile(r"(?:(?:\.\s?){4,}|…{2,})\s*(?:(?:seite|side|sida|page|s\
 NOTE_START = re.compile(r"^(\d{1,6})\s*(\S.*)$")  # a long report has notes past 999
 NOTE_NUMBER = re.compile(r"[\d*†‡]{1,6}\.?")  # a note's number, set apart from its text by a tab
 SUPERSCRIPT = re.compile(r"^[\d,–-]{1,9}$")
+WORD_START = re.compile(r"^[^\W\d_]{2,}")
 
 
 @dataclass
@@ -217,7 +219,9 @@ def _layout(reader: PdfReader, drawn: list[PageRuns]) -> list[SourceLine]:
             _join_wrapped_cells(column)
     _drop_toc(pages)
     _drop_repeated_table_headers(pages)
-    return _lines(pages, body_size)
+    leading = _leading(pages, body_size)
+    _floats_after_sentences(pages, body_size, leading)
+    return _lines(pages, body_size, leading)
 
 
 # ---------------------------------------------------------------- runs and rows
@@ -591,6 +595,83 @@ def _marks(run: Run, after: Run, size: float) -> bool:
     return len(run.text.strip()) <= MARKER_CHARS and after.x - run.end < CELL_GAP * size
 
 
+def _floats_after_sentences(pages: list[Page], body_size: float, leading: float) -> None:
+    """A figure or table standing between a sentence cut by a column or page break and the rest
+    of that sentence is read after the paragraph it interrupts, as a reader reads it: LaTeX,
+    InDesign and Word set floats at the top of a column or page, so «… a single input» / figure /
+    caption / «event induce a failure.» reads «… a single input event induce a failure.», then
+    the figure. A block cuts a sentence when it ends on a full line of running text without a
+    stop; the float is what opens the next blocks of the page in other type than the running text
+    (a table's cells, a figure's labels, a caption in smaller type, headings among them); the
+    sentence's rest is the first row of running text after it, opening a paragraph (first in its
+    block, or below a gap) with a lowercase word."""
+    before: list[Row] = []
+    for page in pages:
+        k = 0
+        while k < len(page.columns):
+            if _cuts_sentence(before, body_size):
+                _read_float_after(page, k, before[-1], body_size, leading)
+            before = page.columns[k] or before
+            k += 1
+
+
+def _cuts_sentence(rows: list[Row], body_size: float) -> bool:
+    """A block ending on a full line of running text that does not end its sentence."""
+    if len(rows) < 2 or rows[-1].role != "body" or not _running_type(rows[-1], body_size):
+        return False
+    right = max(row.runs[-1].end for row in rows)
+    last = rows[-1]
+    return not LINE_END.search(last.text) and last.runs[-1].end >= right - SHORT_LINE * last.size
+
+
+def _running_type(row: Row, body_size: float) -> bool:
+    return abs(_type_size(row.runs) - body_size) < BODY_TYPE
+
+
+def _read_float_after(page: Page, k: int, cut: Row, body_size: float, leading: float) -> None:
+    """page.columns[k:] with the float that opens them moved after the paragraph that goes on
+    with the cut sentence (see `_floats_after_sentences`); unchanged where no such float stands."""
+    blocks = page.columns
+    for b in range(k, len(blocks)):
+        rows = blocks[b]
+        for i, row in enumerate(rows):
+            if row.role in ("table", "heading") or not _running_type(row, body_size):
+                continue
+            opens = i == 0 or rows[i - 1].y - row.y > PARAGRAPH_GAP * leading
+            wide = row.runs[-1].end - row.x >= 0.5 * (cut.runs[-1].end - cut.x) or LINE_END.search(row.text)
+            if (b, i) == (k, 0) or not (opens and wide and _goes_on(row.text)):
+                return
+            floats = [*blocks[k:b], rows[:i]]
+            if all(r.role == "heading" for block in floats for r in block):
+                return
+            for block in floats:
+                for r in block:
+                    r.role = "float" if r.role == "body" else r.role
+            end = _paragraph_end(rows, i, leading)
+            rest = [rows[end:]] if end < len(rows) else []
+            blocks[k:] = [rows[i:end], *(block for block in floats if block), *rest, *blocks[b + 1 :]]
+            return
+
+
+def _goes_on(text: str) -> bool:
+    """Text opening with a lowercase word: the rest of a sentence, not a new one."""
+    return bool(WORD_START.match(text)) and text[0].islower()
+
+
+def _paragraph_end(rows: list[Row], i: int, leading: float) -> int:
+    """The index after the paragraph of running text that starts at rows[i]: it ends on a row
+    that ends a sentence short of the column's edge, or before a gap, an indent or other rows."""
+    right = max(row.runs[-1].end for row in rows)
+    for j in range(i, len(rows) - 1):
+        row, below = rows[j], rows[j + 1]
+        if below.role != "body" or row.y - below.y > PARAGRAPH_GAP * leading:
+            return j + 1
+        short = row.runs[-1].end < right - SHORT_LINE * row.size
+        if LINE_END.search(row.text) and (short or below.x > row.x + row.size):
+            return j + 1
+    return len(rows)
+
+
 def _leading(pages: list[Page], body_size: float) -> float:
     """The usual baseline distance of running text."""
     gaps = [
@@ -603,13 +684,12 @@ def _leading(pages: list[Page], body_size: float) -> float:
     return statistics.median(gaps) if gaps else 1.2 * body_size
 
 
-def _lines(pages: list[Page], body_size: float) -> list[SourceLine]:
+def _lines(pages: list[Page], body_size: float, leading: float) -> list[SourceLine]:
     """Running text page by page and column by column, each page's footnotes after it.
 
     Footnote rows are marked "note", as printed (their number first): the cleaning step tells
     the footnotes apart by their numbering and takes them out, so the running text on either
     side of them, and a word hyphenated over them, stays whole."""
-    leading = _leading(pages, body_size)
     lines: list[SourceLine] = []
     previous: Row | None = None
     ended = False  # the previous column's last row ended its paragraph
