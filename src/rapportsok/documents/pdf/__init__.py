@@ -602,7 +602,8 @@ def _floats_after_sentences(pages: list[Page], body_size: float, leading: float)
     caption / «event induce a failure.» reads «… a single input event induce a failure.», then
     the figure. A block cuts a sentence when it ends on a full line of running text without a
     stop; the float is what opens the next blocks of the page in other type than the running text
-    (a table's cells, a figure's labels, a caption in smaller type, headings among them); the
+    or in lines less than half as wide (a table's cells, a figure's labels or code, a caption in
+    smaller type, headings among them); the
     sentence's rest is the first row of running text after it, opening a paragraph (first in its
     block, or below a gap) with a lowercase word."""
     before: list[Row] = []
@@ -630,27 +631,43 @@ def _running_type(row: Row, body_size: float) -> bool:
 
 def _read_float_after(page: Page, k: int, cut: Row, body_size: float, leading: float) -> None:
     """page.columns[k:] with the float that opens them moved after the paragraph that goes on
-    with the cut sentence (see `_floats_after_sentences`); unchanged where no such float stands."""
+    with the cut sentence (see `_floats_after_sentences`); unchanged where no such float stands.
+    A paragraph in running type above or below the float's rows is its caption (one at a time)."""
     blocks = page.columns
+    width = cut.runs[-1].end - cut.x
+    caption = True  # a caption may follow here
+    drawn = False  # rows of a table, a figure or code seen
     for b in range(k, len(blocks)):
         rows = blocks[b]
-        for i, row in enumerate(rows):
-            if row.role in ("table", "heading") or not _running_type(row, body_size):
+        i = 0
+        while i < len(rows):
+            row = rows[i]
+            narrow = row.runs[-1].end - row.x < 0.5 * width and not LINE_END.search(row.text)
+            if row.role in ("table", "heading") or not _running_type(row, body_size) or narrow:
+                drawn, caption = drawn or row.role != "heading", True  # cells, labels, code, headings
+                i += 1
                 continue
             opens = i == 0 or rows[i - 1].y - row.y > PARAGRAPH_GAP * leading
-            wide = row.runs[-1].end - row.x >= 0.5 * (cut.runs[-1].end - cut.x) or LINE_END.search(row.text)
-            if (b, i) == (k, 0) or not (opens and wide and _goes_on(row.text)):
+            if drawn and opens and _goes_on(row.text):
+                _move_float(blocks, k, b, i, leading)
                 return
-            floats = [*blocks[k:b], rows[:i]]
-            if all(r.role == "heading" for block in floats for r in block):
+            if not caption:
                 return
-            for block in floats:
-                for r in block:
-                    r.role = "float" if r.role == "body" else r.role
-            end = _paragraph_end(rows, i, leading)
-            rest = [rows[end:]] if end < len(rows) else []
-            blocks[k:] = [rows[i:end], *(block for block in floats if block), *rest, *blocks[b + 1 :]]
-            return
+            caption = False
+            i = _paragraph_end(rows, i, leading)
+
+
+def _move_float(blocks: list[list[Row]], k: int, b: int, i: int, leading: float) -> None:
+    """blocks[k:] read as: the paragraph that opens at blocks[b][i], then what stood before it
+    (the float, marked so), then the rest."""
+    rows = blocks[b]
+    floats = [block for block in [*blocks[k:b], rows[:i]] if block]
+    for block in floats:
+        for row in block:
+            row.role = "float" if row.role == "body" else row.role
+    end = _paragraph_end(rows, i, leading)
+    rest = [rows[end:]] if end < len(rows) else []
+    blocks[k:] = [rows[i:end], *floats, *rest, *blocks[b + 1 :]]
 
 
 def _goes_on(text: str) -> bool:
@@ -660,11 +677,14 @@ def _goes_on(text: str) -> bool:
 
 def _paragraph_end(rows: list[Row], i: int, leading: float) -> int:
     """The index after the paragraph of running text that starts at rows[i]: it ends on a row
-    that ends a sentence short of the column's edge, or before a gap, an indent or other rows."""
+    that ends a sentence short of the column's edge, or before a gap, an indent, other rows or
+    other type."""
     right = max(row.runs[-1].end for row in rows)
     for j in range(i, len(rows) - 1):
         row, below = rows[j], rows[j + 1]
         if below.role != "body" or row.y - below.y > PARAGRAPH_GAP * leading:
+            return j + 1
+        if abs(_type_size(below.runs) - _type_size(row.runs)) >= BODY_TYPE:
             return j + 1
         short = row.runs[-1].end < right - SHORT_LINE * row.size
         if LINE_END.search(row.text) and (short or below.x > row.x + row.size):
