@@ -63,6 +63,7 @@ NOTE_START = re.compile(r"^(\d{1,6})\s*(\S.*)$")  # a long report has notes past
 NOTE_NUMBER = re.compile(r"[\d*†‡]{1,6}\.?")  # a note's number, set apart from its text by a tab
 SUPERSCRIPT = re.compile(r"^[\d,–-]{1,9}$")
 WORD_START = re.compile(r"^[^\W\d_]{2,}")
+CAPTION_LABEL = re.compile(r"^[A-ZÆØÅÄÖÜ][^\W\d_]{1,11}\.?\s?\d{1,3}(?:\.\d+)*[.:]?\s")  # «Table 2:», «Abb. 3.1»
 
 
 @dataclass
@@ -632,11 +633,13 @@ def _running_type(row: Row, body_size: float) -> bool:
 def _read_float_after(page: Page, k: int, cut: Row, body_size: float, leading: float) -> None:
     """page.columns[k:] with the float that opens them moved after the paragraph that goes on
     with the cut sentence (see `_floats_after_sentences`); unchanged where no such float stands.
-    A paragraph in running type above or below the float's rows is its caption (one at a time)."""
+    A paragraph in running type below the float's rows is its caption (one at a time), and so is
+    one above them that opens with a label and a number («Table 2:», «Tabell 3.1», «Abb. 4»)."""
     blocks = page.columns
     width = cut.runs[-1].end - cut.x
-    caption = True  # a caption may follow here
+    caption = False  # a caption may follow here: below the float's rows
     drawn = False  # rows of a table, a figure or code seen
+    above = cut  # the row read before
     for b in range(k, len(blocks)):
         rows = blocks[b]
         i = 0
@@ -645,16 +648,17 @@ def _read_float_after(page: Page, k: int, cut: Row, body_size: float, leading: f
             narrow = row.runs[-1].end - row.x < 0.5 * width and not LINE_END.search(row.text)
             if row.role in ("table", "heading") or not _running_type(row, body_size) or narrow:
                 drawn, caption = drawn or row.role != "heading", True  # cells, labels, code, headings
-                i += 1
+                above, i = row, i + 1
                 continue
-            opens = i == 0 or rows[i - 1].y - row.y > PARAGRAPH_GAP * leading
+            opens = not 0 < above.y - row.y <= PARAGRAPH_GAP * leading  # below a gap, or atop a column
             if drawn and opens and _goes_on(row.text):
                 _move_float(blocks, k, b, i, leading)
                 return
-            if not caption:
+            if not (caption or (not drawn and CAPTION_LABEL.match(row.text))):  # or above it: «Table 2:»
                 return
             caption = False
-            i = _paragraph_end(rows, i, leading)
+            end = _paragraph_end(rows, i, leading)
+            above, i = rows[end - 1], end
 
 
 def _move_float(blocks: list[list[Row]], k: int, b: int, i: int, leading: float) -> None:
