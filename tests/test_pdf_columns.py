@@ -4,9 +4,11 @@ their bullets and hanging reference numbers, and told apart from a table's colum
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from rapportsok.documents.files import read_lines
+from rapportsok.passages.cut import read_document
 
 WORDS = "rusfeltet tiltak kommunene brukere oppfølging behandling pårørende ungdom skolen bolig arbeid".split()
 
@@ -198,3 +200,51 @@ def test_ragged_columns_in_their_own_line_spacing_are_columns_a_table_is_not(tmp
     table = _text(tmp_path / "jukselapp.pdf", 2)
     order = [table.index(f"{cell}{i:02d}") for i in range(1, 21) for cell in ("Rad", "tiltak ")]
     assert order == sorted(order)
+
+
+def _two_columns_cut_by_a_float(path: Path, rest: str) -> None:
+    """A page of two columns whose left one ends mid-sentence and whose right one opens with a
+    figure (labels in small type, a caption) above `rest`, the running text it goes on with."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    for i in range(39):
+        pdf.text(20, 20 + 6 * i, _filled(pdf, f"Venstre {i + 1:02d}.", 80))
+    pdf.text(20, 20 + 6 * 39, _filled(pdf, "Dessuten fikk", 80))  # a full line, no stop: the sentence goes on
+    pdf.set_font("Helvetica", size=7)
+    for i in range(6):
+        pdf.text(125, 22 + 5 * i, f"Akse {2010 + i}")
+        pdf.text(160, 22 + 5 * i, f"{10 * i} %")
+    pdf.set_font("Helvetica", size=8)
+    pdf.text(110, 58, "Figur 1: Brukere med oppfølging i kommunene etter år.")
+    pdf.set_font("Helvetica", size=10)
+    pdf.text(110, 72, _filled(pdf, rest, 80))
+    for i in range(8):
+        pdf.text(110, 78 + 6 * i, _filled(pdf, f"Høyre {i + 1:02d}", 80))
+    pdf.text(110, 78 + 6 * 8, "som avslutter avsnittet.")
+    for i in range(14):
+        pdf.text(110, 140 + 6 * i, _filled(pdf, f"Neste {i + 1:02d}", 80))
+    pdf.output(str(path))
+
+
+def test_a_float_atop_the_next_column_is_read_after_the_sentence_it_cuts(tmp_path: Path) -> None:
+    """The left column's last sentence goes on under a figure atop the right column: it is read
+    whole, then its paragraph, then the figure and its caption, then the next paragraph."""
+    _two_columns_cut_by_a_float(tmp_path / "figur.pdf", "kommunene tilbud")
+    text = _text(tmp_path / "figur.pdf", 1)
+    assert "Dessuten fikk" in text and "kommunene tilbud" in text
+    cut = text.index("Dessuten fikk")
+    assert text.index("kommunene tilbud", cut) < text.index("Høyre 01") < text.index("som avslutter avsnittet.")
+    assert text.index("som avslutter avsnittet.") < text.index("Akse 2010") < text.index("Figur 1:")
+    assert text.index("Figur 1:") < text.index("Neste 01")
+    passages = [p.text for p in read_document(tmp_path / "figur.pdf", None)[1]]
+    assert any(re.search(r"Dessuten fikk[\w\s]* kommunene tilbud", p) for p in passages)
+
+
+def test_a_float_before_a_new_sentence_stays_where_it_stands(tmp_path: Path) -> None:
+    """Where the text under the figure opens a sentence of its own, the figure is not moved."""
+    _two_columns_cut_by_a_float(tmp_path / "figur.pdf", "Kommunene tilbud")
+    text = _text(tmp_path / "figur.pdf", 1)
+    assert text.index("Dessuten fikk") < text.index("Akse 2010") < text.index("Figur 1:") < text.index("Kommunene")
