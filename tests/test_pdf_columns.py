@@ -248,3 +248,32 @@ def test_a_float_before_a_new_sentence_stays_where_it_stands(tmp_path: Path) -> 
     _two_columns_cut_by_a_float(tmp_path / "figur.pdf", "Kommunene tilbud")
     text = _text(tmp_path / "figur.pdf", 1)
     assert text.index("Dessuten fikk") < text.index("Akse 2010") < text.index("Figur 1:") < text.index("Kommunene")
+
+
+def test_a_ruled_table_reads_each_wrapped_cell_whole(tmp_path: Path) -> None:
+    """A table drawn with a border round each cell: a row whose cells wrap, its first one too,
+    is read cell by cell, each cell whole; rows of one line each, a rule between them, stay rows."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    pdf.text(20, 20, _filled(pdf, "Innledning", 170))
+    rows = [
+        ["Fakultet", "Institutt", "Ansvarlig"],
+        ["Juridisk og\nøkonomisk\nfakultet", "Økonomisk\ninstitutt", "alle lærere ved\ninstituttet"],
+        ["Rad2 kommune", "tiltak", "behandling"],
+        ["Rad3 kommune", "tiltak", "oppfølging"],
+    ]
+    y = 30.0
+    for cells in rows:
+        height = 5.0 * max(cell.count("\n") + 1 for cell in cells)
+        for k, cell in enumerate(cells):
+            pdf.rect(20 + 50 * k, y, 50, height)
+            for j, line in enumerate(cell.split("\n")):
+                pdf.text(22 + 50 * k, y + 4 + 5 * j, line)
+        y += height
+    pdf.output(str(tmp_path / "rutenett.pdf"))
+    text = _text(tmp_path / "rutenett.pdf", 1)
+    assert "Juridisk og økonomisk fakultet Økonomisk institutt alle lærere ved instituttet" in text
+    assert "Rad2 kommune tiltak behandling" in text and "Rad3 kommune tiltak oppfølging" in text

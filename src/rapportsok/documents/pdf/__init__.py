@@ -48,6 +48,7 @@ COLUMN_FILL = 0.5  # a column's lines are at least this share of the room right 
 WIDE_SHARE = 0.3  # ... at least this share of them (the rest: short last lines, table cells)
 COLUMN_CANDIDATES = 3  # the x most rows start at past the middle, and the next two, are tried as a column's start
 MIN_TABLE_CELLS = 3  # a row of this many cells at least takes in its cells' wrapped lines
+RULE_REACH = 10.0  # a rule under a table's cell reaches this far into it at least
 WRAPPED_CELL = 1.8  # a table cell's next line stands at most this many type sizes below its first
 MARKER = 3.0  # a bullet or a hanging reference number stands at most this many type sizes left of its text
 MARKER_CHARS = 5  # ... and is this many characters long at most («•», «[33]», «iii)»)
@@ -135,6 +136,7 @@ class Page:
     columns: list[list[Row]] = field(default_factory=list)
     notes: list[Row] = field(default_factory=list)
     label: str | None = None
+    rules: list[tuple[float, float, float]] = field(default_factory=list)  # horizontal rules: x0, x1, y
 
 
 @dataclass
@@ -205,7 +207,7 @@ def _unreadable(runs: PageRuns) -> bool:
 
 def _layout(reader: PdfReader, drawn: list[PageRuns]) -> list[SourceLine]:
     pages = [
-        Page(i, float(page.mediabox.width), _rows(runs.runs))
+        Page(i, float(page.mediabox.width), _rows(runs.runs), rules=runs.rules)
         for i, (page, runs) in enumerate(zip(reader.pages, drawn, strict=True))
     ]
     body_size = _body_size(pages)
@@ -217,7 +219,7 @@ def _layout(reader: PdfReader, drawn: list[PageRuns]) -> list[SourceLine]:
             page.notes += _take_notes(column, body_size)
             _drop_superscripts(column)
             _mark_rows(column, body_size)
-            _join_wrapped_cells(column)
+            _join_wrapped_cells(column, page.rules)
     _drop_toc(pages)
     _drop_repeated_table_headers(pages)
     leading = _leading(pages, body_size)
@@ -412,12 +414,15 @@ def _mark_rows(rows: list[Row], body_size: float) -> None:
             row.role = "heading"
 
 
-def _join_wrapped_cells(rows: list[Row]) -> None:
+def _join_wrapped_cells(rows: list[Row], rules: list[tuple[float, float, float]]) -> None:
     """A table row takes in the lines right under it that go on with its cells (each of their
     cells starts where one of its cells does, none where its first one does): a reader reads
     «Betriebswirtschaftslehre (Business Studies) - 180 LP» as one cell, not the next row's
-    cells in between. Its runs are then ordered cell by cell. A row of two cells is left alone:
-    it may be two columns that were not told apart."""
+    cells in between. In a ruled table (a rule right above the row) a line goes on with the row
+    as long as no rule parts them, also where its first cell wraps too («Juristische und /
+    Wirtschaftswissenschaftliche / Fakultät -»); a bold header row takes in its bold lines («…
+    Arbeitszeit in / Stunden»). Its runs are then ordered cell by cell. A row
+    of two cells is left alone: it may be two columns that were not told apart."""
     k = 0
     while k < len(rows):
         row = rows[k]
@@ -426,15 +431,16 @@ def _join_wrapped_cells(rows: list[Row]) -> None:
             continue
         starts = [segment[0].x for segment in row.segments()]
         cells = [list(segment) for segment in row.segments()]
+        ruled = _ruled(rules, starts[0], row.y, row.y + WRAPPED_CELL * row.size)
         above = row
         while k + 1 < len(rows):
             below = rows[k + 1]
             at = [min(range(len(starts)), key=lambda i: abs(starts[i] - seg[0].x)) for seg in below.segments()]
             if not (
-                below.role in ("body", "table")
+                (below.role in ("body", "table") or (below.role == "heading" and row.bold))  # a bold header's
                 and above.y - below.y < WRAPPED_CELL * below.size
                 and all(abs(starts[i] - seg[0].x) <= 2 for i, seg in zip(at, below.segments(), strict=True))
-                and 0 not in at
+                and (0 not in at or (ruled and not _ruled(rules, starts[0], below.y, above.y)))
             ):
                 break
             for i, seg in zip(at, below.segments(), strict=True):
@@ -443,6 +449,12 @@ def _join_wrapped_cells(rows: list[Row]) -> None:
             del rows[k + 1]
         row.runs = [run for cell in cells for run in cell]
         k += 1
+
+
+def _ruled(rules: list[tuple[float, float, float]], x: float, low: float, high: float) -> bool:
+    """Whether a horizontal rule under a cell starting at x (a table's border, drawn for the
+    row or cell by cell) stands between heights low and high."""
+    return any(x0 <= x + 2 and x1 >= x + RULE_REACH and low < y < high for x0, x1, y in rules)
 
 
 def _drop_toc(pages: list[Page]) -> None:
