@@ -421,8 +421,8 @@ def _join_wrapped_cells(rows: list[Row], rules: list[tuple[float, float, float]]
     cells in between. In a ruled table (a rule right above the row) a line goes on with the row
     as long as no rule parts them, also where its first cell wraps too («Juristische und /
     Wirtschaftswissenschaftliche / Fakultät -»); a bold header row takes in its bold lines («…
-    Arbeitszeit in / Stunden»). Its runs are then ordered cell by cell. A row
-    of two cells is left alone: it may be two columns that were not told apart."""
+    Arbeitszeit in / Stunden»). Its runs are then ordered cell by cell. A row of two cells is
+    left alone: it may be two columns that were not told apart."""
     k = 0
     while k < len(rows):
         row = rows[k]
@@ -616,9 +616,9 @@ def _floats_after_sentences(pages: list[Page], body_size: float, leading: float)
     the figure. A block cuts a sentence when it ends on a full line of running text without a
     stop; the float is what opens the next blocks of the page in other type than the running text
     or in lines less than half as wide (a table's cells, a figure's labels or code, a caption in
-    smaller type, headings among them); the
-    sentence's rest is the first row of running text after it, opening a paragraph (first in its
-    block, or below a gap) with a lowercase word."""
+    smaller type, headings among them); the sentence's rest is the first row of running text
+    after it, opening a paragraph (first in its block, or below a gap) with a lowercase word. The
+    float stays on its page: only what the page itself holds is moved."""
     before: list[Row] = []
     for page in pages:
         k = 0

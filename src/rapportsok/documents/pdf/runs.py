@@ -44,6 +44,7 @@ PAINT = frozenset((b"n", b"f", b"F", b"f*", b"S", b"s", b"B", b"B*", b"b", b"b*"
 STROKE = frozenset((b"S", b"s", b"B", b"B*", b"b", b"b*"))  # ... and draw its outline
 RULE_HEIGHT = 1.5  # a filled rectangle at most this high is a rule (Word draws table borders so)
 RULE_WIDTH = 5.0  # a rule is at least this wide
+MAX_RULES = 2000  # rules kept per page: more is a drawing, not a table's borders (and would cost per table row)
 CLIP_SLACK = 2.0  # points a baseline may stand outside a clip and still be shown (descenders, rounding)
 MAX_FORM_DEPTH = 8  # forms drawn inside forms: deeper is a loop or an attack
 UNKNOWN_FONT = Font("Unknown", encoding={}, interpretable=False)
@@ -392,7 +393,7 @@ class TextState:
         rectangle, a stroked one's top and bottom edges, a straight line). When W made it a clip
         of rectangles, what lies outside their box is not shown (USENIX prints cover a paper's own
         page numbers so: pdftotext still reads them). A clip of curves or lines is left aside."""
-        if op != b"n":
+        if op != b"n" and len(self.found.rules) < MAX_RULES:
             rules = self.found.rules
             for x0, y0, x1, y1 in self.boxes:
                 if x1 - x0 >= RULE_WIDTH and y1 - y0 <= RULE_HEIGHT:
