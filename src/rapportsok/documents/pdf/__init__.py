@@ -646,7 +646,8 @@ def _read_float_after(page: Page, k: int, cut: Row, body_size: float, leading: f
     """page.columns[k:] with the float that opens them moved after the paragraph that goes on
     with the cut sentence (see `_floats_after_sentences`); unchanged where no such float stands.
     A paragraph in running type below the float's rows is its caption (one at a time), and so is
-    one above them that opens with a label and a number («Table 2:», «Tabell 3.1», «Abb. 4»)."""
+    one above them that opens with a label and a number («Table 2:», «Tabell 3.1», «Abb. 4»); a
+    caption so labelled is a float of its own (its figure an image, without text)."""
     blocks = page.columns
     width = cut.runs[-1].end - cut.x
     caption = False  # a caption may follow here: below the float's rows
@@ -666,9 +667,10 @@ def _read_float_after(page: Page, k: int, cut: Row, body_size: float, leading: f
             if drawn and opens and _goes_on(row.text):
                 _move_float(blocks, k, b, i, leading)
                 return
-            if not (caption or (not drawn and CAPTION_LABEL.match(row.text))):  # or above it: «Table 2:»
+            labelled = bool(CAPTION_LABEL.match(row.text))  # «Figure 3:» stands for its figure, drawn or not
+            if not (caption or (not drawn and labelled)):  # a caption below the float's rows, or above them
                 return
-            caption = False
+            caption, drawn = False, drawn or labelled
             end = _paragraph_end(rows, i, leading)
             above, i = rows[end - 1], end
 
