@@ -202,9 +202,10 @@ def test_ragged_columns_in_their_own_line_spacing_are_columns_a_table_is_not(tmp
     assert order == sorted(order)
 
 
-def _two_columns_cut_by_a_float(path: Path, rest: str) -> None:
+def _two_columns_cut_by_a_float(path: Path, rest: str, labels: bool = True) -> None:
     """A page of two columns whose left one ends mid-sentence and whose right one opens with a
-    figure (labels in small type, a caption) above `rest`, the running text it goes on with."""
+    figure (labels in small type, or an image without text; a caption, in small type under the
+    labels, in body type alone) above `rest`, the running text it goes on with."""
     from fpdf import FPDF
 
     pdf = FPDF()
@@ -214,10 +215,10 @@ def _two_columns_cut_by_a_float(path: Path, rest: str) -> None:
         pdf.text(20, 20 + 6 * i, _filled(pdf, f"Venstre {i + 1:02d}.", 80))
     pdf.text(20, 20 + 6 * 39, _filled(pdf, "Dessuten fikk", 80))  # a full line, no stop: the sentence goes on
     pdf.set_font("Helvetica", size=7)
-    for i in range(6):
+    for i in range(6 if labels else 0):
         pdf.text(125, 22 + 5 * i, f"Akse {2010 + i}")
         pdf.text(160, 22 + 5 * i, f"{10 * i} %")
-    pdf.set_font("Helvetica", size=8)
+    pdf.set_font("Helvetica", size=8 if labels else 10)
     pdf.text(110, 58, "Figur 1: Brukere med oppfølging i kommunene etter år.")
     pdf.set_font("Helvetica", size=10)
     pdf.text(110, 72, _filled(pdf, rest, 80))
@@ -241,6 +242,15 @@ def test_a_float_atop_the_next_column_is_read_after_the_sentence_it_cuts(tmp_pat
     assert text.index("Figur 1:") < text.index("Neste 01")
     passages = [p.text for p in read_document(tmp_path / "figur.pdf", None)[1]]
     assert any(re.search(r"Dessuten fikk[\w\s]* kommunene tilbud", p) for p in passages)
+
+
+def test_a_labelled_caption_alone_is_read_after_the_sentence_it_cuts(tmp_path: Path) -> None:
+    """A figure drawn as an image, only its caption («Figur 1: …», in body type) in the text layer,
+    between the cut sentence and its rest: the caption is read after the paragraph."""
+    _two_columns_cut_by_a_float(tmp_path / "bilde.pdf", "kommunene tilbud", labels=False)
+    text = _text(tmp_path / "bilde.pdf", 1)
+    assert text.index("Dessuten fikk") < text.index("kommunene tilbud") < text.index("som avslutter avsnittet.")
+    assert text.index("som avslutter avsnittet.") < text.index("Figur 1:") < text.index("Neste 01")
 
 
 def test_a_float_before_a_new_sentence_stays_where_it_stands(tmp_path: Path) -> None:
