@@ -262,7 +262,8 @@ def test_a_float_before_a_new_sentence_stays_where_it_stands(tmp_path: Path) -> 
 
 def test_a_ruled_table_reads_each_wrapped_cell_whole(tmp_path: Path) -> None:
     """A table drawn with a border round each cell: a row whose cells wrap, its first one too,
-    is read cell by cell, each cell whole; rows of one line each, a rule between them, stay rows."""
+    is read cell by cell, each cell whole; rows of one line each, a rule between them, stay rows,
+    as do the rows of a table ruled only above and below its body."""
     from fpdf import FPDF
 
     pdf = FPDF()
@@ -283,7 +284,18 @@ def test_a_ruled_table_reads_each_wrapped_cell_whole(tmp_path: Path) -> None:
             for j, line in enumerate(cell.split("\n")):
                 pdf.text(22 + 50 * k, y + 4 + 5 * j, line)
         y += height
+    pdf.add_page()  # a table ruled only above and below its body: every line a row of its own
+    pdf.text(20, 20, _filled(pdf, "Innledning", 170))
+    for y in (27, 33, 55):
+        pdf.line(20, y, 170, y)
+    for k, head in enumerate(["Kommune", "Tiltak", "Andel"]):
+        pdf.text(22 + 50 * k, 31, head)
+    for i in range(4):
+        for k, cell in enumerate([f"Rad{i + 1} kommune", f"tiltak {i + 1}", f"{10 * i} %"]):
+            pdf.text(22 + 50 * k, 38 + 5 * i, cell)
     pdf.output(str(tmp_path / "rutenett.pdf"))
     text = _text(tmp_path / "rutenett.pdf", 1)
     assert "Juridisk og økonomisk fakultet Økonomisk institutt alle lærere ved instituttet" in text
     assert "Rad2 kommune tiltak behandling" in text and "Rad3 kommune tiltak oppfølging" in text
+    body = _text(tmp_path / "rutenett.pdf", 2)
+    assert all(f"Rad{i + 1} kommune tiltak {i + 1} {10 * i} %" in body for i in range(4))

@@ -49,6 +49,7 @@ WIDE_SHARE = 0.3  # ... at least this share of them (the rest: short last lines,
 COLUMN_CANDIDATES = 3  # the x most rows start at past the middle, and the next two, are tried as a column's start
 MIN_TABLE_CELLS = 3  # a row of this many cells at least takes in its cells' wrapped lines
 RULE_REACH = 10.0  # a rule under a table's cell reaches this far into it at least
+MAX_WRAPPED_LINES = 8  # a ruled table's row takes in at most this many lines under its first
 WRAPPED_CELL = 1.8  # a table cell's next line stands at most this many type sizes below its first
 MARKER = 3.0  # a bullet or a hanging reference number stands at most this many type sizes left of its text
 MARKER_CHARS = 5  # ... and is this many characters long at most («•», «[33]», «iii)»)
@@ -418,11 +419,11 @@ def _join_wrapped_cells(rows: list[Row], rules: list[tuple[float, float, float]]
     """A table row takes in the lines right under it that go on with its cells (each of their
     cells starts where one of its cells does, none where its first one does): a reader reads
     «Betriebswirtschaftslehre (Business Studies) - 180 LP» as one cell, not the next row's
-    cells in between. In a ruled table (a rule right above the row) a line goes on with the row
-    as long as no rule parts them, also where its first cell wraps too («Juristische und /
-    Wirtschaftswissenschaftliche / Fakultät -»); a bold header row takes in its bold lines («…
-    Arbeitszeit in / Stunden»). Its runs are then ordered cell by cell. A row of two cells is
-    left alone: it may be two columns that were not told apart."""
+    cells in between. In a table ruled row by row it takes in all its lines down to the rule
+    that closes it, also where its first cell wraps too («Juristische und /
+    Wirtschaftswissenschaftliche / Fakultät -», see `_ruled_row`); a bold header row takes in its
+    bold lines («… Arbeitszeit in / Stunden»). Its runs are then ordered cell by cell. A row of
+    two cells is left alone: it may be two columns that were not told apart."""
     k = 0
     while k < len(rows):
         row = rows[k]
@@ -431,24 +432,55 @@ def _join_wrapped_cells(rows: list[Row], rules: list[tuple[float, float, float]]
             continue
         starts = [segment[0].x for segment in row.segments()]
         cells = [list(segment) for segment in row.segments()]
-        ruled = _ruled(rules, starts[0], row.y, row.y + WRAPPED_CELL * row.size)
+        closed = _ruled_row(rows, k, starts, rules)  # lines under it that its rules hold in
         above = row
         while k + 1 < len(rows):
             below = rows[k + 1]
-            at = [min(range(len(starts)), key=lambda i: abs(starts[i] - seg[0].x)) for seg in below.segments()]
-            if not (
-                (below.role in ("body", "table") or (below.role == "heading" and row.bold))  # a bold header's
-                and above.y - below.y < WRAPPED_CELL * below.size
-                and all(abs(starts[i] - seg[0].x) <= 2 for i, seg in zip(at, below.segments(), strict=True))
-                and (0 not in at or (ruled and not _ruled(rules, starts[0], below.y, above.y)))
-            ):
+            at = _cells_of(below, starts)
+            if not (closed or (_goes_on_cells(row, above, below, starts) and 0 not in at)):
                 break
             for i, seg in zip(at, below.segments(), strict=True):
                 cells[i] += seg
-            above = below
+            above, closed = below, max(0, closed - 1)
             del rows[k + 1]
         row.runs = [run for cell in cells for run in cell]
         k += 1
+
+
+def _cells_of(line: Row, starts: list[float]) -> list[int]:
+    """The cell (by where it starts) each part of a line stands in."""
+    return [min(range(len(starts)), key=lambda i: abs(starts[i] - seg[0].x)) for seg in line.segments()]
+
+
+def _goes_on_cells(row: Row, above: Row, below: Row, starts: list[float]) -> bool:
+    """Whether the line below may go on with the row's cells: close under the line above, each
+    part where a cell starts, body text or table cells (a bold header's bold lines too)."""
+    parts = zip(_cells_of(below, starts), below.segments(), strict=True)
+    return (
+        (below.role in ("body", "table") or (below.role == "heading" and row.bold))
+        and above.y - below.y < WRAPPED_CELL * below.size
+        and all(abs(starts[i] - seg[0].x) <= 2 for i, seg in parts)
+    )
+
+
+def _ruled_row(rows: list[Row], k: int, starts: list[float], rules: list[tuple[float, float, float]]) -> int:
+    """How many lines under rows[k] belong to it by the table's rules: with a rule right above
+    it and one right under its last line, none between, and a cell left empty on some line (a
+    cell wraps, «Fakultät -» alone on the third line). Where every line fills every cell, the
+    lines between a table's rules are rows of their own (a table ruled only above and below its
+    body), and 0 is returned."""
+    row = rows[k]
+    if not _ruled(rules, starts[0], row.y, row.y + WRAPPED_CELL * row.size):
+        return 0
+    n, above = 0, row
+    while k + n + 1 < len(rows) and n < MAX_WRAPPED_LINES:
+        below = rows[k + n + 1]
+        if not _goes_on_cells(row, above, below, starts) or _ruled(rules, starts[0], below.y, above.y):
+            break
+        n, above = n + 1, below
+    closed = _ruled(rules, starts[0], above.y - WRAPPED_CELL * above.size, above.y)
+    wraps = any(len(line.segments()) < len(starts) for line in rows[k : k + n + 1])
+    return n if closed and wraps else 0
 
 
 def _ruled(rules: list[tuple[float, float, float]], x: float, low: float, high: float) -> bool:
