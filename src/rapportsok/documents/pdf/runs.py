@@ -31,7 +31,8 @@ UNREADABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ue000-\uf8ff\ufffd\ufffe\u
 GLYPH_SUFFIX = re.compile(r"[._].*$")
 UNI_NAME = re.compile(r"^(?:uni([0-9A-F]{4})|u([0-9A-F]{4,6}))$")
 TEXT_OPERATOR = re.compile(rb"\bT[Jj*]\b|['\"]|\bDo\b")
-BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi", re.I)
+# a bold font by its name; TeX names its bold by «bx» (Computer Modern CMBX12, EC SFBX1200, sans CMSSBX10)
+BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi|(?<![a-z])(?:cm|ec|sf|tc)(?:ss|tt)?bx", re.I)
 WORD_GAP = 0.12  # a gap between runs this share of the type size wide separates words
 OVERLAP = 0.3  # ... as does an overlap this wide (text drawn over text, not a kerned pair)
 MERGE_GAP = 0.6  # runs of one font closer than this are one run from the start (fewer, longer runs)
