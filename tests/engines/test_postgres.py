@@ -313,7 +313,7 @@ def test_a_pdf_with_control_characters_indexes_without_a_traceback(
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr + run.stdout
     with psycopg.connect(settings.database) as conn:
-        stored = [json.loads(row[0]) for row in conn.execute("SELECT passage::text FROM rs_passages")]
+        stored = [p for (content,) in conn.execute("SELECT content FROM rs_parts") for p in json.loads(content)]
 
     def strings(value) -> list[str]:  # noqa: ANN001
         if isinstance(value, str):
