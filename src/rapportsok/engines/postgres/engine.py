@@ -464,19 +464,24 @@ def _parts(conn, generation: int) -> list[tuple[int, str, list[Passage], np.ndar
             for part, key, data, lengths, spans in rows]
 
 
-# dense scoring in one statement: (0 for a passage | 1 for a sentence, part, seq, cosine) of every row of a small
-# generation, else of the CANDIDATES passages nearest by HNSW and their sentences (as the local engine)
-EVERY_ROW = """
-    SELECT 0, part, seq, -(embedding <#> %(q)s) FROM rs_passages WHERE part = ANY(%(parts)s)
-    UNION ALL SELECT 1, part, seq, -(embedding <#> %(q)s) FROM rs_sentences WHERE part = ANY(%(parts)s)
+# dense scoring in one statement, its rows packed as (part int8, seq int4, cosine float4) big-endian in one value for
+# the passages and one for the sentences (numpy reads them at once; as rows, fetching cost a few ms): every row of a
+# small generation, else the CANDIDATES passages nearest by HNSW and their sentences (as the local engine)
+PACKED = "string_agg(int8send(part) || int4send(seq) || float4send(score::real), '')"
+ROW = np.dtype([("part", ">i8"), ("seq", ">i4"), ("score", ">f4")])
+EVERY_ROW = f"""
+    SELECT (SELECT {PACKED} FROM (SELECT part, seq, -(embedding <#> %(q)s) AS score FROM rs_passages
+                                  WHERE part = ANY(%(parts)s)) AS p),
+           (SELECT {PACKED} FROM (SELECT part, seq, -(embedding <#> %(q)s) AS score FROM rs_sentences
+                                  WHERE part = ANY(%(parts)s)) AS s)
     """
 # the CANDIDATES passages nearest by HNSW (a literal LIMIT: plans stay on HNSW), then with their sentences
 NEAREST_PASSAGES = ("SELECT part, seq, -(embedding <#> %(q)s) AS score FROM rs_passages"
                     " ORDER BY embedding <#> %(q)s LIMIT {n}")
-NEAREST = "WITH c AS MATERIALIZED (" + NEAREST_PASSAGES + """)
-    SELECT 0, part, seq, score FROM c
-    UNION ALL SELECT 1, s.part, s.seq, -(s.embedding <#> %(q)s) FROM c JOIN rs_sentences s
-                                                                     ON s.part = c.part AND s.passage_seq = c.seq
+NEAREST = "WITH c AS MATERIALIZED (" + NEAREST_PASSAGES + f""")
+    SELECT (SELECT {PACKED} FROM c),
+           (SELECT {PACKED} FROM (SELECT s.part, s.seq, -(s.embedding <#> %(q)s) AS score
+                                  FROM c JOIN rs_sentences s ON s.part = c.part AND s.passage_seq = c.seq) AS s)
     """
 
 
@@ -542,20 +547,19 @@ class PostgresBuild:
         with self.engine.connection() as conn:
             return self.dense_arrays(self.dense_rows(conn, np.frombuffer(query, dtype=np.float32)))
 
-    def dense_rows(self, conn, query: np.ndarray) -> list[tuple]:  # noqa: ANN001
-        """The dense statement's rows: (0 passage | 1 sentence, part, seq, cosine)."""
+    def dense_rows(self, conn, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+        """The dense statement's passages and sentences: arrays of ROW."""
         statement = EVERY_ROW if self.exact else NEAREST.format(n=CANDIDATES)
-        return conn.execute(statement, {"q": query, "parts": self.parts}).fetchall()
+        found = conn.execute(statement, {"q": query, "parts": self.parts}, binary=True).fetchone()
+        return np.frombuffer(found[0] or b"", dtype=ROW), np.frombuffer(found[1] or b"", dtype=ROW)
 
-    def dense_arrays(self, rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
+    def dense_arrays(self, rows: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Per passage and per sentence row, the cosines of dense_rows; rows of parts outside this
         generation are dropped."""
-        found = np.array(rows, dtype=np.float64).reshape(-1, 4)  # part ids and seqs are exact in a float64
-        kinds, parts, seqs = found[:, 0] == 1, found[:, 1].astype(np.int64), found[:, 2].astype(np.int64)
         scored = []
-        for kind, total in ((False, len(self.passages)), (True, len(self.sentence_table))):
-            mine = kinds == kind
-            first = self.first_rows(parts[mine], sentences=kind)
+        for found, sentences in ((rows[0], False), (rows[1], True)):
+            total = len(self.sentence_table) if sentences else len(self.passages)
+            first = self.first_rows(found["part"].astype(np.int64), sentences=sentences)
             keep = first >= 0  # else a part of an older generation, or of a killed build
-            scored.append(scattered(total, (first + seqs[mine])[keep], found[mine, 3][keep].astype(np.float32)))
+            scored.append(scattered(total, (first + found["seq"])[keep], found["score"][keep].astype(np.float32)))
         return scored[0], scored[1]
