@@ -268,12 +268,14 @@ def test_an_index_path_that_is_a_file_and_usage_errors_are_one_line(fresh, tmp_p
         assert result.returncode != 0 and len(lines) == 1 and lines[0].startswith("rapportsok: feil:"), result.stderr
 
 
-def test_a_one_sentence_passage_counts_as_a_passage_embedded_once(tmp_path):
+def test_a_sentence_is_embedded_on_its_own_once_however_many_passages_hold_it(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "kort.txt").write_text("Regjeringen vil styrke behandlingen av rusavhengige i hele landet.\n")
+    for title in ("Kort notat", "Kopi"):  # two titles: two passage texts, one sentence text
+        text = f"{title}\n\nRegjeringen vil styrke behandlingen av rusavhengige i hele landet.\n"
+        (corpus / f"{title}.txt").write_text(text)
     report = build(Settings.resolve(corpus, tmp_path / "index"))
-    assert (report.passages, report.embedded, report.sentences) == (1, 1, 0)  # the same text, embedded once
+    assert (report.passages, report.embedded, report.sentences) == (2, 2, 1)
 
 
 def test_a_build_from_before_sentence_vectors_answers_while_a_newer_one_cannot_be_built(fresh):

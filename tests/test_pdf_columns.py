@@ -4,9 +4,11 @@ their bullets and hanging reference numbers, and told apart from a table's colum
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from rapportsok.documents.files import read_lines
+from rapportsok.passages.cut import read_document
 
 WORDS = "rusfeltet tiltak kommunene brukere oppfølging behandling pårørende ungdom skolen bolig arbeid".split()
 
@@ -198,3 +200,102 @@ def test_ragged_columns_in_their_own_line_spacing_are_columns_a_table_is_not(tmp
     table = _text(tmp_path / "jukselapp.pdf", 2)
     order = [table.index(f"{cell}{i:02d}") for i in range(1, 21) for cell in ("Rad", "tiltak ")]
     assert order == sorted(order)
+
+
+def _two_columns_cut_by_a_float(path: Path, rest: str, labels: bool = True) -> None:
+    """A page of two columns whose left one ends mid-sentence and whose right one opens with a
+    figure (labels in small type, or an image without text; a caption, in small type under the
+    labels, in body type alone) above `rest`, the running text it goes on with."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    for i in range(39):
+        pdf.text(20, 20 + 6 * i, _filled(pdf, f"Venstre {i + 1:02d}.", 80))
+    pdf.text(20, 20 + 6 * 39, _filled(pdf, "Dessuten fikk", 80))  # a full line, no stop: the sentence goes on
+    pdf.set_font("Helvetica", size=7)
+    for i in range(6 if labels else 0):
+        pdf.text(125, 22 + 5 * i, f"Akse {2010 + i}")
+        pdf.text(160, 22 + 5 * i, f"{10 * i} %")
+    pdf.set_font("Helvetica", size=8 if labels else 10)
+    pdf.text(110, 58, "Figur 1: Brukere med oppfølging i kommunene etter år.")
+    pdf.set_font("Helvetica", size=10)
+    pdf.text(110, 72, _filled(pdf, rest, 80))
+    for i in range(8):
+        pdf.text(110, 78 + 6 * i, _filled(pdf, f"Høyre {i + 1:02d}", 80))
+    pdf.text(110, 78 + 6 * 8, "som avslutter avsnittet.")
+    for i in range(14):
+        pdf.text(110, 140 + 6 * i, _filled(pdf, f"Neste {i + 1:02d}", 80))
+    pdf.output(str(path))
+
+
+def test_a_float_atop_the_next_column_is_read_after_the_sentence_it_cuts(tmp_path: Path) -> None:
+    """The left column's last sentence goes on under a figure atop the right column: it is read
+    whole, then its paragraph, then the figure and its caption, then the next paragraph."""
+    _two_columns_cut_by_a_float(tmp_path / "figur.pdf", "kommunene tilbud")
+    text = _text(tmp_path / "figur.pdf", 1)
+    assert "Dessuten fikk" in text and "kommunene tilbud" in text
+    cut = text.index("Dessuten fikk")
+    assert text.index("kommunene tilbud", cut) < text.index("Høyre 01") < text.index("som avslutter avsnittet.")
+    assert text.index("som avslutter avsnittet.") < text.index("Akse 2010") < text.index("Figur 1:")
+    assert text.index("Figur 1:") < text.index("Neste 01")
+    passages = [p.text for p in read_document(tmp_path / "figur.pdf", None)[1]]
+    assert any(re.search(r"Dessuten fikk[\w\s]* kommunene tilbud", p) for p in passages)
+
+
+def test_a_labelled_caption_alone_is_read_after_the_sentence_it_cuts(tmp_path: Path) -> None:
+    """A figure drawn as an image, only its caption («Figur 1: …», in body type) in the text layer,
+    between the cut sentence and its rest: the caption is read after the paragraph."""
+    _two_columns_cut_by_a_float(tmp_path / "bilde.pdf", "kommunene tilbud", labels=False)
+    text = _text(tmp_path / "bilde.pdf", 1)
+    assert text.index("Dessuten fikk") < text.index("kommunene tilbud") < text.index("som avslutter avsnittet.")
+    assert text.index("som avslutter avsnittet.") < text.index("Figur 1:") < text.index("Neste 01")
+
+
+def test_a_float_before_a_new_sentence_stays_where_it_stands(tmp_path: Path) -> None:
+    """Where the text under the figure opens a sentence of its own, the figure is not moved."""
+    _two_columns_cut_by_a_float(tmp_path / "figur.pdf", "Kommunene tilbud")
+    text = _text(tmp_path / "figur.pdf", 1)
+    assert text.index("Dessuten fikk") < text.index("Akse 2010") < text.index("Figur 1:") < text.index("Kommunene")
+
+
+def test_a_ruled_table_reads_each_wrapped_cell_whole(tmp_path: Path) -> None:
+    """A table drawn with a border round each cell: a row whose cells wrap, its first one too,
+    is read cell by cell, each cell whole; rows of one line each, a rule between them, stay rows,
+    as do the rows of a table ruled only above and below its body."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    pdf.text(20, 20, _filled(pdf, "Innledning", 170))
+    rows = [
+        ["Fakultet", "Institutt", "Ansvarlig"],
+        ["Juridisk og\nøkonomisk\nfakultet", "Økonomisk\ninstitutt", "alle lærere ved\ninstituttet"],
+        ["Rad2 kommune", "tiltak", "behandling"],
+        ["Rad3 kommune", "tiltak", "oppfølging"],
+    ]
+    y = 30.0
+    for cells in rows:
+        height = 5.0 * max(cell.count("\n") + 1 for cell in cells)
+        for k, cell in enumerate(cells):
+            pdf.rect(20 + 50 * k, y, 50, height)
+            for j, line in enumerate(cell.split("\n")):
+                pdf.text(22 + 50 * k, y + 4 + 5 * j, line)
+        y += height
+    pdf.add_page()  # a table ruled only above and below its body: every line a row of its own
+    pdf.text(20, 20, _filled(pdf, "Innledning", 170))
+    for y in (27, 33, 55):
+        pdf.line(20, y, 170, y)
+    for k, head in enumerate(["Kommune", "Tiltak", "Andel"]):
+        pdf.text(22 + 50 * k, 31, head)
+    for i in range(4):
+        for k, cell in enumerate([f"Rad{i + 1} kommune", f"tiltak {i + 1}", f"{10 * i} %"]):
+            pdf.text(22 + 50 * k, 38 + 5 * i, cell)
+    pdf.output(str(tmp_path / "rutenett.pdf"))
+    text = _text(tmp_path / "rutenett.pdf", 1)
+    assert "Juridisk og økonomisk fakultet Økonomisk institutt alle lærere ved instituttet" in text
+    assert "Rad2 kommune tiltak behandling" in text and "Rad3 kommune tiltak oppfølging" in text
+    body = _text(tmp_path / "rutenett.pdf", 2)
+    assert all(f"Rad{i + 1} kommune tiltak {i + 1} {10 * i} %" in body for i in range(4))

@@ -92,3 +92,30 @@ def test_a_numbered_heading_opening_every_sheet_is_no_page_number(tmp_path: Path
     path = _pdf(tmp_path / "oppgaver.pdf", contents, hostile.FONT)
     labels = {line.sheet: line.label for line in read_lines(path) if line.text.strip()}
     assert labels == {1: "1", 2: "2", 3: "3", 4: "4", 5: "5"}
+
+
+def _two_fonts(path: Path, heading_font: bytes) -> Path:
+    """A page whose first line, a numbered subheading in body size, is set in `heading_font` and the
+    paragraph right under it (no gap) in Helvetica, as LaTeX sets a \\subsubsection."""
+    content = b"BT /F2 11 Tf 72 740 Td (2.2.1 Scapy) Tj ET\n" + _body(0)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        hostile.FONT,
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R /F2 6 0 R >> >> "
+        b"/Contents 5 0 R >>",
+        hostile.stream(content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /%s /Encoding /WinAnsiEncoding >>" % heading_font,
+    ]
+    path.write_bytes(hostile.pdf(objects))
+    return path
+
+
+def test_tex_bold_fonts_are_bold_by_their_names(tmp_path: Path) -> None:
+    """TeX names its bold «bx» (CMBX12, SFBX1200), never «Bold»: a body-size line in it is a heading;
+    the same line in the roman (SFRM1200) is body text."""
+    roles = {}
+    for name in (b"FXXXWC+SFBX1200", b"ABCDEF+CMBX12", b"AHQWUC+SFRM1200"):
+        lines = read_lines(_two_fonts(tmp_path / f"{name.decode()}.pdf", name))
+        roles[name] = next(line.role for line in lines if line.text.startswith("2.2.1"))
+    assert roles == {b"FXXXWC+SFBX1200": "heading", b"ABCDEF+CMBX12": "heading", b"AHQWUC+SFRM1200": "body"}

@@ -198,3 +198,11 @@ def test_a_wrapped_title_with_a_long_first_line_stays_out_of_the_next_sentence(c
     assert "Tiltak for å sikre kunnskapsbasert informasjon og forskning på forebygging" in titles
     report = titles_by_line(cleaned(corpus_dir, "stoltenberg-rapporten-2010"))
     assert "Mottaks- og oppfølgingssentre" in set(report.values())
+
+
+def test_a_short_paragraph_ending_in_a_note_reference_is_prose_not_a_title(corpus_dir: Path) -> None:
+    # stoltenberg-rapporten-2010.txt line 579: «Dette utgjør antagelig under 1 prosent av rus-» /
+    # «injeksjonene som settes i Oslo hver dag.21» between blank lines, after a block of notes
+    titles = set(titles_by_line(cleaned(corpus_dir, "stoltenberg-rapporten-2010")).values())
+    assert not any(t.startswith("Dette utgjør antagelig") for t in titles)
+    assert "Mottaks- og oppfølgingssentre" in titles

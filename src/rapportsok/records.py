@@ -81,10 +81,13 @@ class Passage:
         head = self.title if not self.section else f"{self.title} — {self.section}"
         return head if self.proposal is None else f"{head} — Forslag {self.proposal}"
 
-    def context(self, start: int = 0, end: int | None = None) -> str:
-        """What is embedded and indexed: the passage (or one sentence of it) under its heading."""
-        text = self.text if (start, end) == (0, None) else " ".join(self.text[start:end].split())
-        return f"{self.heading()}: {text}"
+    def context(self) -> str:
+        """What is embedded and indexed: the passage under its heading."""
+        return f"{self.heading()}: {self.text}"
+
+    def span(self, start: int, end: int) -> str:
+        """text[start:end] on one line: a sentence as it is embedded, shown and quoted."""
+        return " ".join(self.text[start:end].split())
 
     def location(self, start: int = 0, end: int | None = None) -> list[str]:
         """Where in its document the passage (or its text[start:end]) stands, as a reader of the
@@ -175,8 +178,7 @@ class Hit:
 
     def snippet_text(self) -> str:
         """The snippet on one line (the whole passage when there is none)."""
-        start, end = self.snippet or (0, len(self.passage.text))
-        return " ".join(self.passage.text[start:end].split())
+        return self.passage.span(*(self.snippet or (0, len(self.passage.text))))
 
     def as_dict(self) -> dict[str, Any]:
         return (

@@ -40,7 +40,9 @@ from .cache import EmbeddingCache, text_key
 from .followup_evidence import compute
 from .reading import Read, read_many, reader_warnings
 
-FORMAT = 5  # 3: sentence vectors, 4: follow-up links, 5: memory-mapped sentence vectors and term counts
+# 3: sentence vectors, 4: follow-up links, 5: memory-mapped sentence vectors and term counts,
+# 6: sentences embedded without their passage's heading
+FORMAT = 6
 EMBED_BATCH = 8
 PASSAGE_WORDS = 260  # target passage size: dev MRR .68 at 200, .73 at 260, .71 at 330 words (bench/quality)
 # a vector is made of at most this much of a text (the corpus' longest passage has 2,451 characters):
@@ -371,16 +373,18 @@ def _passages_by_doc(passages: list[Passage]) -> dict[str, list[Passage]]:
 
 
 def embedded_texts(passages: list[Passage]) -> tuple[list[str], np.ndarray]:
-    """What gets embedded: every passage, then every quotable sentence of the passages that are
-    ranked (not footnotes), under the passage's heading, each cut at EMBED_CHARS; with the
-    (passage row, start, end) of each sentence."""
+    """What gets embedded: every passage under its heading, then every quotable sentence of the
+    passages that are ranked (not footnotes) on its own, each cut at EMBED_CHARS; with the
+    (passage row, start, end) of each sentence. A sentence's vector picks the best sentence within
+    its passage, whose own vector already carries the heading: repeating the heading before every
+    sentence made a third of all embedded tokens and ranked no better (docs/ranking.md)."""
     table = [
         (row, start, end)
         for row, passage in enumerate(passages)
         if passage.kind != "footnote"
         for start, end in quotable(passage.text)
     ]
-    texts = [p.context() for p in passages] + [passages[row].context(start, end) for row, start, end in table]
+    texts = [p.context() for p in passages] + [passages[row].span(start, end) for row, start, end in table]
     return [text[:EMBED_CHARS] for text in texts], np.array(table, dtype=np.int32).reshape(-1, 3)
 
 

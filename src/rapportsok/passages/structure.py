@@ -32,7 +32,8 @@ PROPOSAL_START = re.compile(r"^\s*Forslag (?P<num>\d{1,2})\s*:?\s*(?P<rest>.*?)\
 BULLET = re.compile(r"^\s*(?:[•\uf0b7\u25aa▪●◦]|[–-] )")
 PAGE_NUMBER_END = re.compile(r"\s\d{1,3}\s*$")
 DASH_ITEM = re.compile(r"^\s*[–-] ")
-TITLE_END_PUNCT = re.compile(r"[.,;!][»”\"')]*\s*$")
+# a sentence's end, also with a note reference after it («… i Oslo hver dag.21»): prose, no title
+TITLE_END_PUNCT = re.compile(r"(?:[.,;!]|(?<=[^\W\d_])[.!][»”\"')]*\d{1,3})[»”\"')]*\s*$")
 TITLE_ABBREVIATION = re.compile(r"\b(?:mv|m\.m|mm|o\.l|osv)\.\s*$")
 
 MAX_TITLE_WORDS = 20

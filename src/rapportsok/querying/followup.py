@@ -50,8 +50,7 @@ class Link:
 
     def sentence_text(self) -> str:
         """The best-matching sentence on one line (the passage's start when it has none)."""
-        start, end = self.sentence or (0, len(self.hit.passage.text))
-        return " ".join(self.hit.passage.text[start:end].split())
+        return self.hit.passage.span(*(self.sentence or (0, len(self.hit.passage.text))))
 
     def as_dict(self) -> dict[str, Any]:
         return self.hit.as_dict() | {

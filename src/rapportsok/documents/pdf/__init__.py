@@ -31,6 +31,7 @@ SMALL_TYPE = 0.88  # footnotes and superscripts are set at most this share of th
 HEADING_TYPE = 1.12  # headings are set at least this share of the body size (or in bold)
 SHORT_LINE = 2.0  # a paragraph's last line ends this many type sizes short of the column's edge
 PARAGRAPH_GAP = 1.45  # a gap this many times the usual leading opens a paragraph
+BODY_TYPE = 0.6  # a row whose type differs less than this from the body size is running text
 CELL_GAP = 1.5  # a horizontal gap this many type sizes wide separates table cells
 EDGE_ROWS = 3  # rows at the top and at the bottom of a page that may be furniture
 APART = 1.4  # a head or footer stands this many line distances from the text
@@ -47,6 +48,8 @@ COLUMN_FILL = 0.5  # a column's lines are at least this share of the room right 
 WIDE_SHARE = 0.3  # ... at least this share of them (the rest: short last lines, table cells)
 COLUMN_CANDIDATES = 3  # the x most rows start at past the middle, and the next two, are tried as a column's start
 MIN_TABLE_CELLS = 3  # a row of this many cells at least takes in its cells' wrapped lines
+RULE_REACH = 10.0  # a rule under a table's cell reaches this far into it at least
+MAX_WRAPPED_LINES = 8  # a ruled table's row takes in at most this many lines under its first
 WRAPPED_CELL = 1.8  # a table cell's next line stands at most this many type sizes below its first
 MARKER = 3.0  # a bullet or a hanging reference number stands at most this many type sizes left of its text
 MARKER_CHARS = 5  # ... and is this many characters long at most («•», «[33]», «iii)»)
@@ -61,6 +64,8 @@ TOC_ROW = re.compile(r"(?:(?:\.\s?){4,}|…{2,})\s*(?:(?:seite|side|sida|page|s\
 NOTE_START = re.compile(r"^(\d{1,6})\s*(\S.*)$")  # a long report has notes past 999
 NOTE_NUMBER = re.compile(r"[\d*†‡]{1,6}\.?")  # a note's number, set apart from its text by a tab
 SUPERSCRIPT = re.compile(r"^[\d,–-]{1,9}$")
+WORD_START = re.compile(r"^[^\W\d_]{2,}")
+CAPTION_LABEL = re.compile(r"^[A-ZÆØÅÄÖÜ][^\W\d_]{1,11}\.?\s?\d{1,3}(?:\.\d+)*[.:]?\s")  # «Table 2:», «Abb. 3.1»
 
 
 @dataclass
@@ -132,6 +137,7 @@ class Page:
     columns: list[list[Row]] = field(default_factory=list)
     notes: list[Row] = field(default_factory=list)
     label: str | None = None
+    rules: list[tuple[float, float, float]] = field(default_factory=list)  # horizontal rules: x0, x1, y
 
 
 @dataclass
@@ -202,7 +208,7 @@ def _unreadable(runs: PageRuns) -> bool:
 
 def _layout(reader: PdfReader, drawn: list[PageRuns]) -> list[SourceLine]:
     pages = [
-        Page(i, float(page.mediabox.width), _rows(runs.runs))
+        Page(i, float(page.mediabox.width), _rows(runs.runs), rules=runs.rules)
         for i, (page, runs) in enumerate(zip(reader.pages, drawn, strict=True))
     ]
     body_size = _body_size(pages)
@@ -214,10 +220,12 @@ def _layout(reader: PdfReader, drawn: list[PageRuns]) -> list[SourceLine]:
             page.notes += _take_notes(column, body_size)
             _drop_superscripts(column)
             _mark_rows(column, body_size)
-            _join_wrapped_cells(column)
+            _join_wrapped_cells(column, page.rules)
     _drop_toc(pages)
     _drop_repeated_table_headers(pages)
-    return _lines(pages, body_size)
+    leading = _leading(pages, body_size)
+    _floats_after_sentences(pages, body_size, leading)
+    return _lines(pages, body_size, leading)
 
 
 # ---------------------------------------------------------------- runs and rows
@@ -407,12 +415,15 @@ def _mark_rows(rows: list[Row], body_size: float) -> None:
             row.role = "heading"
 
 
-def _join_wrapped_cells(rows: list[Row]) -> None:
+def _join_wrapped_cells(rows: list[Row], rules: list[tuple[float, float, float]]) -> None:
     """A table row takes in the lines right under it that go on with its cells (each of their
     cells starts where one of its cells does, none where its first one does): a reader reads
     «Betriebswirtschaftslehre (Business Studies) - 180 LP» as one cell, not the next row's
-    cells in between. Its runs are then ordered cell by cell. A row of two cells is left alone:
-    it may be two columns that were not told apart."""
+    cells in between. In a table ruled row by row it takes in all its lines down to the rule
+    that closes it, also where its first cell wraps too («Juristische und /
+    Wirtschaftswissenschaftliche / Fakultät -», see `_ruled_row`); a bold header row takes in its
+    bold lines («… Arbeitszeit in / Stunden»). Its runs are then ordered cell by cell. A row of
+    two cells is left alone: it may be two columns that were not told apart."""
     k = 0
     while k < len(rows):
         row = rows[k]
@@ -421,23 +432,61 @@ def _join_wrapped_cells(rows: list[Row]) -> None:
             continue
         starts = [segment[0].x for segment in row.segments()]
         cells = [list(segment) for segment in row.segments()]
+        closed = _ruled_row(rows, k, starts, rules)  # lines under it that its rules hold in
         above = row
         while k + 1 < len(rows):
             below = rows[k + 1]
-            at = [min(range(len(starts)), key=lambda i: abs(starts[i] - seg[0].x)) for seg in below.segments()]
-            if not (
-                below.role in ("body", "table")
-                and above.y - below.y < WRAPPED_CELL * below.size
-                and all(abs(starts[i] - seg[0].x) <= 2 for i, seg in zip(at, below.segments(), strict=True))
-                and 0 not in at
-            ):
+            at = _cells_of(below, starts)
+            if not (closed or (_goes_on_cells(row, above, below, starts) and 0 not in at)):
                 break
             for i, seg in zip(at, below.segments(), strict=True):
                 cells[i] += seg
-            above = below
+            above, closed = below, max(0, closed - 1)
             del rows[k + 1]
         row.runs = [run for cell in cells for run in cell]
         k += 1
+
+
+def _cells_of(line: Row, starts: list[float]) -> list[int]:
+    """The cell (by where it starts) each part of a line stands in."""
+    return [min(range(len(starts)), key=lambda i: abs(starts[i] - seg[0].x)) for seg in line.segments()]
+
+
+def _goes_on_cells(row: Row, above: Row, below: Row, starts: list[float]) -> bool:
+    """Whether the line below may go on with the row's cells: close under the line above, each
+    part where a cell starts, body text or table cells (a bold header's bold lines too)."""
+    parts = zip(_cells_of(below, starts), below.segments(), strict=True)
+    return (
+        (below.role in ("body", "table") or (below.role == "heading" and row.bold))
+        and above.y - below.y < WRAPPED_CELL * below.size
+        and all(abs(starts[i] - seg[0].x) <= 2 for i, seg in parts)
+    )
+
+
+def _ruled_row(rows: list[Row], k: int, starts: list[float], rules: list[tuple[float, float, float]]) -> int:
+    """How many lines under rows[k] belong to it by the table's rules: with a rule right above
+    it and one right under its last line, none between, and a cell left empty on some line (a
+    cell wraps, «Fakultät -» alone on the third line). Where every line fills every cell, the
+    lines between a table's rules are rows of their own (a table ruled only above and below its
+    body), and 0 is returned."""
+    row = rows[k]
+    if not _ruled(rules, starts[0], row.y, row.y + WRAPPED_CELL * row.size):
+        return 0
+    n, above = 0, row
+    while k + n + 1 < len(rows) and n < MAX_WRAPPED_LINES:
+        below = rows[k + n + 1]
+        if not _goes_on_cells(row, above, below, starts) or _ruled(rules, starts[0], below.y, above.y):
+            break
+        n, above = n + 1, below
+    closed = _ruled(rules, starts[0], above.y - WRAPPED_CELL * above.size, above.y)
+    wraps = any(len(line.segments()) < len(starts) for line in rows[k : k + n + 1])
+    return n if closed and wraps else 0
+
+
+def _ruled(rules: list[tuple[float, float, float]], x: float, low: float, high: float) -> bool:
+    """Whether a horizontal rule under a cell starting at x (a table's border, drawn for the
+    row or cell by cell) stands between heights low and high."""
+    return any(x0 <= x + 2 and x1 >= x + RULE_REACH and low < y < high for x0, x1, y in rules)
 
 
 def _drop_toc(pages: list[Page]) -> None:
@@ -591,6 +640,108 @@ def _marks(run: Run, after: Run, size: float) -> bool:
     return len(run.text.strip()) <= MARKER_CHARS and after.x - run.end < CELL_GAP * size
 
 
+def _floats_after_sentences(pages: list[Page], body_size: float, leading: float) -> None:
+    """A figure or table standing between a sentence cut by a column or page break and the rest
+    of that sentence is read after the paragraph it interrupts, as a reader reads it: LaTeX,
+    InDesign and Word set floats at the top of a column or page, so «… a single input» / figure /
+    caption / «event induce a failure.» reads «… a single input event induce a failure.», then
+    the figure. A block cuts a sentence when it ends on a full line of running text without a
+    stop; the float is what opens the next blocks of the page in other type than the running text
+    or in lines less than half as wide (a table's cells, a figure's labels or code, a caption in
+    smaller type, headings among them); the sentence's rest is the first row of running text
+    after it, opening a paragraph (first in its block, or below a gap) with a lowercase word. The
+    float stays on its page: only what the page itself holds is moved."""
+    before: list[Row] = []
+    for page in pages:
+        k = 0
+        while k < len(page.columns):
+            if _cuts_sentence(before, body_size):
+                _read_float_after(page, k, before[-1], body_size, leading)
+            before = page.columns[k] or before
+            k += 1
+
+
+def _cuts_sentence(rows: list[Row], body_size: float) -> bool:
+    """A block ending on a full line of running text that does not end its sentence."""
+    if len(rows) < 2 or rows[-1].role != "body" or not _running_type(rows[-1], body_size):
+        return False
+    right = max(row.runs[-1].end for row in rows)
+    last = rows[-1]
+    return not LINE_END.search(last.text) and last.runs[-1].end >= right - SHORT_LINE * last.size
+
+
+def _running_type(row: Row, body_size: float) -> bool:
+    return abs(_type_size(row.runs) - body_size) < BODY_TYPE
+
+
+def _read_float_after(page: Page, k: int, cut: Row, body_size: float, leading: float) -> None:
+    """page.columns[k:] with the float that opens them moved after the paragraph that goes on
+    with the cut sentence (see `_floats_after_sentences`); unchanged where no such float stands.
+    A paragraph in running type below the float's rows is its caption (one at a time), and so is
+    one above them that opens with a label and a number («Table 2:», «Tabell 3.1», «Abb. 4»); a
+    caption so labelled is a float of its own (its figure an image, without text)."""
+    blocks = page.columns
+    width = cut.runs[-1].end - cut.x
+    caption = False  # a caption may follow here: below the float's rows
+    drawn = False  # rows of a table, a figure or code seen
+    above = cut  # the row read before
+    for b in range(k, len(blocks)):
+        rows = blocks[b]
+        i = 0
+        while i < len(rows):
+            row = rows[i]
+            narrow = row.runs[-1].end - row.x < 0.5 * width and not LINE_END.search(row.text)
+            if row.role in ("table", "heading") or not _running_type(row, body_size) or narrow:
+                drawn, caption = drawn or row.role != "heading", True  # cells, labels, code, headings
+                above, i = row, i + 1
+                continue
+            opens = not 0 < above.y - row.y <= PARAGRAPH_GAP * leading  # below a gap, or atop a column
+            if drawn and opens and _goes_on(row.text):
+                _move_float(blocks, k, b, i, leading)
+                return
+            labelled = bool(CAPTION_LABEL.match(row.text))  # «Figure 3:» stands for its figure, drawn or not
+            if not (caption or (not drawn and labelled)):  # a caption below the float's rows, or above them
+                return
+            caption, drawn = False, drawn or labelled
+            end = _paragraph_end(rows, i, leading)
+            above, i = rows[end - 1], end
+
+
+def _move_float(blocks: list[list[Row]], k: int, b: int, i: int, leading: float) -> None:
+    """blocks[k:] read as: the paragraph that opens at blocks[b][i], then what stood before it
+    (the float, marked so), then the rest."""
+    rows = blocks[b]
+    floats = [block for block in [*blocks[k:b], rows[:i]] if block]
+    for block in floats:
+        for row in block:
+            row.role = "float" if row.role == "body" else row.role
+    end = _paragraph_end(rows, i, leading)
+    rest = [rows[end:]] if end < len(rows) else []
+    blocks[k:] = [rows[i:end], *floats, *rest, *blocks[b + 1 :]]
+
+
+def _goes_on(text: str) -> bool:
+    """Text opening with a lowercase word: the rest of a sentence, not a new one."""
+    return bool(WORD_START.match(text)) and text[0].islower()
+
+
+def _paragraph_end(rows: list[Row], i: int, leading: float) -> int:
+    """The index after the paragraph of running text that starts at rows[i]: it ends on a row
+    that ends a sentence short of the column's edge, or before a gap, an indent, other rows or
+    other type."""
+    right = max(row.runs[-1].end for row in rows)
+    for j in range(i, len(rows) - 1):
+        row, below = rows[j], rows[j + 1]
+        if below.role != "body" or row.y - below.y > PARAGRAPH_GAP * leading:
+            return j + 1
+        if abs(_type_size(below.runs) - _type_size(row.runs)) >= BODY_TYPE:
+            return j + 1
+        short = row.runs[-1].end < right - SHORT_LINE * row.size
+        if LINE_END.search(row.text) and (short or below.x > row.x + row.size):
+            return j + 1
+    return len(rows)
+
+
 def _leading(pages: list[Page], body_size: float) -> float:
     """The usual baseline distance of running text."""
     gaps = [
@@ -603,13 +754,12 @@ def _leading(pages: list[Page], body_size: float) -> float:
     return statistics.median(gaps) if gaps else 1.2 * body_size
 
 
-def _lines(pages: list[Page], body_size: float) -> list[SourceLine]:
+def _lines(pages: list[Page], body_size: float, leading: float) -> list[SourceLine]:
     """Running text page by page and column by column, each page's footnotes after it.
 
     Footnote rows are marked "note", as printed (their number first): the cleaning step tells
     the footnotes apart by their numbering and takes them out, so the running text on either
     side of them, and a word hyphenated over them, stays whole."""
-    leading = _leading(pages, body_size)
     lines: list[SourceLine] = []
     previous: Row | None = None
     ended = False  # the previous column's last row ended its paragraph

@@ -31,7 +31,8 @@ UNREADABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ue000-\uf8ff\ufffd\ufffe\u
 GLYPH_SUFFIX = re.compile(r"[._].*$")
 UNI_NAME = re.compile(r"^(?:uni([0-9A-F]{4})|u([0-9A-F]{4,6}))$")
 TEXT_OPERATOR = re.compile(rb"\bT[Jj*]\b|['\"]|\bDo\b")
-BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi", re.I)
+# a bold font by its name; TeX names its bold by «bx» (Computer Modern CMBX12, EC SFBX1200, sans CMSSBX10)
+BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi|(?<![a-z])(?:cm|ec|sf|tc)(?:ss|tt)?bx", re.I)
 WORD_GAP = 0.12  # a gap between runs this share of the type size wide separates words
 OVERLAP = 0.3  # ... as does an overlap this wide (text drawn over text, not a kerned pair)
 MERGE_GAP = 0.6  # runs of one font closer than this are one run from the start (fewer, longer runs)
@@ -41,6 +42,10 @@ ACCENTS = dict(
 )
 PATH = frozenset((b"m", b"l", b"c", b"v", b"y"))  # path pieces that are not rectangles
 PAINT = frozenset((b"n", b"f", b"F", b"f*", b"S", b"s", b"B", b"B*", b"b", b"b*"))  # operators that end a path
+STROKE = frozenset((b"S", b"s", b"B", b"B*", b"b", b"b*"))  # ... and draw its outline
+RULE_HEIGHT = 1.5  # a filled rectangle at most this high is a rule (Word draws table borders so)
+RULE_WIDTH = 5.0  # a rule is at least this wide
+MAX_RULES = 2000  # rules kept per page: more is a drawing, not a table's borders (and would cost per table row)
 CLIP_SLACK = 2.0  # points a baseline may stand outside a clip and still be shown (descenders, rounding)
 MAX_FORM_DEPTH = 8  # forms drawn inside forms: deeper is a loop or an attack
 UNKNOWN_FONT = Font("Unknown", encoding={}, interpretable=False)
@@ -70,6 +75,7 @@ class PageRuns:
     drawn: int = 0  # characters drawn (readable or not)
     unreadable: int = 0  # characters dropped: control characters, undecodable glyphs
     images: bool = False  # the page draws an image (a scan, when it draws no text)
+    rules: list[tuple[float, float, float]] = field(default_factory=list)  # horizontal rules drawn: x0, x1, y
 
 
 class Reading:
@@ -272,6 +278,9 @@ class TextState:
         self.clip: tuple[float, float, float, float] | None = None  # the visible box a rectangle clip leaves
         self.path: list[tuple[float, float, float, float]] | None = []  # the path's rectangles (None: not only)
         self.clipping = False  # W seen: the path, once ended, clips what follows
+        self.boxes: list[tuple[float, float, float, float]] = []  # the path's rectangles, for rules
+        self.segments: list[tuple[float, float, float, float]] = []  # the path's straight lines, for rules
+        self.point: tuple[float, float] | None = None  # the path's current point
 
     def interpret(self, operations: Iterable, resources: Any, depth: int) -> None:
         """Follow one content stream's text operators (and the forms it draws)."""
@@ -331,10 +340,12 @@ class TextState:
                 self.rectangle(*(_number(v) for v in operands[:4]))
             elif op in PATH:
                 self.path = None
+                if op in (b"m", b"l") and len(operands) >= 2:
+                    self.line_to(op, _number(operands[0]), _number(operands[1]))
             elif op == b"W" or op == b"W*":
                 self.clipping = True
             elif op in PAINT:
-                self.end_path()
+                self.end_path(op)
         del self.saved[level:]  # an unbalanced stream leaves no state to its caller
 
     def form(self, name: Any, resources: DictionaryObject, depth: int) -> None:
@@ -365,16 +376,37 @@ class TextState:
 
     def rectangle(self, x: float, y: float, w: float, h: float) -> None:
         """A rectangle added to the path, as the box it covers on the page."""
-        if self.path is None:
-            return
         corners = [_multiply((1.0, 0.0, 0.0, 1.0, cx, cy), self.ctm)[4:] for cx in (x, x + w) for cy in (y, y + h)]
         xs, ys = [c[0] for c in corners], [c[1] for c in corners]
-        self.path.append((min(xs), min(ys), max(xs), max(ys)))
+        self.boxes.append((min(xs), min(ys), max(xs), max(ys)))
+        if self.path is not None:
+            self.path.append(self.boxes[-1])
 
-    def end_path(self) -> None:
-        """A path painted or ended: when W made it a clip of rectangles, what lies outside their
-        box is not shown (USENIX prints cover a paper's own page numbers so: pdftotext still reads
-        them). A clip of curves or lines is left aside."""
+    def line_to(self, op: bytes, x: float, y: float) -> None:
+        """A path's move (m) or straight line (l), kept as a segment on the page."""
+        point = _multiply((1.0, 0.0, 0.0, 1.0, x, y), self.ctm)[4:]
+        if op == b"l" and self.point is not None:
+            self.segments.append((*self.point, *point))
+        self.point = point
+
+    def end_path(self, op: bytes) -> None:
+        """A path painted or ended. Its horizontal rules are kept (a table's borders: a thin filled
+        rectangle, a stroked one's top and bottom edges, a straight line). When W made it a clip
+        of rectangles, what lies outside their box is not shown (USENIX prints cover a paper's own
+        page numbers so: pdftotext still reads them). A clip of curves or lines is left aside."""
+        if op != b"n" and len(self.found.rules) < MAX_RULES:
+            rules = self.found.rules
+            for x0, y0, x1, y1 in self.boxes:
+                if x1 - x0 >= RULE_WIDTH and y1 - y0 <= RULE_HEIGHT:
+                    rules.append((x0, x1, (y0 + y1) / 2))
+                elif x1 - x0 >= RULE_WIDTH and op in STROKE:
+                    rules += [(x0, x1, y0), (x0, x1, y1)]
+            rules += [
+                (min(x0, x1), max(x0, x1), (y0 + y1) / 2)
+                for x0, y0, x1, y1 in self.segments
+                if op in STROKE and abs(y1 - y0) < 0.5 and abs(x1 - x0) >= RULE_WIDTH
+            ]
+        self.boxes, self.segments, self.point = [], [], None
         if self.clipping and self.path:
             x0, y0 = min(r[0] for r in self.path), min(r[1] for r in self.path)
             x1, y1 = max(r[2] for r in self.path), max(r[3] for r in self.path)
