@@ -89,7 +89,9 @@ def parts(settings: Settings) -> int:
         return conn.execute("SELECT count(*) FROM rs_parts").fetchone()[0]
 
 
-def test_an_unchanged_document_is_stored_once_and_ranks_as_in_the_local_engine(settings: Settings) -> None:
+def test_an_unchanged_document_is_stored_once_and_ranks_as_in_the_local_engine(settings: Settings, monkeypatch) -> None:
+    from rapportsok.engines.postgres import engine as postgres
+
     report = build(settings)
     assert report.added == 2 and report.embedded == 0  # vectors come from the local cache
     index = Index.load(settings)
@@ -103,11 +105,18 @@ def test_an_unchanged_document_is_stored_once_and_ranks_as_in_the_local_engine(s
 
     before = parts(settings)
     append(settings, MANDATE, "Kvasirenselsesprogrammet skal evalueres av utvalget hvert tredje år.")
+    hashed: list[str] = []  # the documents whose passages are hashed to find their part
+    key = postgres._part_key
+    monkeypatch.setattr(postgres, "_part_key", lambda model, rows: hashed.append(rows[0].doc) or key(model, rows))
     assert build(settings, embedder=index.embedder).changed == 1
+    assert hashed == [MANDATE.removesuffix(".txt")]  # the unchanged document's part is known as read
     assert parts(settings) == before + 1  # the unchanged document is not written again
     changed = Index.load(settings)  # its compound splitter, from the parts' stored word counts, is a whole count's
     whole = compound_splitter(count_words(p.context() for p in changed.passages))
     assert changed.lexical.analyzer.decompounder.counts == whole.counts
+    # the average length in lexemes, summed from the parts' rows, is that of the passages
+    assert changed.store.avg_len == pytest.approx(changed.store.lengths.mean(), rel=1e-6)
+    assert len(changed.store.lengths) == len(changed.passages) and changed.store.lengths.min() > 0
     (settings.corpus / MANDATE).unlink()
     assert build(settings, embedder=index.embedder).removed == 1
     assert parts(settings) <= 3  # generations older than the previous one are gone with their parts
@@ -313,7 +322,7 @@ def test_a_pdf_with_control_characters_indexes_without_a_traceback(
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr + run.stdout
     with psycopg.connect(settings.database) as conn:
-        stored = [json.loads(row[0]) for row in conn.execute("SELECT passage::text FROM rs_passages")]
+        stored = [p for (content,) in conn.execute("SELECT content FROM rs_parts") for p in json.loads(content)]
 
     def strings(value) -> list[str]:  # noqa: ANN001
         if isinstance(value, str):

@@ -23,7 +23,6 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import asdict
 from functools import lru_cache
 
 import numpy as np
@@ -43,7 +42,10 @@ EXACT_UP_TO = 1000  # passages; up to this every passage and sentence is scored:
 HNSW = "USING hnsw (embedding vector_ip_ops) WITH (m = 16, ef_construction = 64)"
 POSTINGS_CHUNK = 128  # passages per postings row (6 bytes each): rows stay small enough for a btree index
 LONGEST_LEXEME = 256  # longer "words" (a URL, a run of digits) are not indexed: no query asks for them
-STORAGE = 2  # how a generation is stored; 2: lexemes in rs_postings, no sentence HNSW (older ones are rebuilt)
+# how a generation is stored; 2: lexemes in rs_postings, no sentence HNSW; 3: a part's passages, their lengths and
+# sentence spans in its rs_parts row (a load reads a row per document); 2 is still read, older ones are rebuilt
+STORAGE = 3
+READABLE = (2, STORAGE)
 
 
 def _connect(url: str):  # noqa: ANN202  (psycopg is an optional dependency)
@@ -129,7 +131,7 @@ def _schema(dim: int) -> str:
     CREATE TABLE IF NOT EXISTS rs_parts (
         id bigserial PRIMARY KEY, key text UNIQUE NOT NULL, passages int NOT NULL, sentences int NOT NULL);
     CREATE TABLE IF NOT EXISTS rs_passages (
-        part bigint NOT NULL REFERENCES rs_parts ON DELETE CASCADE, seq int NOT NULL, passage jsonb NOT NULL,
+        part bigint NOT NULL REFERENCES rs_parts ON DELETE CASCADE, seq int NOT NULL, passage jsonb,
         len int NOT NULL DEFAULT 0, embedding vector({dim}) NOT NULL, PRIMARY KEY (part, seq));
     CREATE TABLE IF NOT EXISTS rs_sentences (
         part bigint NOT NULL REFERENCES rs_parts ON DELETE CASCADE, seq int NOT NULL, passage_seq int NOT NULL,
@@ -151,7 +153,17 @@ def _schema(dim: int) -> str:
     -- compound splitter from the parts it adds and drops, not by counting every passage
     ALTER TABLE rs_parts ADD COLUMN IF NOT EXISTS words jsonb;
     ALTER TABLE rs_generations ADD COLUMN IF NOT EXISTS words jsonb;
+    -- a part's passages as one JSON array (stored as it is, not compressed: a load reads them all), each passage's
+    -- length in lexemes (int4) with their sum, and the (passage seq, start, end) of each sentence (int4), packed
+    -- big-endian: a build is loaded, or read for a change, from a row per document, not a row per passage
+    ALTER TABLE rs_parts ADD COLUMN IF NOT EXISTS content bytea;
+    ALTER TABLE rs_parts ALTER COLUMN content SET STORAGE EXTERNAL;
+    ALTER TABLE rs_parts ADD COLUMN IF NOT EXISTS lengths bytea;
+    ALTER TABLE rs_parts ADD COLUMN IF NOT EXISTS length_sum bigint;
+    ALTER TABLE rs_parts ADD COLUMN IF NOT EXISTS spans bytea;
     ALTER TABLE rs_passages DROP COLUMN IF EXISTS tsv;  -- storage 1's text search column and its GIN index
+    -- storage 2's passages and lengths, a row each: read (PART_ROWS) until a build stores the parts anew
+    ALTER TABLE rs_passages ALTER COLUMN passage DROP NOT NULL;
     DROP INDEX IF EXISTS rs_sentences_hnsw;
     CREATE TABLE IF NOT EXISTS rs_current (
         one boolean PRIMARY KEY DEFAULT true CHECK (one), generation bigint NOT NULL REFERENCES rs_generations);
@@ -180,6 +192,9 @@ class PostgresEngine:
     def __init__(self, url: str) -> None:
         self.url = url
         self.where = "the database"
+        # the parts `readable` handed out, by their first passage's identity, with their keys: a build writing
+        # them again (its unchanged documents) finds them without hashing every passage
+        self._read: dict[int, tuple[str, list[Passage]]] = {}
 
     @contextmanager
     def connection(self) -> Iterator:
@@ -215,7 +230,7 @@ class PostgresEngine:
         with self.connection() as conn:
             row = conn.execute(
                 "SELECT g.id, g.meta FROM rs_current c JOIN rs_generations g ON g.id = c.generation"
-                " WHERE g.storage = %s", (STORAGE,),
+                " WHERE g.storage = ANY(%s)", (list(READABLE),),
             ).fetchone()
         return (row[0], BuildMeta.model_validate(row[1])) if row else None
 
@@ -233,7 +248,9 @@ class PostgresEngine:
         if current is None:
             return None, []
         with self.connection() as conn:
-            return current[1], _passages(conn, current[0])
+            parts = _parts(conn, current[0])
+        self._read = {id(passages[0]): (key, passages) for _, key, passages, _, _ in parts if passages}
+        return current[1], [passage for _, _, passages, _, _ in parts for passage in passages]
 
     def repair(self) -> list[str]:
         """Nothing to clear: a generation is made current inside one transaction."""
@@ -263,7 +280,7 @@ class PostgresEngine:
         `built.lexical` is not used: the database ranks words with its own text search, and the
         compound splitter comes from the word counts stored with each part."""
         with self.connection() as conn:
-            return _write(conn, built)
+            return _write(conn, built, self._read)
 
     def load(self) -> PostgresBuild:
         current = self.current()
@@ -272,15 +289,16 @@ class PostgresEngine:
         return PostgresBuild(self, current[0])
 
 
-def _write(conn, built: Built) -> str:  # noqa: ANN001
-    """The parts the database lacks, then the generation listing them, made current at once."""
+def _write(conn, built: Built, known: dict[int, tuple[str, list[Passage]]]) -> str:  # noqa: ANN001
+    """The parts the database lacks, then the generation listing them, made current at once. `known`:
+    the parts read by this engine, by their first passage's identity (their keys need no hashing)."""
     meta, passages = built.meta, built.passages
-    conn.execute(_schema(meta.dim))
+    _ensure_schema(conn, meta.dim)
     runs = document_runs(passages)
-    keys = [_part_key(meta.model, passages[start:end]) for _, start, end in runs]
-    parts: list[int | None] = [
-        (conn.execute("SELECT id FROM rs_parts WHERE key = %s", (key,)).fetchone() or (None,))[0] for key in keys
-    ]
+    keys = [_known_key(known, passages[start:end]) or _part_key(meta.model, passages[start:end])
+            for _, start, end in runs]
+    stored = dict(conn.execute("SELECT key, id FROM rs_parts WHERE key = ANY(%s)", (sorted(set(keys)),)).fetchall())
+    parts: list[int | None] = [stored.get(key) for key in keys]
     missing = [i for i, part in enumerate(parts) if part is None]
     # the vectors of the documents the database lacks only (a change: its own), their rows one after the other
     vectors = built.vectors(np.concatenate([np.arange(*runs[i][1:]) for i in missing] or [np.zeros(0, int)]))
@@ -295,10 +313,10 @@ def _write(conn, built: Built) -> str:  # noqa: ANN001
     counts = _generation_words(conn, parts, passages)
     compounds = compound_splitter(counts).counts
     with conn.transaction():
-        generation = conn.execute(
+        generation = conn.execute(  # the average length from the parts' sums: no passage row is read
             "INSERT INTO rs_generations (meta, compounds, parts, passages, avg_len, followups, storage, words)"
-            " SELECT %s, %s, %s, %s, coalesce(avg(p.len), 0), %s, %s, %s"
-            " FROM unnest(%s::bigint[]) AS u(part) JOIN rs_passages p ON p.part = u.part RETURNING id",
+            " SELECT %s, %s, %s, %s, coalesce(sum(p.length_sum)::real / nullif(sum(p.passages), 0), 0), %s, %s, %s"
+            " FROM unnest(%s::bigint[]) AS u(part) JOIN rs_parts p ON p.id = u.part RETURNING id",
             (json.dumps(meta.model_dump()), json.dumps(compounds), parts, len(passages),
              json.dumps(built.links.model_dump()), STORAGE, json.dumps(counts, ensure_ascii=False), parts),
         ).fetchone()[0]
@@ -310,8 +328,33 @@ def _write(conn, built: Built) -> str:  # noqa: ANN001
             (generation, generation),
         )
     _remove_old(conn, generation)
-    conn.execute("VACUUM rs_postings")  # marks the new rows visible to all, so lexemes are read from the index alone
+    # marks the new rows visible to all, so lexemes are read from the index alone; pages all-visible before are
+    # skipped, and the indexes are not swept for the rows of removed parts (autovacuum does that in the background):
+    # after a one-document change this touches that document's pages, not the corpus'
+    conn.execute("VACUUM (INDEX_CLEANUP OFF) rs_postings")
     return name
+
+
+def _ensure_schema(conn, dim: int) -> None:  # noqa: ANN001
+    """The tables as this version writes them, altered only when they are not (an ALTER TABLE waits for
+    every reader of the table and holds the next ones up, on a replica too, even when it changes nothing)."""
+    ready = conn.execute(
+        "SELECT to_regclass('rs_current') IS NOT NULL"
+        " AND EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass('rs_parts') AND attname = 'spans')"
+        " AND NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass('rs_passages') AND attname = 'passage'"
+        " AND attnotnull)"
+    ).fetchone()[0]
+    if not ready:
+        conn.execute(_schema(dim))
+
+
+def _known_key(known: dict[int, tuple[str, list[Passage]]], passages: list[Passage]) -> str | None:
+    """The key of a part this engine read, when passages are that part's very objects (frozen, so
+    unchanged): an unchanged document of a change is not hashed again."""
+    found = known.get(id(passages[0])) if passages else None
+    if found is None or len(found[1]) != len(passages):
+        return None
+    return found[0] if all(a is b for a, b in zip(found[1], passages, strict=True)) else None
 
 
 def _generation_words(conn, parts: list[int], passages: list[Passage]) -> dict[str, int]:  # noqa: ANN001
@@ -338,20 +381,22 @@ def _generation_words(conn, parts: list[int], passages: list[Passage]) -> dict[s
 def _write_part(conn, key: str, passages: list[Passage], vectors: np.ndarray, sentences: np.ndarray,
                 table: np.ndarray) -> int:
     """One document's passages and sentences, with their vectors, in one transaction."""
-    from psycopg.types.json import Jsonb
+    import orjson
 
     counts = json.dumps(count_words(p.context() for p in passages), ensure_ascii=False)
     with conn.transaction():
         part = conn.execute(
-            "INSERT INTO rs_parts (key, passages, sentences, words) VALUES (%s, %s, %s, %s) RETURNING id",
-            (key, len(passages), len(table), counts),
+            "INSERT INTO rs_parts (key, passages, sentences, words, content, spans) VALUES (%s, %s, %s, %s, %s, %s)"
+            " RETURNING id",
+            (key, len(passages), len(table), counts, orjson.dumps(passages, default=list),  # a PageMark as a list
+             table.astype(">i4").tobytes()),
         ).fetchone()[0]
         # binary COPY: vectors as text cost 30x more (33 s against 1 s for 20k rows)
-        with conn.cursor().copy("COPY rs_passages (part, seq, passage, embedding) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(["bigint", "integer", "jsonb", "vector"])
-            for seq, (passage, vector) in enumerate(zip(passages, vectors, strict=True)):
-                copy.write_row((part, seq, Jsonb(asdict(passage)), vector))
-        conn.execute(POSTINGS, {"texts": [p.context() for p in passages], "part": part})
+        with conn.cursor().copy("COPY rs_passages (part, seq, embedding) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["bigint", "integer", "vector"])
+            for seq, vector in enumerate(vectors):
+                copy.write_row((part, seq, vector))
+        conn.execute(POSTINGS, {"texts": [p.context() for p in passages], "part": part, "count": len(passages)})
         with conn.cursor().copy(
             "COPY rs_sentences (part, seq, passage_seq, start_at, end_at, embedding) FROM STDIN (FORMAT BINARY)"
         ) as copy:
@@ -361,14 +406,18 @@ def _write_part(conn, key: str, passages: list[Passage], vectors: np.ndarray, se
     return part
 
 
-# a part's lexemes: each passage's length in lexemes, and per lexeme its passages and counts, packed
+# a part's lexemes: each passage's length in lexemes (and their sum), and per lexeme its passages and counts, packed
 POSTINGS = f"""
     WITH v AS (
         SELECT c.n - 1 AS seq, t.lexeme, cardinality(t.positions) AS tf
         FROM unnest(%(texts)s::text[]) WITH ORDINALITY AS c(text, n), unnest(to_tsvector('norwegian', c.text)) AS t),
     lengths AS (
-        UPDATE rs_passages p SET len = l.len FROM (SELECT seq, sum(tf) AS len FROM v GROUP BY seq) AS l
-        WHERE p.part = %(part)s AND p.seq = l.seq)
+        UPDATE rs_parts SET lengths = l.packed, length_sum = l.total
+        FROM (SELECT string_agg(int4send(coalesce(s.len, 0)::int), '' ORDER BY n.seq) AS packed,
+                     coalesce(sum(s.len), 0) AS total
+              FROM generate_series(0, %(count)s - 1) AS n(seq)
+              LEFT JOIN (SELECT seq, sum(tf) AS len FROM v GROUP BY seq) AS s ON s.seq = n.seq) AS l
+        WHERE id = %(part)s)
     INSERT INTO rs_postings (part, lexeme, chunk, seqs, tfs)
     SELECT %(part)s, lexeme, chunk, string_agg(int4send(seq::int), '' ORDER BY seq),
            string_agg(int2send(tf::int2), '' ORDER BY seq)
@@ -386,33 +435,53 @@ def _remove_old(conn, generation: int) -> None:
         conn.execute("DELETE FROM rs_parts WHERE id NOT IN (SELECT unnest(parts) FROM rs_generations)")
 
 
-def _passages(conn, generation: int) -> list[Passage]:
-    return [Passage(**passage) for passage in _passage_column(conn, generation, "passage")]
+# a generation's parts in order: id, key, passages (a JSON array), lengths, sentence spans; storage 2's put together
+# from their rows in rs_passages and rs_sentences (its tables may lack the columns of rs_parts read for storage 3)
+PARTS = """
+    SELECT p.id, p.key, {columns}
+    FROM rs_generations g, unnest(g.parts) WITH ORDINALITY AS u(part, position) JOIN rs_parts p ON p.id = u.part
+    WHERE g.id = %s ORDER BY u.position
+    """
+PART_ROWS = {
+    STORAGE: PARTS.format(columns="p.content, p.lengths, p.spans"),
+    2: PARTS.format(columns="""
+        (SELECT convert_to(json_agg(x.passage ORDER BY x.seq)::text, 'UTF8') FROM rs_passages x WHERE x.part = p.id),
+        (SELECT string_agg(int4send(x.len), '' ORDER BY x.seq) FROM rs_passages x WHERE x.part = p.id),
+        coalesce((SELECT string_agg(int4send(s.passage_seq) || int4send(s.start_at) || int4send(s.end_at), ''
+                                    ORDER BY s.seq) FROM rs_sentences s WHERE s.part = p.id), '')"""),
+}
 
 
-def _passage_column(conn, generation: int, column: str) -> list:
-    """One column of rs_passages for a generation's passages, in row order."""
-    rows = conn.execute(
-        f"SELECT p.{column} FROM rs_generations g, unnest(g.parts) WITH ORDINALITY AS u(part, position)"
-        " JOIN rs_passages p ON p.part = u.part WHERE g.id = %s ORDER BY u.position, p.seq",
-        (generation,),
-    )
-    return [value for (value,) in rows]
+def _parts(conn, generation: int) -> list[tuple[int, str, list[Passage], np.ndarray, np.ndarray]]:  # noqa: ANN001
+    """Each part of a generation, in its order: id, key, passages, their lengths in lexemes, and the
+    (passage seq, start, end) of their sentences; one row per part, read in binary (bytes as they are)."""
+    import orjson
+
+    storage = conn.execute("SELECT storage FROM rs_generations WHERE id = %s", (generation,)).fetchone()[0]
+    rows = conn.execute(PART_ROWS[storage], (generation,), binary=True)
+    return [(part, key, [Passage(**fields) for fields in orjson.loads(data)],
+             np.frombuffer(lengths, dtype=">i4"), np.frombuffer(spans, dtype=">i4").reshape(-1, 3))
+            for part, key, data, lengths, spans in rows]
 
 
-# dense scoring in one statement: (0 for a passage | 1 for a sentence, part, seq, cosine) of every row of a small
-# generation, else of the CANDIDATES passages nearest by HNSW and their sentences (as the local engine)
-EVERY_ROW = """
-    SELECT 0, part, seq, -(embedding <#> %(q)s) FROM rs_passages WHERE part = ANY(%(parts)s)
-    UNION ALL SELECT 1, part, seq, -(embedding <#> %(q)s) FROM rs_sentences WHERE part = ANY(%(parts)s)
+# dense scoring in one statement, its rows packed as (part int8, seq int4, cosine float4) big-endian in one value for
+# the passages and one for the sentences (numpy reads them at once; as rows, fetching cost a few ms): every row of a
+# small generation, else the CANDIDATES passages nearest by HNSW and their sentences (as the local engine)
+PACKED = "string_agg(int8send(part) || int4send(seq) || float4send(score::real), '')"
+ROW = np.dtype([("part", ">i8"), ("seq", ">i4"), ("score", ">f4")])
+EVERY_ROW = f"""
+    SELECT (SELECT {PACKED} FROM (SELECT part, seq, -(embedding <#> %(q)s) AS score FROM rs_passages
+                                  WHERE part = ANY(%(parts)s)) AS p),
+           (SELECT {PACKED} FROM (SELECT part, seq, -(embedding <#> %(q)s) AS score FROM rs_sentences
+                                  WHERE part = ANY(%(parts)s)) AS s)
     """
 # the CANDIDATES passages nearest by HNSW (a literal LIMIT: plans stay on HNSW), then with their sentences
 NEAREST_PASSAGES = ("SELECT part, seq, -(embedding <#> %(q)s) AS score FROM rs_passages"
                     " ORDER BY embedding <#> %(q)s LIMIT {n}")
-NEAREST = "WITH c AS MATERIALIZED (" + NEAREST_PASSAGES + """)
-    SELECT 0, part, seq, score FROM c
-    UNION ALL SELECT 1, s.part, s.seq, -(s.embedding <#> %(q)s) FROM c JOIN rs_sentences s
-                                                                     ON s.part = c.part AND s.passage_seq = c.seq
+NEAREST = "WITH c AS MATERIALIZED (" + NEAREST_PASSAGES + f""")
+    SELECT (SELECT {PACKED} FROM c),
+           (SELECT {PACKED} FROM (SELECT s.part, s.seq, -(s.embedding <#> %(q)s) AS score
+                                  FROM c JOIN rs_sentences s ON s.part = c.part AND s.passage_seq = c.seq) AS s)
     """
 
 
@@ -431,26 +500,20 @@ class PostgresBuild:
             "SELECT meta, compounds, parts, avg_len FROM rs_generations WHERE id = %s", (self.generation,)
         ).fetchone()
         self.meta = BuildMeta.model_validate(meta)
-        self.passages = _passages(conn, self.generation)
-        self.lengths = np.array(_passage_column(conn, self.generation, "len"), dtype=np.float32)
+        parts = _parts(conn, self.generation)
+        self.passages = [passage for _, _, passages, _, _ in parts for passage in passages]
+        self.lengths = np.concatenate([lengths for *_, lengths, _ in parts] or [np.zeros(0)]).astype(np.float32)
         self.exact = len(self.passages) <= EXACT_UP_TO
         self._scored = lru_cache(maxsize=4)(self._score)  # a search asks for sentences twice (ranking, marking)
-        counts = {part: (n, m) for part, n, m in conn.execute(
-            "SELECT id, passages, sentences FROM rs_parts WHERE id = ANY(%s)", (self.parts,))}
-        offsets = np.cumsum([0] + [counts[p][0] for p in self.parts])
-        sentence_offsets = np.cumsum([0] + [counts[p][1] for p in self.parts])
-        self._passage_offset = dict(zip(self.parts, offsets.tolist(), strict=False))
-        # the same, sorted by part, to map a query's rows at once: (part ids, first passage row, first sentence row)
+        offsets = np.cumsum([0] + [len(passages) for _, _, passages, _, _ in parts])
+        sentence_offsets = np.cumsum([0] + [len(spans) for *_, spans in parts])
+        # to map a query's rows at once, sorted by part: (part ids, first passage row, first sentence row)
         order = np.argsort(self.parts)
         self._first = (np.array(self.parts, dtype=np.int64)[order], offsets[:-1][order], sentence_offsets[:-1][order])
-        rows = conn.execute(
-            "SELECT s.part, s.passage_seq, s.start_at, s.end_at FROM unnest(%s::bigint[]) WITH ORDINALITY AS u(part, n)"
-            " JOIN rs_sentences s ON s.part = u.part ORDER BY u.n, s.seq",
-            (self.parts,),
-        ).fetchall()
-        self.sentence_table = np.array(
-            [(self._passage_offset[part] + seq, start, end) for part, seq, start, end in rows], dtype=np.int32
-        ).reshape(-1, 3)
+        self.sentence_table = np.concatenate(
+            [spans + [offset, 0, 0] for (*_, spans), offset in zip(parts, offsets.tolist(), strict=False)]
+            or [np.zeros((0, 3))]
+        ).astype(np.int32)
         self.lexical = PostgresTerms(self, Decompounder(compounds))
 
     def connection(self) -> AbstractContextManager:
@@ -484,20 +547,19 @@ class PostgresBuild:
         with self.engine.connection() as conn:
             return self.dense_arrays(self.dense_rows(conn, np.frombuffer(query, dtype=np.float32)))
 
-    def dense_rows(self, conn, query: np.ndarray) -> list[tuple]:  # noqa: ANN001
-        """The dense statement's rows: (0 passage | 1 sentence, part, seq, cosine)."""
+    def dense_rows(self, conn, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+        """The dense statement's passages and sentences: arrays of ROW."""
         statement = EVERY_ROW if self.exact else NEAREST.format(n=CANDIDATES)
-        return conn.execute(statement, {"q": query, "parts": self.parts}).fetchall()
+        found = conn.execute(statement, {"q": query, "parts": self.parts}, binary=True).fetchone()
+        return np.frombuffer(found[0] or b"", dtype=ROW), np.frombuffer(found[1] or b"", dtype=ROW)
 
-    def dense_arrays(self, rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
+    def dense_arrays(self, rows: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Per passage and per sentence row, the cosines of dense_rows; rows of parts outside this
         generation are dropped."""
-        found = np.array(rows, dtype=np.float64).reshape(-1, 4)  # part ids and seqs are exact in a float64
-        kinds, parts, seqs = found[:, 0] == 1, found[:, 1].astype(np.int64), found[:, 2].astype(np.int64)
         scored = []
-        for kind, total in ((False, len(self.passages)), (True, len(self.sentence_table))):
-            mine = kinds == kind
-            first = self.first_rows(parts[mine], sentences=kind)
+        for found, sentences in ((rows[0], False), (rows[1], True)):
+            total = len(self.sentence_table) if sentences else len(self.passages)
+            first = self.first_rows(found["part"].astype(np.int64), sentences=sentences)
             keep = first >= 0  # else a part of an older generation, or of a killed build
-            scored.append(scattered(total, (first + seqs[mine])[keep], found[mine, 3][keep].astype(np.float32)))
+            scored.append(scattered(total, (first + found["seq"])[keep], found["score"][keep].astype(np.float32)))
         return scored[0], scored[1]
