@@ -235,7 +235,9 @@ def build(
             engine.write(Built(meta, passages, vectors, lexical, links, whole=full or rewrite))
             if reuse:  # a change: only the retired documents' texts may have left the cache's use
                 retired = _retired(old_meta, old_passages, documents)
-                # a text is embedded under its heading, which begins with its document's title
+                # a passage is embedded under its heading, which begins with its document's title; a
+                # sentence (embedded alone) shared with a document of another title may lose its cached
+                # vector: embedded again if ever needed, never wrong, and the cache stays proportional
                 headings, titles = {p.heading() for p in retired}, {p.title for p in retired}
                 alike = [p for doc, p in _of_documents(passages, {d.doc for d in documents if d.title in titles})
                          if doc in reused and p.heading() in headings]
