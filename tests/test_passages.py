@@ -185,3 +185,13 @@ def test_pdf_footnotes_by_numbering_and_position(tmp_path: Path) -> None:
     found = [(p.text, p.page_label, p.page_end_label) for p in passages if p.kind == "footnote"]
     assert found == [("1 Kilde: Helsedirektoratet 2009.\n\n3 Tallet er usikkert.\n\n4 Se kapittel 4.", "1", "2")]
     assert any("Utgitt av Departementet" in p.text for p in passages if p.kind == "text")
+
+
+def test_a_text_file_without_metadata_is_titled_by_its_first_line_or_else_its_name(tmp_path: Path) -> None:
+    """A title line names the file; a file that opens with running text (a heading run into its
+    first paragraph) is named by its file name, not by a sentence cut at 120 letters."""
+    paragraph = "Gjennom sykehusreformen ble behandlingstiltak for rusmiddelmisbrukere overført til staten " * 3
+    (tmp_path / "med-tittel.txt").write_text(f"Tiltak mot overdoser\n\n{paragraph}\n")
+    (tmp_path / "rusreformen-2004.txt").write_text(f"Forord {paragraph}\n\n{paragraph}\n")
+    titles = [read_document(tmp_path / name, None, 260)[0].title for name in ("med-tittel.txt", "rusreformen-2004.txt")]
+    assert titles == ["Tiltak mot overdoser", "rusreformen-2004"]

@@ -34,6 +34,7 @@ TINY_FRACTION = 4  # a piece under max_words / 4 words is merged with a neighbou
 OVERFLOW = 1.5  # merging a tiny piece may stretch a passage to this many times max_words
 MEANINGFUL = re.compile(r"[A-Za-zÆØÅæøå]{3,}")
 TITLE_SHEETS = 3  # a PDF's title is printed on its first sheets (after a cover, at most)
+TITLE_WORDS = 25  # a first line longer than this is running text, no title
 
 
 @dataclass
@@ -248,10 +249,13 @@ def _printed_title(lines: list[SourceLine]) -> str | None:
 
 
 def _first_meaningful(blocks: list[Block]) -> str | None:
+    """The first line with words, where it reads as a title: a file that opens with running text
+    («Forord» run into its first paragraph) has none, and its file name names it better."""
     for block in blocks:
         candidate = block.section or block.text
         if MEANINGFUL.search(candidate):
-            return candidate.split("\n")[0][:120].strip()
+            line = candidate.split("\n")[0]
+            return line[:120].strip() if len(line.split()) <= TITLE_WORDS else None
     return None
 
 
