@@ -51,6 +51,18 @@ def test_a_build_never_deletes_what_it_did_not_make(settings_local: Settings) ->
     assert len([p for p in builds.iterdir() if local.BUILD_NAME.fullmatch(p.name)]) == 2  # current and previous
 
 
+def test_a_build_keeps_the_build_current_before_it_whatever_its_name(settings_local: Settings) -> None:
+    """Readers still on the previous build read its passages lazily: it stays, even where a leftover
+    of the same second sorts after it by its random suffix (which was kept instead of it)."""
+    builds = settings_local.index / "builds"
+    previous = local.current_build(settings_local.index).name
+    leftover = builds / (previous.split("-")[0] + "-ffffff")
+    leftover.mkdir()
+    append(settings_local, MANDATE, "En endring i mandatet.")
+    build(settings_local)
+    assert (builds / previous).is_dir() and not leftover.exists()
+
+
 def test_without_hard_links_a_change_is_stored_by_copying(
     settings_local: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

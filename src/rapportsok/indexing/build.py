@@ -232,9 +232,11 @@ def build(
             lexical = cache_result(lambda: Lexical.build(p.context() for p in passages))
             previous = engine.current_followups() if reuse else None
             links = _followups(passages, vectors.dense, lexical, meta, previous, reused)
+            # read before the write: the old build's passages are read lazily, and a whole write prunes it
+            retired = _retired(old_meta, old_passages, documents) if reuse else old_passages
+            retired_keys = {text_key(t) for t in embedded_texts(retired)[0]}
             engine.write(Built(meta, passages, vectors, lexical, links, whole=full or rewrite))
             if reuse:  # a change: only the retired documents' texts may have left the cache's use
-                retired = _retired(old_meta, old_passages, documents)
                 # a passage is embedded under its heading, which begins with its document's title; a
                 # sentence (embedded alone) shared with a document of another title may lose its cached
                 # vector: embedded again if ever needed, never wrong, and the cache stays proportional
@@ -242,9 +244,9 @@ def build(
                 alike = [p for doc, p in _of_documents(passages, {d.doc for d in documents if d.title in titles})
                          if doc in reused and p.heading() in headings]
                 in_use = {text_key(t) for t in embedded_texts(alike)[0]} | set(vectors.known)
-                cache.drop({text_key(t) for t in embedded_texts(retired)[0]}, in_use)
+                cache.drop(retired_keys, in_use)
             else:  # every passage was read anew, and looked up
-                cache.keep_only({text_key(t) for t in embedded_texts(old_passages)[0]} | set(vectors.known))
+                cache.keep_only(retired_keys | set(vectors.known))
         finally:
             cache.close()
         report.embedded, report.sentences = vectors.embedded, vectors.sentences

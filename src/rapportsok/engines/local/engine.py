@@ -180,7 +180,7 @@ def _write_build(index_dir: Path, built: Built, trusted: Path | None, trusted_ro
     except OSError as exc:  # the build would be an orphan nothing names
         shutil.rmtree(builds / name, ignore_errors=True)
         raise WriteFailed(f"cannot write {index_dir / CURRENT}: {exc.strerror or exc}") from exc
-    _remove_old_builds(builds, keep={name})
+    _remove_old_builds(builds, keep={name} | ({previous.name} if previous else set()))
     return name
 
 
@@ -469,11 +469,11 @@ def _fsync(path: Path) -> None:
 
 
 def _remove_old_builds(builds: Path, keep: set[str]) -> None:
-    """Drops earlier builds and leftovers of killed ones, keeping the newest previous build for readers
-    still on it. Only what a build names as its own (a build name, or one in the making): anything else
-    someone put there (a backup, a copy kept for comparison) is never ours to delete."""
-    finished = sorted((p for p in builds.iterdir() if BUILD_NAME.fullmatch(p.name)), key=lambda p: p.name)
-    keep = keep | {p.name for p in [p for p in finished if p.name not in keep][-1:]}
+    """Drops earlier builds and leftovers of killed ones, keeping `keep`: the new build and the one
+    current before it, for readers still on it (a server reads its passages lazily). By name, not by
+    age: two builds in one second sort by their random suffix. Only what a build names as its own (a
+    build name, or one in the making): anything else someone put there (a backup, a copy kept for
+    comparison) is never ours to delete."""
     for path in builds.iterdir():
         ours = BUILD_NAME.fullmatch(path.name) or BUILD_IN_MAKING.fullmatch(path.name)
         if ours and path.name not in keep:
