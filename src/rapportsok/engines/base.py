@@ -217,7 +217,7 @@ class Terms(Protocol):
 
     def scores(self, query: str) -> np.ndarray: ...  # BM25 of every passage, in row order
     def coverage(self, query: str) -> float: ...  # share of the query's words the build knows
-    def containing(self, tokens: list[str]) -> np.ndarray: ...  # (token, passage) -> holds it, of the analyzer's tokens
+    def holding(self, tokens: list[str]) -> list[np.ndarray]: ...  # per analyzer token, the rows holding it, ascending
     def matching_words(self, query: str, text: str) -> set[str]: ...  # for highlighting
 
 
@@ -232,6 +232,9 @@ class Loaded(Protocol):
     def lexical(self) -> Terms: ...
     def passage_scores(self, query_vector: np.ndarray) -> np.ndarray: ...
     def sentence_scores(self, query_vector: np.ndarray) -> np.ndarray: ...
+    # the passages whose sentences the query scored when only those were (an approximate search's
+    # candidates; every other sentence holds the lowest score found), None when every one was
+    def scored_passages(self, query_vector: np.ndarray) -> np.ndarray | None: ...
     def is_current(self) -> bool: ...
     def followups(self) -> FollowupEvidence: ...  # IndexMissing when absent, unreadable or of another version
 

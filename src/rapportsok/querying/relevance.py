@@ -105,7 +105,7 @@ def read(index: Index, query: str) -> Reading:
     said = words(query)
     english = sum(w in ENGLISH_ONLY for w in said) > sum(w in NORWEGIAN_ONLY for w in said)
     kept = [w for w in dict.fromkeys(said) if w not in QUERY_STOPWORDS]
-    found = index.lexical.containing(stem_words(kept)).any(axis=1).tolist() if kept else []
+    found = [len(rows) > 0 for rows in index.lexical.holding(stem_words(kept))]
     lacking = [w for w, known in zip(kept, found, strict=True) if not known]
     corrections = {} if english else {w: c for w in lacking if (c := speller(index).correct(w))}
     untranslated = set() if english else set(sure(corrections)) | (set(kept) - set(lacking))
@@ -113,7 +113,7 @@ def read(index: Index, query: str) -> Reading:
     corrections = {w: c for w, c in corrections.items() if w in read_as}  # a guess where the glossary had none
     text = " ".join(corrections.get(w, w) for w in read_as)
     tokens = _content(index, index.lexical.analyzer.tokens(text))
-    share = float(index.lexical.containing(tokens).any(axis=1).mean()) if tokens else 0.0
+    share = float(np.mean([len(rows) > 0 for rows in index.lexical.holding(tokens)])) if tokens else 0.0
     return Reading(text, tokens, share, english, corrections, glossed)
 
 
@@ -133,12 +133,16 @@ def content_tokens(index: Index, query: str) -> list[str]:
 def cover(index: Index, tokens: list[str]) -> np.ndarray:
     """Per passage, the share of the tokens' IDF weight it contains. A token no passage contains
     weighs most, so a passage cannot cover a question whose main word the reports never use."""
-    if not tokens:
-        return np.zeros(len(index.passages), dtype=np.float32)
-    present = index.lexical.containing(tokens)
     n = len(index.passages)
-    weights = np.array([idf(n, d) for d in present.sum(axis=1).tolist()])
-    return (weights @ present) / weights.sum()
+    covered = np.zeros(n)
+    if not tokens:
+        return covered
+    held = index.lexical.holding(tokens)
+    weights = [idf(n, len(rows)) for rows in held]
+    for rows, weight in zip(held, weights, strict=True):
+        covered[rows] += weight  # each passage once per token
+    covered /= sum(weights)
+    return covered
 
 
 def floor(index: Index, reading: Reading, mode: str, lexical: np.ndarray | None, dense: np.ndarray | None,
@@ -176,7 +180,7 @@ def _about_reports(index: Index, covered: np.ndarray, dense: np.ndarray) -> bool
     Tromsø», «parkering i Oslo sentrum») meet a few passages partly, but none comes as close as the
     passage answering a question about the reports does, nor holds most of the question's words."""
     searchable = index.searchable
-    return bool(dense[searchable].max() >= DENSE_ON_TOPIC or covered[searchable].max() >= ON_TOPIC_COVER)
+    return bool(np.any((dense >= DENSE_ON_TOPIC) & searchable) or np.any((covered >= ON_TOPIC_COVER) & searchable))
 
 
 def _median(index: Index, dense: np.ndarray) -> float:

@@ -89,9 +89,10 @@ def asked_proposals(query: str) -> set[int]:
 
 def normalised(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Min-max over the passages in play, so the two score scales can be blended."""
-    if not mask.any():
+    inside = scores[mask]
+    if not len(inside):
         return scores
-    low, high = scores[mask].min(), scores[mask].max()
+    low, high = inside.min(), inside.max()
     return (scores - low) / (high - low) if high > low else np.zeros_like(scores)
 
 
@@ -123,7 +124,8 @@ def _score(index: Index, query: str, mode: str, mask: np.ndarray) -> tuple[np.nd
     else:
         weight = LEXICAL_WEIGHT * lexical_trust(reading.known)  # an English question's words as translated
         fused = weight * normalised(lexical, mask) + (1 - weight) * normalised(dense, mask)
-        fused = fused + np.where(boosted, np.where(index.proposal_starts, PROPOSAL_BOOST, PROPOSAL_BODY_BOOST), 0.0)
+        if wanted:
+            fused = fused + np.where(boosted, np.where(index.proposal_starts, PROPOSAL_BOOST, PROPOSAL_BODY_BOOST), 0.0)
     return fused, floor(index, reading, mode, lexical, dense, boosted), reading
 
 
@@ -158,8 +160,8 @@ def search(
     scores, shown, reading = _score(index, query, mode, mask)
     if not all_hits:
         mask = mask & shown.keep
-    scores = np.where(mask, scores, -np.inf)
-    top = top_rows(scores, min(k, int(mask.sum())))
+    shown_rows = np.flatnonzero(mask)
+    top = shown_rows[top_rows(scores[shown_rows], k)]  # ties in row order, as over every passage
     marker = _marker(index, _embedded(query, reading), reading.text, mode)
     weak = np.cumsum(shown.weak[top]) > 0  # weaker hits are the tail of the ranking, never from its middle
     hits = [

@@ -236,14 +236,12 @@ class Lexical:
         whole, _ = self.analyzer.split(query)
         return sum(any(t in part.vocab for part in self._parts) for t in whole) / len(whole) if whole else 0.0
 
-    def containing(self, tokens: list[str]) -> np.ndarray:
-        """Per token, which passages contain it (a boolean row per token; all False for an unknown token)."""
-        present = np.zeros((len(tokens), self.n), dtype=bool)
-        for i, token in enumerate(tokens):
-            found = self._live_postings(token)
-            if found is not None:
-                present[i, found[0] if self._in_use is None else self._in_use[found[0]]] = True
-        return present
+    def holding(self, tokens: list[str]) -> list[np.ndarray]:
+        """Per token, the passages that contain it, ascending (none for an unknown token): their
+        postings, not a row over every passage (a million booleans per token at scale)."""
+        found = [self._live_postings(token) for token in tokens]
+        empty = np.zeros(0, dtype=np.int64)
+        return [empty if f is None else f[0] if self._in_use is None else self._in_use[f[0]] for f in found]
 
     def _live_postings(self, token: str) -> tuple[np.ndarray, np.ndarray] | None:
         """The rows in use (numbered across the parts) that hold the token, and how often each does."""

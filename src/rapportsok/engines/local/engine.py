@@ -618,6 +618,9 @@ class LocalBuild:
             self._last_sentences = (key, self._candidate_sentence_scores(query_vector))
         return self._last_sentences[1]
 
+    def scored_passages(self, query_vector: np.ndarray) -> np.ndarray | None:
+        return None if self.every_sentence else self._candidates(query_vector)[0]
+
     def _candidate_sentence_scores(self, query_vector: np.ndarray) -> np.ndarray:
         passages, _ = self._candidates(query_vector)
         starts = self._sentence_bounds[passages]

@@ -541,9 +541,12 @@ class PostgresBuild:
     def sentence_scores(self, query_vector: np.ndarray) -> np.ndarray:
         return self._scored(query_vector.astype(np.float32).tobytes())[1]
 
-    def _score(self, query: bytes) -> tuple[np.ndarray, np.ndarray]:
-        """Cosines of the passages and sentences scored; any other row gets the lowest cosine found
-        (it ranks below them)."""
+    def scored_passages(self, query_vector: np.ndarray) -> np.ndarray | None:
+        return None if self.exact else self._scored(query_vector.astype(np.float32).tobytes())[2]
+
+    def _score(self, query: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cosines of the passages and sentences scored (any other row gets the lowest cosine found:
+        it ranks below them), and the passages scored."""
         with self.engine.connection() as conn:
             return self.dense_arrays(self.dense_rows(conn, np.frombuffer(query, dtype=np.float32)))
 
@@ -553,13 +556,14 @@ class PostgresBuild:
         found = conn.execute(statement, {"q": query, "parts": self.parts}, binary=True).fetchone()
         return np.frombuffer(found[0] or b"", dtype=ROW), np.frombuffer(found[1] or b"", dtype=ROW)
 
-    def dense_arrays(self, rows: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """Per passage and per sentence row, the cosines of dense_rows; rows of parts outside this
-        generation are dropped."""
-        scored = []
+    def dense_arrays(self, rows: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per passage and per sentence row, the cosines of dense_rows, and the passage rows scored;
+        rows of parts outside this generation are dropped."""
+        scored, at = [], []
         for found, sentences in ((rows[0], False), (rows[1], True)):
             total = len(self.sentence_table) if sentences else len(self.passages)
             first = self.first_rows(found["part"].astype(np.int64), sentences=sentences)
             keep = first >= 0  # else a part of an older generation, or of a killed build
-            scored.append(scattered(total, (first + found["seq"])[keep], found["score"][keep].astype(np.float32)))
-        return scored[0], scored[1]
+            at.append((first + found["seq"])[keep].astype(np.int64))
+            scored.append(scattered(total, at[-1], found["score"][keep].astype(np.float32)))
+        return scored[0], scored[1], at[0]

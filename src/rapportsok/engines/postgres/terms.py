@@ -60,12 +60,9 @@ class PostgresTerms:
                 rows.setdefault(token, []).append(row)
         return {token: np.array(found, dtype=np.int64) for token, found in rows.items()}
 
-    def containing(self, tokens: list[str]) -> np.ndarray:
-        """Per token, which passages contain it (as Lexical.containing)."""
-        present = np.zeros((len(tokens), len(self.build.passages)), dtype=bool)
-        for i, token in enumerate(tokens):
-            present[i, self._rows_by_token.get(token, [])] = True
-        return present
+    def holding(self, tokens: list[str]) -> list[np.ndarray]:
+        """Per token, the passages that contain it (as Lexical.holding)."""
+        return [self._rows_by_token.get(token, np.zeros(0, dtype=np.int64)) for token in tokens]
 
     def matching_words(self, query: str, text: str) -> set[str]:
         """The words of text that match a query term (for highlighting)."""

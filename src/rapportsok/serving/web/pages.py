@@ -6,10 +6,11 @@ following it and coming back restores the page."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import lru_cache, reduce
 from pathlib import Path
 from urllib.parse import urlencode
 
+import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -86,8 +87,8 @@ def examples(index: Index) -> list[tuple[str, str]]:
     for heading in headings:
         stems = analyzer.split(heading)[0] if len(heading.split()) == 1 and heading.lower() not in GENERIC else []
         if stems:
-            found = index.lexical.containing(stems).all(axis=0)
-            spread[heading] = (-len(set(index.doc_ids[found])), int(found.sum()), heading)
+            found = reduce(np.intersect1d, index.lexical.holding(stems))
+            spread[heading] = (-len(set(index.doc_ids[found])), len(found), heading)
     topics = sorted(spread, key=spread.__getitem__)[:EXAMPLE_TOPICS]
     asked = [f"Hva sier rapportene om {t if t[1:2].isupper() else t.lower()}?" for t in topics]
     found = [(question, State(question, ask=True).search_url()) for question in asked]
