@@ -6,6 +6,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 
@@ -19,6 +20,7 @@ COMPOUNDS_FILE = "compounds.json"
 WORDS_FILE = "words.json"
 K1, B = 1.5, 0.75  # BM25 as bm25s computes it (Lucene variant; the PostgreSQL engine uses the same)
 BUILD_CHUNK = 5_000  # texts read at a time while building (bounds the memory their words take)
+POSTINGS_KEPT = 16  # tokens whose postings among the rows in use a loaded index keeps
 
 
 def compound_splitter(word_counts: dict[str, int]) -> Decompounder:
@@ -156,6 +158,9 @@ class Lexical:
         # each row's place among the rows in use (-1 retired): scores are made for those only, never
         # gathered from an array over every row (two gathers of 1M values a query in a build in parts)
         self._in_use = None if live is None else np.where(live, np.cumsum(live) - 1, -1)
+        # a search reads a token's postings four times (reading the query, cover, BM25), and over parts
+        # each is gathered and filtered: the last tokens' are kept (a common one is ~3 MB at a million)
+        self._live_postings = lru_cache(maxsize=POSTINGS_KEPT)(self._read_live_postings)
         if self._parts:
             lengths = np.concatenate([np.asarray(part.lengths, dtype=np.float32) for part in self._parts])
             average = float(lengths[self._live_rows].mean() if live is not None else lengths.mean()) if self.n else 1.0
@@ -243,7 +248,7 @@ class Lexical:
         empty = np.zeros(0, dtype=np.int64)
         return [empty if f is None else f[0] if self._in_use is None else self._in_use[f[0]] for f in found]
 
-    def _live_postings(self, token: str) -> tuple[np.ndarray, np.ndarray] | None:
+    def _read_live_postings(self, token: str) -> tuple[np.ndarray, np.ndarray] | None:
         """The rows in use (numbered across the parts) that hold the token, and how often each does."""
         found = []
         for part, offset in zip(self._parts, self._offsets[:-1].tolist(), strict=True):
