@@ -14,6 +14,7 @@ from ..engines.base import BuildMeta, Columns, FollowupEvidence, Loaded, Terms, 
 from ..errors import ModelMismatch, NotFound
 from ..records import Document, Passage, Proposal, citation_of, proposals_of
 from ..settings import Settings
+from ..text.bm25 import span_rows
 
 QUERY_CACHE = 256  # query embeddings kept per loaded index
 PASSAGE_SHARE = 0.5  # a passage's dense score: this much its own cosine, the rest its best sentence's
@@ -133,8 +134,7 @@ class Index:
             return self.best_per_passage(sentence_scores, floor)
         starts = self._sentence_starts[at]
         lengths = self._sentence_ends[at] - starts
-        spans = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
-        values = sentence_scores[spans]
+        values = sentence_scores[span_rows(starts, lengths)]
         best = np.where(self._has_sentences, values.min(), floor)
         best[rows] = np.maximum.reduceat(values, np.cumsum(lengths) - lengths)
         return best

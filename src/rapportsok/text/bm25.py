@@ -39,6 +39,12 @@ def save_counts(folder: Path, decompounder: Decompounder, word_counts: dict[str,
         (folder / WORDS_FILE).write_text(json.dumps(word_counts, ensure_ascii=False), encoding="utf-8")
 
 
+def span_rows(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The rows of the spans [start, start + length), one span after the other: gathering many short
+    runs (a text's tokens, a passage's sentences) in one numpy step instead of a Python loop."""
+    return np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
+
+
 def idf(n: int, df: int) -> float:
     """BM25's inverse document frequency of a token `df` of `n` texts hold (bm25s's Lucene
     variant, never negative); the one weight of a word for ranking, the relevance floor and answers."""
@@ -195,7 +201,7 @@ class Lexical:
         def spread(flat: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             """The token numbers of a chunk's texts, and how many each text has."""
             n = per_word[flat]
-            at = np.repeat(first[flat] - (np.cumsum(n) - n), n) + np.arange(n.sum())
+            at = span_rows(first[flat], n)
             text_of = np.repeat(np.arange(len(sizes)), sizes)
             return tokens[at], np.bincount(text_of, weights=n, minlength=len(sizes)).astype(np.int64)
 

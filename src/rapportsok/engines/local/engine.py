@@ -25,7 +25,16 @@ import numpy as np
 
 from ...errors import BuildLocked, IndexDamaged, IndexMissing, WriteFailed
 from ...records import Passage
-from ...text.bm25 import COMPOUNDS_FILE, WORDS_FILE, Lexical, Postings, compound_splitter, count_words, save_counts
+from ...text.bm25 import (
+    COMPOUNDS_FILE,
+    WORDS_FILE,
+    Lexical,
+    Postings,
+    compound_splitter,
+    count_words,
+    save_counts,
+    span_rows,
+)
 from ...text.tokens import STOPWORDS, Decompounder, stem_words, words
 from ..base import CANDIDATES, BuildMeta, Built, FollowupEvidence, Vectors, document_runs, passages_at, scattered
 from .files import (
@@ -625,7 +634,7 @@ class LocalBuild:
         passages, _ = self._candidates(query_vector)
         starts = self._sentence_bounds[passages]
         lengths = self._sentence_bounds[passages + 1] - starts
-        rows = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())  # their spans
+        rows = span_rows(starts, lengths)
         values = np.einsum("ij,j->i", self._sentence_vectors_at(self._sentence_rows[rows]), query_vector)
         return scattered(len(self.sentence_table), rows, values)
 
